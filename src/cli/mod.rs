@@ -1,0 +1,141 @@
+//! The command line: `serve`, `migrate`, `user`, `keys`, `token`, `check-config`.
+
+mod keys;
+mod user;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+use crate::startup::{Application, shutdown_signal};
+use crate::store::{self, Store};
+
+#[derive(Debug, Parser)]
+#[command(name = "domino-idp", version, about = "A small token issuer and OpenID Connect provider")]
+pub struct Cli {
+    /// TOML configuration file
+    #[arg(long, global = true, env = "DOMINO_IDP_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub overrides: Overrides,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (defaults: 127.0.0.1:8080, ./data/idp.db, ./keys)
+    Serve,
+    /// Create or upgrade the database schema, then exit
+    Migrate,
+    /// Manage users of the password store
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Inspect and export the signing keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Work with tokens
+    #[command(subcommand)]
+    Token(keys::TokenCommand),
+    /// Load and validate the configuration, then print the effective settings
+    CheckConfig,
+}
+
+/// A failed command: what to tell the operator and which exit code to use.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        Failure {
+            message: message.to_string(),
+            code: 1,
+        }
+    }
+    fn usage(message: impl std::fmt::Display) -> Self {
+        Failure {
+            message: message.to_string(),
+            code: 2,
+        }
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+pub fn run(cli: Cli) -> ExitCode {
+    let config = match Config::load(cli.config.as_deref(), &cli.overrides) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: configuration is invalid:");
+            for problem in &e.problems {
+                eprintln!("  - {problem}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn dispatch(command: Command, config: Config) -> Outcome {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            open_store(&config).await?;
+            println!("database {} is up to date", config.database_url);
+            Ok(())
+        }
+        Command::User(cmd) => user::run(cmd, &config).await,
+        Command::Keys(cmd) => keys::run_keys(cmd, &config).await,
+        Command::Token(cmd) => keys::run_token(cmd, &config).await,
+        Command::CheckConfig => {
+            let text = toml::to_string(&config).map_err(Failure::new)?;
+            println!("# configuration OK; effective settings (secrets redacted):\n{text}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> Outcome {
+    let app = Application::build(config)
+        .await
+        .map_err(|e| Failure::new(format!("{e:#}")))?;
+    let addr = app.local_addr();
+    tracing::info!(
+        issuer = %app.state().realm.issuer,
+        kid = %app.state().keys.signer().kid(),
+        "listening on {addr}"
+    );
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(|e| Failure::new(format!("server error: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Opens and migrates the configured store (CLI commands work on a fresh directory).
+async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
+    let store = store::open(&config.database_url)
+        .await
+        .map_err(Failure::usage)?;
+    store.migrate().await.map_err(Failure::new)?;
+    Ok(store)
+}

@@ -1,0 +1,211 @@
+//! `domino-idp user ...`: the password store from the command line.
+//! Passwords come from a prompt or `--password-stdin`, never from argv.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal as _, Read as _};
+
+use clap::{Args, Subcommand};
+
+use super::{Failure, Outcome, open_store};
+use crate::config::{Config, Secret};
+use crate::domain::password::PasswordHasher;
+use crate::domain::user::{AttributeValue, NewUser, Password, ScopeList, UserSpec, name_key};
+use crate::startup::hash_concurrency;
+use crate::users;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user
+    Add(AddArgs),
+    /// List users
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one user as JSON
+    Show { username: String },
+    /// Set a user's password
+    SetPassword {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Refuse all further logins for a user
+    Disable { username: String },
+    /// Allow a disabled user to log in again
+    Enable { username: String },
+    /// Delete a user
+    Remove { username: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    username: String,
+    #[arg(long)]
+    email: Option<String>,
+    /// Common name (default: the username)
+    #[arg(long)]
+    cn: Option<String>,
+    /// Organisation, the O= part of the Domino name
+    #[arg(long)]
+    org: Option<String>,
+    /// Scopes, repeated or space-separated ("MAIL $DATA")
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Attributes as name=value; repeat a name for several values
+    #[arg(long = "attribute", value_name = "NAME=VALUE")]
+    attributes: Vec<String>,
+    /// Group membership, repeatable
+    #[arg(long = "group")]
+    groups: Vec<String>,
+    /// Create the user disabled
+    #[arg(long)]
+    disabled: bool,
+    /// Read the password from standard input instead of prompting
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+fn read_password(from_stdin: bool) -> Result<Password, Failure> {
+    let raw = if from_stdin {
+        let mut buf = String::new();
+        std::io::stdin()
+            .read_to_string(&mut buf)
+            .map_err(|e| Failure::new(format!("cannot read the password from stdin: {e}")))?;
+        let trimmed = buf.strip_suffix('\n').unwrap_or(&buf);
+        trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::new(
+                "no terminal to prompt for a password: pipe it in with --password-stdin",
+            ));
+        }
+        let first = rpassword::prompt_password("Password: ").map_err(Failure::new)?;
+        let second = rpassword::prompt_password("Repeat password: ").map_err(Failure::new)?;
+        if first != second {
+            return Err(Failure::new("the passwords do not match"));
+        }
+        first
+    };
+    Password::parse(&raw).map_err(Failure::new)
+}
+
+fn spec_from(args: &AddArgs) -> Result<UserSpec, Failure> {
+    let mut attributes: BTreeMap<String, AttributeValue> = BTreeMap::new();
+    for pair in &args.attributes {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| Failure::new(format!("--attribute {pair:?}: write it as name=value")))?;
+        let entry = attributes
+            .entry(name.to_owned())
+            .or_insert_with(|| AttributeValue::Many(Vec::new()));
+        if let AttributeValue::Many(values) = entry {
+            values.push(value.to_owned());
+        }
+    }
+    Ok(UserSpec {
+        username: args.username.clone(),
+        email: args.email.clone(),
+        cn: args.cn.clone(),
+        org: args.org.clone(),
+        scopes: ScopeList::Spaced(args.scopes.join(" ")),
+        attributes,
+        groups: args.groups.clone(),
+        enabled: !args.disabled,
+        ..Default::default()
+    })
+}
+
+pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
+    let store = open_store(config).await?;
+    match cmd {
+        UserCommand::Add(args) => {
+            let mut spec = spec_from(&args)?;
+            // Validate everything before asking for a password.
+            NewUser::from_spec(&spec).map_err(Failure::new)?;
+            let password = read_password(args.password_stdin)?;
+            spec.password = Some(Secret::new(password.expose()));
+            let user = NewUser::from_spec(&spec).map_err(Failure::new)?;
+            let hasher = PasswordHasher::new(hash_concurrency())
+                .await
+                .map_err(Failure::new)?;
+            let created = users::create(store.as_ref(), &hasher, user)
+                .await
+                .map_err(Failure::new)?;
+            println!("added user {} ({})", created.username, created.dn());
+        }
+        UserCommand::List { json } => {
+            let all = store.list_users().await.map_err(Failure::new)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&all).map_err(Failure::new)?);
+            } else {
+                println!("{:<24} {:<32} {:<40} {:<8} SCOPES", "USERNAME", "EMAIL", "DN", "ENABLED");
+                for u in all {
+                    println!(
+                        "{:<24} {:<32} {:<40} {:<8} {}",
+                        u.username,
+                        u.email.as_deref().unwrap_or("-"),
+                        u.dn(),
+                        if u.enabled { "yes" } else { "no" },
+                        u.scopes.join(" ")
+                    );
+                }
+            }
+        }
+        UserCommand::Show { username } => {
+            let user = store
+                .get_user(&name_key(&username))
+                .await
+                .map_err(Failure::new)?
+                .ok_or_else(|| Failure::new(format!("no user named {username:?}")))?;
+            println!("{}", serde_json::to_string_pretty(&user).map_err(Failure::new)?);
+        }
+        UserCommand::SetPassword {
+            username,
+            password_stdin,
+        } => {
+            let user = store
+                .get_user(&name_key(&username))
+                .await
+                .map_err(Failure::new)?
+                .ok_or_else(|| Failure::new(format!("no user named {username:?}")))?;
+            let password = read_password(password_stdin)?;
+            let hasher = PasswordHasher::new(1).await.map_err(Failure::new)?;
+            let hash = hasher.hash(&password).await.map_err(Failure::new)?;
+            store
+                .set_password_hash(&user.id, &hash)
+                .await
+                .map_err(Failure::new)?;
+            println!("password of {} changed", user.username);
+        }
+        UserCommand::Disable { username } => set_enabled(store.as_ref(), &username, false).await?,
+        UserCommand::Enable { username } => set_enabled(store.as_ref(), &username, true).await?,
+        UserCommand::Remove { username } => {
+            if !store
+                .delete_user(&name_key(&username))
+                .await
+                .map_err(Failure::new)?
+            {
+                return Err(Failure::new(format!("no user named {username:?}")));
+            }
+            println!("removed user {username}");
+        }
+    }
+    Ok(())
+}
+
+async fn set_enabled(store: &dyn crate::store::Store, username: &str, enabled: bool) -> Outcome {
+    if !store
+        .set_enabled(&name_key(username), enabled)
+        .await
+        .map_err(Failure::new)?
+    {
+        return Err(Failure::new(format!("no user named {username:?}")));
+    }
+    println!(
+        "user {username} {}",
+        if enabled { "enabled" } else { "disabled" }
+    );
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! The rules: users and their names, passwords, and the claims a token carries.
+//! Pure and testable; nothing here knows about HTTP or SQL.
+
+pub mod password;
+pub mod token;
+pub mod user;

@@ -1,0 +1,446 @@
+//! Users of the password store and the parsed names they are built from.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::config::Secret;
+
+pub const MAX_USERNAME_CHARS: usize = 128;
+pub const MAX_NAME_CHARS: usize = 256;
+pub const MAX_EMAIL_CHARS: usize = 254;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MAX_SCOPES: usize = 64;
+pub const MAX_GROUPS: usize = 64;
+pub const MAX_ATTRIBUTES: usize = 64;
+pub const MAX_ATTRIBUTE_VALUES: usize = 32;
+pub const MAX_ITEM_CHARS: usize = 1024;
+
+/// Why a piece of user input was refused. The text is safe to show to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);
+
+fn invalid(msg: impl Into<String>) -> InvalidInput {
+    InvalidInput(msg.into())
+}
+
+fn check_text(field: &str, value: &str, max_chars: usize) -> Result<(), InvalidInput> {
+    if value.trim().is_empty() {
+        return Err(invalid(format!("{field} must not be empty")));
+    }
+    if value.chars().count() > max_chars {
+        return Err(invalid(format!(
+            "{field} is too long (at most {max_chars} characters)"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// The comparison key for names: NFKC-normalised and lower-cased, so that
+/// `Alice`, `ALICE` and the full-width `Ａｌｉｃｅ` are one user.
+pub fn name_key(value: &str) -> String {
+    value.trim().nfkc().collect::<String>().to_lowercase()
+}
+
+/// A login name: what `POST /auth` accepts as `username` (a username or an email).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginName(String);
+
+impl LoginName {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        check_text("username", raw, MAX_EMAIL_CHARS.max(MAX_USERNAME_CHARS))?;
+        Ok(LoginName(name_key(raw)))
+    }
+    /// The normalised key to look the user up by.
+    pub fn key(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed. Never printed.
+#[derive(Clone)]
+pub struct Password(Secret);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        if raw.is_empty() {
+            return Err(invalid("password must not be empty"));
+        }
+        if raw.len() > MAX_PASSWORD_BYTES {
+            return Err(invalid(format!(
+                "password is too long (at most {MAX_PASSWORD_BYTES} bytes)"
+            )));
+        }
+        Ok(Password(Secret::new(raw)))
+    }
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// A username as stored: display form plus comparison key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username {
+    display: String,
+    key: String,
+}
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        check_text("username", raw, MAX_USERNAME_CHARS)?;
+        let display: String = raw.trim().nfkc().collect();
+        if display.contains('@') {
+            return Err(invalid(
+                "username must not contain '@' (emails log in through the email field)",
+            ));
+        }
+        if display.chars().any(|c| matches!(c, '/' | '=' | '"' | '\\')) {
+            return Err(invalid("username must not contain / = \" or \\"));
+        }
+        let key = name_key(&display);
+        Ok(Username { display, key })
+    }
+    pub fn as_str(&self) -> &str {
+        &self.display
+    }
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// An email address, checked for shape only (one `@`, no spaces).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        check_text("email", raw, MAX_EMAIL_CHARS)?;
+        let value = raw.trim();
+        let (local, domain) = value
+            .split_once('@')
+            .ok_or_else(|| invalid("email must look like name@example.com"))?;
+        if local.is_empty()
+            || domain.is_empty()
+            || domain.contains('@')
+            || value.chars().any(char::is_whitespace)
+        {
+            return Err(invalid("email must look like name@example.com"));
+        }
+        Ok(Email(value.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn key(&self) -> String {
+        name_key(&self.0)
+    }
+}
+
+/// Part of a Domino distinguished name (`cn` or `org`): no `/` or `=`.
+fn parse_dn_part(field: &str, raw: &str) -> Result<String, InvalidInput> {
+    check_text(field, raw, MAX_NAME_CHARS)?;
+    if raw.contains('/') || raw.contains('=') {
+        return Err(invalid(format!(
+            "{field} must not contain '/' or '=' (they separate the parts of a Domino name)"
+        )));
+    }
+    Ok(raw.trim().to_owned())
+}
+
+/// A single scope token, e.g. `MAIL` or `$DATA`.
+fn parse_scope(raw: &str) -> Result<String, InvalidInput> {
+    check_text("scope", raw, 128)?;
+    if raw.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\') {
+        return Err(invalid(format!(
+            "scope {raw:?} must not contain spaces, quotes or backslashes"
+        )));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Scopes as written in config or on the command line: a list, or one
+/// space-separated string (`"MAIL $DATA"`, Keep's form).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ScopeList {
+    #[default]
+    None,
+    Spaced(String),
+    List(Vec<String>),
+}
+
+impl ScopeList {
+    pub fn is_none(&self) -> bool {
+        matches!(self, ScopeList::None)
+    }
+    fn items(&self) -> Vec<String> {
+        match self {
+            ScopeList::None => Vec::new(),
+            ScopeList::Spaced(s) => s.split_whitespace().map(str::to_owned).collect(),
+            ScopeList::List(v) => v.clone(),
+        }
+    }
+}
+
+/// An attribute value as written: one string or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AttributeValue {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// A user as described by the operator (`[[users]]` or `user add`), unvalidated.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    #[serde(default, skip_serializing_if = "ScopeList::is_none")]
+    pub scopes: ScopeList,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, AttributeValue>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// How a new user's password arrives.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Plain(Password),
+    /// An argon2 PHC string, already validated.
+    Hash(Secret),
+}
+
+/// A validated user, ready to be hashed and stored.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub email: Option<Email>,
+    pub cn: String,
+    pub org: Option<String>,
+    pub scopes: Vec<String>,
+    pub attributes: BTreeMap<String, Vec<String>>,
+    pub groups: Vec<String>,
+    pub enabled: bool,
+    pub credential: Option<Credential>,
+}
+
+impl NewUser {
+    pub fn from_spec(spec: &UserSpec) -> Result<Self, InvalidInput> {
+        let username = Username::parse(&spec.username)?;
+        let email = spec.email.as_deref().map(Email::parse).transpose()?;
+        let cn = match &spec.cn {
+            Some(cn) => parse_dn_part("cn", cn)?,
+            None => parse_dn_part("cn", username.as_str())?,
+        };
+        let org = spec
+            .org
+            .as_deref()
+            .map(|o| parse_dn_part("org", o))
+            .transpose()?;
+        let mut scopes = Vec::new();
+        for s in spec.scopes.items() {
+            let s = parse_scope(&s)?;
+            if !scopes.contains(&s) {
+                scopes.push(s);
+            }
+        }
+        if scopes.len() > MAX_SCOPES {
+            return Err(invalid(format!("at most {MAX_SCOPES} scopes per user")));
+        }
+        if spec.attributes.len() > MAX_ATTRIBUTES {
+            return Err(invalid(format!(
+                "at most {MAX_ATTRIBUTES} attributes per user"
+            )));
+        }
+        let mut attributes = BTreeMap::new();
+        for (name, value) in &spec.attributes {
+            check_text("attribute name", name, 128)?;
+            let values = match value {
+                AttributeValue::One(v) => vec![v.clone()],
+                AttributeValue::Many(v) => v.clone(),
+            };
+            if values.len() > MAX_ATTRIBUTE_VALUES {
+                return Err(invalid(format!(
+                    "attribute {name:?} has more than {MAX_ATTRIBUTE_VALUES} values"
+                )));
+            }
+            for v in &values {
+                if v.chars().count() > MAX_ITEM_CHARS || v.chars().any(char::is_control) {
+                    return Err(invalid(format!(
+                        "attribute {name:?}: values must be at most {MAX_ITEM_CHARS} characters without control characters"
+                    )));
+                }
+            }
+            attributes.insert(name.clone(), values);
+        }
+        if spec.groups.len() > MAX_GROUPS {
+            return Err(invalid(format!("at most {MAX_GROUPS} groups per user")));
+        }
+        let mut groups = Vec::new();
+        for g in &spec.groups {
+            check_text("group", g, MAX_NAME_CHARS)?;
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        let credential = match (&spec.password, &spec.password_hash) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "give either password or password_hash, not both",
+                ));
+            }
+            (Some(p), None) => Some(Credential::Plain(Password::parse(p.expose())?)),
+            (None, Some(h)) => {
+                crate::domain::password::check_phc(h.expose())?;
+                Some(Credential::Hash(h.clone()))
+            }
+            (None, None) => None,
+        };
+        Ok(NewUser {
+            username,
+            email,
+            cn,
+            org,
+            scopes,
+            attributes,
+            groups,
+            enabled: spec.enabled,
+            credential,
+        })
+    }
+}
+
+/// An argon2 PHC string as stored. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(pub String);
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash([redacted])")
+    }
+}
+
+/// A user as the store holds it.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub cn: String,
+    pub org: Option<String>,
+    #[serde(skip)]
+    pub password_hash: PasswordHash,
+    pub scopes: Vec<String>,
+    pub attributes: BTreeMap<String, Vec<String>>,
+    pub groups: Vec<String>,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl User {
+    /// The Domino distinguished name: `CN=<cn>/O=<org>`, or `CN=<cn>` without org.
+    pub fn dn(&self) -> String {
+        match &self.org {
+            Some(org) => format!("CN={}/O={}", self.cn, org),
+            None => format!("CN={}", self.cn),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_compare_case_and_width_insensitively() {
+        assert_eq!(Username::parse("Alice").unwrap().key(), "alice");
+        assert_eq!(Username::parse("ＡＬＩＣＥ").unwrap().key(), "alice");
+        assert_eq!(LoginName::parse(" Alice ").unwrap().key(), "alice");
+    }
+
+    #[test]
+    fn hostile_names_are_refused() {
+        assert!(Username::parse("").is_err());
+        assert!(Username::parse("   ").is_err());
+        assert!(Username::parse("a\u{0}b").is_err());
+        assert!(Username::parse("a\nb").is_err());
+        assert!(Username::parse(&"x".repeat(129)).is_err());
+        assert!(Username::parse("CN=x/O=y").is_err());
+        assert!(Username::parse("Doctor Notes").is_ok());
+        assert!(Username::parse("jörg").is_ok());
+    }
+
+    #[test]
+    fn dn_follows_domino() {
+        let spec = UserSpec {
+            username: "doc".into(),
+            cn: Some("Doctor Notes".into()),
+            org: Some("ProjectKeep".into()),
+            ..Default::default()
+        };
+        let u = NewUser::from_spec(&spec).unwrap();
+        assert_eq!(u.cn, "Doctor Notes");
+        assert!(NewUser::from_spec(&UserSpec {
+            username: "x".into(),
+            cn: Some("a/b".into()),
+            ..Default::default()
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn scopes_accept_keep_form_and_lists() {
+        let spaced = UserSpec {
+            username: "a".into(),
+            scopes: ScopeList::Spaced("MAIL $DATA MAIL".into()),
+            ..Default::default()
+        };
+        assert_eq!(NewUser::from_spec(&spaced).unwrap().scopes, ["MAIL", "$DATA"]);
+        let listed = UserSpec {
+            username: "a".into(),
+            scopes: ScopeList::List(vec!["MAIL".into(), "has space".into()]),
+            ..Default::default()
+        };
+        assert!(NewUser::from_spec(&listed).is_err());
+    }
+
+    #[test]
+    fn email_shape() {
+        assert!(Email::parse("doctor.notes@projectkeep.io").is_ok());
+        assert!(Email::parse("no-at").is_err());
+        assert!(Email::parse("a@b@c").is_err());
+        assert!(Email::parse("a b@c").is_err());
+    }
+}

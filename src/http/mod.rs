@@ -1,0 +1,44 @@
+//! The HTTP layer: one module per endpoint group, each with its own `router()`.
+
+mod body;
+mod health;
+mod keep;
+mod realm;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub use body::FormOrJson;
+
+/// The whole application. Binds nothing and migrates nothing, so tests can
+/// drive it on a port-0 listener.
+pub fn build_router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(keep::router())
+        .merge(realm::router())
+        .merge(health::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            AppError::Internal("handler panicked".into()).into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(method: Method, uri: Uri) -> AppError {
+    AppError::NotFound(format!("no endpoint at {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    AppError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path())).into_response()
+}

@@ -1,0 +1,16 @@
+//! domino-idp: a token issuer and minimal OpenID Connect provider that speaks
+//! the Domino REST API ("Keep") login and Keycloak's realm endpoints.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod realm;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod users;
+
+pub use http::build_router;

@@ -1,0 +1,105 @@
+//! Turning a `Config` into a running server: open and migrate the store,
+//! seed users, load or create keys, bind, and serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::domain::password::PasswordHasher;
+use crate::keys::KeyRing;
+use crate::state::AppState;
+use crate::{http, store, users};
+
+/// How many argon2 computations may run at once: one per core.
+pub fn hash_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let store = store::open(&config.database_url)
+            .await
+            .with_context(|| format!("opening database_url {:?}", config.database_url))?;
+        store.migrate().await.context("migrating the database")?;
+        let passwords = Arc::new(PasswordHasher::new(hash_concurrency()).await?);
+        let seeded = users::seed(store.as_ref(), &passwords, &config.users)
+            .await
+            .context("seeding [[users]]")?;
+        if seeded > 0 {
+            tracing::info!(count = seeded, "seeded users from the config file");
+        }
+        let keys = Arc::new(
+            KeyRing::load_or_create(&config.keys_dir)
+                .await
+                .with_context(|| format!("loading keys from {}", config.keys_dir.display()))?,
+        );
+        let listener = TcpListener::bind(config.listen).await.with_context(|| {
+            format!(
+                "cannot listen on {}: free the port or choose another with --listen / DOMINO_IDP_LISTEN",
+                config.listen
+            )
+        })?;
+        let addr = listener.local_addr()?;
+        let public_url = config.public_url_for(addr);
+        let state = AppState::new(config, &public_url, store, keys, passwords);
+        let router = http::build_router(state.clone());
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining in-flight requests");
+}

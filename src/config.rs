@@ -158,7 +158,11 @@ const FIX_HINT: &str = "see the configuration table in README.md; `domino-idp ch
 impl Config {
     /// Loads the layers in order and validates the result.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
-        Self::load_from(file, Env::prefixed("DOMINO_IDP_").ignore(&["config"]), overrides)
+        Self::load_from(
+            file,
+            Env::prefixed("DOMINO_IDP_").ignore(&["config"]),
+            overrides,
+        )
     }
 
     fn load_from(
@@ -176,9 +180,7 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        figment = figment
-            .merge(env)
-            .merge(Serialized::defaults(overrides));
+        figment = figment.merge(env).merge(Serialized::defaults(overrides));
         let config: Config = figment.extract().map_err(|err| ConfigError {
             problems: err
                 .into_iter()
@@ -331,7 +333,9 @@ mod tests {
 
     #[test]
     fn unknown_key_is_named() {
-        let err = load_toml("lisen = \"127.0.0.1:1\"\n").unwrap_err().to_string();
+        let err = load_toml("lisen = \"127.0.0.1:1\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("lisen"), "{err}");
     }
 
@@ -355,8 +359,12 @@ mod tests {
             realm: Some("FromFlag".into()),
             ..Default::default()
         };
-        let c = Config::load_from(Some(&path), Env::prefixed("DOMINO_IDP_TEST_UNUSED_"), &overrides)
-            .unwrap();
+        let c = Config::load_from(
+            Some(&path),
+            Env::prefixed("DOMINO_IDP_TEST_UNUSED_"),
+            &overrides,
+        )
+        .unwrap();
         std::fs::remove_dir_all(&dir).ok();
         assert_eq!(c.realm, "FromFlag");
         assert_eq!(c.audience, "FileAud");

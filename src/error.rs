@@ -79,9 +79,10 @@ impl IntoResponse for AppError {
         let body = json!({ "status": status.as_u16(), "error": self.kind(), "message": message });
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
         }
         response
     }
@@ -97,7 +98,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(m) => AppError::BadRequest(m),
-            StoreError::Unavailable(_) | StoreError::Open(_) => AppError::Unavailable(e.to_string()),
+            StoreError::Unavailable(_) | StoreError::Open(_) => {
+                AppError::Unavailable(e.to_string())
+            }
             StoreError::Corrupt(_) => AppError::Internal(e.to_string()),
         }
     }

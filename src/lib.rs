@@ -1,6 +1,12 @@
 //! domino-idp: a token issuer and minimal OpenID Connect provider that speaks
 //! the Domino REST API ("Keep") login and Keycloak's realm endpoints.
 
+// Request paths must never panic: errors go through `error::AppError`.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cli;
 pub mod config;
 pub mod domain;

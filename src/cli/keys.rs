@@ -73,7 +73,10 @@ pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
         }
         KeysCommand::Export { format, kid } => match format {
             ExportFormat::Jwks => {
-                println!("{}", serde_json::to_string_pretty(&ring.jwks()).map_err(Failure::new)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&ring.jwks()).map_err(Failure::new)?
+                );
             }
             ExportFormat::Pem => {
                 let key = match &kid {
@@ -115,7 +118,10 @@ pub async fn run_token(cmd: TokenCommand, config: &Config) -> Outcome {
             let (kid, claims) = ring
                 .verify(&token, Some(&issuer), Some(&audience), config.leeway)
                 .map_err(|e| Failure::new(format!("invalid token: {e}")))?;
-            println!("{}", serde_json::to_string_pretty(&claims).map_err(Failure::new)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&claims).map_err(Failure::new)?
+            );
             eprintln!("valid: signed by kid {kid}, issuer {issuer}, audience {audience}");
             Ok(())
         }

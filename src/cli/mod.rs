@@ -14,7 +14,11 @@ use crate::startup::{Application, shutdown_signal};
 use crate::store::{self, Store};
 
 #[derive(Debug, Parser)]
-#[command(name = "domino-idp", version, about = "A small token issuer and OpenID Connect provider")]
+#[command(
+    name = "domino-idp",
+    version,
+    about = "A small token issuer and OpenID Connect provider"
+)]
 pub struct Cli {
     /// TOML configuration file
     #[arg(long, global = true, env = "DOMINO_IDP_CONFIG")]
@@ -79,7 +83,10 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -138,9 +138,15 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
         UserCommand::List { json } => {
             let all = store.list_users().await.map_err(Failure::new)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&all).map_err(Failure::new)?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&all).map_err(Failure::new)?
+                );
             } else {
-                println!("{:<24} {:<32} {:<40} {:<8} SCOPES", "USERNAME", "EMAIL", "DN", "ENABLED");
+                println!(
+                    "{:<24} {:<32} {:<40} {:<8} SCOPES",
+                    "USERNAME", "EMAIL", "DN", "ENABLED"
+                );
                 for u in all {
                     println!(
                         "{:<24} {:<32} {:<40} {:<8} {}",
@@ -159,7 +165,10 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
                 .await
                 .map_err(Failure::new)?
                 .ok_or_else(|| Failure::new(format!("no user named {username:?}")))?;
-            println!("{}", serde_json::to_string_pretty(&user).map_err(Failure::new)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&user).map_err(Failure::new)?
+            );
         }
         UserCommand::SetPassword {
             username,

@@ -52,9 +52,14 @@ fn hash_blocking(params: &Params, password: &str) -> Result<String, HashError> {
 /// Accepts an argon2 PHC string (`$argon2id$v=19$m=...`), as `password_hash` in config.
 pub fn check_phc(phc: &str) -> Result<(), InvalidInput> {
     let parsed = Phc::new(phc).map_err(|_| {
-        InvalidInput("password_hash is not a PHC string like $argon2id$v=19$m=19456,t=2,p=1$...".into())
+        InvalidInput(
+            "password_hash is not a PHC string like $argon2id$v=19$m=19456,t=2,p=1$...".into(),
+        )
     })?;
-    if !matches!(parsed.algorithm.as_str(), "argon2id" | "argon2i" | "argon2d") {
+    if !matches!(
+        parsed.algorithm.as_str(),
+        "argon2id" | "argon2i" | "argon2d"
+    ) {
         return Err(InvalidInput(
             "password_hash must be an argon2 hash (argon2id recommended)".into(),
         ));
@@ -131,7 +136,12 @@ impl PasswordHasher {
                 // A corrupt stored hash must not be cheaper than a real check.
                 Err(_) => match Phc::new(&dummy) {
                     Ok(phc) => (phc, false),
-                    Err(_) => return Verification { valid: false, needs_rehash: false },
+                    Err(_) => {
+                        return Verification {
+                            valid: false,
+                            needs_rehash: false,
+                        };
+                    }
                 },
             };
             let matches = Argon2::default()
@@ -167,7 +177,13 @@ mod tests {
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         check_phc(&hash).unwrap();
         let ok = h.verify(&pw("s3cret"), Some(&hash)).await.unwrap();
-        assert_eq!(ok, Verification { valid: true, needs_rehash: false });
+        assert_eq!(
+            ok,
+            Verification {
+                valid: true,
+                needs_rehash: false
+            }
+        );
         let bad = h.verify(&pw("wrong"), Some(&hash)).await.unwrap();
         assert!(!bad.valid);
     }
@@ -187,6 +203,12 @@ mod tests {
         let old = weak.hash(&pw("pw")).await.unwrap();
         let h = PasswordHasher::new(1).await.unwrap();
         let v = h.verify(&pw("pw"), Some(&old)).await.unwrap();
-        assert_eq!(v, Verification { valid: true, needs_rehash: true });
+        assert_eq!(
+            v,
+            Verification {
+                valid: true,
+                needs_rehash: true
+            }
+        );
     }
 }

@@ -164,7 +164,10 @@ fn parse_dn_part(field: &str, raw: &str) -> Result<String, InvalidInput> {
 /// A single scope token, e.g. `MAIL` or `$DATA`.
 fn parse_scope(raw: &str) -> Result<String, InvalidInput> {
     check_text("scope", raw, 128)?;
-    if raw.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\') {
+    if raw
+        .chars()
+        .any(|c| c.is_whitespace() || c == '"' || c == '\\')
+    {
         return Err(invalid(format!(
             "scope {raw:?} must not contain spaces, quotes or backslashes"
         )));
@@ -205,7 +208,7 @@ pub enum AttributeValue {
 }
 
 /// A user as described by the operator (`[[users]]` or `user add`), unvalidated.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserSpec {
     pub username: String,
@@ -231,6 +234,24 @@ pub struct UserSpec {
 
 fn enabled_by_default() -> bool {
     true
+}
+
+impl Default for UserSpec {
+    /// An enabled user with no password, matching what serde fills in.
+    fn default() -> Self {
+        UserSpec {
+            username: String::new(),
+            password: None,
+            password_hash: None,
+            email: None,
+            cn: None,
+            org: None,
+            scopes: ScopeList::None,
+            attributes: BTreeMap::new(),
+            groups: Vec::new(),
+            enabled: true,
+        }
+    }
 }
 
 /// How a new user's password arrives.
@@ -316,9 +337,7 @@ impl NewUser {
         }
         let credential = match (&spec.password, &spec.password_hash) {
             (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "give either password or password_hash, not both",
-                ));
+                return Err(invalid("give either password or password_hash, not both"));
             }
             (Some(p), None) => Some(Credential::Plain(Password::parse(p.expose())?)),
             (None, Some(h)) => {
@@ -412,12 +431,14 @@ mod tests {
         };
         let u = NewUser::from_spec(&spec).unwrap();
         assert_eq!(u.cn, "Doctor Notes");
-        assert!(NewUser::from_spec(&UserSpec {
-            username: "x".into(),
-            cn: Some("a/b".into()),
-            ..Default::default()
-        })
-        .is_err());
+        assert!(
+            NewUser::from_spec(&UserSpec {
+                username: "x".into(),
+                cn: Some("a/b".into()),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]
@@ -427,7 +448,10 @@ mod tests {
             scopes: ScopeList::Spaced("MAIL $DATA MAIL".into()),
             ..Default::default()
         };
-        assert_eq!(NewUser::from_spec(&spaced).unwrap().scopes, ["MAIL", "$DATA"]);
+        assert_eq!(
+            NewUser::from_spec(&spaced).unwrap().scopes,
+            ["MAIL", "$DATA"]
+        );
         let listed = UserSpec {
             username: "a".into(),
             scopes: ScopeList::List(vec!["MAIL".into(), "has space".into()]),

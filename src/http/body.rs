@@ -29,7 +29,12 @@ fn kind_of(req: &Request) -> Result<Kind, AppError> {
         .ok_or_else(unsupported)?
         .to_str()
         .map_err(|_| unsupported())?;
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/json" => Ok(Kind::Json),
         "application/x-www-form-urlencoded" => Ok(Kind::Form),

@@ -14,7 +14,10 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/realms/{realm}", get(realm_info))
-        .route("/auth/realms/{realm}/protocol/openid-connect/certs", get(certs))
+        .route(
+            "/auth/realms/{realm}/protocol/openid-connect/certs",
+            get(certs),
+        )
         .route(
             "/auth/realms/{realm}/.well-known/openid-configuration",
             get(realm_discovery),
@@ -23,7 +26,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Resolves the `{realm}` path segment; only the configured realm exists.
-fn check_realm(state: &AppState, realm: std::result::Result<Path<String>, PathRejection>) -> Result<()> {
+fn check_realm(
+    state: &AppState,
+    realm: std::result::Result<Path<String>, PathRejection>,
+) -> Result<()> {
     match realm {
         Ok(Path(name)) if name == state.realm.name => Ok(()),
         _ => Err(AppError::NotFound("Realm does not exist".into())),
@@ -35,7 +41,10 @@ fn json_body(body: &Bytes, max_age: u64) -> Response {
         .unwrap_or(HeaderValue::from_static("no-cache"));
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CACHE_CONTROL, cache),
         ],
         body.clone(),

@@ -24,7 +24,12 @@ impl PublicKeyInfo {
         let n = URL_SAFE_NO_PAD.encode(modulus);
         let e = URL_SAFE_NO_PAD.encode(exponent);
         let kid = thumbprint(&n, &e);
-        PublicKeyInfo { kid, n, e, spki_der }
+        PublicKeyInfo {
+            kid,
+            n,
+            e,
+            spki_der,
+        }
     }
 
     /// The JWK as published in the JWKS.

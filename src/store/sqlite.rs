@@ -81,8 +81,9 @@ struct UserRow {
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
     fn try_from(row: UserRow) -> Result<User, StoreError> {
-        let corrupt =
-            |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("user {}: {what}: {e}", row.id));
+        let corrupt = |what: &str, e: serde_json::Error| {
+            StoreError::Corrupt(format!("user {}: {what}: {e}", row.id))
+        };
         Ok(User {
             scopes: serde_json::from_str(&row.scopes).map_err(|e| corrupt("scopes", e))?,
             attributes: serde_json::from_str(&row.attributes)
@@ -104,14 +105,22 @@ impl TryFrom<UserRow> for User {
 const USER_COLUMNS: &str = "id, username, email, cn, org, password_hash, scopes, attributes, groups, enabled, created_at, updated_at";
 
 impl SqliteStore {
-    async fn insert(&self, record: &UserRecord, if_absent: bool) -> Result<Option<User>, StoreError> {
+    async fn insert(
+        &self,
+        record: &UserRecord,
+        if_absent: bool,
+    ) -> Result<Option<User>, StoreError> {
         let u = &record.user;
         let now = now();
         let sql = format!(
             "INSERT INTO users ({USER_COLUMNS}, username_key, email_key)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {}
              RETURNING {USER_COLUMNS}",
-            if if_absent { "ON CONFLICT(username_key) DO NOTHING" } else { "" }
+            if if_absent {
+                "ON CONFLICT(username_key) DO NOTHING"
+            } else {
+                ""
+            }
         );
         let row: Option<UserRow> = sqlx::query_as(&sql)
             .bind(uuid::Uuid::new_v4().to_string())

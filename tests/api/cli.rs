@@ -1,0 +1,417 @@
+//! The binary as an operator uses it: `serve` with no configuration, the user
+//! and key commands, `token verify`, `check-config` and the config layers.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_domino-idp");
+
+/// The binary with a clean environment, run in `dir`.
+fn idp(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("DOMINO_IDP_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("RUST_LOG", "info");
+    cmd
+}
+
+fn run_with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn serve_with_no_config_creates_its_files_and_stops_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = idp(tmp.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let client = reqwest::Client::new();
+    let ready = client
+        .get(format!("http://{addr}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    assert!(tmp.path().join("data/idp.db").is_file());
+    let pems: Vec<_> = std::fs::read_dir(tmp.path().join("keys"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pem"))
+        .collect();
+    assert_eq!(pems.len(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&pems[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let kid = pems[0].file_stem().unwrap().to_str().unwrap().to_owned();
+    let jwks: Value = client
+        .get(format!(
+            "http://{addr}/auth/realms/DominoRealm/protocol/openid-connect/certs"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], kid.as_str());
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "server ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
+
+#[tokio::test]
+async fn user_commands_manage_the_store_the_server_uses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut add = idp(dir);
+    add.args([
+        "user",
+        "add",
+        "doc",
+        "--cn",
+        "Doctor Notes",
+        "--org",
+        "ProjectKeep",
+        "--email",
+        "doctor.notes@projectkeep.io",
+        "--scope",
+        "MAIL $DATA",
+        "--attribute",
+        "dept=R&D",
+        "--attribute",
+        "dept=QA",
+        "--group",
+        "Admins",
+        "--password-stdin",
+    ]);
+    let out = run_with_stdin(add, &format!("{PASSWORD}\n"));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = idp(dir).args(["user", "show", "DOC"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(shown["cn"], "Doctor Notes");
+    assert_eq!(shown["scopes"], serde_json::json!(["MAIL", "$DATA"]));
+    assert_eq!(
+        shown["attributes"]["dept"],
+        serde_json::json!(["R&D", "QA"])
+    );
+    assert_eq!(shown["groups"], serde_json::json!(["Admins"]));
+    assert!(!stdout(&out).contains("argon2"), "no hash in output");
+
+    let out = idp(dir).args(["user", "list"]).output().unwrap();
+    assert!(stdout(&out).contains("CN=Doctor Notes/O=ProjectKeep"));
+
+    // The server on the same files logs the CLI's user in.
+    let app = spawn_in(dir, |_| {}).await;
+    assert_eq!(app.login("doc", PASSWORD).await.status(), 200);
+
+    let out = run_with_stdin(
+        {
+            let mut c = idp(dir);
+            c.args(["user", "set-password", "doc", "--password-stdin"]);
+            c
+        },
+        "n3w-password\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(app.login("doc", PASSWORD).await.status(), 401);
+    assert_eq!(app.login("doc", "n3w-password").await.status(), 200);
+
+    let out = idp(dir).args(["user", "disable", "doc"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(app.login("doc", "n3w-password").await.status(), 401);
+    let out = idp(dir).args(["user", "enable", "doc"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(app.login("doc", "n3w-password").await.status(), 200);
+
+    let out = idp(dir).args(["user", "remove", "doc"]).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(app.login("doc", "n3w-password").await.status(), 401);
+    let out = idp(dir).args(["user", "remove", "doc"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn bad_user_input_is_refused_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for args in [
+        vec!["user", "add", "bad\u{7}name", "--password-stdin"],
+        vec![
+            "user",
+            "add",
+            "ok",
+            "--email",
+            "not-an-email",
+            "--password-stdin",
+        ],
+        vec!["user", "add", "ok", "--cn", "a/b", "--password-stdin"],
+        vec![
+            "user",
+            "add",
+            "ok",
+            "--attribute",
+            "novalue",
+            "--password-stdin",
+        ],
+    ] {
+        let mut cmd = idp(dir);
+        cmd.args(&args);
+        let out = run_with_stdin(cmd, "pw\n");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+    }
+    // An empty password is refused too.
+    let mut cmd = idp(dir);
+    cmd.args(["user", "add", "ok", "--password-stdin"]);
+    assert_eq!(run_with_stdin(cmd, "\n").status.code(), Some(1));
+    // Passwords are never taken from argv.
+    let out = idp(dir)
+        .args(["user", "add", "ok", "--password", "secret"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // Without a terminal and without --password-stdin there is no prompt.
+    let out = idp(dir)
+        .args(["user", "add", "ok"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--password-stdin"));
+
+    let out = idp(dir).args(["user", "list", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap(),
+        serde_json::json!([])
+    );
+    // A duplicate is a clear error, and the first user is untouched.
+    for expected in [Some(0), Some(1)] {
+        let mut cmd = idp(dir);
+        cmd.args(["user", "add", "Twin", "--password-stdin"]);
+        assert_eq!(run_with_stdin(cmd, "pw\n").status.code(), expected);
+    }
+}
+
+#[tokio::test]
+async fn keys_export_and_token_verify() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // The CLI's default issuer is http://127.0.0.1:8080/...; make the server agree.
+    let app = spawn_in(dir, |c| c.public_url = Some("http://127.0.0.1:8080".into())).await;
+    app.add_doc().await;
+    let body: Value = app.login("doc", PASSWORD).await.json().await.unwrap();
+    let token = body["bearer"].as_str().unwrap();
+
+    let out = idp(dir)
+        .args(["keys", "export", "--format", "jwks"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exported: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(exported, app.jwks().await);
+
+    let out = idp(dir)
+        .args(["keys", "export", "--format", "pem"])
+        .output()
+        .unwrap();
+    let pem = stdout(&out);
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "{pem}");
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&["Domino"]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation).expect("PEM verifies the token");
+
+    let out = idp(dir).args(["keys", "list"]).output().unwrap();
+    assert!(stdout(&out).contains(app.state.keys.signer().kid()));
+    assert!(stdout(&out).contains("active"));
+
+    let out = idp(dir).args(["token", "verify", token]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let claims: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(claims, body["claims"]);
+    let mut from_stdin = idp(dir);
+    from_stdin.args(["token", "verify", "-"]);
+    assert!(run_with_stdin(from_stdin, token).status.success());
+
+    let mut tampered: Vec<char> = token.chars().collect();
+    let at = tampered.len() - 20;
+    tampered[at] = if tampered[at] == 'A' { 'B' } else { 'A' };
+    let tampered: String = tampered.into_iter().collect();
+    for (args, why) in [
+        (
+            vec!["token", "verify", tampered.as_str()],
+            "InvalidSignature",
+        ),
+        (vec!["token", "verify", "not.a.jwt"], "malformed"),
+        (
+            vec!["token", "verify", token, "--expect-audience", "Other"],
+            "InvalidAudience",
+        ),
+        (
+            vec!["token", "verify", token, "--issuer", "http://evil/"],
+            "InvalidIssuer",
+        ),
+    ] {
+        let out = idp(dir).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(why), "{why}: {}", stderr(&out));
+    }
+    // alg=none is refused.
+    let parts: Vec<&str> = token.split('.').collect();
+    let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", parts[1]);
+    let out = idp(dir).args(["token", "verify", &none]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn config_errors_name_the_setting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("bad.toml"), "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let out = idp(dir)
+        .args(["--config", "bad.toml", "check-config"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("lisen"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("README"), "{}", stderr(&out));
+
+    let out = idp(dir)
+        .env("DOMINO_IDP_LEEWAY", "soon")
+        .args(["check-config"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).to_lowercase().contains("leeway"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = idp(dir)
+        .args(["--public-url", "ftp://x", "serve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("public_url"), "{}", stderr(&out));
+
+    let out = idp(dir)
+        .args(["--config", "missing.toml", "serve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
+
+    std::fs::write(
+        dir.join("users.toml"),
+        "[[users]]\nusername = \"x\"\npassword = \"pw\"\nemail = \"nope\"\n",
+    )
+    .unwrap();
+    let out = idp(dir)
+        .args(["--config", "users.toml", "check-config"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("users[0]"), "{}", stderr(&out));
+    assert!(!dir.join("data").exists(), "a failed start writes nothing");
+}
+
+#[test]
+fn config_layers_defaults_file_env_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("c.toml"),
+        "realm = \"FileRealm\"\naudience = \"FileAud\"\nleeway = 7\n\n[[users]]\nusername = \"seed\"\npassword = \"s3cret-seed\"\n",
+    )
+    .unwrap();
+    let out = idp(dir)
+        .env("DOMINO_IDP_CONFIG", "c.toml")
+        .env("DOMINO_IDP_AUDIENCE", "EnvAud")
+        .env("DOMINO_IDP_REALM", "EnvRealm")
+        .args(["--realm", "FlagRealm", "check-config"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let effective: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(effective["realm"].as_str(), Some("FlagRealm"));
+    assert_eq!(effective["audience"].as_str(), Some("EnvAud"));
+    assert_eq!(effective["leeway"].as_integer(), Some(7));
+    assert_eq!(effective["access_token_ttl"].as_integer(), Some(300));
+    assert!(
+        !text.contains("s3cret-seed"),
+        "secrets are redacted: {text}"
+    );
+}
+
+#[test]
+fn migrate_creates_the_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = idp(tmp.path()).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(tmp.path().join("data/idp.db").is_file());
+    let again = idp(tmp.path()).arg("migrate").output().unwrap();
+    assert!(again.status.success());
+}

@@ -1,0 +1,195 @@
+//! One way to build the app for every test: a temp directory holding the
+//! SQLite file and the keys, a port-0 listener, real HTTP.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use domino_idp::config::{Config, Secret};
+use domino_idp::domain::user::{NewUser, ScopeList, UserSpec};
+use domino_idp::startup::Application;
+use domino_idp::state::AppState;
+use domino_idp::users;
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _tmp: Option<TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// A config whose files all live under `dir`.
+pub fn config_in(dir: &Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        database_url: format!("sqlite://{}", dir.join("data/idp.db").display()),
+        keys_dir: dir.join("keys"),
+        ..Config::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().to_owned();
+    let mut app = spawn_in(&dir, tweak).await;
+    app._tmp = Some(tmp);
+    app
+}
+
+/// Starts the app on an existing directory (for restart tests).
+pub async fn spawn_in(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = config_in(dir);
+    tweak(&mut config);
+    config.validate().expect("test config is valid");
+    let app = Application::build(config).await.expect("app builds");
+    let addr = app.local_addr();
+    let state = app.state().clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        state,
+        _tmp: None,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn issuer(&self) -> String {
+        format!("{}/auth/realms/DominoRealm", self.base)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ran");
+        }
+    }
+
+    pub async fn add_user(&self, spec: UserSpec) {
+        let user = NewUser::from_spec(&spec).expect("valid spec");
+        users::create(self.state.store.as_ref(), &self.state.passwords, user)
+            .await
+            .expect("user created");
+    }
+
+    /// Doctor Notes of ProjectKeep, as in the Keep documentation.
+    pub async fn add_doc(&self) {
+        self.add_user(doc_spec()).await;
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/auth",
+            &serde_json::json!({ "username": username, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn jwks(&self) -> Value {
+        self.get("/auth/realms/DominoRealm/protocol/openid-connect/certs")
+            .await
+            .json()
+            .await
+            .expect("jwks json")
+    }
+}
+
+pub fn doc_spec() -> UserSpec {
+    UserSpec {
+        username: "doc".into(),
+        password: Some(Secret::new(PASSWORD)),
+        email: Some("doctor.notes@projectkeep.io".into()),
+        cn: Some("Doctor Notes".into()),
+        org: Some("ProjectKeep".into()),
+        scopes: ScopeList::Spaced("MAIL $DATA".into()),
+        ..Default::default()
+    }
+}
+
+/// Asserts the stable error shape and returns the body.
+pub async fn expect_error(resp: reqwest::Response, status: u16) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "unexpected status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        ct.starts_with("application/json"),
+        "error content-type {ct}"
+    );
+    let body: Value = resp.json().await.expect("error body is JSON");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(body["error"].is_string(), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// Verifies a JWT using only what the JWKS publishes (n/e), as a consumer would.
+pub fn verify_with_jwks(token: &str, jwks: &Value, issuer: &str) -> Value {
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    let kid = header.kid.expect("kid in header");
+    let jwk = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("kid is published");
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(
+        jwk["n"].as_str().expect("n"),
+        jwk["e"].as_str().expect("e"),
+    )
+    .expect("rsa components");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&["Domino"]);
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .expect("token verifies with the JWKS")
+        .claims
+}

@@ -1,0 +1,165 @@
+//! Realm info, JWKS and discovery: what third-party verifiers rely on.
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_token_verifies_with_the_published_jwks() {
+    let app = spawn_app().await;
+    app.add_doc().await;
+    let body: Value = app.login("doc", PASSWORD).await.json().await.unwrap();
+    let jwks = app.jwks().await;
+    let claims = verify_with_jwks(body["bearer"].as_str().unwrap(), &jwks, &app.issuer());
+    assert_eq!(claims, body["claims"]);
+}
+
+#[tokio::test]
+async fn jwks_shape_and_caching() {
+    let app = spawn_app().await;
+    let resp = app
+        .get("/auth/realms/DominoRealm/protocol/openid-connect/certs")
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    let cache = resp.headers()["cache-control"].to_str().unwrap().to_owned();
+    assert!(cache.contains("max-age=300"), "{cache}");
+    let jwks: Value = resp.json().await.unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    let k = &keys[0];
+    assert_eq!(k["kty"], "RSA");
+    assert_eq!(k["alg"], "RS256");
+    assert_eq!(k["use"], "sig");
+    assert_eq!(k["e"], "AQAB");
+    // RFC 7638 thumbprint of this very key.
+    let n = k["n"].as_str().unwrap();
+    assert_eq!(
+        k["kid"].as_str().unwrap(),
+        domino_idp::keys::jwk::thumbprint(n, "AQAB")
+    );
+    // 2048-bit modulus.
+    let modulus = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(n)
+        .unwrap();
+    assert_eq!(modulus.len(), 256);
+    assert!(
+        k.get("d").is_none() && k.get("p").is_none(),
+        "no private parts"
+    );
+}
+
+#[tokio::test]
+async fn realm_public_key_verifies_the_same_token() {
+    let app = spawn_app().await;
+    app.add_doc().await;
+    let body: Value = app.login("doc", PASSWORD).await.json().await.unwrap();
+    let resp = app.get("/auth/realms/DominoRealm").await;
+    assert_eq!(resp.status(), 200);
+    let realm: Value = resp.json().await.unwrap();
+    assert_eq!(realm["realm"], "DominoRealm");
+    assert_eq!(realm["tokens-not-before"], 0);
+    assert_eq!(
+        realm["token-service"],
+        format!("{}/protocol/openid-connect", app.issuer())
+    );
+    assert_eq!(
+        realm["account-service"],
+        format!("{}/account", app.issuer())
+    );
+    // base64 DER SPKI, wrapped as PEM the way a Keep keyFile consumer would.
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(realm["public_key"].as_str().unwrap())
+        .unwrap();
+    let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", der));
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&["Domino"]);
+    validation.set_issuer(&[app.issuer()]);
+    let data = jsonwebtoken::decode::<Value>(body["bearer"].as_str().unwrap(), &key, &validation)
+        .expect("realm public_key verifies the token");
+    assert_eq!(data.claims, body["claims"]);
+}
+
+#[tokio::test]
+async fn discovery_lists_what_exists() {
+    let app = spawn_app().await;
+    let a: Value = app
+        .get("/auth/realms/DominoRealm/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let b: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a["issuer"], app.issuer());
+    let jwks_uri = a["jwks_uri"].as_str().unwrap();
+    assert_eq!(
+        jwks_uri,
+        format!("{}/protocol/openid-connect/certs", app.issuer())
+    );
+    assert_eq!(
+        a["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+    // Every URL it names answers.
+    let jwks = app.client.get(jwks_uri).send().await.unwrap();
+    assert_eq!(jwks.status(), 200);
+    assert!(
+        a.get("token_endpoint").is_none(),
+        "not served yet, not listed"
+    );
+}
+
+#[tokio::test]
+async fn unknown_realm_is_a_json_404() {
+    let app = spawn_app().await;
+    for path in [
+        "/auth/realms/Other",
+        "/auth/realms/dominorealm",
+        "/auth/realms/Other/protocol/openid-connect/certs",
+        "/auth/realms/Other/.well-known/openid-configuration",
+        "/auth/realms/%FF%FE",
+        "/auth/realms/%00",
+    ] {
+        let body = expect_error(app.get(path).await, 404).await;
+        assert_eq!(body["message"], "Realm does not exist", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn public_url_sets_the_issuer() {
+    let app = spawn_with(|c| c.public_url = Some("https://idp.example.com/".into())).await;
+    let realm: Value = app
+        .get("/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        realm["issuer"],
+        "https://idp.example.com/auth/realms/DominoRealm"
+    );
+}
+
+#[tokio::test]
+async fn documents_are_rendered_once() {
+    let app = spawn_app().await;
+    let first = app.state.realm.jwks.as_ptr();
+    let _ = app.jwks().await;
+    let _ = app.jwks().await;
+    assert_eq!(app.state.realm.jwks.as_ptr(), first);
+    let served = app
+        .get("/auth/realms/DominoRealm/protocol/openid-connect/certs")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(served, app.state.realm.jwks);
+}

@@ -52,6 +52,12 @@ impl Application {
         })?;
         let addr = listener.local_addr()?;
         let public_url = config.public_url_for(addr);
+        if config.public_url.is_none() && addr.ip().is_unspecified() {
+            tracing::warn!(
+                %public_url,
+                "listening on all interfaces without public_url: tokens will name an issuer clients cannot reach; set public_url"
+            );
+        }
         let state = AppState::new(config, &public_url, store, keys, passwords);
         let router = http::build_router(state.clone());
         Ok(Application {

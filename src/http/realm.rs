@@ -26,10 +26,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Resolves the `{realm}` path segment; only the configured realm exists.
-fn check_realm(
-    state: &AppState,
-    realm: std::result::Result<Path<String>, PathRejection>,
-) -> Result<()> {
+fn check_realm(state: &AppState, realm: RealmPath) -> Result<()> {
     match realm {
         Ok(Path(name)) if name == state.realm.name => Ok(()),
         _ => Err(AppError::NotFound("Realm does not exist".into())),
@@ -52,26 +49,19 @@ fn json_body(body: &Bytes, max_age: u64) -> Response {
         .into_response()
 }
 
-async fn realm_info(
-    State(state): State<AppState>,
-    realm: std::result::Result<Path<String>, PathRejection>,
-) -> Result<Response> {
+type RealmPath = std::result::Result<Path<String>, PathRejection>;
+
+async fn realm_info(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {
     check_realm(&state, realm)?;
     Ok(json_body(&state.realm.info, state.config.jwks_max_age))
 }
 
-async fn certs(
-    State(state): State<AppState>,
-    realm: std::result::Result<Path<String>, PathRejection>,
-) -> Result<Response> {
+async fn certs(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {
     check_realm(&state, realm)?;
     Ok(json_body(&state.realm.jwks, state.config.jwks_max_age))
 }
 
-async fn realm_discovery(
-    State(state): State<AppState>,
-    realm: std::result::Result<Path<String>, PathRejection>,
-) -> Result<Response> {
+async fn realm_discovery(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {
     check_realm(&state, realm)?;
     Ok(json_body(&state.realm.discovery, state.config.jwks_max_age))
 }

@@ -87,21 +87,17 @@ async fn ready_goes_red_and_logins_get_503_when_the_store_is_down() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, domino_idp::build_router(state)).await });
     let client = reqwest::Client::new();
+    let status = |path: &'static str| {
+        let req = client.get(format!("{base}{path}")).send();
+        async move { req.await.unwrap().status() }
+    };
     let login = || {
         client
             .post(format!("{base}/auth"))
             .json(&serde_json::json!({"username": "doc", "password": PASSWORD}))
             .send()
     };
-    assert_eq!(
-        client
-            .get(format!("{base}/health/ready"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status("/health/ready").await, 200);
     flaky.down.store(true, Ordering::SeqCst);
     let ready = client
         .get(format!("{base}/health/ready"))
@@ -122,24 +118,8 @@ async fn ready_goes_red_and_logins_get_503_when_the_store_is_down() {
             .contains("connection refused"),
         "{err}"
     );
-    assert_eq!(
-        client
-            .get(format!("{base}/health/live"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status("/health/live").await, 200);
     flaky.down.store(false, Ordering::SeqCst);
-    assert_eq!(
-        client
-            .get(format!("{base}/health/ready"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(status("/health/ready").await, 200);
     assert_eq!(login().await.unwrap().status(), 200);
 }

@@ -12,24 +12,30 @@ fn python() -> String {
     std::env::var("DOMINO_IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
+/// Runs `pyjwt_check.py` against `app` for `token`.
+async fn pyjwt_check(app: &TestApp, token: String) -> std::process::Output {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/pyjwt_check.py");
+    let args = [
+        script.to_owned(),
+        app.url("/auth/realms/DominoRealm/protocol/openid-connect/certs"),
+        app.url("/auth/realms/DominoRealm"),
+        token,
+        app.issuer(),
+        "Domino".to_owned(),
+    ];
+    tokio::task::spawn_blocking(move || Command::new(python()).args(args).output())
+        .await
+        .unwrap()
+        .expect("python3 runs; use scripts/test.sh, which installs PyJWT")
+}
+
 #[tokio::test]
 async fn pyjwt_verifies_tokens_from_the_jwks_and_the_realm_key() {
     let app = spawn_app().await;
     app.add_doc().await;
     let body: Value = app.login("doc", PASSWORD).await.json().await.unwrap();
     let token = body["bearer"].as_str().unwrap().to_owned();
-    let jwks_url = app.url("/auth/realms/DominoRealm/protocol/openid-connect/certs");
-    let realm_url = app.url("/auth/realms/DominoRealm");
-    let issuer = app.issuer();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/pyjwt_check.py");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .args([script, &jwks_url, &realm_url, &token, &issuer, "Domino"])
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python3 runs; use scripts/test.sh, which installs PyJWT");
+    let output = pyjwt_check(&app, token).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
@@ -44,18 +50,6 @@ async fn pyjwt_verifies_tokens_from_the_jwks_and_the_realm_key() {
     let at = tampered.len() - 20;
     tampered[at] = if tampered[at] == 'A' { 'B' } else { 'A' };
     let tampered: String = tampered.into_iter().collect();
-    let (jwks_url, realm_url, issuer) = (
-        app.url("/auth/realms/DominoRealm/protocol/openid-connect/certs"),
-        app.url("/auth/realms/DominoRealm"),
-        app.issuer(),
-    );
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .args([script, &jwks_url, &realm_url, &tampered, &issuer, "Domino"])
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let output = pyjwt_check(&app, tampered).await;
     assert!(!output.status.success(), "a tampered token verified");
 }

@@ -1,6 +1,8 @@
 //! The rules: users and their names, passwords, and the claims a token carries.
 //! Pure and testable; nothing here knows about HTTP or SQL.
 
+pub mod client;
+pub mod opaque;
 pub mod password;
 pub mod token;
 pub mod user;

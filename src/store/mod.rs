@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::domain::client::Client;
 use crate::domain::user::{NewUser, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,74 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot open the store: {0}")]
     Open(String),
+}
+
+/// A login session: a browser's (with a cookie) or a direct grant's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Public id, sent as `session_state` and `sid`.
+    pub id: String,
+    /// Digest of the browser cookie; `None` for password-grant sessions.
+    pub cookie_hash: Option<String>,
+    pub user_id: String,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+/// A pending authorization code (stored under the digest of the code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub code_hash: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub expires_at: i64,
+}
+
+/// What redeeming a code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// First use: the code is now spent.
+    Redeemed(CodeRecord),
+    /// Already spent (or expired); carries the refresh family it produced, if any.
+    Spent {
+        family_id: Option<String>,
+    },
+    Unknown,
+}
+
+/// One refresh token of a family (stored under the digest of the token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    pub token_hash: String,
+    pub family_id: String,
+    pub session_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub scope: String,
+    pub auth_time: i64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// What presenting a refresh token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshClaim {
+    /// The token was live and is now spent: the caller issues its successor.
+    Claimed(RefreshRecord),
+    /// The token had already been rotated: a replay. The caller revokes the family.
+    Replayed(RefreshRecord),
+    /// Revoked or expired.
+    Inactive,
+    Unknown,
 }
 
 /// A user to insert: the validated fields plus the password hash to store.
@@ -51,6 +120,48 @@ pub trait Store: Send + Sync + 'static {
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError>;
     async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError>;
     async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError>;
+    async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
+
+    // --- clients ---
+    /// Inserts a client; `Conflict` when the id is taken.
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
+    /// Inserts a client unless the id is taken; true when inserted.
+    async fn insert_client_if_absent(&self, client: &Client) -> Result<bool, StoreError>;
+    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Removes a client and everything issued to it.
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+
+    // --- sessions ---
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
+    async fn find_session_by_cookie(
+        &self,
+        cookie_hash: &str,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+    /// Ends a session and revokes every refresh token bound to it, atomically.
+    async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+
+    // --- authorization codes ---
+    async fn insert_code(&self, code: &CodeRecord) -> Result<(), StoreError>;
+    /// Spends a code exactly once, even when two requests race for it.
+    async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError>;
+    /// Records which refresh family a redeemed code produced (for reuse detection).
+    async fn set_code_family(&self, code_hash: &str, family_id: &str) -> Result<(), StoreError>;
+
+    // --- refresh tokens ---
+    async fn insert_refresh(&self, token: &RefreshRecord) -> Result<(), StoreError>;
+    /// Spends a live refresh token exactly once, even when two requests race for it.
+    async fn claim_refresh(&self, token_hash: &str, now: i64) -> Result<RefreshClaim, StoreError>;
+    async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
+    /// Revokes every token of a family; returns how many were live.
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError>;
+
+    // --- access-token deny-list ---
+    async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
+    async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError>;
+    /// Deletes expired codes, sessions, refresh tokens and deny-list entries.
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
 }
 
 /// Opens the store a `database_url` names.

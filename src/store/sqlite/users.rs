@@ -1,66 +1,8 @@
-//! The embedded default: SQLite in WAL mode with `synchronous = FULL`, so an
-//! acknowledged write survives a crash of the process or the machine.
+//! The password store's SQL.
 
-use std::str::FromStr;
-use std::time::Duration;
-
-use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-
-use super::{Store, StoreError, UserRecord, now};
+use super::{SqliteStore, to_json, unavailable, user_write_error};
 use crate::domain::user::{PasswordHash, User};
-
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
-
-fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
-fn write_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            let what = if db.message().contains("email") {
-                "email"
-            } else {
-                "username"
-            };
-            StoreError::Conflict(format!("a user with this {what} already exists"))
-        }
-        _ => unavailable(e),
-    }
-}
-
-impl SqliteStore {
-    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(database_url)
-            .map_err(|e| StoreError::Open(format!("{database_url:?}: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let file = options.get_filename().to_owned();
-        if let Some(parent) = file.parent()
-            && !parent.as_os_str().is_empty()
-            && file.as_os_str() != ":memory:"
-        {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Open(format!("cannot create {}: {e}", parent.display()))
-            })?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await
-            .map_err(|e| StoreError::Open(format!("{}: {e}", file.display())))?;
-        Ok(SqliteStore { pool })
-    }
-}
+use crate::store::{StoreError, UserRecord, now};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -139,44 +81,29 @@ impl SqliteStore {
             .bind(u.email.as_ref().map(|e| e.key()))
             .fetch_optional(&self.pool)
             .await
-            .map_err(write_error)?;
+            .map_err(user_write_error)?;
         row.map(User::try_from).transpose()
     }
 }
 
-/// Serialises a JSON column; a list or map of strings cannot fail to serialise.
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("migrations/sqlite")
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Open(format!("migration failed: {e}")))
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
-    }
-
-    async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError> {
+impl SqliteStore {
+    pub(super) async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError> {
         self.insert(record, false)
             .await?
             .ok_or_else(|| StoreError::Conflict("a user with this username already exists".into()))
     }
 
-    async fn insert_user_if_absent(&self, record: &UserRecord) -> Result<bool, StoreError> {
+    pub(super) async fn insert_user_if_absent(
+        &self,
+        record: &UserRecord,
+    ) -> Result<bool, StoreError> {
         Ok(self.insert(record, true).await?.is_some())
     }
 
-    async fn find_user_for_login(&self, login_key: &str) -> Result<Option<User>, StoreError> {
+    pub(super) async fn find_user_for_login(
+        &self,
+        login_key: &str,
+    ) -> Result<Option<User>, StoreError> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE username_key = ?1 OR email_key = ?1
              ORDER BY username_key = ?1 DESC LIMIT 1"
@@ -189,7 +116,7 @@ impl Store for SqliteStore {
         row.map(User::try_from).transpose()
     }
 
-    async fn get_user(&self, username_key: &str) -> Result<Option<User>, StoreError> {
+    pub(super) async fn get_user(&self, username_key: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = ?");
         let row: Option<UserRow> = sqlx::query_as(&sql)
             .bind(username_key)
@@ -199,7 +126,7 @@ impl Store for SqliteStore {
         row.map(User::try_from).transpose()
     }
 
-    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+    pub(super) async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username_key");
         let rows: Vec<UserRow> = sqlx::query_as(&sql)
             .fetch_all(&self.pool)
@@ -208,7 +135,11 @@ impl Store for SqliteStore {
         rows.into_iter().map(User::try_from).collect()
     }
 
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
+    pub(super) async fn set_password_hash(
+        &self,
+        user_id: &str,
+        hash: &str,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
             .bind(hash)
             .bind(now())
@@ -219,7 +150,11 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError> {
+    pub(super) async fn set_enabled(
+        &self,
+        username_key: &str,
+        enabled: bool,
+    ) -> Result<bool, StoreError> {
         let done =
             sqlx::query("UPDATE users SET enabled = ?, updated_at = ? WHERE username_key = ?")
                 .bind(enabled)
@@ -231,12 +166,22 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
+    pub(super) async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM users WHERE username_key = ?")
             .bind(username_key)
             .execute(&self.pool)
             .await
             .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
+        let row: Option<UserRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.map(User::try_from).transpose()
     }
 }

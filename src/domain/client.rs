@@ -1,0 +1,364 @@
+//! OAuth clients: who may ask for tokens, from where, and how they prove it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Secret;
+use crate::domain::opaque;
+use crate::domain::user::InvalidInput;
+
+pub const MAX_CLIENT_ID_CHARS: usize = 128;
+pub const MAX_URIS: usize = 32;
+pub const MAX_URI_CHARS: usize = 2048;
+pub const MIN_SECRET_CHARS: usize = 16;
+pub const MAX_SECRET_CHARS: usize = 512;
+
+fn invalid(msg: impl Into<String>) -> InvalidInput {
+    InvalidInput(msg.into())
+}
+
+/// The grants of RFC 6749 this issuer implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    Password,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::Password,
+        GrantType::ClientCredentials,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::Password => "password",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<GrantType> {
+        GrantType::ALL.into_iter().find(|g| g.as_str() == raw)
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The grants a client gets when its definition names none: Keycloak's
+/// defaults (standard flow and direct access grants, no service account).
+pub fn default_grants() -> Vec<GrantType> {
+    vec![
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::Password,
+    ]
+}
+
+/// A client as the operator describes it (`[[clients]]` or `client add`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    pub client_id: String,
+    /// Confidential clients only; at least 16 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Secret>,
+    /// A public client (SPA, native app) has no secret and must use PKCE.
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default = "default_grants")]
+    pub grant_types: Vec<GrantType>,
+    /// Scopes granted when a request names none; empty means the user's own
+    /// scopes plus `profile email` (and, for client_credentials, nothing).
+    #[serde(default)]
+    pub default_scopes: Vec<String>,
+}
+
+impl Default for ClientSpec {
+    fn default() -> Self {
+        ClientSpec {
+            client_id: String::new(),
+            secret: None,
+            public: false,
+            name: None,
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            grant_types: default_grants(),
+            default_scopes: Vec::new(),
+        }
+    }
+}
+
+/// A validated client definition, with its secret already hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub client_id: String,
+    pub name: Option<String>,
+    /// `salt$digest` for confidential clients; `None` for public ones.
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub default_scopes: Vec<String>,
+    pub created_at: i64,
+}
+
+impl Client {
+    /// Validates a spec. A confidential client without a secret gets a
+    /// generated one, returned so it can be shown once.
+    pub fn from_spec(spec: &ClientSpec) -> Result<(Client, Option<String>), InvalidInput> {
+        let client_id = parse_client_id(&spec.client_id)?;
+        let ctx = |msg: String| invalid(format!("client {client_id:?}: {msg}"));
+        let (secret_hash, generated) = match (&spec.secret, spec.public) {
+            (Some(_), true) => {
+                return Err(ctx(
+                    "a public client has no secret; remove `secret` or set public = false".into(),
+                ));
+            }
+            (None, true) => (None, None),
+            (Some(secret), false) => (Some(hash_secret(secret.expose()).map_err(ctx)?), None),
+            (None, false) => {
+                let secret = opaque::generate();
+                (Some(hash_secret(&secret).map_err(ctx)?), Some(secret))
+            }
+        };
+        if spec.public && spec.grant_types.contains(&GrantType::ClientCredentials) {
+            return Err(ctx(
+                "client_credentials needs a confidential client (public = false)".into(),
+            ));
+        }
+        let mut grant_types = Vec::new();
+        for g in &spec.grant_types {
+            if !grant_types.contains(g) {
+                grant_types.push(*g);
+            }
+        }
+        if grant_types.is_empty() {
+            return Err(ctx("grant_types is empty; allow at least one grant".into()));
+        }
+        let redirect_uris = parse_uris("redirect_uris", &spec.redirect_uris).map_err(ctx)?;
+        if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+            return Err(ctx(
+                "authorization_code needs at least one entry in redirect_uris".into(),
+            ));
+        }
+        let post_logout_redirect_uris =
+            parse_uris("post_logout_redirect_uris", &spec.post_logout_redirect_uris)
+                .map_err(ctx)?;
+        let mut default_scopes = Vec::new();
+        for s in &spec.default_scopes {
+            if s.is_empty()
+                || s.len() > 256
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+            {
+                return Err(ctx(format!(
+                    "default scope {s:?} is not a valid scope token (RFC 6749 §3.3)"
+                )));
+            }
+            if !default_scopes.contains(s) {
+                default_scopes.push(s.clone());
+            }
+        }
+        let name = match &spec.name {
+            Some(n) if n.chars().count() > 256 || n.chars().any(char::is_control) => {
+                return Err(ctx(
+                    "name must be at most 256 characters without control characters".into(),
+                ));
+            }
+            other => other.clone(),
+        };
+        let client = Client {
+            client_id,
+            name,
+            secret_hash,
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            default_scopes,
+            created_at: 0,
+        };
+        Ok((client, generated))
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// Exact, character-for-character match (RFC 9700 §4.1.3).
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|r| r == uri)
+    }
+
+    /// Checks a presented secret against the stored hash.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        let Some((salt, digest)) = self.secret_hash.as_deref().and_then(|h| h.split_once('$'))
+        else {
+            return false;
+        };
+        opaque::equal(&opaque::salted_digest(salt, presented), digest)
+    }
+}
+
+/// Client ids are printable ASCII without spaces, quotes or `:` (Basic auth).
+pub fn parse_client_id(raw: &str) -> Result<String, InvalidInput> {
+    if raw.is_empty() || raw.len() > MAX_CLIENT_ID_CHARS {
+        return Err(invalid(format!(
+            "client_id must be 1-{MAX_CLIENT_ID_CHARS} characters"
+        )));
+    }
+    if !raw
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '@'))
+    {
+        return Err(invalid(format!(
+            "client_id {raw:?} may contain only A-Z a-z 0-9 - _ . ~ @"
+        )));
+    }
+    Ok(raw.to_owned())
+}
+
+fn hash_secret(secret: &str) -> Result<String, String> {
+    let n = secret.chars().count();
+    if !(MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&n) || secret.chars().any(char::is_control) {
+        return Err(format!(
+            "secret must be {MIN_SECRET_CHARS}-{MAX_SECRET_CHARS} characters without control characters (omit it to have one generated)"
+        ));
+    }
+    let salt = &opaque::generate()[..16];
+    Ok(format!("{salt}${}", opaque::salted_digest(salt, secret)))
+}
+
+/// Redirect URIs: absolute, no fragment (RFC 6749 §3.1.2), http(s) or a
+/// private-use scheme for native apps.
+fn parse_uris(field: &str, raw: &[String]) -> Result<Vec<String>, String> {
+    if raw.len() > MAX_URIS {
+        return Err(format!("{field}: at most {MAX_URIS} entries"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for uri in raw {
+        if uri.len() > MAX_URI_CHARS {
+            return Err(format!(
+                "{field}: {uri:.40}... is longer than {MAX_URI_CHARS}"
+            ));
+        }
+        let parsed = url::Url::parse(uri).map_err(|e| format!("{field}: {uri:?}: {e}"))?;
+        if parsed.fragment().is_some() {
+            return Err(format!(
+                "{field}: {uri:?} has a fragment, which RFC 6749 §3.1.2 forbids"
+            ));
+        }
+        if parsed.cannot_be_a_base() && !matches!(parsed.scheme(), "http" | "https") {
+            // e.g. `urn:ietf:wg:oauth:2.0:oob` style: refused, there is no page to show a code on.
+            return Err(format!("{field}: {uri:?} is not a redirectable URL"));
+        }
+        if !out.contains(uri) {
+            out.push(uri.clone());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(id: &str) -> ClientSpec {
+        ClientSpec {
+            client_id: id.into(),
+            secret: Some(Secret::new("a-long-enough-secret")),
+            redirect_uris: vec!["http://localhost:3000/cb".into()],
+            ..ClientSpec::default()
+        }
+    }
+
+    #[test]
+    fn confidential_client_checks_its_secret() {
+        let (c, generated) = Client::from_spec(&spec("app")).unwrap();
+        assert!(generated.is_none());
+        assert!(c.secret_matches("a-long-enough-secret"));
+        assert!(!c.secret_matches("a-long-enough-secreT"));
+        assert!(!c.secret_hash.as_deref().unwrap().contains("a-long"));
+        assert!(c.has_redirect_uri("http://localhost:3000/cb"));
+        assert!(!c.has_redirect_uri("http://localhost:3000/cb/"));
+    }
+
+    #[test]
+    fn missing_secret_is_generated() {
+        let s = ClientSpec {
+            secret: None,
+            ..spec("app")
+        };
+        let (c, generated) = Client::from_spec(&s).unwrap();
+        assert!(c.secret_matches(&generated.unwrap()));
+    }
+
+    #[test]
+    fn bad_specs_are_refused() {
+        let cases = [
+            ClientSpec {
+                client_id: "has space".into(),
+                ..spec("x")
+            },
+            ClientSpec {
+                secret: Some(Secret::new("short")),
+                ..spec("x")
+            },
+            ClientSpec {
+                public: true,
+                ..spec("x")
+            },
+            ClientSpec {
+                redirect_uris: vec!["http://x/cb#frag".into()],
+                ..spec("x")
+            },
+            ClientSpec {
+                redirect_uris: vec!["not a url".into()],
+                ..spec("x")
+            },
+            ClientSpec {
+                redirect_uris: vec![],
+                ..spec("x")
+            },
+            ClientSpec {
+                public: true,
+                secret: None,
+                grant_types: vec![GrantType::ClientCredentials],
+                ..spec("x")
+            },
+            ClientSpec {
+                grant_types: vec![],
+                ..spec("x")
+            },
+        ];
+        for case in cases {
+            assert!(Client::from_spec(&case).is_err(), "{case:?}");
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The embedded default: SQLite in WAL mode with `synchronous = FULL`, so an
+//! acknowledged write survives a crash of the process or the machine.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::{
+    CodeRecord, CodeRedemption, RefreshClaim, RefreshRecord, SessionRecord, Store, StoreError,
+    UserRecord,
+};
+use crate::domain::client::Client;
+use crate::domain::user::User;
+
+mod clients;
+mod grants;
+mod users;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+pub(super) fn user_write_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let what = if db.message().contains("email") {
+                "email"
+            } else {
+                "username"
+            };
+            StoreError::Conflict(format!("a user with this {what} already exists"))
+        }
+        _ => unavailable(e),
+    }
+}
+
+impl SqliteStore {
+    pub async fn open(database_url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(database_url)
+            .map_err(|e| StoreError::Open(format!("{database_url:?}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let file = options.get_filename().to_owned();
+        if let Some(parent) = file.parent()
+            && !parent.as_os_str().is_empty()
+            && file.as_os_str() != ":memory:"
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Open(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Open(format!("{}: {e}", file.display())))?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+/// Serialises a JSON column; a list or map of strings cannot fail to serialise.
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// Reads a JSON column written by `to_json`.
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+// Each method forwards to the inherent method of the same name in
+// users.rs, clients.rs or grants.rs, where the SQL lives.
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Open(format!("migration failed: {e}")))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError> {
+        SqliteStore::insert_user(self, record).await
+    }
+
+    async fn insert_user_if_absent(&self, record: &UserRecord) -> Result<bool, StoreError> {
+        SqliteStore::insert_user_if_absent(self, record).await
+    }
+
+    async fn find_user_for_login(&self, login_key: &str) -> Result<Option<User>, StoreError> {
+        SqliteStore::find_user_for_login(self, login_key).await
+    }
+
+    async fn get_user(&self, username_key: &str) -> Result<Option<User>, StoreError> {
+        SqliteStore::get_user(self, username_key).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        SqliteStore::list_users(self).await
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
+        SqliteStore::set_password_hash(self, user_id, hash).await
+    }
+
+    async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError> {
+        SqliteStore::set_enabled(self, username_key, enabled).await
+    }
+
+    async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
+        SqliteStore::delete_user(self, username_key).await
+    }
+
+    async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+        SqliteStore::get_user_by_id(self, id).await
+    }
+
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        SqliteStore::insert_client(self, client).await
+    }
+
+    async fn insert_client_if_absent(&self, client: &Client) -> Result<bool, StoreError> {
+        SqliteStore::insert_client_if_absent(self, client).await
+    }
+
+    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        SqliteStore::get_client(self, client_id).await
+    }
+
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+        SqliteStore::list_clients(self).await
+    }
+
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        SqliteStore::delete_client(self, client_id).await
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        SqliteStore::insert_session(self, session).await
+    }
+
+    async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        SqliteStore::get_session(self, id).await
+    }
+
+    async fn find_session_by_cookie(
+        &self,
+        cookie_hash: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        SqliteStore::find_session_by_cookie(self, cookie_hash).await
+    }
+
+    async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        SqliteStore::end_session(self, id, now).await
+    }
+
+    async fn insert_code(&self, code: &CodeRecord) -> Result<(), StoreError> {
+        SqliteStore::insert_code(self, code).await
+    }
+
+    async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
+        SqliteStore::redeem_code(self, code_hash, now).await
+    }
+
+    async fn set_code_family(&self, code_hash: &str, family_id: &str) -> Result<(), StoreError> {
+        SqliteStore::set_code_family(self, code_hash, family_id).await
+    }
+
+    async fn insert_refresh(&self, token: &RefreshRecord) -> Result<(), StoreError> {
+        SqliteStore::insert_refresh(self, token).await
+    }
+
+    async fn claim_refresh(&self, token_hash: &str, now: i64) -> Result<RefreshClaim, StoreError> {
+        SqliteStore::claim_refresh(self, token_hash, now).await
+    }
+
+    async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+        SqliteStore::get_refresh(self, token_hash).await
+    }
+
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
+        SqliteStore::revoke_family(self, family_id, now).await
+    }
+
+    async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        SqliteStore::deny_jti(self, jti, expires_at).await
+    }
+
+    async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
+        SqliteStore::is_jti_denied(self, jti).await
+    }
+
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        SqliteStore::purge_expired(self, now).await
+    }
+}

@@ -10,6 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::client::{Client, ClientSpec};
 use crate::domain::user::{NewUser, UserSpec};
 
 /// What the `sub` claim carries.
@@ -68,8 +69,14 @@ pub struct Config {
     pub subject: SubjectKind,
     pub jwks_max_age: u64,
     pub max_body_bytes: usize,
+    /// Lifetime of a login session (browser cookie and refresh-token family).
+    pub session_ttl: u64,
+    /// Lifetime of an authorization code.
+    pub code_ttl: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ClientSpec>,
 }
 
 impl Default for Config {
@@ -88,7 +95,10 @@ impl Default for Config {
             subject: SubjectKind::Dn,
             jwks_max_age: 300,
             max_body_bytes: 64 * 1024,
+            session_ttl: 36_000,
+            code_ttl: 60,
             users: Vec::new(),
+            clients: Vec::new(),
         }
     }
 }
@@ -226,6 +236,8 @@ impl Config {
             ("access_token_ttl", self.access_token_ttl, 86_400 * 365),
             ("max_jwt_duration", self.max_jwt_duration, 86_400 * 365),
             ("refresh_token_ttl", self.refresh_token_ttl, 86_400 * 365),
+            ("session_ttl", self.session_ttl, 86_400 * 365),
+            ("code_ttl", self.code_ttl, 600),
         ] {
             if value == 0 || value > max {
                 problems.push(format!(
@@ -263,6 +275,21 @@ impl Config {
                     }
                 }
                 Err(why) => problems.push(format!("users[{i}] ({:?}): {why}", spec.username)),
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, spec) in self.clients.iter().enumerate() {
+            match Client::from_spec(spec) {
+                Ok(_) if !seen.insert(spec.client_id.clone()) => problems.push(format!(
+                    "clients[{i}] ({}): the same client_id appears twice; remove one",
+                    spec.client_id
+                )),
+                Ok((_, Some(_))) => problems.push(format!(
+                    "clients[{i}] ({}): a confidential client needs `secret` (at least 16 characters), or set public = true",
+                    spec.client_id
+                )),
+                Ok(_) => {}
+                Err(why) => problems.push(format!("clients[{i}]: {why}")),
             }
         }
         if problems.is_empty() {

@@ -8,11 +8,13 @@
 )]
 
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod oidc;
 pub mod realm;
 pub mod startup;
 pub mod state;

@@ -4,7 +4,9 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::domain::client::GrantType;
 use crate::keys::KeyRing;
+use crate::oidc::scope::OIDC_SCOPES;
 
 /// Claims that tokens from this issuer may carry (for discovery).
 const CLAIMS_SUPPORTED: &[&str] = &[
@@ -19,6 +21,12 @@ const CLAIMS_SUPPORTED: &[&str] = &[
     "email",
     "name",
     "preferred_username",
+    "azp",
+    "sid",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "client_id",
 ];
 
 #[derive(Debug, Clone)]
@@ -44,13 +52,34 @@ impl Realm {
             "account-service": format!("{issuer}/account"),
             "tokens-not-before": 0,
         });
-        // Only what this build serves; the OIDC endpoints join when they exist.
+        let oidc = format!("{issuer}/protocol/openid-connect");
+        let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
         let discovery = json!({
             "issuer": issuer,
-            "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
+            "authorization_endpoint": format!("{oidc}/auth"),
+            "token_endpoint": format!("{oidc}/token"),
+            "userinfo_endpoint": format!("{oidc}/userinfo"),
+            "jwks_uri": format!("{oidc}/certs"),
+            "introspection_endpoint": format!("{oidc}/token/introspect"),
+            "revocation_endpoint": format!("{oidc}/revoke"),
+            "end_session_endpoint": format!("{oidc}/logout"),
+            "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "fragment"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": auth_methods,
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": auth_methods,
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": OIDC_SCOPES,
             "claims_supported": CLAIMS_SUPPORTED,
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "authorization_response_iss_parameter_supported": true,
+            "frontchannel_logout_supported": false,
+            "backchannel_logout_supported": false,
         });
         Realm {
             name: name.to_owned(),

@@ -13,7 +13,8 @@ use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::keys::KeyRing;
 use crate::state::AppState;
-use crate::{http, store, users};
+use crate::store::Store;
+use crate::{clients, http, store, users};
 
 /// How many argon2 computations may run at once: one per core.
 pub fn hash_concurrency() -> usize {
@@ -38,6 +39,12 @@ impl Application {
             .context("seeding [[users]]")?;
         if seeded > 0 {
             tracing::info!(count = seeded, "seeded users from the config file");
+        }
+        let seeded = clients::seed(store.as_ref(), &config.clients)
+            .await
+            .context("seeding [[clients]]")?;
+        if seeded > 0 {
+            tracing::info!(count = seeded, "seeded clients from the config file");
         }
         let keys = Arc::new(
             KeyRing::load_or_create(&config.keys_dir)
@@ -82,9 +89,26 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let housekeeping = tokio::spawn(purge_expired(self.state.store.clone()));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        housekeeping.abort();
+        served
+    }
+}
+
+/// Deletes expired codes, sessions, refresh tokens and deny-list entries
+/// every ten minutes, so the tables hold only what can still matter.
+async fn purge_expired(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match store.purge_expired(crate::store::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(rows = n, "purged expired grants"),
+            Err(e) => tracing::warn!(error = %e, "could not purge expired grants"),
+        }
     }
 }
 

@@ -29,7 +29,7 @@ impl TokenPolicy {
             .max(1)
     }
 
-    fn subject_of(&self, user: &User) -> String {
+    pub fn subject_of(&self, user: &User) -> String {
         match self.subject {
             SubjectKind::Dn => user.dn(),
             SubjectKind::Id => user.id.clone(),

@@ -3,6 +3,7 @@
 mod body;
 mod health;
 mod keep;
+mod oidc;
 mod realm;
 
 use axum::Router;
@@ -24,6 +25,7 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .merge(keep::router())
         .merge(realm::router())
+        .merge(oidc::router(state.clone()))
         .merge(health::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

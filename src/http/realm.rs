@@ -4,9 +4,10 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::{AppError, Result};
 use crate::state::AppState;
@@ -23,6 +24,12 @@ pub fn router() -> Router<AppState> {
             get(realm_discovery),
         )
         .route("/.well-known/openid-configuration", get(discovery))
+        // Public documents: any page may read them (as Keycloak allows).
+        .layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::any())
+                .allow_methods([Method::GET]),
+        )
 }
 
 /// Resolves the `{realm}` path segment; only the configured realm exists.

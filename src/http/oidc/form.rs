@@ -1,0 +1,66 @@
+//! Extractors for OAuth parameters: a form body (token, introspection,
+//! revocation), or the query of a GET / the form of a POST (authorize,
+//! userinfo, logout). Every failure is an RFC 6749 error, never a 500.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{Method, StatusCode, header};
+
+use crate::oidc::{OAuthError, Params};
+use crate::state::AppState;
+
+/// Parameters from an `application/x-www-form-urlencoded` POST body.
+pub struct OAuthForm(pub Params);
+
+/// Parameters from the query (GET) or the form body (POST).
+pub struct QueryOrForm(pub Params);
+
+fn is_form(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+async fn body_params(req: Request, state: &AppState) -> Result<Params, OAuthError> {
+    if !is_form(&req) {
+        return Err(OAuthError::invalid_request(
+            "send the parameters as application/x-www-form-urlencoded",
+        ));
+    }
+    let limit = state.config.max_body_bytes;
+    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            OAuthError::too_large(limit)
+        } else {
+            OAuthError::invalid_request("the request body could not be read")
+        }
+    })?;
+    Params::parse(&bytes).map_err(OAuthError::invalid_request)
+}
+
+impl FromRequest<AppState> for OAuthForm {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        body_params(req, state).await.map(OAuthForm)
+    }
+}
+
+impl FromRequest<AppState> for QueryOrForm {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if req.method() == Method::POST && req.headers().contains_key(header::CONTENT_TYPE) {
+            return body_params(req, state).await.map(QueryOrForm);
+        }
+        let query = req.uri().query().unwrap_or("");
+        Params::parse(query.as_bytes())
+            .map(QueryOrForm)
+            .map_err(OAuthError::invalid_request)
+    }
+}

@@ -1,0 +1,142 @@
+//! The HTML side of the provider: server-rendered templates (askama escapes
+//! everything it interpolates), the browser cookies, and CSRF protection by
+//! double submit (a random token in a SameSite=Strict HttpOnly cookie that the
+//! form must echo).
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+use crate::domain::opaque;
+use crate::oidc::Params;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "DOMINO_IDP_SESSION";
+pub const CSRF_COOKIE: &str = "DOMINO_IDP_CSRF";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub realm: &'a str,
+    pub client_name: &'a str,
+    pub action: &'a str,
+    pub hidden: Vec<(&'static str, String)>,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub realm: &'a str,
+    pub message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage<'a> {
+    pub realm: &'a str,
+    pub done: bool,
+    pub action: &'a str,
+    pub hidden: Vec<(&'static str, String)>,
+    pub csrf: &'a str,
+}
+
+/// Renders a page with the headers every HTML page carries.
+pub fn html(status: StatusCode, page: &impl Template) -> Response {
+    let body = match page.render() {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let mut response = (status, Html(body)).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+pub fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
+    html(
+        status,
+        &ErrorPage {
+            realm: &state.realm.name,
+            message,
+        },
+    )
+}
+
+/// The path the browser cookies are scoped to.
+pub fn cookie_path(state: &AppState) -> String {
+    format!("/auth/realms/{}/", state.realm.name)
+}
+
+fn secure(state: &AppState) -> bool {
+    state.realm.issuer.starts_with("https://")
+}
+
+/// A cookie with the attributes every cookie of ours has.
+pub fn cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    strict: bool,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path(cookie_path(state))
+        .http_only(true)
+        .secure(secure(state))
+        .same_site(if strict {
+            SameSite::Strict
+        } else {
+            SameSite::Lax
+        })
+        .build()
+}
+
+pub fn removal(state: &AppState, name: &'static str) -> Cookie<'static> {
+    let mut c = cookie(state, name, String::new(), false);
+    c.make_removal();
+    c
+}
+
+/// The CSRF token for a form: the browser's existing one, or a new one set now.
+pub fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    if let Some(existing) = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned())
+        && existing.len() == 43
+    {
+        return (jar, existing);
+    }
+    let token = opaque::generate();
+    let jar = jar.add(cookie(state, CSRF_COOKIE, token.clone(), true));
+    (jar, token)
+}
+
+/// Whether a submitted form echoes the browser's CSRF cookie.
+pub fn csrf_ok(jar: &CookieJar, params: &Params) -> bool {
+    match (jar.get(CSRF_COOKIE), params.get("csrf_token")) {
+        (Some(cookie), Some(sent)) => {
+            cookie.value().len() == 43 && opaque::equal(cookie.value(), sent)
+        }
+        _ => false,
+    }
+}

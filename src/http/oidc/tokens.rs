@@ -1,0 +1,231 @@
+//! Userinfo (OIDC Core §5.3), introspection (RFC 7662) and revocation
+//! (RFC 7009): the endpoints that take a token back.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::client_auth;
+use super::form::{OAuthForm, QueryOrForm};
+use crate::domain::opaque;
+use crate::domain::token::Claims;
+use crate::domain::user::User;
+use crate::oidc::OAuthError;
+use crate::oidc::access::{self, AccessCheck};
+use crate::oidc::mint::profile_claims;
+use crate::state::AppState;
+use crate::store::{RefreshRecord, now};
+
+fn no_store(body: Value) -> Response {
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        Json(body),
+    )
+        .into_response()
+}
+
+/// The user an access token speaks for, if it names one and they may still sign in.
+async fn live_user(state: &AppState, claims: &Claims) -> Result<Option<User>, OAuthError> {
+    let Some(name) = claims.get("preferred_username").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let key = crate::domain::user::name_key(name);
+    Ok(state.store.get_user(&key).await?.filter(|u| u.enabled))
+}
+
+/// `GET|POST R/protocol/openid-connect/userinfo` with a Bearer access token
+/// (header, or `access_token` in a form body per RFC 6750 §2.2).
+pub async fn userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    QueryOrForm(params): QueryOrForm,
+) -> Result<Response, OAuthError> {
+    let realm = state.realm.name.clone();
+    let from_header = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(v) => {
+            let v = v.to_str().unwrap_or("");
+            match v.get(..7) {
+                Some(p) if p.eq_ignore_ascii_case("bearer ") => Some(v[7..].trim().to_owned()),
+                _ => {
+                    return Err(OAuthError::invalid_token(
+                        &realm,
+                        "use the Bearer scheme with an access token",
+                    ));
+                }
+            }
+        }
+    };
+    let token = match (from_header, params.get("access_token")) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "send the access token once: header or body, not both",
+            ));
+        }
+        (Some(t), None) => t,
+        (None, Some(t)) => t.to_owned(),
+        (None, None) => {
+            let mut e = OAuthError::invalid_token(&realm, "an access token is required");
+            e.code = "invalid_request";
+            e.status = StatusCode::UNAUTHORIZED;
+            e.challenge = Some(format!("Bearer realm=\"{realm}\""));
+            return Err(e);
+        }
+    };
+    let claims = match access::check(&state, &token).await? {
+        AccessCheck::Active(claims) => claims,
+        AccessCheck::Inactive(why) => return Err(OAuthError::invalid_token(&realm, why)),
+    };
+    if claims.get("typ").and_then(Value::as_str) == Some("ID") {
+        return Err(OAuthError::invalid_token(
+            &realm,
+            "an ID token is not an access token",
+        ));
+    }
+    let sub = claims.get("sub").cloned().unwrap_or(Value::Null);
+    let mut out = Claims::new();
+    out.insert("sub".into(), sub);
+    if claims.contains_key("preferred_username") {
+        let Some(user) = live_user(&state, &claims).await? else {
+            return Err(OAuthError::invalid_token(
+                &realm,
+                "the user is disabled or no longer exists",
+            ));
+        };
+        let scopes: Vec<String> = claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        profile_claims(&mut out, &user, &scopes);
+    }
+    Ok(no_store(Value::Object(out)))
+}
+
+fn refresh_is_live(r: &RefreshRecord, now: i64) -> bool {
+    r.used_at.is_none() && r.revoked_at.is_none() && r.expires_at > now
+}
+
+/// `POST R/protocol/openid-connect/token/introspect` (RFC 7662). Anything
+/// expired, revoked, malformed, foreign or of a disabled user is `active: false`.
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OAuthForm(params): OAuthForm,
+) -> Result<Response, OAuthError> {
+    let client = client_auth::authenticate(&state, &headers, &params).await?;
+    if client.is_public() {
+        return Err(OAuthError::invalid_client(
+            "introspection needs a confidential client",
+            None,
+        ));
+    }
+    let token = params.require("token")?;
+    let inactive = || Ok(no_store(json!({ "active": false })));
+    if access::is_jwt(token) {
+        let claims = match access::check(&state, token).await? {
+            AccessCheck::Active(claims) => claims,
+            AccessCheck::Inactive(_) => return inactive(),
+        };
+        if claims.contains_key("preferred_username") && live_user(&state, &claims).await?.is_none()
+        {
+            return inactive();
+        }
+        let mut out = claims;
+        out.insert("active".into(), json!(true));
+        if let Some(azp) = out.get("azp").cloned() {
+            out.entry("client_id").or_insert(azp);
+        }
+        if let Some(name) = out.get("preferred_username").cloned() {
+            out.insert("username".into(), name);
+        }
+        let typ = if out.get("typ").and_then(Value::as_str) == Some("ID") {
+            "ID"
+        } else {
+            "Bearer"
+        };
+        out.insert("token_type".into(), json!(typ));
+        return Ok(no_store(Value::Object(out)));
+    }
+    let Some(record) = state.store.get_refresh(&opaque::digest(token)).await? else {
+        return inactive();
+    };
+    if record.client_id != client.client_id || !refresh_is_live(&record, now()) {
+        return inactive();
+    }
+    let Some(user) = state
+        .store
+        .get_user_by_id(&record.user_id)
+        .await?
+        .filter(|u| u.enabled)
+    else {
+        return inactive();
+    };
+    Ok(no_store(json!({
+        "active": true,
+        "token_type": "Refresh",
+        "client_id": record.client_id,
+        "username": user.username,
+        "sub": state.policy.subject_of(&user),
+        "scope": record.scope,
+        "iat": record.issued_at,
+        "exp": record.expires_at,
+        "iss": state.policy.issuer,
+        "sid": record.session_id,
+    })))
+}
+
+/// `POST R/protocol/openid-connect/revoke` (RFC 7009). A refresh token ends its
+/// family; an access token's `jti` is denied until it expires. Unknown and
+/// malformed tokens are answered 200, as §2.2 asks.
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OAuthForm(params): OAuthForm,
+) -> Result<Response, OAuthError> {
+    let client = client_auth::authenticate(&state, &headers, &params).await?;
+    let token = params.require("token")?;
+    let foreign = || {
+        OAuthError::unauthorized_client("the token was not issued to this client; it is unchanged")
+    };
+    let now = now();
+    if access::is_jwt(token) {
+        // Signature and issuer must hold; expiry need not (revoking an expired token is a no-op).
+        if let Ok((_, claims)) = state
+            .keys
+            .verify_ignoring_expiry(token, &state.policy.issuer)
+        {
+            if claims.get("azp").and_then(Value::as_str) != Some(client.client_id.as_str()) {
+                return Err(foreign());
+            }
+            let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+            if let Some(jti) = claims.get("jti").and_then(Value::as_str)
+                && exp > now
+            {
+                state.store.deny_jti(jti, exp).await?;
+                tracing::info!(client_id = %client.client_id, jti, "access token revoked");
+            }
+        }
+    } else if let Some(record) = state.store.get_refresh(&opaque::digest(token)).await? {
+        if record.client_id != client.client_id {
+            return Err(foreign());
+        }
+        let revoked = state.store.revoke_family(&record.family_id, now).await?;
+        tracing::info!(client_id = %client.client_id, family_id = %record.family_id, revoked, "refresh token revoked");
+    }
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+    )
+        .into_response())
+}

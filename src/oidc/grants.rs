@@ -1,0 +1,258 @@
+//! The four grants of the token endpoint. Each checks what RFC 6749 asks of it
+//! and hands a `Grant` to `mint`. Client authentication has already happened.
+
+use crate::domain::client::{Client, GrantType};
+use crate::domain::opaque;
+use crate::domain::user::{LoginName, Password, User};
+use crate::oidc::error::OAuthError;
+use crate::oidc::mint::{Grant, TokenResponse, mint};
+use crate::oidc::params::Params;
+use crate::oidc::{scope, sessions};
+use crate::state::AppState;
+use crate::store::{CodeRedemption, RefreshClaim, now};
+use crate::users::{self, LoginError};
+
+/// Dispatches on `grant_type`.
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let raw = params.require("grant_type")?;
+    let grant = GrantType::parse(raw).ok_or_else(|| {
+        OAuthError::unsupported_grant_type(format!(
+            "grant_type {raw:?} is not supported; use authorization_code, refresh_token, password or client_credentials"
+        ))
+    })?;
+    if !client.allows(grant) {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client {:?} is not allowed to use the {grant} grant",
+            client.client_id
+        )));
+    }
+    match grant {
+        GrantType::Password => password(state, client, params).await,
+        GrantType::ClientCredentials => client_credentials(state, client, params).await,
+        GrantType::RefreshToken => refresh(state, client, params).await,
+        GrantType::AuthorizationCode => authorization_code(state, client, params).await,
+    }
+}
+
+async fn password(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let login = LoginName::parse(params.require("username")?)
+        .map_err(|e| OAuthError::invalid_request(e.0))?;
+    let password = Password::parse(params.require("password")?)
+        .map_err(|e| OAuthError::invalid_request(e.0))?;
+    let user = users::authenticate(state.store.as_ref(), &state.passwords, &login, &password)
+        .await
+        .map_err(|e| match e {
+            LoginError::Refused => OAuthError::invalid_grant("Invalid user credentials"),
+            LoginError::Store(e) => e.into(),
+            LoginError::Hash(e) => e.into(),
+        })?;
+    let scopes = scope::for_user(client, &user, params.get("scope"));
+    let session = sessions::start(state, &user, false).await?.0;
+    let minted = mint(
+        state,
+        Grant {
+            client,
+            user: Some(&user),
+            scopes,
+            session: Some(&session),
+            nonce: None,
+            family_id: None,
+        },
+    )
+    .await?;
+    Ok(minted.response)
+}
+
+async fn client_credentials(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let scopes = scope::for_client(client, params.get("scope"));
+    let minted = mint(
+        state,
+        Grant {
+            client,
+            user: None,
+            scopes,
+            session: None,
+            nonce: None,
+            family_id: None,
+        },
+    )
+    .await?;
+    Ok(minted.response)
+}
+
+async fn refresh(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let presented = params.require("refresh_token")?;
+    let now = now();
+    let record = match state
+        .store
+        .claim_refresh(&opaque::digest(presented), now)
+        .await?
+    {
+        RefreshClaim::Claimed(record) => record,
+        RefreshClaim::Replayed(record) => {
+            let revoked = state.store.revoke_family(&record.family_id, now).await?;
+            tracing::warn!(
+                client_id = %record.client_id,
+                family_id = %record.family_id,
+                revoked,
+                "refresh token replayed: family revoked"
+            );
+            return Err(OAuthError::invalid_grant(
+                "refresh token has already been used; its session's tokens are revoked",
+            ));
+        }
+        RefreshClaim::Inactive | RefreshClaim::Unknown => {
+            return Err(OAuthError::invalid_grant(
+                "refresh token is invalid, expired or revoked",
+            ));
+        }
+    };
+    // From here on the presented token is spent: any refusal ends the family.
+    let family = record.family_id.clone();
+    let refuse = |why: &'static str| async move {
+        state.store.revoke_family(&family, now).await?;
+        Err::<TokenResponse, OAuthError>(OAuthError::invalid_grant(why))
+    };
+    if record.client_id != client.client_id {
+        return refuse("refresh token was issued to another client").await;
+    }
+    let user = match state.store.get_user_by_id(&record.user_id).await? {
+        Some(user) if user.enabled => user,
+        _ => return refuse("the user is disabled or no longer exists").await,
+    };
+    let session = match state.store.get_session(&record.session_id).await? {
+        Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
+        _ => return refuse("the session has ended").await,
+    };
+    let scope = match scope::narrow_refresh(&record.scope, params.get("scope")) {
+        Ok(scope) => scope,
+        Err(why) => {
+            // Nothing was issued: put the family back out of reach rather than half-spent.
+            state.store.revoke_family(&record.family_id, now).await?;
+            return Err(OAuthError::invalid_scope(why));
+        }
+    };
+    let scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+    let minted = mint(
+        state,
+        Grant {
+            client,
+            user: Some(&user),
+            scopes,
+            session: Some(&session),
+            nonce: None,
+            family_id: Some(record.family_id),
+        },
+    )
+    .await?;
+    Ok(minted.response)
+}
+
+async fn authorization_code(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params.require("code")?;
+    let code_hash = opaque::digest(code);
+    let now = now();
+    let record = match state.store.redeem_code(&code_hash, now).await? {
+        CodeRedemption::Redeemed(record) => record,
+        CodeRedemption::Spent { family_id } => {
+            // RFC 6749 §4.1.2: a code used twice revokes what it produced.
+            if let Some(family) = family_id {
+                state.store.revoke_family(&family, now).await?;
+                tracing::warn!(family_id = %family, "authorization code reused: tokens revoked");
+            }
+            return Err(OAuthError::invalid_grant(
+                "authorization code is invalid, expired or already used",
+            ));
+        }
+        CodeRedemption::Unknown => {
+            return Err(OAuthError::invalid_grant(
+                "authorization code is invalid, expired or already used",
+            ));
+        }
+    };
+    if record.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "authorization code was issued to another client",
+        ));
+    }
+    if params.get("redirect_uri") != Some(record.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the one of the authorization request",
+        ));
+    }
+    match (&record.code_challenge, params.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            if !valid_verifier(verifier) {
+                return Err(OAuthError::invalid_request(
+                    "code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~",
+                ));
+            }
+            if !opaque::equal(&opaque::pkce_s256(verifier), challenge) {
+                return Err(OAuthError::invalid_grant("PKCE verification failed"));
+            }
+        }
+        (Some(_), None) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier is required: the authorization request used PKCE",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier sent, but the authorization request had no code_challenge",
+            ));
+        }
+        (None, None) => {}
+    }
+    let user: User = match state.store.get_user_by_id(&record.user_id).await? {
+        Some(user) if user.enabled => user,
+        _ => return Err(OAuthError::invalid_grant("the user is disabled")),
+    };
+    let session = match state.store.get_session(&record.session_id).await? {
+        Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
+        _ => return Err(OAuthError::invalid_grant("the login session has ended")),
+    };
+    let scopes: Vec<String> = record.scope.split_whitespace().map(str::to_owned).collect();
+    let minted = mint(
+        state,
+        Grant {
+            client,
+            user: Some(&user),
+            scopes,
+            session: Some(&session),
+            nonce: record.nonce.as_deref(),
+            family_id: None,
+        },
+    )
+    .await?;
+    if let Some(family) = &minted.family_id {
+        state.store.set_code_family(&code_hash, family).await?;
+    }
+    Ok(minted.response)
+}
+
+/// RFC 7636 §4.1: 43-128 characters from the unreserved set.
+pub fn valid_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}

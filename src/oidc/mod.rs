@@ -1,0 +1,14 @@
+//! The OpenID Connect provider's rules, apart from HTTP: scopes, sessions,
+//! the four grants, and minting. The handlers in `http::oidc` are thin.
+
+pub mod access;
+pub mod error;
+pub mod grants;
+pub mod mint;
+pub mod params;
+pub mod scope;
+pub mod sessions;
+
+pub use crate::domain::client::GrantType;
+pub use error::OAuthError;
+pub use params::Params;

@@ -1,5 +1,7 @@
-//! The command line: `serve`, `migrate`, `user`, `keys`, `token`, `check-config`.
+//! The command line: `serve`, `migrate`, `user`, `client`, `keys`, `token`,
+//! `check-config`.
 
+mod client;
 mod keys;
 mod user;
 
@@ -38,6 +40,9 @@ pub enum Command {
     /// Manage users of the password store
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage OAuth clients
+    #[command(subcommand)]
+    Client(client::ClientCommand),
     /// Inspect and export the signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -111,6 +116,7 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
             Ok(())
         }
         Command::User(cmd) => user::run(cmd, &config).await,
+        Command::Client(cmd) => client::run(cmd, &config).await,
         Command::Keys(cmd) => keys::run_keys(cmd, &config).await,
         Command::Token(cmd) => keys::run_token(cmd, &config).await,
         Command::CheckConfig => {

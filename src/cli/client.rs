@@ -1,0 +1,216 @@
+//! `domino-idp client ...`: OAuth clients from the command line.
+//! Secrets come from stdin (`--secret-stdin`) or are generated and shown
+//! once; they are never taken from argv and never printed back.
+
+use std::io::BufRead as _;
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use super::{Failure, Outcome, open_store};
+use crate::clients::{self, ClientError};
+use crate::config::{Config, Secret};
+use crate::domain::client::{Client, ClientSpec, GrantType};
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client (a confidential one gets a generated secret unless --secret-stdin)
+    Add(AddArgs),
+    /// List clients (secrets are never shown)
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a client
+    Remove { client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    client_id: String,
+    /// A public client (SPA, native app): no secret, PKCE required
+    #[arg(long)]
+    public: bool,
+    /// Display name
+    #[arg(long)]
+    name: Option<String>,
+    /// Allowed redirect URI (exact match), repeatable
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// Allowed post-logout redirect URI, repeatable
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Allowed grant, repeatable (default: authorization_code, refresh_token, password)
+    #[arg(long = "grant", value_name = "GRANT")]
+    grants: Vec<Grant>,
+    /// Scope granted when a request names none, repeatable
+    #[arg(long = "default-scope", value_name = "SCOPE")]
+    default_scopes: Vec<String>,
+    /// Read the secret from the first line of standard input instead of generating one
+    #[arg(long, conflicts_with = "public")]
+    secret_stdin: bool,
+}
+
+/// The grant names accepted by `--grant` (those of RFC 6749).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum Grant {
+    AuthorizationCode,
+    RefreshToken,
+    Password,
+    ClientCredentials,
+}
+
+impl From<Grant> for GrantType {
+    fn from(g: Grant) -> Self {
+        match g {
+            Grant::AuthorizationCode => GrantType::AuthorizationCode,
+            Grant::RefreshToken => GrantType::RefreshToken,
+            Grant::Password => GrantType::Password,
+            Grant::ClientCredentials => GrantType::ClientCredentials,
+        }
+    }
+}
+
+/// A client as `list --json` shows it: everything but the secret hash.
+#[derive(Debug, Serialize)]
+struct ClientView<'a> {
+    client_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: Option<&'a str>,
+    redirect_uris: &'a [String],
+    post_logout_redirect_uris: &'a [String],
+    grant_types: &'a [GrantType],
+    default_scopes: &'a [String],
+    created_at: i64,
+}
+
+impl<'a> From<&'a Client> for ClientView<'a> {
+    fn from(c: &'a Client) -> Self {
+        ClientView {
+            client_id: &c.client_id,
+            kind: kind(c),
+            name: c.name.as_deref(),
+            redirect_uris: &c.redirect_uris,
+            post_logout_redirect_uris: &c.post_logout_redirect_uris,
+            grant_types: &c.grant_types,
+            default_scopes: &c.default_scopes,
+            created_at: c.created_at,
+        }
+    }
+}
+
+fn kind(c: &Client) -> &'static str {
+    if c.is_public() {
+        "public"
+    } else {
+        "confidential"
+    }
+}
+
+fn spec_from(args: &AddArgs) -> ClientSpec {
+    let defaults = ClientSpec::default();
+    ClientSpec {
+        client_id: args.client_id.clone(),
+        secret: None,
+        public: args.public,
+        name: args.name.clone(),
+        redirect_uris: args.redirect_uris.clone(),
+        post_logout_redirect_uris: args.post_logout_redirect_uris.clone(),
+        grant_types: if args.grants.is_empty() {
+            defaults.grant_types
+        } else {
+            args.grants.iter().copied().map(GrantType::from).collect()
+        },
+        default_scopes: args.default_scopes.clone(),
+    }
+}
+
+/// The first line of stdin, without its line ending.
+fn read_secret() -> Result<Secret, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::new(format!("cannot read the secret from stdin: {e}")))?;
+    let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+    let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
+    Ok(Secret::new(trimmed))
+}
+
+fn failure(e: ClientError) -> Failure {
+    match e {
+        ClientError::Invalid(_) => Failure::usage(e),
+        ClientError::Store(_) => Failure::new(e),
+    }
+}
+
+pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
+    match cmd {
+        ClientCommand::Add(args) => {
+            let mut spec = spec_from(&args);
+            // Validate everything before opening the store or reading stdin.
+            Client::from_spec(&spec).map_err(Failure::usage)?;
+            if args.secret_stdin {
+                spec.secret = Some(read_secret()?);
+                Client::from_spec(&spec).map_err(Failure::usage)?;
+            }
+            let store = open_store(config).await?;
+            let (client, generated) = clients::create(store.as_ref(), &spec)
+                .await
+                .map_err(failure)?;
+            println!("added {} client {}", kind(&client), client.client_id);
+            if let Some(secret) = generated {
+                println!("client_secret: {secret}");
+                println!(
+                    "This secret is shown only once and cannot be recovered; store it now \
+                     (remove and re-add the client to get a new one)."
+                );
+            }
+        }
+        ClientCommand::List { json } => {
+            let store = open_store(config).await?;
+            let all = store.list_clients().await.map_err(Failure::new)?;
+            if json {
+                let views: Vec<ClientView<'_>> = all.iter().map(ClientView::from).collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&views).map_err(Failure::new)?
+                );
+            } else {
+                println!(
+                    "{:<32} {:<12} {:<48} REDIRECT_URIS",
+                    "CLIENT_ID", "TYPE", "GRANTS"
+                );
+                for c in &all {
+                    let grants: Vec<&str> = c.grant_types.iter().map(|g| g.as_str()).collect();
+                    println!(
+                        "{:<32} {:<12} {:<48} {}",
+                        c.client_id,
+                        kind(c),
+                        grants.join(","),
+                        if c.redirect_uris.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            c.redirect_uris.join(" ")
+                        }
+                    );
+                }
+            }
+        }
+        ClientCommand::Remove { client_id } => {
+            let store = open_store(config).await?;
+            if !store
+                .delete_client(&client_id)
+                .await
+                .map_err(Failure::new)?
+            {
+                return Err(Failure::new(format!("no client with id {client_id:?}")));
+            }
+            println!("removed client {client_id}");
+        }
+    }
+    Ok(())
+}

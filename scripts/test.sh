@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# The whole test suite. Installs the third-party JWKS consumer the tests use
-# (PyJWT, into .venv-test) and then runs `cargo test`; extra args go to cargo.
+# The whole test suite. Installs the third-party consumers the tests drive the
+# issuer with (PyJWT, Authlib, Playwright: tests/requirements.txt, into
+# .venv-test) and then runs `cargo test`; extra args go to cargo.
+# The browser test also needs Chromium (Debian's `chromium`; .ci/run installs
+# it) at $DOMINO_IDP_TEST_CHROMIUM, default /usr/bin/chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-test
-if ! "$venv/bin/python" -c 'import jwt, cryptography' 2>/dev/null; then
+# Reinstall whenever an import fails or the pins changed since the last install.
+stamp="$venv/.requirements.txt"
+if ! "$venv/bin/python" -c 'import jwt, cryptography, authlib, requests, playwright.sync_api' 2>/dev/null \
+  || ! cmp -s tests/requirements.txt "$stamp"; then
   echo "scripts/test.sh: installing tests/requirements.txt into $venv" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+  cp tests/requirements.txt "$stamp"
 fi
 export DOMINO_IDP_TEST_PYTHON="$PWD/$venv/bin/python"
+export DOMINO_IDP_TEST_CHROMIUM="${DOMINO_IDP_TEST_CHROMIUM:-/usr/bin/chromium}"
 
 exec cargo test "$@"

@@ -3,8 +3,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use domino_idp::domain::client::Client;
 use domino_idp::domain::user::User;
-use domino_idp::store::{Store, StoreError, UserRecord};
+use domino_idp::store::{
+    CodeRecord, CodeRedemption, RefreshClaim, RefreshRecord, SessionRecord, Store, StoreError,
+    UserRecord,
+};
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -33,50 +37,67 @@ struct Flaky {
     down: AtomicBool,
 }
 
-#[async_trait::async_trait]
-impl Store for Flaky {
-    async fn migrate(&self) -> Result<(), StoreError> {
-        self.inner.migrate().await
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
+impl Flaky {
+    fn up(&self) -> Result<(), StoreError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(StoreError::Unavailable("connection refused".into()));
         }
-        self.inner.ping().await
+        Ok(())
     }
-    async fn insert_user(&self, r: &UserRecord) -> Result<User, StoreError> {
-        self.inner.insert_user(r).await
-    }
-    async fn insert_user_if_absent(&self, r: &UserRecord) -> Result<bool, StoreError> {
-        self.inner.insert_user_if_absent(r).await
-    }
-    async fn find_user_for_login(&self, key: &str) -> Result<Option<User>, StoreError> {
-        if self.down.load(Ordering::SeqCst) {
-            return Err(StoreError::Unavailable("connection refused".into()));
+}
+
+/// Implements `Store` for `Flaky`: every call but `migrate` fails while down.
+macro_rules! forward_when_up {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        #[async_trait::async_trait]
+        impl Store for Flaky {
+            async fn migrate(&self) -> Result<(), StoreError> {
+                self.inner.migrate().await
+            }
+            $(async fn $name(&self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+                self.up()?;
+                self.inner.$name($($arg),*).await
+            })*
         }
-        self.inner.find_user_for_login(key).await
-    }
-    async fn get_user(&self, key: &str) -> Result<Option<User>, StoreError> {
-        self.inner.get_user(key).await
-    }
-    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        self.inner.list_users().await
-    }
-    async fn set_password_hash(&self, id: &str, hash: &str) -> Result<bool, StoreError> {
-        self.inner.set_password_hash(id, hash).await
-    }
-    async fn set_enabled(&self, key: &str, enabled: bool) -> Result<bool, StoreError> {
-        self.inner.set_enabled(key, enabled).await
-    }
-    async fn delete_user(&self, key: &str) -> Result<bool, StoreError> {
-        self.inner.delete_user(key).await
-    }
+    };
+}
+
+forward_when_up! {
+    ping() -> ();
+    insert_user(r: &UserRecord) -> User;
+    insert_user_if_absent(r: &UserRecord) -> bool;
+    find_user_for_login(key: &str) -> Option<User>;
+    get_user(key: &str) -> Option<User>;
+    list_users() -> Vec<User>;
+    set_password_hash(id: &str, hash: &str) -> bool;
+    set_enabled(key: &str, enabled: bool) -> bool;
+    delete_user(key: &str) -> bool;
+    get_user_by_id(id: &str) -> Option<User>;
+    insert_client(c: &Client) -> ();
+    insert_client_if_absent(c: &Client) -> bool;
+    get_client(id: &str) -> Option<Client>;
+    list_clients() -> Vec<Client>;
+    delete_client(id: &str) -> bool;
+    insert_session(s: &SessionRecord) -> ();
+    get_session(id: &str) -> Option<SessionRecord>;
+    find_session_by_cookie(hash: &str) -> Option<SessionRecord>;
+    end_session(id: &str, now: i64) -> bool;
+    insert_code(c: &CodeRecord) -> ();
+    redeem_code(hash: &str, now: i64) -> CodeRedemption;
+    set_code_family(hash: &str, family: &str) -> ();
+    insert_refresh(t: &RefreshRecord) -> ();
+    claim_refresh(hash: &str, now: i64) -> RefreshClaim;
+    get_refresh(hash: &str) -> Option<RefreshRecord>;
+    revoke_family(family: &str, now: i64) -> u64;
+    deny_jti(jti: &str, exp: i64) -> ();
+    is_jti_denied(jti: &str) -> bool;
+    purge_expired(now: i64) -> u64;
 }
 
 #[tokio::test]
 async fn ready_goes_red_and_logins_get_503_when_the_store_is_down() {
     let app = spawn_app().await;
-    app.add_doc().await;
+    app.add_doc_and_play().await;
     let flaky = Arc::new(Flaky {
         inner: app.state.store.clone(),
         down: AtomicBool::new(false),
@@ -108,6 +129,17 @@ async fn ready_goes_red_and_logins_get_503_when_the_store_is_down() {
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "DOWN");
     assert_eq!(body["checks"][0]["status"], "DOWN");
+    let token = client
+        .post(format!(
+            "{base}/auth/realms/DominoRealm/protocol/openid-connect/token"
+        ))
+        .basic_auth("domino-play", Some(CLIENT_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token.headers()["retry-after"], "5");
+    expect_oauth_error(token, 503, "temporarily_unavailable").await;
     let resp = login().await.unwrap();
     assert_eq!(resp.headers()["retry-after"], "5");
     let err = expect_error(resp, 503).await;

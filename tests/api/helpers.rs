@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use domino_idp::config::{Config, Secret};
+use domino_idp::domain::client::{ClientSpec, GrantType};
 use domino_idp::domain::user::{NewUser, ScopeList, UserSpec};
 use domino_idp::startup::Application;
 use domino_idp::state::AppState;
@@ -134,6 +135,95 @@ impl TestApp {
             .await
             .expect("jwks json")
     }
+}
+
+pub const CLIENT_SECRET: &str = "play-secret-0123456789";
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+
+/// A confidential client allowed every grant, like Domino's `domino-play`.
+pub fn play_client() -> ClientSpec {
+    ClientSpec {
+        client_id: "domino-play".into(),
+        secret: Some(Secret::new(CLIENT_SECRET)),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        post_logout_redirect_uris: vec!["http://127.0.0.1:9/signed-out".into()],
+        grant_types: GrantType::ALL.to_vec(),
+        default_scopes: vec![],
+        ..ClientSpec::default()
+    }
+}
+
+impl TestApp {
+    /// `R/protocol/openid-connect/<endpoint>`.
+    pub fn oidc(&self, endpoint: &str) -> String {
+        format!("{}/protocol/openid-connect/{endpoint}", self.issuer())
+    }
+
+    /// Registers a client; returns the generated secret, if any.
+    pub async fn add_client(&self, spec: ClientSpec) -> Option<String> {
+        domino_idp::clients::create(self.state.store.as_ref(), &spec)
+            .await
+            .expect("client created")
+            .1
+    }
+
+    /// Doctor Notes plus the `domino-play` client.
+    pub async fn add_doc_and_play(&self) {
+        self.add_doc().await;
+        self.add_client(play_client()).await;
+    }
+
+    /// POSTs a form to an OIDC endpoint, with HTTP Basic when `basic` is given.
+    pub async fn oidc_post(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.oidc(endpoint)).form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// A password grant for Doctor Notes at `domino-play`; returns the JSON body.
+    pub async fn password_grant(&self, scope: &str) -> Value {
+        let resp = self
+            .oidc_post(
+                "token",
+                &[
+                    ("grant_type", "password"),
+                    ("username", "doc"),
+                    ("password", PASSWORD),
+                    ("scope", scope),
+                ],
+                Some(("domino-play", CLIENT_SECRET)),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "password grant");
+        resp.json().await.expect("token response")
+    }
+}
+
+/// Asserts an RFC 6749 §5.2 error and returns the body.
+pub async fn expect_oauth_error(resp: reqwest::Response, status: u16, error: &str) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "unexpected status");
+    assert_eq!(
+        resp.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let body: Value = resp.json().await.expect("error body is JSON");
+    assert_eq!(body["error"], error, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
 }
 
 pub fn doc_spec() -> UserSpec {

@@ -1,12 +1,19 @@
 //! The one integration-test binary: real HTTP on port-0 listeners, a temp
 //! SQLite file and real keys per test.
 
+mod browser;
 mod cli;
 mod concurrency;
 mod health;
 mod helpers;
+mod interop;
 mod keep_login;
 mod keep_login_input;
+mod oidc_code;
+mod oidc_flow;
+mod oidc_input;
+mod oidc_token;
+mod oidc_tokens;
 mod pyjwt;
 mod realm;
 mod restart;

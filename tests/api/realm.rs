@@ -83,7 +83,7 @@ async fn realm_public_key_verifies_the_same_token() {
 }
 
 #[tokio::test]
-async fn discovery_lists_what_exists() {
+async fn discovery_lists_what_is_served() {
     let app = spawn_app().await;
     let a: Value = app
         .get("/auth/realms/DominoRealm/.well-known/openid-configuration")
@@ -108,13 +108,22 @@ async fn discovery_lists_what_exists() {
         a["id_token_signing_alg_values_supported"],
         serde_json::json!(["RS256"])
     );
-    // Every URL it names answers.
+    // Every URL it names is served (405 for POST-only endpoints is still served).
     let jwks = app.client.get(jwks_uri).send().await.unwrap();
     assert_eq!(jwks.status(), 200);
-    assert!(
-        a.get("token_endpoint").is_none(),
-        "not served yet, not listed"
-    );
+    let obj = a.as_object().unwrap();
+    let urls: Vec<&str> = obj
+        .iter()
+        .filter(|(k, _)| k.ends_with("_endpoint") || k.ends_with("_uri"))
+        .filter_map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(urls.len(), 7, "{urls:?}");
+    for url in urls {
+        assert!(url.starts_with(&app.issuer()), "{url}");
+        let status = app.client.get(url).send().await.unwrap().status();
+        assert_ne!(status, 404, "{url}");
+        assert!(status.as_u16() < 500, "{url}: {status}");
+    }
 }
 
 #[tokio::test]

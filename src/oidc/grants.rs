@@ -98,12 +98,18 @@ async fn refresh(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params.require("refresh_token")?;
+    let token_hash = opaque::digest(presented);
     let now = now();
-    let record = match state
-        .store
-        .claim_refresh(&opaque::digest(presented), now)
-        .await?
+    // A scope that widens the grant is refused before the token is spent, so
+    // the client can retry with a valid request.
+    let requested_scope = params.get("scope");
+    if requested_scope.is_some()
+        && let Some(record) = state.store.get_refresh(&token_hash).await?
+        && let Err(why) = scope::narrow_refresh(&record.scope, requested_scope)
     {
+        return Err(OAuthError::invalid_scope(why));
+    }
+    let record = match state.store.claim_refresh(&token_hash, now).await? {
         RefreshClaim::Claimed(record) => record,
         RefreshClaim::Replayed(record) => {
             let revoked = state.store.revoke_family(&record.family_id, now).await?;
@@ -140,13 +146,8 @@ async fn refresh(
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return refuse("the session has ended").await,
     };
-    let scope = match scope::narrow_refresh(&record.scope, params.get("scope")) {
-        Ok(scope) => scope,
-        Err(why) => {
-            // Nothing was issued: put the family back out of reach rather than half-spent.
-            state.store.revoke_family(&record.family_id, now).await?;
-            return Err(OAuthError::invalid_scope(why));
-        }
+    let Ok(scope) = scope::narrow_refresh(&record.scope, requested_scope) else {
+        return refuse("scope widens the original grant").await;
     };
     let scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
     let minted = mint(

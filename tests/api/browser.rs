@@ -106,29 +106,6 @@ fn authorization_request(app: &TestApp, redirect_uri: &str) -> AuthRequest {
     }
 }
 
-/// Verifies an ID token with only the JWKS, for audience `client_id`.
-fn verify_id_token(token: &str, jwks: &Value, issuer: &str, client_id: &str) -> Value {
-    let header = jsonwebtoken::decode_header(token).expect("header");
-    let kid = header.kid.expect("kid in header");
-    let jwk = jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .find(|k| k["kid"] == kid.as_str())
-        .expect("kid is published");
-    let key = jsonwebtoken::DecodingKey::from_rsa_components(
-        jwk["n"].as_str().expect("n"),
-        jwk["e"].as_str().expect("e"),
-    )
-    .expect("rsa components");
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_issuer(&[issuer]);
-    validation.set_audience(&[client_id]);
-    jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .expect("ID token verifies with the JWKS")
-        .claims
-}
-
 /// Redeems the code in `query` (the callback's) for `req`; returns the ID
 /// token's claims after the client-side checks.
 async fn redeem(app: &TestApp, query: &str, req: &AuthRequest, redirect_uri: &str) -> Value {
@@ -161,7 +138,7 @@ async fn redeem(app: &TestApp, query: &str, req: &AuthRequest, redirect_uri: &st
     let access = body["access_token"].as_str().expect("access_token");
     assert!(body["refresh_token"].is_string(), "{body}");
     let id_token = body["id_token"].as_str().expect("id_token");
-    let claims = verify_id_token(id_token, &app.jwks().await, &app.issuer(), CLIENT_ID);
+    let claims = verify_with_jwks_for(id_token, &app.jwks().await, &app.issuer(), CLIENT_ID);
     assert_eq!(claims["nonce"], req.nonce.as_str(), "{claims}");
     assert_eq!(claims["azp"], CLIENT_ID, "{claims}");
     assert_eq!(claims["at_hash"], sha256_b64(access, true), "{claims}");

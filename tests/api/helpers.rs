@@ -187,6 +187,19 @@ impl TestApp {
         req.send().await.expect("request sent")
     }
 
+    /// A refresh grant at `domino-play`.
+    pub async fn refresh_grant(&self, refresh_token: &str) -> reqwest::Response {
+        self.oidc_post(
+            "token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+            Some(("domino-play", CLIENT_SECRET)),
+        )
+        .await
+    }
+
     /// A password grant for Doctor Notes at `domino-play`; returns the JSON body.
     pub async fn password_grant(&self, scope: &str) -> Value {
         let resp = self
@@ -263,6 +276,11 @@ pub async fn expect_error(resp: reqwest::Response, status: u16) -> Value {
 
 /// Verifies a JWT using only what the JWKS publishes (n/e), as a consumer would.
 pub fn verify_with_jwks(token: &str, jwks: &Value, issuer: &str) -> Value {
+    verify_with_jwks_for(token, jwks, issuer, "Domino")
+}
+
+/// `verify_with_jwks` for audience `aud` (an ID token's is the client id).
+pub fn verify_with_jwks_for(token: &str, jwks: &Value, issuer: &str, aud: &str) -> Value {
     let header = jsonwebtoken::decode_header(token).expect("header");
     let kid = header.kid.expect("kid in header");
     let jwk = jwks["keys"]
@@ -278,7 +296,7 @@ pub fn verify_with_jwks(token: &str, jwks: &Value, issuer: &str) -> Value {
     .expect("rsa components");
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_issuer(&[issuer]);
-    validation.set_audience(&["Domino"]);
+    validation.set_audience(&[aud]);
     jsonwebtoken::decode::<Value>(token, &key, &validation)
         .expect("token verifies with the JWKS")
         .claims

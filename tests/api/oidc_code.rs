@@ -22,22 +22,7 @@ async fn code_flow_with_pkce_state_and_nonce() {
     let body: Value = resp.json().await.unwrap();
     let id = body["id_token"].as_str().unwrap();
     let jwks = app.jwks().await;
-    let claims = jsonwebtoken::decode::<Value>(
-        id,
-        &jsonwebtoken::DecodingKey::from_rsa_components(
-            jwks["keys"][0]["n"].as_str().unwrap(),
-            jwks["keys"][0]["e"].as_str().unwrap(),
-        )
-        .unwrap(),
-        &{
-            let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-            v.set_audience(&["domino-play"]);
-            v.set_issuer(&[app.issuer()]);
-            v
-        },
-    )
-    .unwrap()
-    .claims;
+    let claims = verify_with_jwks_for(id, &jwks, &app.issuer(), "domino-play");
     assert_eq!(claims["nonce"], "n-456");
     assert!(claims["auth_time"].is_i64());
     assert_eq!(claims["sid"], body["session_state"]);
@@ -46,14 +31,7 @@ async fn code_flow_with_pkce_state_and_nonce() {
     let resp = exchange(&app, &code, VERIFIER).await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
     let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", body["refresh_token"].as_str().unwrap()),
-            ],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
+        .refresh_grant(body["refresh_token"].as_str().unwrap())
         .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
 }

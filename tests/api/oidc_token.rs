@@ -6,28 +6,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-fn verify_id_token(app: &TestApp, jwks: &Value, token: &str, aud: &str) -> Value {
-    let header = jsonwebtoken::decode_header(token).unwrap();
-    let kid = header.kid.unwrap();
-    let jwk = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == kid.as_str())
-        .unwrap();
-    let key = jsonwebtoken::DecodingKey::from_rsa_components(
-        jwk["n"].as_str().unwrap(),
-        jwk["e"].as_str().unwrap(),
-    )
-    .unwrap();
-    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    v.set_issuer(&[app.issuer()]);
-    v.set_audience(&[aud]);
-    jsonwebtoken::decode::<Value>(token, &key, &v)
-        .unwrap()
-        .claims
-}
-
 #[tokio::test]
 async fn password_grant_returns_keycloak_fields_and_an_id_token() {
     let app = spawn_app().await;
@@ -54,10 +32,10 @@ async fn password_grant_returns_keycloak_fields_and_an_id_token() {
     assert_eq!(access["azp"], "domino-play");
     assert_eq!(access["sub"], "CN=Doctor Notes/O=ProjectKeep");
     assert_eq!(access["sid"], body["session_state"]);
-    let id = verify_id_token(
-        &app,
-        &jwks,
+    let id = verify_with_jwks_for(
         body["id_token"].as_str().unwrap(),
+        &jwks,
+        &app.issuer(),
         "domino-play",
     );
     assert_eq!(id["azp"], "domino-play");
@@ -205,14 +183,7 @@ async fn a_disabled_user_cannot_refresh() {
     let body = app.password_grant("openid").await;
     app.state.store.set_enabled("doc", false).await.unwrap();
     let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", body["refresh_token"].as_str().unwrap()),
-            ],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
+        .refresh_grant(body["refresh_token"].as_str().unwrap())
         .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
 }

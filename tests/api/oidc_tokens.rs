@@ -237,14 +237,7 @@ async fn logout_with_id_token_hint_ends_the_session_and_redirects() {
     assert_eq!(query(&to, "state").as_deref(), Some("bye"));
     // The session's refresh tokens are revoked and the cookie no longer signs in.
     let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", body["refresh_token"].as_str().unwrap()),
-            ],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
+        .refresh_grant(body["refresh_token"].as_str().unwrap())
         .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
     let resp = http

@@ -342,19 +342,31 @@ fn refusal_response(state: &AppState, refusal: Refusal) -> Response {
     }
 }
 
+/// Parses and validates an authorization request; the response to send when
+/// it cannot be accepted.
+async fn accept(
+    state: &AppState,
+    params: Result<QueryOrForm, OAuthError>,
+    status: StatusCode,
+) -> Result<(Params, AuthRequest), Response> {
+    let checked = match params {
+        Ok(QueryOrForm(params)) => validate(state, &params, status)
+            .await
+            .map(|req| (params, req)),
+        Err(e) => Err(Refusal::Page(StatusCode::BAD_REQUEST, e.description)),
+    };
+    checked.map_err(|refusal| refusal_response(state, refusal))
+}
+
 /// `GET|POST R/protocol/openid-connect/auth`.
 pub async fn authorize(
     State(state): State<AppState>,
     jar: CookieJar,
     params: Result<QueryOrForm, OAuthError>,
 ) -> Response {
-    let params = match params {
-        Ok(QueryOrForm(p)) => p,
-        Err(e) => return pages::error_page(&state, StatusCode::BAD_REQUEST, &e.description),
-    };
-    let req = match validate(&state, &params, StatusCode::FOUND).await {
-        Ok(req) => req,
-        Err(refusal) => return refusal_response(&state, refusal),
+    let (_, req) = match accept(&state, params, StatusCode::FOUND).await {
+        Ok(accepted) => accepted,
+        Err(response) => return response,
     };
     let issuer = state.realm.issuer.clone();
     if !req.prompts("login")
@@ -388,13 +400,9 @@ pub async fn authenticate(
     jar: CookieJar,
     params: Result<QueryOrForm, OAuthError>,
 ) -> Response {
-    let params = match params {
-        Ok(QueryOrForm(p)) => p,
-        Err(e) => return pages::error_page(&state, StatusCode::BAD_REQUEST, &e.description),
-    };
-    let req = match validate(&state, &params, StatusCode::SEE_OTHER).await {
-        Ok(req) => req,
-        Err(refusal) => return refusal_response(&state, refusal),
+    let (params, req) = match accept(&state, params, StatusCode::SEE_OTHER).await {
+        Ok(accepted) => accepted,
+        Err(response) => return response,
     };
     let typed = params.get("username").unwrap_or("");
     if !pages::csrf_ok(&jar, &params) {

@@ -3,6 +3,7 @@
 
 mod client;
 mod keys;
+mod token;
 mod user;
 
 use std::path::PathBuf;
@@ -48,7 +49,7 @@ pub enum Command {
     Keys(keys::KeysCommand),
     /// Work with tokens
     #[command(subcommand)]
-    Token(keys::TokenCommand),
+    Token(token::TokenCommand),
     /// Load and validate the configuration, then print the effective settings
     CheckConfig,
 }
@@ -118,7 +119,7 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
         Command::User(cmd) => user::run(cmd, &config).await,
         Command::Client(cmd) => client::run(cmd, &config).await,
         Command::Keys(cmd) => keys::run_keys(cmd, &config).await,
-        Command::Token(cmd) => keys::run_token(cmd, &config).await,
+        Command::Token(cmd) => token::run_token(cmd, &config).await,
         Command::CheckConfig => {
             let text = toml::to_string(&config).map_err(Failure::new)?;
             println!("# configuration OK; effective settings (secrets redacted):\n{text}");

@@ -10,8 +10,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::client::{Client, ClientSpec};
-use crate::domain::user::{NewUser, UserSpec};
+use crate::domain::client::ClientSpec;
+use crate::domain::user::UserSpec;
+
+mod validate;
 
 /// What the `sub` claim carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +75,15 @@ pub struct Config {
     pub session_ttl: u64,
     /// Lifetime of an authorization code.
     pub code_ttl: u64,
+    /// How long a new key is published before it signs; default: the JWKS
+    /// `max-age` plus a minute, so every cached JWKS already has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_rotation_lead: Option<u64>,
+    /// Rotate the signing key automatically this often (0 = only by hand).
+    pub key_rotation_period: u64,
+    /// How often a running server re-reads `keys_dir` for rotations made by
+    /// the CLI or another instance.
+    pub key_reload_interval: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -97,6 +108,9 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             session_ttl: 36_000,
             code_ttl: 60,
+            key_rotation_lead: None,
+            key_rotation_period: 0,
+            key_reload_interval: 10,
             users: Vec::new(),
             clients: Vec::new(),
         }
@@ -201,104 +215,6 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks what serde cannot: ranges, URL shapes, names, seeded users.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let mut problems = Vec::new();
-        if let Some(url) = &self.public_url
-            && let Err(why) = parse_public_url(url)
-        {
-            problems.push(format!(
-                "public_url = {url:?}: {why}; set it to the externally visible base URL, e.g. https://idp.example.com"
-            ));
-        }
-        if self.realm.is_empty()
-            || self.realm.len() > 64
-            || !self
-                .realm
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            problems.push(format!(
-                "realm = {:?}: use 1-64 characters from A-Z a-z 0-9 - _ . (default DominoRealm)",
-                self.realm
-            ));
-        }
-        if !(self.database_url.starts_with("sqlite:")) {
-            problems.push(format!(
-                "database_url = {:?}: only sqlite: URLs are supported by this build, e.g. sqlite://data/idp.db",
-                self.database_url
-            ));
-        }
-        if self.audience.trim().is_empty() {
-            problems.push("audience is empty: set it to the name of the API that accepts the tokens (default Domino)".into());
-        }
-        for (name, value, max) in [
-            ("access_token_ttl", self.access_token_ttl, 86_400 * 365),
-            ("max_jwt_duration", self.max_jwt_duration, 86_400 * 365),
-            ("refresh_token_ttl", self.refresh_token_ttl, 86_400 * 365),
-            ("session_ttl", self.session_ttl, 86_400 * 365),
-            ("code_ttl", self.code_ttl, 600),
-        ] {
-            if value == 0 || value > max {
-                problems.push(format!(
-                    "{name} = {value}: use a number of seconds between 1 and {max}"
-                ));
-            }
-        }
-        if self.leeway > 300 {
-            problems.push(format!(
-                "leeway = {}: use at most 300 seconds of clock skew",
-                self.leeway
-            ));
-        }
-        if self.jwks_max_age > 86_400 {
-            problems.push(format!(
-                "jwks_max_age = {}: use at most 86400 seconds",
-                self.jwks_max_age
-            ));
-        }
-        if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
-            problems.push(format!(
-                "max_body_bytes = {}: use between 1024 and 16777216",
-                self.max_body_bytes
-            ));
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (i, spec) in self.users.iter().enumerate() {
-            match NewUser::from_spec(spec) {
-                Ok(user) => {
-                    if !seen.insert(user.username.key().to_owned()) {
-                        problems.push(format!(
-                            "users[{i}] ({}): the same username appears twice; remove one",
-                            spec.username
-                        ));
-                    }
-                }
-                Err(why) => problems.push(format!("users[{i}] ({:?}): {why}", spec.username)),
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (i, spec) in self.clients.iter().enumerate() {
-            match Client::from_spec(spec) {
-                Ok(_) if !seen.insert(spec.client_id.clone()) => problems.push(format!(
-                    "clients[{i}] ({}): the same client_id appears twice; remove one",
-                    spec.client_id
-                )),
-                Ok((_, Some(_))) => problems.push(format!(
-                    "clients[{i}] ({}): a confidential client needs `secret` (at least 16 characters), or set public = true",
-                    spec.client_id
-                )),
-                Ok(_) => {}
-                Err(why) => problems.push(format!("clients[{i}]: {why}")),
-            }
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigError { problems })
-        }
-    }
-
     /// The base URL tokens name: `public_url`, or `http://<addr>` when unset.
     pub fn public_url_for(&self, addr: SocketAddr) -> String {
         match &self.public_url {
@@ -307,24 +223,22 @@ impl Config {
         }
     }
 
+    /// Seconds between a key's publication and its first signature.
+    pub fn rotation_lead(&self) -> u64 {
+        self.key_rotation_lead
+            .unwrap_or(self.jwks_max_age.saturating_add(60))
+    }
+
+    /// How long a retired signer stays published: the longest a token it
+    /// signed can live, plus the verifiers' leeway.
+    pub fn retirement_delay(&self) -> u64 {
+        self.max_jwt_duration.saturating_add(self.leeway)
+    }
+
     /// Lifetime of an access token: `access_token_ttl` clamped to `max_jwt_duration`.
     pub fn effective_access_ttl(&self) -> u64 {
         self.access_token_ttl.min(self.max_jwt_duration)
     }
-}
-
-fn parse_public_url(raw: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(raw).map_err(|e| e.to_string())?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("the scheme must be http or https".into());
-    }
-    if url.host().is_none() {
-        return Err("a host is required".into());
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("a query or fragment is not allowed".into());
-    }
-    Ok(url)
 }
 
 #[cfg(test)]

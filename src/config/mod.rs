@@ -11,6 +11,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::client::ClientSpec;
+use crate::domain::mapper::MapperSpec;
 use crate::domain::user::UserSpec;
 
 mod validate;
@@ -76,7 +77,8 @@ pub struct Config {
     /// Lifetime of an authorization code.
     pub code_ttl: u64,
     /// How long a new key is published before it signs; default: the JWKS
-    /// `max-age` plus a minute, so every cached JWKS already has it.
+    /// `max-age` plus the reload interval plus a minute, so every instance
+    /// publishes it and every cached JWKS has it before it signs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_rotation_lead: Option<u64>,
     /// Rotate the signing key automatically this often (0 = only by hand).
@@ -88,6 +90,8 @@ pub struct Config {
     pub users: Vec<UserSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clients: Vec<ClientSpec>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mappers: Vec<MapperSpec>,
 }
 
 impl Default for Config {
@@ -113,6 +117,7 @@ impl Default for Config {
             key_reload_interval: 10,
             users: Vec::new(),
             clients: Vec::new(),
+            mappers: Vec::new(),
         }
     }
 }
@@ -225,8 +230,11 @@ impl Config {
 
     /// Seconds between a key's publication and its first signature.
     pub fn rotation_lead(&self) -> u64 {
-        self.key_rotation_lead
-            .unwrap_or(self.jwks_max_age.saturating_add(60))
+        self.key_rotation_lead.unwrap_or(
+            self.jwks_max_age
+                .saturating_add(self.key_reload_interval)
+                .saturating_add(60),
+        )
     }
 
     /// How long a retired signer stays published: the longest a token it

@@ -2,6 +2,7 @@
 
 use super::{Config, ConfigError};
 use crate::domain::client::Client;
+use crate::domain::mapper::validate_all;
 use crate::domain::user::NewUser;
 
 impl Config {
@@ -114,6 +115,9 @@ impl Config {
                 Ok(_) => {}
                 Err(why) => problems.push(format!("clients[{i}]: {why}")),
             }
+        }
+        if let Err(mut mapper_problems) = validate_all(&self.mappers) {
+            problems.append(&mut mapper_problems);
         }
         if problems.is_empty() {
             Ok(())

@@ -2,6 +2,7 @@
 //! Pure and testable; nothing here knows about HTTP or SQL.
 
 pub mod client;
+pub mod mapper;
 pub mod opaque;
 pub mod password;
 pub mod token;

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::config::SubjectKind;
+use crate::config::{Config, SubjectKind};
 use crate::domain::user::User;
 
 /// A JWT payload. A map, not a struct, so later claim mappers can add to it.
@@ -20,6 +20,17 @@ pub struct TokenPolicy {
 }
 
 impl TokenPolicy {
+    /// The policy a configuration sets for tokens of `issuer`.
+    pub fn from_config(config: &Config, issuer: String) -> TokenPolicy {
+        TokenPolicy {
+            issuer,
+            audience: config.audience.clone(),
+            access_token_ttl: config.effective_access_ttl(),
+            max_jwt_duration: config.max_jwt_duration,
+            subject: config.subject,
+        }
+    }
+
     /// The lifetime a token gets: the request's, else the default, never above the cap.
     pub fn lifetime(&self, requested: Option<u64>) -> u64 {
         requested

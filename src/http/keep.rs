@@ -9,10 +9,13 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::domain::mapper::KEEP_CLIENT;
 use crate::domain::token::{self, Claims};
 use crate::domain::user::{LoginName, Password};
 use crate::error::{AppError, Result};
 use crate::http::FormOrJson;
+use crate::mappers;
+use crate::oidc::claims::ClaimContext;
 use crate::state::AppState;
 use crate::users::{self, LoginError};
 
@@ -70,14 +73,20 @@ async fn login(
     let lifetime = state.policy.lifetime(req.exp_seconds);
     let scopes = token::narrow_scopes(&user.scopes, req.scope.as_deref());
     let jti = uuid::Uuid::new_v4().to_string();
-    let claims = token::access_claims(
-        &state.policy,
-        &user,
-        &scopes,
+    let mappers = mappers::load(state.store.as_ref()).await?;
+    let ctx = ClaimContext {
+        policy: &state.policy,
+        mappers: &mappers,
+        client_id: KEEP_CLIENT,
+        user: Some(&user),
+        scopes: &scopes,
+        session: None,
+        now: now.unix_timestamp(),
         lifetime,
-        now.unix_timestamp(),
-        &jti,
-    );
+    };
+    let claims = ctx
+        .keep(&jti)
+        .ok_or_else(|| AppError::Internal("no user for a Keep token".into()))?;
     let bearer = state.keys.sign(&claims)?;
     tracing::info!(user_id = %user.id, jti = %jti, "keep token issued");
     let body = LoginResponse {

@@ -2,12 +2,12 @@
 //! `openid` was granted, and the next refresh token of the session's family.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::domain::client::Client;
 use crate::domain::opaque;
-use crate::domain::token::{self, Claims};
 use crate::domain::user::User;
+use crate::mappers;
+use crate::oidc::claims::ClaimContext;
 use crate::oidc::error::OAuthError;
 use crate::oidc::scope;
 use crate::state::AppState;
@@ -48,7 +48,6 @@ pub struct Minted {
     pub response: TokenResponse,
     /// The refresh family the response's refresh token belongs to.
     pub family_id: Option<String>,
-    pub access_jti: String,
 }
 
 /// Signs the tokens of a grant and stores its refresh token.
@@ -56,26 +55,29 @@ pub async fn mint(state: &AppState, grant: Grant<'_>) -> Result<Minted, OAuthErr
     let policy = &state.policy;
     let now = now();
     let lifetime = policy.lifetime(None);
-    let exp = now.saturating_add(i64::try_from(lifetime).unwrap_or(i64::MAX));
     let jti = uuid::Uuid::new_v4().to_string();
     let client_id = grant.client.client_id.as_str();
 
-    let mut access = match grant.user {
-        Some(user) => token::access_claims(policy, user, &grant.scopes, lifetime, now, &jti),
-        None => client_claims(state, client_id, &grant.scopes, now, exp, &jti),
+    let mappers = mappers::load(state.store.as_ref()).await?;
+    let ctx = ClaimContext {
+        policy,
+        mappers: &mappers,
+        client_id,
+        user: grant.user,
+        scopes: &grant.scopes,
+        session: grant.session.map(|s| (s.id.as_str(), s.auth_time)),
+        now,
+        lifetime,
     };
-    access.insert("azp".into(), json!(client_id));
-    if let Some(session) = grant.session {
-        access.insert("sid".into(), json!(session.id));
-    }
-    let access_token = state.keys.sign(&access)?;
-
-    let id_token = match grant.user {
-        Some(user) if scope::has(&grant.scopes, "openid") => {
-            let claims = id_claims(state, &grant, user, &access_token, now, exp);
-            Some(state.keys.sign(&claims)?)
-        }
-        _ => None,
+    let access_token = state.keys.sign(&ctx.access(&jti))?;
+    let id_token = if scope::has(&grant.scopes, "openid") {
+        let at_hash = opaque::left_half_hash(&access_token);
+        let id_jti = uuid::Uuid::new_v4().to_string();
+        ctx.id(grant.nonce, Some(&at_hash), &id_jti)
+            .map(|claims| state.keys.sign(&claims))
+            .transpose()?
+    } else {
+        None
     };
 
     let (refresh_token, refresh_expires_in, family_id) = match (grant.user, grant.session) {
@@ -131,76 +133,5 @@ pub async fn mint(state: &AppState, grant: Grant<'_>) -> Result<Minted, OAuthErr
             scope: grant.scopes.join(" "),
         },
         family_id,
-        access_jti: jti,
     })
-}
-
-/// A client_credentials access token (RFC 9068 §2.2: `sub` = the client id).
-fn client_claims(
-    state: &AppState,
-    client_id: &str,
-    scopes: &[String],
-    now: i64,
-    exp: i64,
-    jti: &str,
-) -> Claims {
-    let mut c = Claims::new();
-    c.insert("iss".into(), json!(state.policy.issuer));
-    c.insert("sub".into(), json!(client_id));
-    c.insert("aud".into(), json!(state.policy.audience));
-    c.insert("iat".into(), json!(now));
-    c.insert("exp".into(), json!(exp));
-    c.insert("jti".into(), json!(jti));
-    c.insert("client_id".into(), json!(client_id));
-    c.insert("scope".into(), json!(scopes.join(" ")));
-    c
-}
-
-/// The ID token of OIDC Core §2, with Keycloak's `typ: "ID"` so it can never
-/// pass for an access token at userinfo.
-fn id_claims(
-    state: &AppState,
-    grant: &Grant<'_>,
-    user: &User,
-    access_token: &str,
-    now: i64,
-    exp: i64,
-) -> Claims {
-    let policy = &state.policy;
-    let mut c = Claims::new();
-    c.insert("iss".into(), json!(policy.issuer));
-    c.insert("sub".into(), json!(policy.subject_of(user)));
-    c.insert("aud".into(), json!(grant.client.client_id));
-    c.insert("iat".into(), json!(now));
-    c.insert("exp".into(), json!(exp));
-    c.insert("jti".into(), json!(uuid::Uuid::new_v4().to_string()));
-    c.insert("typ".into(), json!("ID"));
-    c.insert("azp".into(), json!(grant.client.client_id));
-    c.insert(
-        "at_hash".into(),
-        json!(opaque::left_half_hash(access_token)),
-    );
-    if let Some(session) = grant.session {
-        c.insert("auth_time".into(), json!(session.auth_time));
-        c.insert("sid".into(), json!(session.id));
-    }
-    if let Some(nonce) = grant.nonce {
-        c.insert("nonce".into(), json!(nonce));
-    }
-    profile_claims(&mut c, user, &grant.scopes);
-    c
-}
-
-/// The standard claims a scope releases (OIDC Core §5.4), shared with userinfo.
-pub fn profile_claims(claims: &mut Claims, user: &User, scopes: &[String]) {
-    if scope::has(scopes, "profile") {
-        claims.insert("name".into(), json!(user.cn));
-        claims.insert("preferred_username".into(), json!(user.username));
-        claims.insert("CN".into(), json!(user.dn()));
-    }
-    if scope::has(scopes, "email")
-        && let Some(email) = &user.email
-    {
-        claims.insert("email".into(), json!(email));
-    }
 }

@@ -2,6 +2,7 @@
 //! the four grants, and minting. The handlers in `http::oidc` are thin.
 
 pub mod access;
+pub mod claims;
 pub mod error;
 pub mod grants;
 pub mod mint;

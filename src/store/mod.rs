@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::client::Client;
+use crate::domain::mapper::MapperSpec;
 use crate::domain::user::{NewUser, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +132,14 @@ pub trait Store: Send + Sync + 'static {
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     /// Removes a client and everything issued to it.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+
+    // --- claim mappers, in the order they apply ---
+    /// Inserts a mapper; `Conflict` when the name is taken.
+    async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError>;
+    /// Inserts a mapper unless the name is taken; true when inserted.
+    async fn insert_mapper_if_absent(&self, spec: &MapperSpec) -> Result<bool, StoreError>;
+    async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError>;
+    async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError>;
 
     // --- sessions ---
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use domino_idp::domain::client::Client;
+use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::User;
 use domino_idp::store::{
     CodeRecord, CodeRedemption, RefreshClaim, RefreshRecord, SessionRecord, Store, StoreError,
@@ -78,6 +79,10 @@ forward_when_up! {
     get_client(id: &str) -> Option<Client>;
     list_clients() -> Vec<Client>;
     delete_client(id: &str) -> bool;
+    insert_mapper(m: &MapperSpec) -> ();
+    insert_mapper_if_absent(m: &MapperSpec) -> bool;
+    list_mappers() -> Vec<MapperSpec>;
+    delete_mapper(name: &str) -> bool;
     insert_session(s: &SessionRecord) -> ();
     get_session(id: &str) -> Option<SessionRecord>;
     find_session_by_cookie(hash: &str) -> Option<SessionRecord>;

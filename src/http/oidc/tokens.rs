@@ -9,12 +9,14 @@ use serde_json::{Value, json};
 
 use super::client_auth;
 use super::form::{OAuthForm, QueryOrForm};
+use crate::domain::mapper::Mapper;
 use crate::domain::opaque;
 use crate::domain::token::Claims;
 use crate::domain::user::User;
+use crate::mappers;
 use crate::oidc::OAuthError;
 use crate::oidc::access::{self, AccessCheck};
-use crate::oidc::mint::profile_claims;
+use crate::oidc::claims::{ClaimContext, client_of};
 use crate::state::AppState;
 use crate::store::{RefreshRecord, now};
 
@@ -87,26 +89,52 @@ pub async fn userinfo(
             "an ID token is not an access token",
         ));
     }
-    let sub = claims.get("sub").cloned().unwrap_or(Value::Null);
-    let mut out = Claims::new();
-    out.insert("sub".into(), sub);
-    if claims.contains_key("preferred_username") {
-        let Some(user) = live_user(&state, &claims).await? else {
-            return Err(OAuthError::invalid_token(
-                &realm,
-                "the user is disabled or no longer exists",
-            ));
-        };
-        let scopes: Vec<String> = claims
-            .get("scope")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        profile_claims(&mut out, &user, &scopes);
+    let user = match claims.contains_key("preferred_username") {
+        false => None,
+        true => match live_user(&state, &claims).await? {
+            Some(user) => Some(user),
+            None => {
+                return Err(OAuthError::invalid_token(
+                    &realm,
+                    "the user is disabled or no longer exists",
+                ));
+            }
+        },
+    };
+    let mappers = mappers::load(state.store.as_ref()).await?;
+    let scopes = scopes_of(&claims);
+    let ctx = context(&state, &mappers, &claims, user.as_ref(), &scopes);
+    Ok(no_store(Value::Object(ctx.userinfo())))
+}
+
+fn scopes_of(claims: &Claims) -> Vec<String> {
+    claims
+        .get("scope")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The claim context of a presented access token, for userinfo and introspection.
+fn context<'a>(
+    state: &'a AppState,
+    mappers: &'a [Mapper],
+    claims: &'a Claims,
+    user: Option<&'a User>,
+    scopes: &'a [String],
+) -> ClaimContext<'a> {
+    ClaimContext {
+        policy: &state.policy,
+        mappers,
+        client_id: client_of(claims),
+        user,
+        scopes,
+        session: None,
+        now: now(),
+        lifetime: 0,
     }
-    Ok(no_store(Value::Object(out)))
 }
 
 fn refresh_is_live(r: &RefreshRecord, now: i64) -> bool {
@@ -134,11 +162,17 @@ pub async fn introspect(
             AccessCheck::Active(claims) => claims,
             AccessCheck::Inactive(_) => return inactive(),
         };
-        if claims.contains_key("preferred_username") && live_user(&state, &claims).await?.is_none()
-        {
-            return inactive();
-        }
-        let mut out = claims;
+        let user = match claims.contains_key("preferred_username") {
+            false => None,
+            true => match live_user(&state, &claims).await? {
+                Some(user) => Some(user),
+                None => return inactive(),
+            },
+        };
+        let mappers = mappers::load(state.store.as_ref()).await?;
+        let scopes = scopes_of(&claims);
+        let mut out = context(&state, &mappers, &claims, user.as_ref(), &scopes)
+            .introspection(claims.clone());
         out.insert("active".into(), json!(true));
         if let Some(azp) = out.get("azp").cloned() {
             out.entry("client_id").or_insert(azp);

@@ -14,10 +14,12 @@ use super::{
     UserRecord,
 };
 use crate::domain::client::Client;
+use crate::domain::mapper::MapperSpec;
 use crate::domain::user::User;
 
 mod clients;
 mod grants;
+mod mappers;
 mod users;
 
 pub struct SqliteStore {
@@ -156,6 +158,22 @@ impl Store for SqliteStore {
 
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
         SqliteStore::delete_client(self, client_id).await
+    }
+
+    async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError> {
+        SqliteStore::insert_mapper(self, spec).await
+    }
+
+    async fn insert_mapper_if_absent(&self, spec: &MapperSpec) -> Result<bool, StoreError> {
+        SqliteStore::insert_mapper_if_absent(self, spec).await
+    }
+
+    async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError> {
+        SqliteStore::list_mappers(self).await
+    }
+
+    async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError> {
+        SqliteStore::delete_mapper(self, name).await
     }
 
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {

@@ -1,0 +1,436 @@
+//! Claim mappers (SPEC §5), after Keycloak's protocol mappers: each adds one
+//! claim (or one audience) to some of the outputs, for some of the clients.
+//! Static values are converted when a mapper is loaded, so a bad one stops
+//! start-up; values from user data are converted when a token is minted and
+//! skipped, with a warning, when they do not convert.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::domain::token::Claims;
+use crate::domain::user::{InvalidInput, User};
+
+/// Claims no mapper may set: they are the token's identity and lifetime.
+pub const PROTECTED: [&str; 6] = ["iss", "sub", "exp", "iat", "nbf", "jti"];
+/// The client name the Keep `POST /auth` login counts as.
+pub const KEEP_CLIENT: &str = "keep";
+pub const MAX_MAPPERS: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum MapperType {
+    Hardcoded,
+    UserAttribute,
+    UserProperty,
+    GroupMembership,
+    Audience,
+}
+
+/// Where a mapper's claim lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Output {
+    /// Access tokens of the OAuth grants.
+    Access,
+    /// ID tokens.
+    Id,
+    /// The userinfo response.
+    Userinfo,
+    /// The introspection response.
+    Introspection,
+    /// The Keep `POST /auth` token.
+    Keep,
+}
+
+impl Output {
+    pub const ALL: [Output; 5] = [
+        Output::Access,
+        Output::Id,
+        Output::Userinfo,
+        Output::Introspection,
+        Output::Keep,
+    ];
+}
+
+impl fmt::Display for Output {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Output::Access => "access",
+            Output::Id => "id",
+            Output::Userinfo => "userinfo",
+            Output::Introspection => "introspection",
+            Output::Keep => "keep",
+        };
+        f.write_str(name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    #[default]
+    String,
+    Int,
+    Boolean,
+    Json,
+}
+
+/// The user properties a `user-property` mapper can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Property {
+    Username,
+    Email,
+    Cn,
+    Org,
+    Dn,
+    Id,
+}
+
+fn all_outputs() -> Vec<Output> {
+    Output::ALL.to_vec()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A mapper as written in `[[mappers]]` or given to `mapper add`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapperSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: MapperType,
+    /// Claim name; dots nest (`org.unit`), `\.` is a literal dot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
+    #[serde(default)]
+    pub json_type: JsonType,
+    /// `hardcoded`: the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// `user-attribute`: the attribute's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    /// `user-attribute`: all values as an array instead of the first.
+    #[serde(default)]
+    pub multivalued: bool,
+    /// `user-property`: which property.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub property: Option<Property>,
+    /// `group-membership`: `/Admins` instead of `Admins` (Keycloak's default).
+    #[serde(default = "yes")]
+    pub full_path: bool,
+    /// `audience`: the audience to add.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(default = "all_outputs")]
+    pub outputs: Vec<Output>,
+    /// Only for these clients (`keep` = the Keep login); empty = every client.
+    #[serde(default)]
+    pub clients: Vec<String>,
+}
+
+/// What a validated mapper produces.
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    Fixed(Value),
+    Attribute { name: String, multivalued: bool },
+    Property(Property),
+    Groups { full_path: bool },
+    Audience(String),
+}
+
+/// A validated mapper, ready to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapper {
+    pub spec: MapperSpec,
+    path: Vec<String>,
+    source: Source,
+}
+
+fn invalid(name: &str, msg: impl fmt::Display) -> InvalidInput {
+    InvalidInput(format!("mapper {name:?}: {msg}"))
+}
+
+/// Splits a claim name on unescaped dots (`a.b` nests, `a\.b` does not).
+fn claim_path(claim: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = claim.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                chars.next();
+                if let Some(p) = parts.last_mut() {
+                    p.push('.');
+                }
+            }
+            '.' => parts.push(String::new()),
+            other => {
+                if let Some(p) = parts.last_mut() {
+                    p.push(other);
+                }
+            }
+        }
+    }
+    parts
+}
+
+/// Converts a value to a JSON type; `None` when it does not convert.
+fn convert(value: &Value, to: JsonType) -> Option<Value> {
+    match (to, value) {
+        (JsonType::String, Value::String(_)) => Some(value.clone()),
+        (JsonType::String, Value::Number(_) | Value::Bool(_)) => Some(json!(value.to_string())),
+        (JsonType::Int, Value::Number(n)) => n.as_i64().map(|i| json!(i)),
+        (JsonType::Int, Value::String(s)) => s.trim().parse::<i64>().ok().map(|i| json!(i)),
+        (JsonType::Boolean, Value::Bool(_)) => Some(value.clone()),
+        (JsonType::Boolean, Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(json!(true)),
+            "false" => Some(json!(false)),
+            _ => None,
+        },
+        (JsonType::Json, Value::String(s)) => serde_json::from_str(s).ok(),
+        (JsonType::Json, other) => Some(other.clone()),
+        _ => None,
+    }
+}
+
+impl Mapper {
+    pub fn from_spec(spec: &MapperSpec) -> Result<Mapper, InvalidInput> {
+        let name = spec.name.as_str();
+        if name.is_empty()
+            || name.chars().count() > 64
+            || name.chars().any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(InvalidInput(format!(
+                "mapper name {name:?}: use 1-64 characters without spaces or control characters"
+            )));
+        }
+        if spec.outputs.is_empty() {
+            return Err(invalid(
+                name,
+                "outputs is empty; list at least one of access, id, userinfo, introspection, keep",
+            ));
+        }
+        let missing = |field: &str| invalid(name, format!("type {:?} needs `{field}`", spec.kind));
+        let source = match spec.kind {
+            MapperType::Hardcoded => {
+                let raw = spec.value.as_ref().ok_or_else(|| missing("value"))?;
+                let value = convert(raw, spec.json_type).ok_or_else(|| {
+                    invalid(
+                        name,
+                        format!("value {raw} is not a valid {:?}", spec.json_type),
+                    )
+                })?;
+                Source::Fixed(value)
+            }
+            MapperType::UserAttribute => Source::Attribute {
+                name: spec.attribute.clone().ok_or_else(|| missing("attribute"))?,
+                multivalued: spec.multivalued,
+            },
+            MapperType::UserProperty => {
+                Source::Property(spec.property.ok_or_else(|| missing("property"))?)
+            }
+            MapperType::GroupMembership => Source::Groups {
+                full_path: spec.full_path,
+            },
+            MapperType::Audience => {
+                let aud = spec.audience.clone().ok_or_else(|| missing("audience"))?;
+                if aud.trim().is_empty() || aud.len() > 1024 {
+                    return Err(invalid(name, "audience must be 1-1024 characters"));
+                }
+                Source::Audience(aud)
+            }
+        };
+        let path = match (&source, &spec.claim) {
+            (Source::Audience(_), None) => vec!["aud".to_owned()],
+            (Source::Audience(_), Some(_)) => {
+                return Err(invalid(
+                    name,
+                    "an audience mapper always adds to `aud`; remove `claim`",
+                ));
+            }
+            (_, None) => return Err(missing("claim")),
+            (_, Some(claim)) => {
+                let path = claim_path(claim);
+                if claim.len() > 256 || path.iter().any(String::is_empty) {
+                    return Err(invalid(
+                        name,
+                        format!(
+                            "claim {claim:?} is not a valid claim name (no empty parts, at most 256 characters)"
+                        ),
+                    ));
+                }
+                if PROTECTED.contains(&path[0].as_str()) {
+                    return Err(invalid(
+                        name,
+                        format!(
+                            "claim {:?} is protected; mappers cannot set {}",
+                            path[0],
+                            PROTECTED.join(" ")
+                        ),
+                    ));
+                }
+                if path[0] == "aud" {
+                    return Err(invalid(name, "use an `audience` mapper to add to `aud`"));
+                }
+                path
+            }
+        };
+        Ok(Mapper {
+            spec: spec.clone(),
+            path,
+            source,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Whether this mapper contributes to `output` for `client`.
+    pub fn applies(&self, output: Output, client: &str) -> bool {
+        self.spec.outputs.contains(&output)
+            && (self.spec.clients.is_empty() || self.spec.clients.iter().any(|c| c == client))
+    }
+
+    /// The value for `user` (or for a client acting for itself, when `None`).
+    fn value_for(&self, user: Option<&User>) -> Option<Value> {
+        let to = self.spec.json_type;
+        let convert_user = |raw: Value| {
+            let converted = convert(&raw, to);
+            if converted.is_none() {
+                tracing::warn!(mapper = %self.spec.name, json_type = ?to, "user data does not convert; claim skipped");
+            }
+            converted
+        };
+        match &self.source {
+            Source::Fixed(v) => Some(v.clone()),
+            Source::Audience(a) => Some(json!(a)),
+            Source::Attribute { name, multivalued } => {
+                let values = user?.attributes.get(name)?;
+                if *multivalued {
+                    let items: Option<Vec<Value>> =
+                        values.iter().map(|v| convert_user(json!(v))).collect();
+                    items.map(Value::Array)
+                } else {
+                    convert_user(json!(values.first()?))
+                }
+            }
+            Source::Property(p) => {
+                let user = user?;
+                let raw = match p {
+                    Property::Username => user.username.clone(),
+                    Property::Email => user.email.clone()?,
+                    Property::Cn => user.cn.clone(),
+                    Property::Org => user.org.clone()?,
+                    Property::Dn => user.dn(),
+                    Property::Id => user.id.clone(),
+                };
+                convert_user(json!(raw))
+            }
+            Source::Groups { full_path } => {
+                let groups = user?.groups.iter().map(|g| {
+                    if *full_path && !g.starts_with('/') {
+                        json!(format!("/{g}"))
+                    } else {
+                        json!(g)
+                    }
+                });
+                Some(Value::Array(groups.collect()))
+            }
+        }
+    }
+
+    /// Adds this mapper's claim to `claims`.
+    fn apply(&self, claims: &mut Claims, user: Option<&User>) {
+        let Some(value) = self.value_for(user) else {
+            return;
+        };
+        if let Source::Audience(_) = self.source {
+            add_audience(claims, value);
+            return;
+        }
+        let (last, parents) = match self.path.split_last() {
+            Some(split) => split,
+            None => return,
+        };
+        let mut node: &mut Map<String, Value> = claims;
+        for part in parents {
+            let entry = node
+                .entry(part.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            match entry {
+                Value::Object(map) => node = map,
+                _ => {
+                    tracing::warn!(mapper = %self.spec.name, claim = %part, "claim exists and is not an object; nested claim skipped");
+                    return;
+                }
+            }
+        }
+        node.insert(last.clone(), value);
+    }
+}
+
+/// `aud` becomes an array when a second audience joins it (RFC 7519 §4.1.3).
+fn add_audience(claims: &mut Claims, audience: Value) {
+    match claims.get_mut("aud") {
+        None => {
+            claims.insert("aud".into(), audience);
+        }
+        Some(Value::Array(list)) => {
+            if !list.contains(&audience) {
+                list.push(audience);
+            }
+        }
+        Some(existing) => {
+            if *existing != audience {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, audience]);
+            }
+        }
+    }
+}
+
+/// Applies every mapper that targets `output` for `client`, in order.
+pub fn apply_all(
+    mappers: &[Mapper],
+    output: Output,
+    client: &str,
+    user: Option<&User>,
+    claims: &mut Claims,
+) {
+    for m in mappers.iter().filter(|m| m.applies(output, client)) {
+        m.apply(claims, user);
+    }
+}
+
+/// Validates a list of specs: each on its own, and names unique.
+pub fn validate_all(specs: &[MapperSpec]) -> Result<Vec<Mapper>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut out: Vec<Mapper> = Vec::new();
+    if specs.len() > MAX_MAPPERS {
+        problems.push(format!("at most {MAX_MAPPERS} mappers"));
+    }
+    for (i, spec) in specs.iter().enumerate() {
+        match Mapper::from_spec(spec) {
+            Ok(m) if out.iter().any(|o| o.name() == m.name()) => problems.push(format!(
+                "mappers[{i}] ({}): the same name appears twice; remove one",
+                spec.name
+            )),
+            Ok(m) => out.push(m),
+            Err(e) => problems.push(format!("mappers[{i}]: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests;

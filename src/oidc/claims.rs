@@ -1,0 +1,143 @@
+//! Every claim set this issuer produces, built in one place so that minting,
+//! userinfo, introspection and `claims preview` cannot disagree: the base
+//! claims of SPEC §4, then the claim mappers for that output and client.
+
+use serde_json::{Value, json};
+
+use crate::domain::mapper::{KEEP_CLIENT, Mapper, Output, apply_all};
+use crate::domain::token::{self, Claims, TokenPolicy};
+use crate::domain::user::User;
+use crate::oidc::scope;
+
+/// What a claim set is built for.
+pub struct ClaimContext<'a> {
+    pub policy: &'a TokenPolicy,
+    pub mappers: &'a [Mapper],
+    /// The OAuth client, or `keep` for the Keep login.
+    pub client_id: &'a str,
+    /// `None` when a client acts for itself (client_credentials).
+    pub user: Option<&'a User>,
+    pub scopes: &'a [String],
+    /// The session's id (`sid`) and `auth_time`.
+    pub session: Option<(&'a str, i64)>,
+    pub now: i64,
+    pub lifetime: u64,
+}
+
+impl ClaimContext<'_> {
+    fn exp(&self) -> i64 {
+        self.now
+            .saturating_add(i64::try_from(self.lifetime).unwrap_or(i64::MAX))
+    }
+
+    fn mapped(&self, mut claims: Claims, output: Output) -> Claims {
+        apply_all(self.mappers, output, self.client_id, self.user, &mut claims);
+        claims
+    }
+
+    /// The Keep `POST /auth` token.
+    pub fn keep(&self, jti: &str) -> Option<Claims> {
+        let user = self.user?;
+        let claims =
+            token::access_claims(self.policy, user, self.scopes, self.lifetime, self.now, jti);
+        Some(self.mapped(claims, Output::Keep))
+    }
+
+    /// An access token of an OAuth grant.
+    pub fn access(&self, jti: &str) -> Claims {
+        let mut c = match self.user {
+            Some(user) => {
+                token::access_claims(self.policy, user, self.scopes, self.lifetime, self.now, jti)
+            }
+            // RFC 9068 §2.2: a client acting for itself is the subject.
+            None => {
+                let mut c = Claims::new();
+                c.insert("iss".into(), json!(self.policy.issuer));
+                c.insert("sub".into(), json!(self.client_id));
+                c.insert("aud".into(), json!(self.policy.audience));
+                c.insert("iat".into(), json!(self.now));
+                c.insert("exp".into(), json!(self.exp()));
+                c.insert("jti".into(), json!(jti));
+                c.insert("client_id".into(), json!(self.client_id));
+                c.insert("scope".into(), json!(self.scopes.join(" ")));
+                c
+            }
+        };
+        c.insert("azp".into(), json!(self.client_id));
+        if let Some((sid, _)) = self.session {
+            c.insert("sid".into(), json!(sid));
+        }
+        self.mapped(c, Output::Access)
+    }
+
+    /// The ID token of OIDC Core §2, with Keycloak's `typ: "ID"` so it can
+    /// never pass for an access token at userinfo. `at_hash` is absent only
+    /// in previews, where no access token was signed.
+    pub fn id(&self, nonce: Option<&str>, at_hash: Option<&str>, jti: &str) -> Option<Claims> {
+        let user = self.user?;
+        let mut c = Claims::new();
+        c.insert("iss".into(), json!(self.policy.issuer));
+        c.insert("sub".into(), json!(self.policy.subject_of(user)));
+        c.insert("aud".into(), json!(self.client_id));
+        c.insert("iat".into(), json!(self.now));
+        c.insert("exp".into(), json!(self.exp()));
+        c.insert("jti".into(), json!(jti));
+        c.insert("typ".into(), json!("ID"));
+        c.insert("azp".into(), json!(self.client_id));
+        if let Some(h) = at_hash {
+            c.insert("at_hash".into(), json!(h));
+        }
+        if let Some((sid, auth_time)) = self.session {
+            c.insert("auth_time".into(), json!(auth_time));
+            c.insert("sid".into(), json!(sid));
+        }
+        if let Some(nonce) = nonce {
+            c.insert("nonce".into(), json!(nonce));
+        }
+        profile_claims(&mut c, user, self.scopes);
+        Some(self.mapped(c, Output::Id))
+    }
+
+    /// The userinfo response (OIDC Core §5.3): `sub` and the claims the
+    /// scopes release.
+    pub fn userinfo(&self) -> Claims {
+        let mut c = Claims::new();
+        match self.user {
+            Some(user) => {
+                c.insert("sub".into(), json!(self.policy.subject_of(user)));
+                profile_claims(&mut c, user, self.scopes);
+            }
+            None => {
+                c.insert("sub".into(), json!(self.client_id));
+            }
+        }
+        self.mapped(c, Output::Userinfo)
+    }
+
+    /// Adds the introspection mappers to an introspection response.
+    pub fn introspection(&self, response: Claims) -> Claims {
+        self.mapped(response, Output::Introspection)
+    }
+}
+
+/// The standard claims a scope releases (OIDC Core §5.4).
+fn profile_claims(claims: &mut Claims, user: &User, scopes: &[String]) {
+    if scope::has(scopes, "profile") {
+        claims.insert("name".into(), json!(user.cn));
+        claims.insert("preferred_username".into(), json!(user.username));
+        claims.insert("CN".into(), json!(user.dn()));
+    }
+    if scope::has(scopes, "email")
+        && let Some(email) = &user.email
+    {
+        claims.insert("email".into(), json!(email));
+    }
+}
+
+/// The client a token was issued to: its `azp`, or the Keep login.
+pub fn client_of(claims: &Claims) -> &str {
+    claims
+        .get("azp")
+        .and_then(Value::as_str)
+        .unwrap_or(KEEP_CLIENT)
+}

@@ -1,11 +1,12 @@
 //! The realm as the world sees it: issuer, JWKS, realm info and discovery.
-//! The bodies are rendered once per key change and served as bytes.
+//! The bodies are rendered once (discovery) or once per key change (JWKS,
+//! realm info) and served as bytes.
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
 use crate::domain::client::GrantType;
-use crate::keys::KeyRing;
+use crate::keys::{Documents, KeyRing};
 use crate::oidc::scope::OIDC_SCOPES;
 
 /// Claims that tokens from this issuer may carry (for discovery).
@@ -29,12 +30,12 @@ const CLAIMS_SUPPORTED: &[&str] = &[
     "client_id",
 ];
 
+/// The realm's fixed parts. What depends on the keys lives with them, in
+/// `state.keys.current().documents`, so that it changes with the signer.
 #[derive(Debug, Clone)]
 pub struct Realm {
     pub name: String,
     pub issuer: String,
-    pub jwks: Bytes,
-    pub info: Bytes,
     pub discovery: Bytes,
 }
 
@@ -43,15 +44,8 @@ impl Realm {
         format!("{}/auth/realms/{realm}", public_url.trim_end_matches('/'))
     }
 
-    pub fn new(public_url: &str, name: &str, keys: &KeyRing) -> Realm {
+    pub fn new(public_url: &str, name: &str) -> Realm {
         let issuer = Self::issuer_for(public_url, name);
-        let info = json!({
-            "realm": name,
-            "public_key": keys.signer().public.spki_base64(),
-            "token-service": format!("{issuer}/protocol/openid-connect"),
-            "account-service": format!("{issuer}/account"),
-            "tokens-not-before": 0,
-        });
         let oidc = format!("{issuer}/protocol/openid-connect");
         let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
         let discovery = json!({
@@ -83,10 +77,23 @@ impl Realm {
         });
         Realm {
             name: name.to_owned(),
-            jwks: render(&keys.jwks()),
-            info: render(&info),
             discovery: render(&discovery),
             issuer,
+        }
+    }
+
+    /// The JWKS and the realm document for `keys`.
+    pub fn documents(&self, keys: &KeyRing) -> Documents {
+        let info = json!({
+            "realm": self.name,
+            "public_key": keys.signer().public.spki_base64(),
+            "token-service": format!("{}/protocol/openid-connect", self.issuer),
+            "account-service": format!("{}/account", self.issuer),
+            "tokens-not-before": 0,
+        });
+        Documents {
+            jwks: render(&keys.jwks()),
+            info: render(&info),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Turning a `Config` into a running server: open and migrate the store,
-//! seed users, load or create keys, bind, and serve until told to stop.
+//! seed users, load or create keys, bind, and serve until told to stop,
+//! with background tasks that purge expired grants and follow key rotation.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,10 +12,10 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
-use crate::keys::KeyRing;
+use crate::keys::{KeySettings, live, rotate};
 use crate::state::AppState;
 use crate::store::Store;
-use crate::{clients, http, store, users};
+use crate::{clients, http, mappers, store, users};
 
 /// How many argon2 computations may run at once: one per core.
 pub fn hash_concurrency() -> usize {
@@ -25,6 +26,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    key_settings: KeySettings,
 }
 
 impl Application {
@@ -46,11 +48,20 @@ impl Application {
         if seeded > 0 {
             tracing::info!(count = seeded, "seeded clients from the config file");
         }
-        let keys = Arc::new(
-            KeyRing::load_or_create(&config.keys_dir)
+        let seeded = mappers::seed(store.as_ref(), &config.mappers)
+            .await
+            .context("seeding [[mappers]]")?;
+        if seeded > 0 {
+            tracing::info!(count = seeded, "seeded mappers from the config file");
+        }
+        let key_settings = KeySettings::from_config(&config);
+        let keys = {
+            let settings = key_settings.clone();
+            tokio::task::spawn_blocking(move || rotate::refresh(&settings))
                 .await
-                .with_context(|| format!("loading keys from {}", config.keys_dir.display()))?,
-        );
+                .context("loading keys")?
+                .with_context(|| format!("loading keys from {}", config.keys_dir.display()))?
+        };
         let listener = TcpListener::bind(config.listen).await.with_context(|| {
             format!(
                 "cannot listen on {}: free the port or choose another with --listen / DOMINO_IDP_LISTEN",
@@ -71,6 +82,7 @@ impl Application {
             listener,
             router,
             state,
+            key_settings,
         })
     }
 
@@ -90,10 +102,17 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(purge_expired(self.state.store.clone()));
+        let realm = self.state.realm.clone();
+        let key_watch = tokio::spawn(live::watch(
+            self.state.keys.clone(),
+            self.key_settings,
+            move |ring| realm.documents(ring),
+        ));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         housekeeping.abort();
+        key_watch.abort();
         served
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::domain::token::TokenPolicy;
-use crate::keys::KeyRing;
+use crate::keys::{KeyRing, LiveKeys};
 use crate::realm::Realm;
 use crate::store::Store;
 
@@ -14,7 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub policy: Arc<TokenPolicy>,
     pub store: Arc<dyn Store>,
-    pub keys: Arc<KeyRing>,
+    /// The signing keys, swapped whole on rotation (see `keys::live`).
+    pub keys: Arc<LiveKeys>,
     pub passwords: Arc<PasswordHasher>,
     pub realm: Arc<Realm>,
 }
@@ -25,17 +26,13 @@ impl AppState {
         config: Config,
         public_url: &str,
         store: Arc<dyn Store>,
-        keys: Arc<KeyRing>,
+        keys: KeyRing,
         passwords: Arc<PasswordHasher>,
     ) -> AppState {
-        let realm = Realm::new(public_url, &config.realm, &keys);
-        let policy = TokenPolicy {
-            issuer: realm.issuer.clone(),
-            audience: config.audience.clone(),
-            access_token_ttl: config.effective_access_ttl(),
-            max_jwt_duration: config.max_jwt_duration,
-            subject: config.subject,
-        };
+        let realm = Realm::new(public_url, &config.realm);
+        let documents = realm.documents(&keys);
+        let keys = Arc::new(LiveKeys::new(keys, documents));
+        let policy = TokenPolicy::from_config(&config, realm.issuer.clone());
         AppState {
             config: Arc::new(config),
             policy: Arc::new(policy),

@@ -1,17 +1,36 @@
-//! `domino-idp keys ...`.
+//! `domino-idp keys list|rotate|retire|export`.
 
 use clap::{Subcommand, ValueEnum};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{Failure, Outcome};
 use crate::config::Config;
-use crate::keys::KeyRing;
+use crate::keys::lifecycle::format_time;
+use crate::keys::{KeyRing, KeySettings, KeyState, archived, rotate};
+
+/// Longest `--lead` accepted, as for `key_rotation_lead`.
+const MAX_LEAD: u64 = 86_400 * 30;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// List the signing keys with their state
+    /// List the signing keys with their state (next, active, retiring, retired) and dates
     List,
+    /// Add a new signing key: published in the JWKS now, signing after the lead time
+    Rotate {
+        /// Seconds between publishing the key and signing with it (default:
+        /// key_rotation_lead, else jwks_max_age + key_reload_interval + 60). Shorter than
+        /// jwks_max_age + key_reload_interval, a consumer holding a cached JWKS
+        /// may meet a token whose kid it does not know yet.
+        #[arg(long, value_name = "SECONDS")]
+        lead: Option<u64>,
+        /// Add the key even though another one is still waiting to sign
+        #[arg(long)]
+        force: bool,
+    },
+    /// Stop publishing a key now and move it to keys_dir/retired/ (tokens it signed stop verifying)
+    Retire {
+        /// The kid to retire (not the active signer)
+        kid: String,
+    },
     /// Print the public keys for offline consumers
     Export {
         /// jwks: the JWKS document; pem: the signing key's public key (Keep's keyFile)
@@ -30,48 +49,131 @@ pub enum ExportFormat {
 }
 
 pub(super) fn load(config: &Config) -> Result<KeyRing, Failure> {
-    KeyRing::load(&config.keys_dir).map_err(Failure::new)
+    KeyRing::load_with(&KeySettings::from_config(config)).map_err(Failure::new)
 }
 
 pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
-    let ring = load(config)?;
+    let settings = KeySettings::from_config(config);
     match cmd {
-        KeysCommand::List => {
-            println!("{:<45} {:<10} {:<22} FILE", "KID", "STATE", "CREATED");
-            for (i, key) in ring.keys().iter().enumerate() {
-                let created = OffsetDateTime::from(key.created)
-                    .replace_nanosecond(0)
-                    .ok()
-                    .and_then(|t| t.format(&Rfc3339).ok())
-                    .unwrap_or_else(|| "-".into());
-                println!(
-                    "{:<45} {:<10} {:<22} {}",
-                    key.kid(),
-                    if i == 0 { "active" } else { "published" },
-                    created,
-                    key.path.display()
+        KeysCommand::List => list(config, &settings),
+        KeysCommand::Rotate { lead, force } => {
+            let lead = lead.unwrap_or(settings.rotation_lead);
+            if lead > MAX_LEAD {
+                return Err(Failure::usage(format!(
+                    "--lead {lead}: use at most {MAX_LEAD} seconds (30 days)"
+                )));
+            }
+            let safe = config
+                .jwks_max_age
+                .saturating_add(config.key_reload_interval);
+            if lead < safe {
+                eprintln!(
+                    "warning: a lead of {lead}s is shorter than jwks_max_age + key_reload_interval ({safe}s): \
+                     consumers holding a cached JWKS may see the new kid before they know it"
                 );
             }
+            let s = settings.clone();
+            let done = tokio::task::spawn_blocking(move || rotate::rotate(&s, lead, force))
+                .await
+                .map_err(Failure::new)?
+                .map_err(Failure::new)?;
+            println!(
+                "new key {} published; it signs from {}",
+                done.kid,
+                format_time(done.activates_at)
+            );
+            if let Some((old, retires)) = &done.supersedes {
+                println!(
+                    "key {old} stops signing then and stays published until {}",
+                    format_time(*retires)
+                );
+            }
+            println!(
+                "a running server picks this up within key_reload_interval ({}s)",
+                config.key_reload_interval
+            );
+            Ok(())
         }
-        KeysCommand::Export { format, kid } => match format {
-            ExportFormat::Jwks => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&ring.jwks()).map_err(Failure::new)?
-                );
+        KeysCommand::Retire { kid } => {
+            let s = settings.clone();
+            let to = tokio::task::spawn_blocking(move || rotate::retire(&s, &kid))
+                .await
+                .map_err(Failure::new)?
+                .map_err(Failure::new)?;
+            println!(
+                "retired: no longer published once servers reload; files moved to {}",
+                to.display()
+            );
+            Ok(())
+        }
+        KeysCommand::Export { format, kid } => {
+            let ring = load(config)?;
+            match format {
+                ExportFormat::Jwks => {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&ring.jwks()).map_err(Failure::new)?
+                    );
+                }
+                ExportFormat::Pem => {
+                    let key = match &kid {
+                        Some(kid) => {
+                            ring.keys().iter().find(|k| k.kid() == kid).ok_or_else(|| {
+                                Failure::new(format!("no published key with kid {kid:?}"))
+                            })?
+                        }
+                        None => ring.keys().first().ok_or_else(|| Failure::new("no key"))?,
+                    };
+                    print!("{}", key.public.pem());
+                }
             }
-            ExportFormat::Pem => {
-                let key = match &kid {
-                    Some(kid) => ring
-                        .keys()
-                        .iter()
-                        .find(|k| k.kid() == kid)
-                        .ok_or_else(|| Failure::new(format!("no key with kid {kid:?}")))?,
-                    None => ring.signer(),
-                };
-                print!("{}", key.public.pem());
-            }
-        },
+            Ok(())
+        }
+    }
+}
+
+fn list(config: &Config, settings: &KeySettings) -> Outcome {
+    let ring = load(config)?;
+    let archived = archived(settings).map_err(Failure::new)?;
+    println!(
+        "{:<44} {:<9} {:<21} {:<21} {:<21} FILE",
+        "KID", "STATE", "CREATED", "ACTIVATES", "RETIRES"
+    );
+    let row = |kid: &str, state: KeyState, dates: [String; 3], file: &std::path::Path| {
+        println!(
+            "{kid:<44} {:<9} {:<21} {:<21} {:<21} {}",
+            state.as_str(),
+            dates[0],
+            dates[1],
+            dates[2],
+            file.display()
+        );
+    };
+    for entry in ring.entries() {
+        let d = &entry.key.dates;
+        row(
+            entry.key.kid(),
+            entry.status.state,
+            [
+                format_time(d.created),
+                format_time(d.activates_at),
+                entry.status.retires_at.map_or("-".into(), format_time),
+            ],
+            &entry.key.path,
+        );
+    }
+    for key in &archived {
+        let d = &key.dates;
+        row(
+            key.kid(),
+            KeyState::Retired,
+            [
+                format_time(d.created),
+                format_time(d.activates_at),
+                d.retire_after.map_or("-".into(), format_time),
+            ],
+            &key.path,
+        );
     }
     Ok(())
 }

@@ -27,7 +27,8 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             false
         }
     };
-    let keys_up = !state.keys.keys().is_empty();
+    let published = state.keys.current();
+    let keys_up = !published.ring.keys().is_empty();
     let up = |ok: bool| if ok { "UP" } else { "DOWN" };
     let status = if store_up && keys_up {
         StatusCode::OK
@@ -40,7 +41,7 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "status": up(store_up && keys_up),
             "checks": [
                 { "name": "store", "status": up(store_up) },
-                { "name": "keys", "status": up(keys_up), "data": { "active_kid": state.keys.signer().kid() } },
+                { "name": "keys", "status": up(keys_up), "data": { "active_kid": published.ring.signer().kid() } },
             ],
         })),
     )

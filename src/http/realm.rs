@@ -60,12 +60,20 @@ type RealmPath = std::result::Result<Path<String>, PathRejection>;
 
 async fn realm_info(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {
     check_realm(&state, realm)?;
-    Ok(json_body(&state.realm.info, state.config.jwks_max_age))
+    let published = state.keys.current();
+    Ok(json_body(
+        &published.documents.info,
+        state.config.jwks_max_age,
+    ))
 }
 
 async fn certs(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {
     check_realm(&state, realm)?;
-    Ok(json_body(&state.realm.jwks, state.config.jwks_max_age))
+    let published = state.keys.current();
+    Ok(json_body(
+        &published.documents.jwks,
+        state.config.jwks_max_age,
+    ))
 }
 
 async fn realm_discovery(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {

@@ -1,9 +1,11 @@
-//! Key files on disk: private keys as PKCS#8 PEM, mode 0600, written
-//! atomically (temp file + fsync + rename + directory fsync).
+//! Key files on disk: private keys as PKCS#8 PEM, mode 0600, and their
+//! public companions (certificate, dates), all written atomically (temp file
+//! + fsync + rename + directory fsync).
 
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
@@ -23,6 +25,42 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
 /// Writes `contents` to `path` readable by the owner only, never leaving a
 /// half-written key behind.
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic(path, contents, 0o600)
+}
+
+/// Writes a public file (certificate, key dates) atomically, replacing any.
+pub fn write_public(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic(path, contents, 0o644)
+}
+
+/// Writes a public file only if none exists yet: the first writer wins, so
+/// two processes filling in the same missing file cannot flip it back and forth.
+/// `Ok(false)` when the file was already there.
+pub fn create_public(path: &Path, contents: &[u8]) -> std::io::Result<bool> {
+    let tmp = stage(path, contents, 0o644)?;
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            sync_dir(path)?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
+    let tmp = stage(path, contents, mode)?;
+    let result = fs::rename(&tmp, path).and_then(|()| sync_dir(path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A fully written and synced temp file beside `path`.
+fn stage(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<PathBuf> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
@@ -32,18 +70,113 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    options.mode(0o600);
+    options.mode(mode);
+    #[cfg(not(unix))]
+    let _ = mode;
     let result = (|| {
         let mut file = options.open(&tmp)?;
         file.write_all(contents)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        fs::File::open(dir)?.sync_all()
+        file.sync_all()
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::File::open(dir)?.sync_all()
+}
+
+/// Moves `files` (those that exist) into `archive`, created mode 0700 if
+/// needed. Never deletes: a retired private key stays on disk.
+pub fn move_into(archive: &Path, files: &[PathBuf]) -> std::io::Result<()> {
+    ensure_dir(archive)?;
+    for file in files {
+        let Some(name) = file.file_name() else {
+            continue;
+        };
+        match fs::rename(file, archive.join(name)) {
+            Ok(()) => {}
+            // Another process moved it first.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    fs::File::open(archive)?.sync_all()
+}
+
+/// Held while one process changes the key set (rotate, retire), so two
+/// instances rotating at the same moment cannot both add a key. Released on drop.
+#[derive(Debug)]
+pub struct DirLock {
+    path: PathBuf,
+}
+
+/// A lock older than this is left over from a crash and may be broken.
+const STALE_LOCK: Duration = Duration::from_secs(120);
+
+/// How long `acquire` waits for another process to finish.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+impl DirLock {
+    /// Takes the lock, waiting (blocking) up to a few seconds for another
+    /// process to release it.
+    pub fn acquire(dir: &Path) -> std::io::Result<DirLock> {
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match Self::try_acquire(dir) {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn try_acquire(dir: &Path) -> std::io::Result<DirLock> {
+        let path = dir.join(".rotate.lock");
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    let _ = writeln!(file, "{}", std::process::id());
+                    return Ok(DirLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| SystemTime::now().duration_since(t).ok())
+                        .is_some_and(|age| age > STALE_LOCK);
+                    if !stale {
+                        break;
+                    }
+                    let _ = fs::remove_file(&path);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            format!(
+                "{} exists: another process is changing the keys; retry in a moment (delete the file if no such process runs)",
+                path.display()
+            ),
+        ))
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 /// True when group or others may read the file.

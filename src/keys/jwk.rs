@@ -1,11 +1,14 @@
 //! The public half of a signing key in the forms consumers ask for: JWK
-//! (RFC 7517) with an RFC 7638 thumbprint as `kid`, SPKI DER, and PEM.
+//! (RFC 7517) with an RFC 7638 thumbprint as `kid` and, when the key has a
+//! certificate, `x5c`/`x5t`/`x5t#S256`; SPKI DER; and PEM.
 
 use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::DecodingKey;
 use serde_json::{Value, json};
+
+use super::cert;
 
 /// The public key of one signing key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +20,8 @@ pub struct PublicKeyInfo {
     pub e: String,
     /// DER SubjectPublicKeyInfo.
     pub spki_der: Vec<u8>,
+    /// DER of the key's self-signed certificate, published as `x5c`.
+    pub cert_der: Option<Vec<u8>>,
 }
 
 impl PublicKeyInfo {
@@ -29,19 +34,27 @@ impl PublicKeyInfo {
             n,
             e,
             spki_der,
+            cert_der: None,
         }
     }
 
     /// The JWK as published in the JWKS.
     pub fn jwk(&self) -> Value {
-        json!({
+        let mut jwk = json!({
             "kid": self.kid,
             "kty": "RSA",
             "alg": "RS256",
             "use": "sig",
             "n": self.n,
             "e": self.e,
-        })
+        });
+        if let (Some(der), Some(map)) = (&self.cert_der, jwk.as_object_mut()) {
+            // RFC 7517 §4.7: standard base64 (not base64url) DER.
+            map.insert("x5c".into(), json!([STANDARD.encode(der)]));
+            map.insert("x5t".into(), json!(cert::x5t(der)));
+            map.insert("x5t#S256".into(), json!(cert::x5t_s256(der)));
+        }
+        jwk
     }
 
     /// Base64 DER SPKI: the realm document's `public_key`.

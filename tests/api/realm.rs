@@ -160,15 +160,95 @@ async fn public_url_sets_the_issuer() {
 #[tokio::test]
 async fn documents_are_rendered_once() {
     let app = spawn_app().await;
-    let first = app.state.realm.jwks.as_ptr();
+    let jwks = || app.state.keys.current().documents.jwks.clone();
+    let first = jwks().as_ptr();
     let _ = app.jwks().await;
     let _ = app.jwks().await;
-    assert_eq!(app.state.realm.jwks.as_ptr(), first);
+    assert_eq!(jwks().as_ptr(), first);
     let served = app
         .get("/auth/realms/DominoRealm/protocol/openid-connect/certs")
         .await
         .bytes()
         .await
         .unwrap();
-    assert_eq!(served, app.state.realm.jwks);
+    assert_eq!(served, jwks());
+}
+
+#[tokio::test]
+async fn each_jwk_carries_a_self_signed_certificate_for_its_key() {
+    use aws_lc_rs::digest;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use x509_cert::der::{Decode as _, Encode as _};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut app = spawn_in(tmp.path(), |_| {}).await;
+    let jwks = app.jwks().await;
+    let jwk = &jwks["keys"][0];
+    let kid = jwk["kid"].as_str().unwrap();
+    let chain = jwk["x5c"].as_array().unwrap();
+    assert_eq!(chain.len(), 1);
+    // Standard base64 (RFC 7517 §4.7), not base64url.
+    let der = STANDARD.decode(chain[0].as_str().unwrap()).unwrap();
+    assert_eq!(
+        jwk["x5t"],
+        URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, &der))
+    );
+    assert_eq!(
+        jwk["x5t#S256"],
+        URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, &der))
+    );
+
+    let cert = x509_cert::Certificate::from_der(&der).unwrap();
+    let tbs = &cert.tbs_certificate;
+    // Its public key is the JWK's n/e, and the realm's public_key.
+    let spki = tbs.subject_public_key_info.to_der().unwrap();
+    let realm: Value = app
+        .get("/auth/realms/DominoRealm")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        spki,
+        STANDARD
+            .decode(realm["public_key"].as_str().unwrap())
+            .unwrap()
+    );
+    let rsa = tbs.subject_public_key_info.subject_public_key.raw_bytes();
+    let components = aws_lc_rs::signature::RsaPublicKeyComponents::<Vec<u8>> {
+        n: URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap(),
+        e: URL_SAFE_NO_PAD.decode(jwk["e"].as_str().unwrap()).unwrap(),
+    };
+    // Self-signed: the key verifies its own certificate.
+    components
+        .verify(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            &tbs.to_der().unwrap(),
+            cert.signature.raw_bytes(),
+        )
+        .expect("the certificate is signed by its own key");
+    aws_lc_rs::signature::UnparsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        rsa,
+    )
+    .verify(&tbs.to_der().unwrap(), cert.signature.raw_bytes())
+    .expect("the SPKI in the certificate is the same key");
+    assert_eq!(tbs.subject, tbs.issuer);
+    let subject = tbs.subject.to_string();
+    assert!(
+        subject.contains("CN=DominoRealm") && subject.contains(kid),
+        "{subject}"
+    );
+
+    // Stored beside the key: the same certificate after a restart.
+    let crt = tmp.path().join(format!("keys/{kid}.crt"));
+    assert_eq!(
+        pem::parse(std::fs::read_to_string(&crt).unwrap())
+            .unwrap()
+            .contents(),
+        der.as_slice()
+    );
+    app.stop().await;
+    let again = spawn_in(tmp.path(), |_| {}).await;
+    assert_eq!(again.jwks().await, jwks);
 }

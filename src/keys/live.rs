@@ -1,0 +1,178 @@
+//! What a running server signs with and publishes, swapped as one piece when
+//! `keys_dir` or the clock changes a key's state, and the task that watches.
+//!
+//! Readers (every signature, every JWKS or realm request) load the current
+//! `Published` without a lock; the watcher renders the documents once per
+//! change, never per request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+
+use super::{KeyError, KeyRing, KeySettings, SigningKey, VerifyError, lifecycle, rotate};
+use crate::domain::token::Claims;
+
+/// The public documents rendered from a key ring (by the realm).
+#[derive(Debug, Clone, Default)]
+pub struct Documents {
+    /// The JWKS: every published key.
+    pub jwks: Bytes,
+    /// The Keycloak realm document; its `public_key` is the signer's.
+    pub info: Bytes,
+}
+
+/// A key ring and the documents made from it: a handler that reads both
+/// from one `Published` sees a signer that the documents agree with.
+#[derive(Debug)]
+pub struct Published {
+    pub ring: KeyRing,
+    pub documents: Documents,
+}
+
+#[derive(Debug)]
+pub struct LiveKeys {
+    current: ArcSwap<Published>,
+}
+
+impl LiveKeys {
+    pub fn new(ring: KeyRing, documents: Documents) -> Self {
+        LiveKeys {
+            current: ArcSwap::from_pointee(Published { ring, documents }),
+        }
+    }
+
+    /// The current ring and documents, consistent with each other.
+    pub fn current(&self) -> Arc<Published> {
+        self.current.load_full()
+    }
+
+    /// Replaces the ring and its documents in one step.
+    pub fn publish(&self, ring: KeyRing, documents: Documents) {
+        self.current.store(Arc::new(Published { ring, documents }));
+    }
+
+    /// The key that signs new tokens now.
+    pub fn signer(&self) -> Arc<SigningKey> {
+        self.current.load().ring.signer_arc().clone()
+    }
+
+    /// The published keys, signer first.
+    pub fn keys(&self) -> Vec<Arc<SigningKey>> {
+        self.current.load().ring.keys().to_vec()
+    }
+
+    pub fn jwks(&self) -> serde_json::Value {
+        self.current.load().ring.jwks()
+    }
+
+    /// Signs `claims` with the current signer (see `KeyRing::sign`).
+    pub fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
+        self.current.load().ring.sign(claims)
+    }
+
+    /// See `KeyRing::verify`.
+    pub fn verify(
+        &self,
+        token: &str,
+        issuer: Option<&str>,
+        audience: Option<&str>,
+        leeway: u64,
+    ) -> Result<(String, Claims), VerifyError> {
+        self.current
+            .load()
+            .ring
+            .verify(token, issuer, audience, leeway)
+    }
+
+    /// See `KeyRing::verify_ignoring_expiry`.
+    pub fn verify_ignoring_expiry(
+        &self,
+        token: &str,
+        issuer: &str,
+    ) -> Result<(String, Claims), VerifyError> {
+        self.current
+            .load()
+            .ring
+            .verify_ignoring_expiry(token, issuer)
+    }
+}
+
+/// Keeps `live` in step with `keys_dir`: re-reads it every `reload_interval`
+/// and at each scheduled activation or retirement, rotates when the period
+/// says so, and publishes a new ring (with `render`ed documents) whenever a
+/// key appears, disappears or changes state. Runs until aborted.
+pub async fn watch<F>(live: Arc<LiveKeys>, settings: KeySettings, render: F)
+where
+    F: Fn(&KeyRing) -> Documents + Send + 'static,
+{
+    let interval = Duration::from_secs(settings.reload_interval.max(1));
+    let mut wait = wait_for(live.current().ring.next_change(), interval);
+    loop {
+        tokio::time::sleep(wait).await;
+        let s = settings.clone();
+        let ring = match tokio::task::spawn_blocking(move || rotate::refresh(&s)).await {
+            Ok(Ok(ring)) => ring,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, dir = %settings.dir.display(), "could not re-read the keys; keeping the current ones");
+                wait = interval;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "key reload task failed; keeping the current keys");
+                wait = interval;
+                continue;
+            }
+        };
+        wait = wait_for(ring.next_change(), interval);
+        let current = live.current();
+        if ring.same_as(&current.ring) {
+            continue;
+        }
+        log_changes(&current.ring, &ring);
+        let documents = render(&ring);
+        live.publish(ring, documents);
+    }
+}
+
+/// Until the next reload: the interval, or sooner if a state changes first
+/// (a little past that second, so the state has flipped when we look).
+fn wait_for(next_change: Option<u64>, interval: Duration) -> Duration {
+    match next_change {
+        Some(at) => until(at).unwrap_or(Duration::ZERO).min(interval),
+        None => interval,
+    }
+}
+
+/// Time from now until 50 ms past Unix second `at`; `None` if already past.
+fn until(at: u64) -> Option<Duration> {
+    let target = Duration::from_secs(at) + Duration::from_millis(50);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .ok()?;
+    target.checked_sub(now).filter(|d| !d.is_zero())
+}
+
+fn log_changes(old: &KeyRing, new: &KeyRing) {
+    if old.signer().kid() != new.signer().kid() {
+        tracing::info!(kid = %new.signer().kid(), previous = %old.signer().kid(), "signing key changed");
+    }
+    for entry in new.entries() {
+        let before = old.state_of(entry.key.kid());
+        if before != Some(entry.status.state) {
+            tracing::info!(
+                kid = %entry.key.kid(),
+                state = %entry.status.state,
+                before = before.map_or("absent", |s| s.as_str()),
+                activates_at = %lifecycle::format_time(entry.key.dates.activates_at),
+                "key state changed"
+            );
+        }
+    }
+    for entry in old.entries() {
+        if new.state_of(entry.key.kid()).is_none() {
+            tracing::info!(kid = %entry.key.kid(), "key no longer in keys_dir");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Changes to the key set on disk: the first key, `keys rotate`, `keys
+//! retire`, automatic rotation, and archiving retired keys. Blocking (RSA key
+//! generation, file I/O): async callers run these in `spawn_blocking`.
+
+use std::path::PathBuf;
+
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::RsaKeyPair;
+
+use super::key::{Parsed, SigningKey};
+use super::lifecycle::{self, KeyDates, KeyState};
+use super::ring::{KeyRing, read_dir};
+use super::{KeyError, KeySettings, cert, file};
+
+/// What a rotation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub kid: String,
+    /// When the new key starts signing.
+    pub activates_at: u64,
+    /// The key it takes over from, and when that one stops being published.
+    pub supersedes: Option<(String, u64)>,
+}
+
+/// Adds a new RSA-2048 key that is published at once and signs from
+/// `now + lead` (at once if the directory was empty). Refuses while another
+/// key is still waiting to activate, unless `force`.
+pub fn rotate(settings: &KeySettings, lead: u64, force: bool) -> Result<Rotation, KeyError> {
+    let dir_io = |source| KeyError::Io {
+        path: settings.dir.clone(),
+        source,
+    };
+    file::ensure_dir(&settings.dir).map_err(dir_io)?;
+    let _lock = file::DirLock::acquire(&settings.dir).map_err(dir_io)?;
+    rotate_locked(settings, lead, force)
+}
+
+fn rotate_locked(settings: &KeySettings, lead: u64, force: bool) -> Result<Rotation, KeyError> {
+    let now = super::now();
+    let existing: Vec<SigningKey> = read_dir(&settings.dir, Some(&settings.cert_name))?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    if !force {
+        let dates: Vec<&KeyDates> = existing.iter().map(|k| &k.dates).collect();
+        let statuses = lifecycle::schedule(&dates, now, settings.retirement_delay);
+        if let Some((k, _)) = existing
+            .iter()
+            .zip(&statuses)
+            .find(|(_, s)| s.state == KeyState::Next)
+        {
+            return Err(KeyError::Pending {
+                kid: k.kid().to_owned(),
+                activates_at: k.dates.activates_at,
+            });
+        }
+    }
+    // Rounded up, so the key is published for at least `lead` seconds.
+    let activates_at = if existing.is_empty() {
+        now
+    } else {
+        super::now_ceil().saturating_add(lead)
+    };
+    let new = generate(settings, now, activates_at)?;
+    let kid = new.kid().to_owned();
+
+    let mut all = existing;
+    all.push(new);
+    let dates: Vec<&KeyDates> = all.iter().map(|k| &k.dates).collect();
+    let pins = lifecycle::repin(&dates, settings.retirement_delay);
+    let mut supersedes = None;
+    for (key, pin) in all.iter().zip(pins) {
+        let Some(pin) = pin else { continue };
+        if pin.superseded_at == Some(activates_at) {
+            supersedes = Some((
+                key.kid().to_owned(),
+                pin.retire_after.unwrap_or(activates_at),
+            ));
+        }
+        key.store_dates(&pin)?;
+    }
+    Ok(Rotation {
+        kid,
+        activates_at,
+        supersedes,
+    })
+}
+
+/// Generates an RSA-2048 key and writes it as `<kid>.pem` (mode 0600) with
+/// its dates and certificate. The companions go first: a PEM without its
+/// dates would count as active since its file time.
+fn generate(settings: &KeySettings, now: u64, activates_at: u64) -> Result<SigningKey, KeyError> {
+    let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generate)?;
+    let der = pair.as_der().map_err(|_| KeyError::Generate)?;
+    let text = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
+    let parsed = Parsed::from_pem(&settings.dir, &text)?;
+    let kid = parsed.public.kid.clone();
+    let path = settings.dir.join(format!("{kid}.pem"));
+    let dates = KeyDates {
+        activates_at,
+        ..KeyDates::active_since(&kid, now)
+    };
+    let cert_der =
+        cert::self_signed(&parsed.pkcs8, &settings.cert_name, &kid, now).map_err(|why| {
+            KeyError::BadKey {
+                path: path.clone(),
+                why: format!("cannot make its certificate: {why}"),
+            }
+        })?;
+    let mut public = parsed.public;
+    public.cert_der = Some(cert_der.clone());
+    let key = SigningKey {
+        public,
+        encoding: parsed.encoding,
+        path: path.clone(),
+        dates,
+    };
+    key.store_dates(&key.dates)?;
+    let crt = key.companion("crt");
+    file::write_public(&crt, cert::to_pem(&cert_der).as_bytes())
+        .map_err(|source| KeyError::Io { path: crt, source })?;
+    file::write_private(&path, text.as_bytes()).map_err(|source| KeyError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(key)
+}
+
+/// Takes `kid` out of the JWKS now and archives its files: for a key that
+/// leaked, or to cancel a pending rotation. Tokens it signed stop verifying.
+/// The active key cannot be retired: rotate first.
+pub fn retire(settings: &KeySettings, kid: &str) -> Result<PathBuf, KeyError> {
+    let dir_io = |source| KeyError::Io {
+        path: settings.dir.clone(),
+        source,
+    };
+    let _lock = file::DirLock::acquire(&settings.dir).map_err(dir_io)?;
+    let ring = KeyRing::load_with(settings)?;
+    let entry = ring
+        .entries()
+        .iter()
+        .find(|e| e.key.kid() == kid)
+        .ok_or_else(|| KeyError::UnknownKey(kid.to_owned()))?;
+    if entry.status.state == KeyState::Active {
+        return Err(KeyError::RetireActive(kid.to_owned()));
+    }
+    let now = super::now();
+    let dates = KeyDates {
+        retire_after: Some(entry.status.retires_at.map_or(now, |t| t.min(now))),
+        ..entry.key.dates.clone()
+    };
+    entry.key.store_dates(&dates)?;
+    archive(settings, &entry.key)
+}
+
+/// Moves retired keys out of `keys_dir` into `keys_dir/retired/`.
+pub(super) fn archive_retired(settings: &KeySettings, ring: &KeyRing) {
+    for entry in ring.entries() {
+        if entry.status.state != KeyState::Retired {
+            continue;
+        }
+        match archive(settings, &entry.key) {
+            Ok(to) => {
+                tracing::info!(kid = %entry.key.kid(), to = %to.display(), "retired key archived: no longer published")
+            }
+            Err(e) => {
+                tracing::warn!(kid = %entry.key.kid(), error = %e, "could not archive a retired key")
+            }
+        }
+    }
+}
+
+fn archive(settings: &KeySettings, key: &SigningKey) -> Result<PathBuf, KeyError> {
+    let to = settings.archive_dir();
+    file::move_into(&to, &key.files()).map_err(|source| KeyError::Io {
+        path: to.clone(),
+        source,
+    })?;
+    Ok(to.join(key.path.file_name().unwrap_or_default()))
+}
+
+/// Reads `keys_dir` as a server does: creates the first key if there is
+/// none, fills in missing dates and certificates, rotates when the period
+/// says so, and archives retired keys.
+pub fn refresh(settings: &KeySettings) -> Result<KeyRing, KeyError> {
+    let now = super::now();
+    let ring = match KeyRing::load_and_fill_in(settings, now) {
+        Err(KeyError::NoKeys(_)) => {
+            create_first(settings)?;
+            KeyRing::load_and_fill_in(settings, super::now())?
+        }
+        other => other?,
+    };
+    let ring = match auto_rotation_due(settings, &ring) {
+        false => ring,
+        true => {
+            match rotate(settings, settings.rotation_lead, false) {
+                Ok(r) => tracing::info!(
+                    kid = %r.kid,
+                    activates_at = %lifecycle::format_time(r.activates_at),
+                    replaces = %ring.signer().kid(),
+                    "automatic key rotation (key_rotation_period): new key published, signs from activates_at"
+                ),
+                // Another instance (or the CLI) got there first.
+                Err(KeyError::Pending { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, "automatic key rotation failed; will retry"),
+            }
+            KeyRing::load_and_fill_in(settings, super::now())?
+        }
+    };
+    archive_retired(settings, &ring);
+    Ok(ring)
+}
+
+/// Generates the first key, active at once, unless another process (an
+/// instance starting beside this one) did so meanwhile.
+fn create_first(settings: &KeySettings) -> Result<(), KeyError> {
+    let dir_io = |source| KeyError::Io {
+        path: settings.dir.clone(),
+        source,
+    };
+    file::ensure_dir(&settings.dir).map_err(dir_io)?;
+    let _lock = file::DirLock::acquire(&settings.dir).map_err(dir_io)?;
+    if read_dir(&settings.dir, None)?.is_empty() {
+        let now = super::now();
+        let key = generate(settings, now, now)?;
+        tracing::info!(kid = %key.kid(), path = %key.path.display(), "generated a new RSA-2048 signing key");
+    }
+    Ok(())
+}
+
+/// The active key has signed for a whole period and no successor is waiting.
+fn auto_rotation_due(settings: &KeySettings, ring: &KeyRing) -> bool {
+    settings.rotation_period > 0
+        && !ring
+            .entries()
+            .iter()
+            .any(|e| e.status.state == KeyState::Next)
+        && ring
+            .signer()
+            .dates
+            .activates_at
+            .saturating_add(settings.rotation_period)
+            <= ring.as_of()
+}

@@ -14,11 +14,13 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod mappers;
 pub mod oidc;
 pub mod realm;
 pub mod startup;
 pub mod state;
 pub mod store;
 pub mod users;
+pub mod verify;
 
 pub use http::build_router;

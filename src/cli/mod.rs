@@ -3,6 +3,7 @@
 
 mod client;
 mod keys;
+mod mapper;
 mod token;
 mod user;
 
@@ -41,6 +42,12 @@ pub enum Command {
     /// Manage users of the password store
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage claim mappers
+    #[command(subcommand)]
+    Mapper(mapper::MapperCommand),
+    /// Inspect the claims tokens would carry
+    #[command(subcommand)]
+    Claims(mapper::ClaimsCommand),
     /// Manage OAuth clients
     #[command(subcommand)]
     Client(client::ClientCommand),
@@ -118,6 +125,8 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
         }
         Command::User(cmd) => user::run(cmd, &config).await,
         Command::Client(cmd) => client::run(cmd, &config).await,
+        Command::Mapper(cmd) => mapper::run(cmd, &config).await,
+        Command::Claims(cmd) => mapper::run_claims(cmd, &config).await,
         Command::Keys(cmd) => keys::run_keys(cmd, &config).await,
         Command::Token(cmd) => token::run_token(cmd, &config).await,
         Command::CheckConfig => {

@@ -1,59 +1,137 @@
-//! `domino-idp token verify`: check a JWT the way a consumer would.
+//! `domino-idp token verify`: check a JWT the way a consumer would. The
+//! checking lives in `crate::verify`; this is argument handling and output.
 
 use std::io::Read as _;
+use std::path::PathBuf;
 
-use clap::Subcommand;
+use clap::{ArgGroup, Args, Subcommand};
+use url::Url;
 
-use super::keys::load;
 use super::{Failure, Outcome};
 use crate::config::Config;
+use crate::keys::KeySettings;
 use crate::realm::Realm;
+use crate::verify::{Options, Source, verify_against};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Verify a JWT against this issuer's keys; exit 0 only when valid
-    Verify {
-        /// The JWT, or - to read it from stdin
-        token: String,
-        /// Expected issuer (default: this issuer)
-        #[arg(long)]
-        issuer: Option<String>,
-        /// Expected audience (default: the configured audience)
-        #[arg(long = "expect-audience")]
-        expect_audience: Option<String>,
-    },
+    /// Verify a JWT against one key source; exit 0 only when valid
+    ///
+    /// Without a source option the token is checked against this issuer's
+    /// keys (keys_dir), issuer and audience. Exit codes: 0 valid, 1 invalid
+    /// (the reason on stderr), 2 usage error or unusable source. `--leeway`
+    /// and `--keys-dir` are the global settings.
+    Verify(Box<VerifyArgs>),
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("source")
+        .args(["jwks", "issuer_url", "realm_url", "key", "providers"])
+        .multiple(false)
+))]
+pub struct VerifyArgs {
+    /// The JWT, or - to read it from stdin
+    token: String,
+    /// A JWKS document (e.g. …/protocol/openid-connect/certs)
+    #[arg(long, value_name = "URL", value_parser = http_url)]
+    jwks: Option<Url>,
+    /// An OIDC issuer: discovery → jwks_uri; iss must be the discovered issuer
+    #[arg(long, value_name = "URL", value_parser = http_url)]
+    issuer_url: Option<Url>,
+    /// A Keycloak realm URL (…/auth/realms/<realm>); iss must be the realm URL
+    #[arg(long, value_name = "URL", value_parser = http_url)]
+    realm_url: Option<Url>,
+    /// A PEM public key (PUBLIC KEY, RSA PUBLIC KEY) or X.509 certificate: Keep's keyFile
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// A Keep-style provider directory (keepconfig.d): *.json files with a "jwt" object
+    #[arg(long, value_name = "DIR")]
+    providers: Option<PathBuf>,
+    /// Expected issuer, overriding the one the source implies
+    #[arg(long, value_name = "ISS")]
+    issuer: Option<String>,
+    /// Expected audience, repeatable (default: a provider's aud, else the configured one)
+    #[arg(long = "expect-audience", value_name = "AUD")]
+    expect_audience: Vec<String>,
+    /// Print the verdict as JSON on stdout (the exit code is unchanged)
+    #[arg(long)]
+    json: bool,
+}
+
+fn http_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("{other}: only http and https URLs can be fetched")),
+    }
 }
 
 pub async fn run_token(cmd: TokenCommand, config: &Config) -> Outcome {
     match cmd {
-        TokenCommand::Verify {
-            token,
-            issuer,
-            expect_audience,
-        } => {
-            let token = if token == "-" {
-                let mut buf = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut buf)
-                    .map_err(|e| Failure::new(format!("cannot read the token from stdin: {e}")))?;
-                buf.trim().to_owned()
-            } else {
-                token.trim().to_owned()
-            };
-            let ring = load(config)?;
-            let issuer = issuer.unwrap_or_else(|| {
-                Realm::issuer_for(&config.public_url_for(config.listen), &config.realm)
-            });
-            let audience = expect_audience.unwrap_or_else(|| config.audience.clone());
-            let (kid, claims) = ring
-                .verify(&token, Some(&issuer), Some(&audience), config.leeway)
-                .map_err(|e| Failure::new(format!("invalid token: {e}")))?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&claims).map_err(Failure::new)?
-            );
-            eprintln!("valid: signed by kid {kid}, issuer {issuer}, audience {audience}");
+        TokenCommand::Verify(args) => verify(*args, config).await,
+    }
+}
+
+async fn verify(args: VerifyArgs, config: &Config) -> Outcome {
+    let token = if args.token == "-" {
+        let mut buf = String::new();
+        std::io::stdin()
+            .read_to_string(&mut buf)
+            .map_err(|e| Failure::usage(format!("cannot read the token from stdin: {e}")))?;
+        buf
+    } else {
+        args.token
+    };
+    let source = if let Some(url) = args.jwks {
+        Source::Jwks(url)
+    } else if let Some(url) = args.issuer_url {
+        Source::IssuerUrl(url)
+    } else if let Some(url) = args.realm_url {
+        Source::RealmUrl(url)
+    } else if let Some(path) = args.key {
+        Source::KeyFile(path)
+    } else if let Some(dir) = args.providers {
+        Source::Providers(dir)
+    } else {
+        Source::Local {
+            keys: KeySettings::from_config(config),
+            issuer: Realm::issuer_for(&config.public_url_for(config.listen), &config.realm),
+        }
+    };
+    let opts = Options {
+        issuer: args.issuer,
+        audiences: args.expect_audience,
+        default_audience: config.audience.clone(),
+        leeway: config.leeway,
+    };
+    let verdict = verify_against(&token, &source, &opts)
+        .await
+        .map_err(Failure::usage)?;
+
+    for warning in &verdict.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&verdict.to_json()).map_err(Failure::new)?
+        );
+    }
+    match &verdict.result {
+        Ok(verified) => {
+            if !args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&verified.claims).map_err(Failure::new)?
+                );
+            }
+            eprintln!("{}", verdict.valid_line().unwrap_or_default());
             Ok(())
         }
+        Err(_) => Err(Failure::new(format!(
+            "invalid token: {}",
+            verdict.reason().unwrap_or_default()
+        ))),
     }
 }

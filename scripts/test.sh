@@ -3,7 +3,7 @@
 # issuer with (PyJWT, Authlib, Playwright: tests/requirements.txt, into
 # .venv-test) and then runs `cargo test`; extra args go to cargo.
 # The browser test also needs Chromium (Debian's `chromium`; .ci/run installs
-# it) at $DOMINO_IDP_TEST_CHROMIUM, default /usr/bin/chromium.
+# it) at $IDP_TEST_CHROMIUM, default /usr/bin/chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,7 @@ if ! "$venv/bin/python" -c 'import jwt, cryptography, authlib, requests, playwri
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
   cp tests/requirements.txt "$stamp"
 fi
-export DOMINO_IDP_TEST_PYTHON="$PWD/$venv/bin/python"
-export DOMINO_IDP_TEST_CHROMIUM="${DOMINO_IDP_TEST_CHROMIUM:-/usr/bin/chromium}"
+export IDP_TEST_PYTHON="$PWD/$venv/bin/python"
+export IDP_TEST_CHROMIUM="${IDP_TEST_CHROMIUM:-/usr/bin/chromium}"
 
 exec cargo test "$@"

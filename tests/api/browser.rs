@@ -28,11 +28,11 @@ const CLIENT_ID: &str = "browser-app";
 const SECRET: &str = "browser-secret-0123456789";
 
 fn python() -> String {
-    std::env::var("DOMINO_IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+    std::env::var("IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 fn chromium() -> String {
-    std::env::var("DOMINO_IDP_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+    std::env::var("IDP_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
 fn random(len: usize) -> String {
@@ -154,7 +154,7 @@ async fn a_person_signs_in_with_headless_chromium() {
     assert!(
         Path::new(&chromium).is_file(),
         "no Chromium at {chromium}: install Debian's `chromium` (.ci/run does) \
-         or point DOMINO_IDP_TEST_CHROMIUM at one"
+         or point IDP_TEST_CHROMIUM at one"
     );
 
     let app = spawn_app().await;
@@ -181,7 +181,7 @@ async fn a_person_signs_in_with_headless_chromium() {
     let output = tokio::task::spawn_blocking(move || {
         Command::new(python())
             .args(args)
-            .env("DOMINO_IDP_TEST_CHROMIUM", chromium)
+            .env("IDP_TEST_CHROMIUM", chromium)
             .output()
     })
     .await

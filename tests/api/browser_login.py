@@ -16,7 +16,7 @@ state, a redirect_uri the test listens on). In one browser context:
 Prints a JSON object with the URL each of steps 3 and 4 ended on; on any
 failure prints "browser_login: <step>: <reason>" to stderr and exits 1.
 
-The browser is the system's Chromium (DOMINO_IDP_TEST_CHROMIUM, default
+The browser is the system's Chromium (IDP_TEST_CHROMIUM, default
 /usr/bin/chromium), never one downloaded by `playwright install`.
 """
 
@@ -142,7 +142,7 @@ def main():
         return 2
     authorize_url, username, password = sys.argv[1:4]
     again_url = sys.argv[4] if len(sys.argv) == 5 else None
-    chromium = os.environ.get("DOMINO_IDP_TEST_CHROMIUM") or "/usr/bin/chromium"
+    chromium = os.environ.get("IDP_TEST_CHROMIUM") or "/usr/bin/chromium"
     if not os.access(chromium, os.X_OK):
         print(f"browser_login: setup: no Chromium at {chromium}", file=sys.stderr)
         return 1

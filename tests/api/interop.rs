@@ -2,7 +2,7 @@
 //! Authlib (`OAuth2Session` over `requests`), driven by discovery through the
 //! password, refresh, client-credentials and code + PKCE flows. See
 //! `interop_authlib.py`; `scripts/test.sh` installs Authlib into a venv and
-//! points `DOMINO_IDP_TEST_PYTHON` at it.
+//! points `IDP_TEST_PYTHON` at it.
 
 use std::process::Command;
 
@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 fn python() -> String {
-    std::env::var("DOMINO_IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+    std::env::var("IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 #[tokio::test]

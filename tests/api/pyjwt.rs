@@ -1,6 +1,6 @@
 //! A JWKS consumer this project did not write: PyJWT's `PyJWKClient`.
 //! `scripts/test.sh` installs PyJWT into a venv and points
-//! `DOMINO_IDP_TEST_PYTHON` at it.
+//! `IDP_TEST_PYTHON` at it.
 
 use std::process::Command;
 
@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::helpers::*;
 
 fn python() -> String {
-    std::env::var("DOMINO_IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+    std::env::var("IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 
 /// Runs `pyjwt_check.py` against `app` for `token`.

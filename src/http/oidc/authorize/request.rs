@@ -1,25 +1,14 @@
-//! The authorization endpoint `GET|POST R/protocol/openid-connect/auth` and
-//! the login form it shows, posted to `R/login-actions/authenticate`.
-//!
-//! Order matters (RFC 6749 §4.1.2.1): the client and redirect URI are checked
-//! first and a failure there is an error page, never a redirect; every later
-//! failure is sent back to the (now trusted) redirect URI.
+//! The authorization request: parsing and checking it in RFC 6749 §4.1.2.1's
+//! order, and building the redirects back to the client.
 
-use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::CookieJar;
 
-use super::form::QueryOrForm;
-use super::pages::{self, LoginPage, SESSION_COOKIE};
 use crate::domain::client::{Client, GrantType, parse_client_id};
-use crate::domain::opaque;
-use crate::domain::user::{LoginName, Password, User};
 use crate::oidc::grants::valid_verifier;
-use crate::oidc::{OAuthError, Params, scope, sessions};
+use crate::oidc::{Params, scope};
 use crate::state::AppState;
-use crate::store::{CodeRecord, SessionRecord, StoreError, now};
-use crate::users::{self, LoginError};
+use crate::store::StoreError;
 
 /// The parameters the login form carries through, as hidden fields.
 const CARRIED: [&str; 10] = [
@@ -36,21 +25,21 @@ const CARRIED: [&str; 10] = [
 ];
 
 /// A validated authorization request.
-struct AuthRequest {
-    client: Client,
-    redirect_uri: String,
-    mode: ResponseMode,
-    scope: Option<String>,
-    state: Option<String>,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    prompt: Vec<String>,
-    max_age: Option<i64>,
-    login_hint: Option<String>,
-    carried: Vec<(&'static str, String)>,
+pub(super) struct AuthRequest {
+    pub(super) client: Client,
+    pub(super) redirect_uri: String,
+    pub(super) mode: ResponseMode,
+    pub(super) scope: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) nonce: Option<String>,
+    pub(super) code_challenge: Option<String>,
+    pub(super) prompt: Vec<String>,
+    pub(super) max_age: Option<i64>,
+    pub(super) login_hint: Option<String>,
+    pub(super) carried: Vec<(&'static str, String)>,
 }
 
-enum Refusal {
+pub(super) enum Refusal {
     /// Shown to the user: the client or redirect URI cannot be trusted.
     Page(StatusCode, String),
     /// Sent back to the client's redirect URI.
@@ -83,14 +72,14 @@ fn found(url: &str, status: StatusCode) -> Response {
 
 /// How the response parameters travel back (OAuth 2.0 Multiple Response Types §2).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum ResponseMode {
+pub(super) enum ResponseMode {
     /// Added to the redirect URI's query (keeping any it has); the default for `code`.
     Query,
     /// In the fragment, as keycloak-js asks by default.
     Fragment,
 }
 
-fn redirect_with(
+pub(super) fn redirect_with(
     redirect_uri: &str,
     mode: ResponseMode,
     pairs: &[(&str, &str)],
@@ -116,7 +105,7 @@ fn redirect_with(
     found(url.as_str(), status)
 }
 
-async fn validate(
+pub(super) async fn validate(
     state: &AppState,
     params: &Params,
     status: StatusCode,
@@ -263,206 +252,16 @@ async fn validate(
 }
 
 impl AuthRequest {
-    fn prompts(&self, p: &str) -> bool {
+    pub(super) fn prompts(&self, p: &str) -> bool {
         self.prompt.iter().any(|x| x == p)
     }
 
-    fn error(&self, issuer: &str, error: &str, description: &str) -> Response {
+    pub(super) fn error(&self, issuer: &str, error: &str, description: &str) -> Response {
         let mut pairs = vec![("error", error), ("error_description", description)];
         if let Some(s) = &self.state {
             pairs.push(("state", s));
         }
         pairs.push(("iss", issuer));
         redirect_with(&self.redirect_uri, self.mode, &pairs, StatusCode::FOUND)
-    }
-}
-
-/// Issues a code for an authenticated session and redirects to the client.
-async fn issue_code(
-    state: &AppState,
-    req: &AuthRequest,
-    session: &SessionRecord,
-    user: &User,
-    status: StatusCode,
-) -> Result<Response, StoreError> {
-    let code = opaque::generate();
-    let now = now();
-    let scopes = scope::for_user(&req.client, user, req.scope.as_deref());
-    state
-        .store
-        .insert_code(&CodeRecord {
-            code_hash: opaque::digest(&code),
-            client_id: req.client.client_id.clone(),
-            redirect_uri: req.redirect_uri.clone(),
-            user_id: user.id.clone(),
-            session_id: session.id.clone(),
-            scope: scopes.join(" "),
-            nonce: req.nonce.clone(),
-            code_challenge: req.code_challenge.clone(),
-            auth_time: session.auth_time,
-            expires_at: now
-                .saturating_add(i64::try_from(state.config.code_ttl).unwrap_or(i64::MAX)),
-        })
-        .await?;
-    let mut pairs = vec![("code", code.as_str())];
-    if let Some(s) = &req.state {
-        pairs.push(("state", s));
-    }
-    pairs.push(("iss", &state.realm.issuer));
-    tracing::info!(client_id = %req.client.client_id, user_id = %user.id, "authorization code issued");
-    Ok(redirect_with(&req.redirect_uri, req.mode, &pairs, status))
-}
-
-fn login_form(
-    state: &AppState,
-    jar: CookieJar,
-    req: &AuthRequest,
-    username: &str,
-    error: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    let (jar, csrf) = pages::csrf_token(state, jar);
-    let action = format!("{}/login-actions/authenticate", state.realm.issuer);
-    let page = LoginPage {
-        realm: &state.realm.name,
-        client_name: req.client.name.as_deref().unwrap_or(&req.client.client_id),
-        action: &action,
-        hidden: req.carried.clone(),
-        csrf: &csrf,
-        username,
-        error,
-    };
-    (jar, pages::html(status, &page)).into_response()
-}
-
-fn refusal_response(state: &AppState, refusal: Refusal) -> Response {
-    match refusal {
-        Refusal::Page(status, message) => pages::error_page(state, status, &message),
-        Refusal::Redirect(response) => response,
-    }
-}
-
-/// Parses and validates an authorization request; the response to send when
-/// it cannot be accepted.
-async fn accept(
-    state: &AppState,
-    params: Result<QueryOrForm, OAuthError>,
-    status: StatusCode,
-) -> Result<(Params, AuthRequest), Response> {
-    let checked = match params {
-        Ok(QueryOrForm(params)) => validate(state, &params, status)
-            .await
-            .map(|req| (params, req)),
-        Err(e) => Err(Refusal::Page(StatusCode::BAD_REQUEST, e.description)),
-    };
-    checked.map_err(|refusal| refusal_response(state, refusal))
-}
-
-/// `GET|POST R/protocol/openid-connect/auth`.
-pub async fn authorize(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    params: Result<QueryOrForm, OAuthError>,
-) -> Response {
-    let (_, req) = match accept(&state, params, StatusCode::FOUND).await {
-        Ok(accepted) => accepted,
-        Err(response) => return response,
-    };
-    let issuer = state.realm.issuer.clone();
-    if !req.prompts("login")
-        && let Some(cookie) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
-    {
-        match sessions::from_cookie(&state, &cookie).await {
-            Ok(Some((session, user)))
-                if req
-                    .max_age
-                    .is_none_or(|age| now() - session.auth_time <= age) =>
-            {
-                return match issue_code(&state, &req, &session, &user, StatusCode::FOUND).await {
-                    Ok(r) => r,
-                    Err(e) => refusal_response(&state, e.into()),
-                };
-            }
-            Ok(_) => {}
-            Err(e) => return refusal_response(&state, e.into()),
-        }
-    }
-    if req.prompts("none") {
-        return req.error(&issuer, "login_required", "the user is not signed in");
-    }
-    let hint = req.login_hint.clone().unwrap_or_default();
-    login_form(&state, jar, &req, &hint, None, StatusCode::OK)
-}
-
-/// `POST R/login-actions/authenticate`: the login form's submission.
-pub async fn authenticate(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    params: Result<QueryOrForm, OAuthError>,
-) -> Response {
-    let (params, req) = match accept(&state, params, StatusCode::SEE_OTHER).await {
-        Ok(accepted) => accepted,
-        Err(response) => return response,
-    };
-    let typed = params.get("username").unwrap_or("");
-    if !pages::csrf_ok(&jar, &params) {
-        return login_form(
-            &state,
-            jar,
-            &req,
-            typed,
-            Some("Your sign-in form expired. Please try again."),
-            StatusCode::FORBIDDEN,
-        );
-    }
-    let bad = "Invalid username or password.";
-    let (Ok(login), Ok(password)) = (
-        LoginName::parse(typed),
-        Password::parse(params.get("password").unwrap_or("")),
-    ) else {
-        return login_form(
-            &state,
-            jar,
-            &req,
-            typed,
-            Some(bad),
-            StatusCode::UNAUTHORIZED,
-        );
-    };
-    let user = match users::authenticate(state.store.as_ref(), &state.passwords, &login, &password)
-        .await
-    {
-        Ok(user) => user,
-        Err(LoginError::Refused) => {
-            return login_form(
-                &state,
-                jar,
-                &req,
-                typed,
-                Some(bad),
-                StatusCode::UNAUTHORIZED,
-            );
-        }
-        Err(LoginError::Store(e)) => return refusal_response(&state, e.into()),
-        Err(LoginError::Hash(e)) => {
-            tracing::error!(error = %e, "password check failed");
-            return pages::error_page(
-                &state,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong. Please try again.",
-            );
-        }
-    };
-    let (session, cookie) = match sessions::start(&state, &user, true).await {
-        Ok(started) => started,
-        Err(e) => return refusal_response(&state, e.into()),
-    };
-    let jar = match cookie {
-        Some(value) => jar.add(pages::cookie(&state, SESSION_COOKIE, value, false)),
-        None => jar,
-    };
-    match issue_code(&state, &req, &session, &user, StatusCode::SEE_OTHER).await {
-        Ok(redirect) => (jar, redirect).into_response(),
-        Err(e) => refusal_response(&state, e.into()),
     }
 }

@@ -10,17 +10,9 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_domino-idp");
-
 /// The binary with a clean environment, run in `dir`.
 fn idp(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("DOMINO_IDP_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = idp_command(dir);
     cmd.env("RUST_LOG", "info");
     cmd
 }

@@ -17,6 +17,22 @@ use tokio::task::JoinHandle;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_domino-idp");
+
+/// `domino-idp` run in `dir` with no `DOMINO_IDP_*` variable from the test's
+/// environment, so only what the test sets reaches the config layers.
+pub fn idp_command(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("DOMINO_IDP_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,

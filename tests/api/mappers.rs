@@ -10,8 +10,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_domino-idp");
-
 fn spec(name: &str, kind: MapperType, claim: Option<&str>) -> MapperSpec {
     MapperSpec {
         name: name.into(),
@@ -161,13 +159,7 @@ async fn each_output_gets_its_mappers_for_its_clients() {
 }
 
 fn idp(dir: &Path, app: &TestApp) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("DOMINO_IDP_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = idp_command(dir);
     cmd.args([
         "--database-url",
         &format!("sqlite://{}", dir.join("data/idp.db").display()),
@@ -373,14 +365,7 @@ async fn a_protected_claim_in_the_config_stops_start_up_naming_the_mapper() {
         "[[mappers]]\nname = \"evil-issuer\"\ntype = \"hardcoded\"\nclaim = \"iss\"\nvalue = \"https://evil.example\"\n",
     )
     .unwrap();
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("DOMINO_IDP_") {
-            cmd.env_remove(key);
-        }
-    }
-    let out = cmd
-        .current_dir(tmp.path())
+    let out = idp_command(tmp.path())
         .args(["--config", config.to_str().unwrap(), "check-config"])
         .output()
         .unwrap();

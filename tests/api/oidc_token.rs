@@ -280,79 +280,68 @@ async fn grant_errors_follow_rfc6749() {
     })
     .await;
     let play = Some(("domino-play", CLIENT_SECRET));
-    let resp = app.oidc_post("token", &[("username", "doc")], play).await;
-    expect_oauth_error(resp, 400, "invalid_request").await;
-    let resp = app
-        .oidc_post("token", &[("grant_type", "implicit")], play)
-        .await;
-    expect_oauth_error(resp, 400, "unsupported_grant_type").await;
-    let resp = app
-        .oidc_post(
-            "token",
+    let web = Some(("web", "web-secret-0123456789"));
+    let cases: [(&[(&str, &str)], _, &str); 8] = [
+        (&[("username", "doc")], play, "invalid_request"),
+        (
+            &[("grant_type", "implicit")],
+            play,
+            "unsupported_grant_type",
+        ),
+        (
             &[
                 ("grant_type", "password"),
                 ("username", "doc"),
                 ("password", PASSWORD),
             ],
-            Some(("web", "web-secret-0123456789")),
-        )
-        .await;
-    expect_oauth_error(resp, 400, "unauthorized_client").await;
-    let resp = app
-        .oidc_post(
-            "token",
+            web,
+            "unauthorized_client",
+        ),
+        (
             &[
                 ("grant_type", "password"),
                 ("username", "doc"),
                 ("password", "nope"),
             ],
             play,
-        )
-        .await;
-    expect_oauth_error(resp, 400, "invalid_grant").await;
-    let resp = app
-        .oidc_post(
-            "token",
+            "invalid_grant",
+        ),
+        (
             &[
                 ("grant_type", "password"),
                 ("username", "ghost"),
                 ("password", "nope"),
             ],
             play,
-        )
-        .await;
-    expect_oauth_error(resp, 400, "invalid_grant").await;
-    let resp = app
-        .oidc_post(
-            "token",
+            "invalid_grant",
+        ),
+        (
             &[("grant_type", "password"), ("username", "doc")],
             play,
-        )
-        .await;
-    expect_oauth_error(resp, 400, "invalid_request").await;
-    let resp = app
-        .oidc_post(
-            "token",
+            "invalid_request",
+        ),
+        (
             &[
                 ("grant_type", "refresh_token"),
                 ("refresh_token", "garbage"),
             ],
             play,
-        )
-        .await;
-    expect_oauth_error(resp, 400, "invalid_grant").await;
-    let resp = app
-        .oidc_post(
-            "token",
+            "invalid_grant",
+        ),
+        (
             &[
                 ("grant_type", "authorization_code"),
                 ("code", "garbage"),
                 ("redirect_uri", REDIRECT_URI),
             ],
             play,
-        )
-        .await;
-    expect_oauth_error(resp, 400, "invalid_grant").await;
+            "invalid_grant",
+        ),
+    ];
+    for (form, client, error) in cases {
+        let resp = app.oidc_post("token", form, client).await;
+        expect_oauth_error(resp, 400, error).await;
+    }
 }
 
 #[tokio::test]

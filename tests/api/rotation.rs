@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -15,8 +15,6 @@ use domino_idp::state::AppState;
 use serde_json::Value;
 
 use crate::helpers::*;
-
-const BIN: &str = env!("CARGO_BIN_EXE_domino-idp");
 
 /// A consumer as libraries build one: fetches the JWKS, keeps it for the
 /// `Cache-Control` max-age, refetches only when that has passed — never
@@ -89,13 +87,7 @@ impl CachingVerifier {
 
 /// The binary with a clean environment and the test's short settings.
 fn idp(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("DOMINO_IDP_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = idp_command(dir);
     cmd.env("DOMINO_IDP_JWKS_MAX_AGE", "1")
         .env("DOMINO_IDP_KEY_RELOAD_INTERVAL", "1")
         .args([

@@ -17,8 +17,6 @@ use tempfile::TempDir;
 
 use crate::helpers::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_domino-idp");
-
 /// A running issuer, the directory its keys live in, and a token it minted.
 struct Fixture {
     app: TestApp,
@@ -46,14 +44,8 @@ async fn fixture() -> Fixture {
 impl Fixture {
     /// `domino-idp <args>` in the fixture's directory with a clean environment.
     fn idp(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.current_dir(&self.dir).args(args);
-        for (key, _) in std::env::vars() {
-            if key.starts_with("DOMINO_IDP_") {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.env("RUST_LOG", "warn");
+        let mut cmd = idp_command(&self.dir);
+        cmd.args(args).env("RUST_LOG", "warn");
         cmd
     }
 
@@ -364,11 +356,8 @@ fn unusable_sources_are_usage_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let run = |args: &[&str]| {
-        let mut cmd = Command::new(BIN);
-        cmd.current_dir(dir)
-            .args(["token", "verify", "x.y.z"])
-            .args(args);
-        cmd.env_remove("DOMINO_IDP_CONFIG");
+        let mut cmd = idp_command(dir);
+        cmd.args(["token", "verify", "x.y.z"]).args(args);
         let out = cmd.output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
         stderr(&out)

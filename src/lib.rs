@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod keys;
 pub mod mappers;
+pub mod metrics;
 pub mod oidc;
 pub mod realm;
 pub mod startup;

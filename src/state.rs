@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::domain::token::TokenPolicy;
 use crate::keys::{KeyRing, LiveKeys};
+use crate::metrics::Metrics;
 use crate::realm::Realm;
 use crate::store::Store;
 
@@ -18,6 +19,7 @@ pub struct AppState {
     pub keys: Arc<LiveKeys>,
     pub passwords: Arc<PasswordHasher>,
     pub realm: Arc<Realm>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             keys,
             passwords,
             realm: Arc::new(realm),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 }

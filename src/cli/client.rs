@@ -162,6 +162,7 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
                 .await
                 .map_err(failure)?;
             println!("added {} client {}", kind(&client), client.client_id);
+            super::audit_admin("client.add", &client.client_id);
             if let Some(secret) = generated {
                 println!("client_secret: {secret}");
                 println!(
@@ -210,6 +211,7 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
                 return Err(Failure::new(format!("no client with id {client_id:?}")));
             }
             println!("removed client {client_id}");
+            super::audit_admin("client.remove", &client_id);
         }
     }
     Ok(())

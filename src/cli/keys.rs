@@ -82,6 +82,7 @@ pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
                 done.kid,
                 format_time(done.activates_at)
             );
+            super::audit_admin("keys.rotate", &done.kid);
             if let Some((old, retires)) = &done.supersedes {
                 println!(
                     "key {old} stops signing then and stays published until {}",
@@ -96,10 +97,12 @@ pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
         }
         KeysCommand::Retire { kid } => {
             let s = settings.clone();
-            let to = tokio::task::spawn_blocking(move || rotate::retire(&s, &kid))
+            let retiring = kid.clone();
+            let to = tokio::task::spawn_blocking(move || rotate::retire(&s, &retiring))
                 .await
                 .map_err(Failure::new)?
                 .map_err(Failure::new)?;
+            super::audit_admin("keys.retire", &kid);
             println!(
                 "retired: no longer published once servers reload; files moved to {}",
                 to.display()

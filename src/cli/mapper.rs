@@ -117,6 +117,7 @@ pub async fn run(cmd: MapperCommand, config: &Config) -> Outcome {
                 .await
                 .map_err(failure)?;
             println!("added mapper {}", spec.name);
+            super::audit_admin("mapper.add", &spec.name);
             Ok(())
         }
         MapperCommand::List { json } => {
@@ -157,6 +158,7 @@ pub async fn run(cmd: MapperCommand, config: &Config) -> Outcome {
                 return Err(Failure::new(format!("no mapper named {name:?}")));
             }
             println!("removed mapper {name}");
+            super::audit_admin("mapper.remove", &name);
             Ok(())
         }
     }

@@ -154,6 +154,18 @@ async fn serve(config: Config) -> Outcome {
     Ok(())
 }
 
+/// The audit line of an administrative change made from the command line.
+pub(crate) fn audit_admin(action: &str, subject: &str) {
+    tracing::info!(
+        target: "audit",
+        event = "admin.change",
+        action,
+        subject,
+        operator = %std::env::var("USER").unwrap_or_default(),
+        "administrative change"
+    );
+}
+
 /// Opens and migrates the configured store (CLI commands work on a fresh directory).
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
     let store = store::open(&config.database_url)

@@ -3,12 +3,14 @@
 mod body;
 mod health;
 mod keep;
+mod metrics;
 mod oidc;
 mod realm;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -27,9 +29,14 @@ pub fn build_router(state: AppState) -> Router {
         .merge(realm::router())
         .merge(oidc::router(state.clone()))
         .merge(health::router())
+        .merge(metrics::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 AppError::Internal("handler panicked".into()).into_response()

@@ -156,7 +156,7 @@ fn until(at: u64) -> Option<Duration> {
 
 fn log_changes(old: &KeyRing, new: &KeyRing) {
     if old.signer().kid() != new.signer().kid() {
-        tracing::info!(kid = %new.signer().kid(), previous = %old.signer().kid(), "signing key changed");
+        tracing::info!(target: "audit", event = "key.activated", kid = %new.signer().kid(), previous = %old.signer().kid(), "signing key changed");
     }
     for entry in new.entries() {
         let before = old.state_of(entry.key.kid());

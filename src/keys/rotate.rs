@@ -197,6 +197,8 @@ pub fn refresh(settings: &KeySettings) -> Result<KeyRing, KeyError> {
         true => {
             match rotate(settings, settings.rotation_lead, false) {
                 Ok(r) => tracing::info!(
+                    target: "audit",
+                    event = "key.rotated",
                     kid = %r.kid,
                     activates_at = %lifecycle::format_time(r.activates_at),
                     replaces = %ring.signer().kid(),

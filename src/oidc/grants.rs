@@ -30,12 +30,14 @@ pub async fn exchange(
             client.client_id
         )));
     }
-    match grant {
+    let response = match grant {
         GrantType::Password => password(state, client, params).await,
         GrantType::ClientCredentials => client_credentials(state, client, params).await,
         GrantType::RefreshToken => refresh(state, client, params).await,
         GrantType::AuthorizationCode => authorization_code(state, client, params).await,
-    }
+    }?;
+    state.metrics.token_issued(grant.as_str());
+    Ok(response)
 }
 
 async fn password(
@@ -113,8 +115,12 @@ async fn refresh(
         RefreshClaim::Claimed(record) => record,
         RefreshClaim::Replayed(record) => {
             let revoked = state.store.revoke_family(&record.family_id, now).await?;
+            state.metrics.refresh_reuse();
             tracing::warn!(
+                target: "audit",
+                event = "refresh.reuse",
                 client_id = %record.client_id,
+                user_id = %record.user_id,
                 family_id = %record.family_id,
                 revoked,
                 "refresh token replayed: family revoked"
@@ -179,7 +185,8 @@ async fn authorization_code(
             // RFC 6749 §4.1.2: a code used twice revokes what it produced.
             if let Some(family) = family_id {
                 state.store.revoke_family(&family, now).await?;
-                tracing::warn!(family_id = %family, "authorization code reused: tokens revoked");
+                state.metrics.refresh_reuse();
+                tracing::warn!(target: "audit", event = "code.reuse", family_id = %family, "authorization code reused: tokens revoked");
             }
             return Err(OAuthError::invalid_grant(
                 "authorization code is invalid, expired or already used",

@@ -113,6 +113,8 @@ pub async fn mint(state: &AppState, grant: Grant<'_>) -> Result<Minted, OAuthErr
     };
 
     tracing::info!(
+        target: "audit",
+        event = "token.issued",
         client_id,
         user_id = grant.user.map(|u| u.id.as_str()),
         jti = %jti,

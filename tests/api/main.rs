@@ -10,6 +10,7 @@ mod interop;
 mod keep_login;
 mod keep_login_input;
 mod mappers;
+mod metrics;
 mod oidc_code;
 mod oidc_flow;
 mod oidc_input;

@@ -67,7 +67,7 @@ async fn backchannel(
         ));
     }
     state.store.end_session(&record.session_id, now()).await?;
-    tracing::info!(client_id = %client.client_id, session_id = %record.session_id, "session ended by client");
+    tracing::info!(target: "audit", event = "session.ended", client_id = %client.client_id, session_id = %record.session_id, "session ended by client");
     Ok(())
 }
 
@@ -152,7 +152,7 @@ async fn browser(
     if let Some(id) = &session_id
         && state.store.end_session(id, now()).await?
     {
-        tracing::info!(session_id = %id, "session ended by the user");
+        tracing::info!(target: "audit", event = "session.ended", session_id = %id, "session ended by the user");
     }
     let jar = jar.add(pages::removal(state, SESSION_COOKIE));
     Ok(match redirect {

@@ -244,7 +244,8 @@ pub async fn revoke(
                 && exp > now
             {
                 state.store.deny_jti(jti, exp).await?;
-                tracing::info!(client_id = %client.client_id, jti, "access token revoked");
+                state.metrics.revocation("access");
+                tracing::info!(target: "audit", event = "token.revoked", kind = "access", client_id = %client.client_id, jti, "access token revoked");
             }
         }
     } else if let Some(record) = state.store.get_refresh(&opaque::digest(token)).await? {
@@ -252,7 +253,8 @@ pub async fn revoke(
             return Err(foreign());
         }
         let revoked = state.store.revoke_family(&record.family_id, now).await?;
-        tracing::info!(client_id = %client.client_id, family_id = %record.family_id, revoked, "refresh token revoked");
+        state.metrics.revocation("refresh");
+        tracing::info!(target: "audit", event = "token.revoked", kind = "refresh", client_id = %client.client_id, family_id = %record.family_id, revoked, "refresh token revoked");
     }
     Ok((
         StatusCode::OK,

@@ -77,6 +77,10 @@ pub async fn seed(
 pub enum LoginError {
     #[error("invalid username or password")]
     Refused,
+    /// Brute-force protection: the password was not checked (or its success
+    /// not revealed); retry after this many seconds.
+    #[error("too many failed login attempts; try again later")]
+    Locked { retry_after: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -85,6 +89,8 @@ pub enum LoginError {
 
 /// Checks a login name (username or email) and password. Unknown users,
 /// wrong passwords and disabled accounts cost one argon2 verification each.
+/// Endpoints call it through `lockout::authenticate`, which adds the
+/// brute-force counters.
 pub async fn authenticate(
     store: &dyn Store,
     hasher: &PasswordHasher,

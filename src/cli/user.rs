@@ -3,14 +3,19 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Read as _};
+use std::net::IpAddr;
 
 use clap::{Args, Subcommand};
 
 use super::{Failure, Outcome, open_store};
 use crate::config::{Config, Secret};
 use crate::domain::password::PasswordHasher;
-use crate::domain::user::{AttributeValue, NewUser, Password, ScopeList, UserSpec, name_key};
+use crate::domain::user::{
+    AttributeValue, LoginName, NewUser, Password, ScopeList, UserSpec, name_key,
+};
+use crate::lockout;
 use crate::startup::hash_concurrency;
+use crate::store::{FailureKind, Store};
 use crate::users;
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +42,22 @@ pub enum UserCommand {
     Enable { username: String },
     /// Delete a user
     Remove { username: String },
+    /// Clear a brute-force lockout: a login name's (and, for a user, their
+    /// email's), or a client address's with --ip
+    #[command(arg_required_else_help = true)]
+    Unlock {
+        /// Login name (username or email); it need not exist
+        name: Option<String>,
+        /// Client address (an IPv6 address clears its /64)
+        #[arg(long, value_name = "ADDR")]
+        ip: Option<String>,
+    },
+    /// List the login names and client addresses locked now
+    Lockouts {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +155,7 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
                 .await
                 .map_err(Failure::new)?;
             println!("added user {} ({})", created.username, created.dn());
+            super::audit_admin("user.add", &created.username);
         }
         UserCommand::List { json } => {
             let all = store.list_users().await.map_err(Failure::new)?;
@@ -187,6 +209,7 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
                 .await
                 .map_err(Failure::new)?;
             println!("password of {} changed", user.username);
+            super::audit_admin("user.set-password", &user.username);
         }
         UserCommand::Disable { username } => set_enabled(store.as_ref(), &username, false).await?,
         UserCommand::Enable { username } => set_enabled(store.as_ref(), &username, true).await?,
@@ -199,7 +222,97 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
                 return Err(Failure::new(format!("no user named {username:?}")));
             }
             println!("removed user {username}");
+            super::audit_admin("user.remove", &username);
         }
+        UserCommand::Unlock { name, ip } => unlock(store.as_ref(), name, ip).await?,
+        UserCommand::Lockouts { json } => lockouts(store.as_ref(), json).await?,
+    }
+    Ok(())
+}
+
+/// Clears the counters of a login name (plus the email of the user it names,
+/// the other name they log in with) and of an address.
+async fn unlock(store: &dyn Store, name: Option<String>, ip: Option<String>) -> Outcome {
+    if let Some(name) = name {
+        let key = LoginName::parse(&name)
+            .map_err(Failure::new)?
+            .key()
+            .to_owned();
+        let mut keys = vec![key.clone()];
+        if let Some(user) = store.get_user(&key).await.map_err(Failure::new)?
+            && let Some(email) = &user.email
+        {
+            keys.push(name_key(email));
+        }
+        let mut cleared = false;
+        for key in keys {
+            cleared |= lockout::clear(store, FailureKind::User, &key)
+                .await
+                .map_err(Failure::new)?;
+        }
+        println!(
+            "{name}: {}",
+            if cleared {
+                "lockout and failure count cleared"
+            } else {
+                "no failures recorded"
+            }
+        );
+    }
+    if let Some(raw) = ip {
+        let addr = raw
+            .split_once('/')
+            .map_or(raw.as_str(), |(addr, _)| addr)
+            .parse::<IpAddr>()
+            .map_err(|_| {
+                Failure::usage(format!("--ip {raw:?}: give an IP address like 192.0.2.7"))
+            })?;
+        let key = lockout::ip_key(addr);
+        let cleared = lockout::clear(store, FailureKind::Ip, &key)
+            .await
+            .map_err(Failure::new)?;
+        println!(
+            "{key}: {}",
+            if cleared {
+                "lockout and failure count cleared"
+            } else {
+                "no failures recorded"
+            }
+        );
+    }
+    Ok(())
+}
+
+async fn lockouts(store: &dyn Store, json: bool) -> Outcome {
+    let now = lockout::now_ms();
+    let all = store.list_lockouts(now).await.map_err(Failure::new)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).map_err(Failure::new)?
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<5} {:<40} {:>8} {:<22} RETRY-AFTER",
+        "KIND", "KEY", "FAILURES", "LOCKED-UNTIL"
+    );
+    for l in all {
+        let until = time::OffsetDateTime::from_unix_timestamp(l.locked_until / 1000)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_else(|| l.locked_until.to_string());
+        println!(
+            "{:<5} {:<40} {:>8} {:<22} {}s",
+            l.kind.as_str(),
+            l.key,
+            l.failures,
+            until,
+            (l.locked_until - now + 999) / 1000
+        );
     }
     Ok(())
 }
@@ -212,9 +325,15 @@ async fn set_enabled(store: &dyn crate::store::Store, username: &str, enabled: b
     {
         return Err(Failure::new(format!("no user named {username:?}")));
     }
-    println!(
-        "user {username} {}",
-        if enabled { "enabled" } else { "disabled" }
+    let action = if enabled { "enabled" } else { "disabled" };
+    println!("user {username} {action}");
+    super::audit_admin(
+        if enabled {
+            "user.enable"
+        } else {
+            "user.disable"
+        },
+        username,
     );
     Ok(())
 }

@@ -101,6 +101,68 @@ pub struct UserRecord {
     pub password_hash: String,
 }
 
+/// Which brute-force counter: a login name's or a client address's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureKind {
+    User,
+    Ip,
+}
+
+impl FailureKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::User => "user",
+            FailureKind::Ip => "ip",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "user" => Some(FailureKind::User),
+            "ip" => Some(FailureKind::Ip),
+            _ => None,
+        }
+    }
+}
+
+/// How one more failure moves a counter; times in milliseconds. From the
+/// `max_failures`-th failure on, the lockout is
+/// `min(wait_increment * 2^(failures - max_failures), max_wait)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockPolicy {
+    pub max_failures: u32,
+    pub wait_increment_ms: i64,
+    pub max_wait_ms: i64,
+    /// A counter whose last failure is older than this starts again at one.
+    pub failure_reset_ms: i64,
+    /// Two failures closer than this (0: never) lock for `quick_wait_ms`.
+    pub quick_check_ms: i64,
+    pub quick_wait_ms: i64,
+}
+
+/// A counter right after a failure was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockState {
+    /// Consecutive failures within `failure_reset`, this one included.
+    pub failures: u32,
+    /// When the lockout ends, if one is in force.
+    pub locked_until: Option<i64>,
+    /// This failure started or lengthened the lockout.
+    pub lock_started: bool,
+}
+
+/// A counter that is locked now, for the CLI.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Lockout {
+    pub kind: FailureKind,
+    pub key: String,
+    pub failures: u32,
+    /// Unix milliseconds.
+    pub last_failure: i64,
+    pub locked_until: i64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Applies the backend's embedded migrations.
@@ -169,8 +231,31 @@ pub trait Store: Send + Sync + 'static {
     // --- access-token deny-list ---
     async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
     async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError>;
-    /// Deletes expired codes, sessions, refresh tokens and deny-list entries.
+    /// Deletes expired codes, sessions, refresh tokens and deny-list entries,
+    /// and login-failure counters that no longer count.
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+
+    // --- brute-force counters (times in Unix milliseconds) ---
+    /// Counts one failure and computes the lockout, atomically, so instances
+    /// sharing the database count every failure exactly once.
+    async fn record_login_failure(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+        policy: &LockPolicy,
+    ) -> Result<LockState, StoreError>;
+    /// When the lockout of this counter ends, if one is in force at `now_ms`.
+    async fn login_lock(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Forgets a counter and its lockout; false when there was none.
+    async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError>;
+    /// The counters locked at `now_ms`, longest lockout first.
+    async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError>;
 }
 
 /// Opens the store a `database_url` names.

@@ -10,8 +10,8 @@ use sqlx::sqlite::{
 };
 
 use super::{
-    CodeRecord, CodeRedemption, RefreshClaim, RefreshRecord, SessionRecord, Store, StoreError,
-    UserRecord,
+    CodeRecord, CodeRedemption, FailureKind, LockPolicy, LockState, Lockout, RefreshClaim,
+    RefreshRecord, SessionRecord, Store, StoreError, UserRecord,
 };
 use crate::domain::client::Client;
 use crate::domain::mapper::MapperSpec;
@@ -19,6 +19,7 @@ use crate::domain::user::User;
 
 mod clients;
 mod grants;
+mod lockouts;
 mod mappers;
 mod users;
 
@@ -86,7 +87,7 @@ pub(super) fn from_json<T: serde::de::DeserializeOwned>(
 }
 
 // Each method forwards to the inherent method of the same name in
-// users.rs, clients.rs or grants.rs, where the SQL lives.
+// users.rs, clients.rs, mappers.rs, grants.rs or lockouts.rs, where the SQL lives.
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -232,6 +233,35 @@ impl Store for SqliteStore {
     }
 
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        SqliteStore::purge_expired(self, now).await
+        let grants = SqliteStore::purge_expired(self, now).await?;
+        let counters = SqliteStore::purge_login_failures(self, now.saturating_mul(1000)).await?;
+        Ok(grants + counters)
+    }
+
+    async fn record_login_failure(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+        policy: &LockPolicy,
+    ) -> Result<LockState, StoreError> {
+        SqliteStore::record_login_failure(self, kind, key, now_ms, policy).await
+    }
+
+    async fn login_lock(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        SqliteStore::login_lock(self, kind, key, now_ms).await
+    }
+
+    async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError> {
+        SqliteStore::clear_login_failures(self, kind, key).await
+    }
+
+    async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError> {
+        SqliteStore::list_lockouts(self, now_ms).await
     }
 }

@@ -1,0 +1,252 @@
+//! `[brute_force]`: failure counters per login name and per client address,
+//! with exponential back-off (see `crate::lockout`). Durations are seconds
+//! unless the name says otherwise.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::LockPolicy;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BruteForce {
+    pub enabled: bool,
+    /// Failures of one login name before it is locked (Keycloak's "max login
+    /// failures", whose default is 30).
+    pub max_failures: u32,
+    /// The first lockout; each further failure doubles it.
+    pub wait_increment: u64,
+    /// The longest lockout.
+    pub max_wait: u64,
+    /// Failures are forgotten after this long without a new one.
+    pub failure_reset: u64,
+    /// Two failures of one login name closer together than this lock it for
+    /// `min_quick_login_wait` (0 turns the check off).
+    pub quick_login_check_ms: u64,
+    pub min_quick_login_wait: u64,
+    /// Failures from one client address (IPv6: its /64) before it is locked,
+    /// whatever names it tries (0 turns the per-address counter off).
+    pub ip_max_failures: u32,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is
+    /// believed. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<ProxyNet>,
+}
+
+impl Default for BruteForce {
+    fn default() -> Self {
+        BruteForce {
+            enabled: true,
+            max_failures: 10,
+            wait_increment: 60,
+            max_wait: 900,
+            failure_reset: 43_200,
+            quick_login_check_ms: 1000,
+            min_quick_login_wait: 60,
+            ip_max_failures: 100,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+fn millis(seconds: u64) -> i64 {
+    i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+impl BruteForce {
+    /// How a failure moves a login name's counter.
+    pub fn user_policy(&self) -> LockPolicy {
+        LockPolicy {
+            max_failures: self.max_failures,
+            wait_increment_ms: millis(self.wait_increment),
+            max_wait_ms: millis(self.max_wait),
+            failure_reset_ms: millis(self.failure_reset),
+            quick_check_ms: i64::try_from(self.quick_login_check_ms).unwrap_or(i64::MAX),
+            quick_wait_ms: millis(self.min_quick_login_wait),
+        }
+    }
+
+    /// How a failure moves a client address's counter. No quick-login check:
+    /// people behind one NAT may well fail within the same second.
+    pub fn ip_policy(&self) -> LockPolicy {
+        LockPolicy {
+            max_failures: self.ip_max_failures,
+            quick_check_ms: 0,
+            quick_wait_ms: 0,
+            ..self.user_policy()
+        }
+    }
+
+    pub fn is_trusted_proxy(&self, ip: IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|net| net.contains(ip))
+    }
+
+    /// Problems with these settings, each saying how to fix it.
+    pub(super) fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !(1..=10_000).contains(&self.max_failures) {
+            problems.push(format!(
+                "brute_force.max_failures = {}: use between 1 and 10000 (default 10)",
+                self.max_failures
+            ));
+        }
+        if self.ip_max_failures > 1_000_000 {
+            problems.push(format!(
+                "brute_force.ip_max_failures = {}: use 0 (off) or at most 1000000 (default 100)",
+                self.ip_max_failures
+            ));
+        }
+        if !(1..=86_400).contains(&self.wait_increment) {
+            problems.push(format!(
+                "brute_force.wait_increment = {}: use between 1 and 86400 seconds (default 60)",
+                self.wait_increment
+            ));
+        }
+        if self.max_wait < self.wait_increment || self.max_wait > 86_400 * 30 {
+            problems.push(format!(
+                "brute_force.max_wait = {}: use at least wait_increment ({}) and at most 2592000 seconds (default 900)",
+                self.max_wait, self.wait_increment
+            ));
+        }
+        if !(1..=86_400 * 365).contains(&self.failure_reset) {
+            problems.push(format!(
+                "brute_force.failure_reset = {}: use between 1 and 31536000 seconds (default 43200)",
+                self.failure_reset
+            ));
+        }
+        if self.quick_login_check_ms > 60_000 {
+            problems.push(format!(
+                "brute_force.quick_login_check_ms = {}: use 0 (off) or at most 60000 (default 1000)",
+                self.quick_login_check_ms
+            ));
+        }
+        if self.quick_login_check_ms > 0 && self.min_quick_login_wait > self.max_wait {
+            problems.push(format!(
+                "brute_force.min_quick_login_wait = {}: use at most max_wait ({}) (default 60)",
+                self.min_quick_login_wait, self.max_wait
+            ));
+        }
+        problems
+    }
+}
+
+/// An address or CIDR range, e.g. `10.0.0.0/8` or `::1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ProxyNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl ProxyNet {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, canonical_ip(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) as the IPv4 address they are.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+impl FromStr for ProxyNet {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            format!(
+                "trusted_proxies entry {raw:?}: write an IP address or a CIDR range like 10.0.0.0/8"
+            )
+        };
+        let (addr, prefix) = match raw.trim().split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (raw.trim(), None),
+        };
+        let addr = canonical_ip(addr.parse::<IpAddr>().map_err(|_| bad())?);
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+            None => max,
+        };
+        Ok(ProxyNet { addr, prefix })
+    }
+}
+
+impl TryFrom<String> for ProxyNet {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        raw.parse()
+    }
+}
+
+impl From<ProxyNet> for String {
+    fn from(net: ProxyNet) -> String {
+        net.to_string()
+    }
+}
+
+impl fmt::Display for ProxyNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert!(BruteForce::default().problems().is_empty());
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let b = BruteForce {
+            max_failures: 0,
+            wait_increment: 0,
+            ..BruteForce::default()
+        };
+        let problems = b.problems().join("\n");
+        assert!(problems.contains("brute_force.max_failures"), "{problems}");
+        assert!(
+            problems.contains("brute_force.wait_increment"),
+            "{problems}"
+        );
+    }
+
+    #[test]
+    fn proxy_ranges_match() {
+        let net: ProxyNet = "10.0.0.0/8".parse().unwrap();
+        assert!(net.contains("10.1.2.3".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        let one: ProxyNet = "::1".parse().unwrap();
+        assert!(one.contains("::1".parse().unwrap()));
+        assert!(!one.contains("::2".parse().unwrap()));
+        let all: ProxyNet = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("192.0.2.1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<ProxyNet>().is_err());
+        assert!("proxy.local".parse::<ProxyNet>().is_err());
+        assert_eq!(net.to_string(), "10.0.0.0/8");
+    }
+}

@@ -15,7 +15,7 @@ use crate::domain::password::PasswordHasher;
 use crate::keys::{KeySettings, live, rotate};
 use crate::state::AppState;
 use crate::store::Store;
-use crate::{clients, http, mappers, store, users};
+use crate::{clients, http, mappers, server, store, users};
 
 /// How many argon2 computations may run at once: one per core.
 pub fn hash_concurrency() -> usize {
@@ -96,7 +96,8 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests
+    /// finish for up to `server.shutdown_grace` (see `crate::server`).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -108,9 +109,8 @@ impl Application {
             self.key_settings,
             move |ring| realm.documents(ring),
         ));
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = self.state.config.server.clone();
+        let served = server::serve(self.listener, self.router, &limits, shutdown).await;
         housekeeping.abort();
         key_watch.abort();
         served

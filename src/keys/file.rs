@@ -5,7 +5,7 @@
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
@@ -114,11 +114,10 @@ pub fn move_into(archive: &Path, files: &[PathBuf]) -> std::io::Result<()> {
 /// instances rotating at the same moment cannot both add a key. Released on drop.
 #[derive(Debug)]
 pub struct DirLock {
-    path: PathBuf,
+    /// Held open: the OS lock lives as long as the handle, and the kernel
+    /// releases it when the process dies, however it dies.
+    _file: fs::File,
 }
-
-/// A lock older than this is left over from a crash and may be broken.
-const STALE_LOCK: Duration = Duration::from_secs(120);
 
 /// How long `acquire` waits for another process to finish.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
@@ -141,41 +140,27 @@ impl DirLock {
         }
     }
 
+    /// An exclusive OS lock (flock) on `keys_dir/.rotate.lock`. The file is
+    /// never deleted, so there is no window in which two processes lock two
+    /// different files; a crashed holder leaves nothing behind to clean up.
     fn try_acquire(dir: &Path) -> std::io::Result<DirLock> {
         let path = dir.join(".rotate.lock");
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    let _ = writeln!(file, "{}", std::process::id());
-                    return Ok(DirLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let stale = fs::metadata(&path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| SystemTime::now().duration_since(t).ok())
-                        .is_some_and(|age| age > STALE_LOCK);
-                    if !stale {
-                        break;
-                    }
-                    let _ = fs::remove_file(&path);
-                }
-                Err(e) => return Err(e),
-            }
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(DirLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!(
+                    "{} is locked: another process is changing the keys; retry in a moment",
+                    path.display()
+                ),
+            )),
+            Err(fs::TryLockError::Error(e)) => Err(e),
         }
-        Err(std::io::Error::new(
-            std::io::ErrorKind::WouldBlock,
-            format!(
-                "{} exists: another process is changing the keys; retry in a moment (delete the file if no such process runs)",
-                path.display()
-            ),
-        ))
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
     }
 }
 
@@ -189,5 +174,22 @@ pub fn too_open(path: &Path) -> bool {
     {
         let _ = path;
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_lock_excludes_and_a_leftover_file_does_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        // What a killed holder leaves behind: the file, but no OS lock.
+        std::fs::write(dir.path().join(".rotate.lock"), "4242\n").unwrap();
+        let held = DirLock::try_acquire(dir.path()).unwrap();
+        let second = DirLock::try_acquire(dir.path()).err().unwrap();
+        assert_eq!(second.kind(), std::io::ErrorKind::WouldBlock);
+        drop(held);
+        DirLock::try_acquire(dir.path()).unwrap();
     }
 }

@@ -5,7 +5,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::password::HashError;
 use crate::domain::user::InvalidInput;
@@ -14,12 +15,30 @@ use crate::store::StoreError;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
+/// The body of every JSON error outside the OAuth endpoints.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": 401, "error": "invalid_credentials", "message": "invalid username or password"}))]
+pub struct ErrorBody {
+    /// The HTTP status code again.
+    pub status: u16,
+    /// A stable machine-readable kind: `invalid_request`, `invalid_credentials`,
+    /// `too_many_requests`, `not_found`, `method_not_allowed`, `request_timeout`,
+    /// `payload_too_large`, `unsupported_media_type`, `temporarily_unavailable`
+    /// or `server_error`.
+    pub error: &'static str,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
     #[error("invalid username or password")]
     InvalidCredentials,
+    /// Brute-force protection: retry after this many seconds.
+    #[error("too many failed login attempts; try again later")]
+    TooManyRequests(u64),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -30,6 +49,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The client did not finish sending its request in time.
+    #[error("the request was not received within {0} seconds; send it faster or smaller")]
+    RequestTimeout(u64),
     #[error("internal error")]
     Internal(String),
 }
@@ -39,11 +61,13 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -52,11 +76,13 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "invalid_request",
             AppError::InvalidCredentials => "invalid_credentials",
+            AppError::TooManyRequests(_) => "too_many_requests",
             AppError::NotFound(_) => "not_found",
             AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unavailable(_) => "temporarily_unavailable",
+            AppError::RequestTimeout(_) => "request_timeout",
             AppError::Internal(_) => "server_error",
         }
     }
@@ -76,8 +102,17 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let body = json!({ "status": status.as_u16(), "error": self.kind(), "message": message });
+        let body = ErrorBody {
+            status: status.as_u16(),
+            error: self.kind(),
+            message,
+        };
         let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyRequests(seconds) = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

@@ -14,7 +14,13 @@ use crate::domain::client::ClientSpec;
 use crate::domain::mapper::MapperSpec;
 use crate::domain::user::UserSpec;
 
+mod brute_force;
+mod server;
 mod validate;
+
+pub use server::ServerSettings;
+
+pub use brute_force::{BruteForce, ProxyNet, canonical_ip};
 
 /// What the `sub` claim carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +92,10 @@ pub struct Config {
     /// How often a running server re-reads `keys_dir` for rotations made by
     /// the CLI or another instance.
     pub key_reload_interval: u64,
+    /// Failure counters and lockouts on every password check.
+    pub brute_force: BruteForce,
+    /// `[server]`: connection, header and time limits; shutdown grace.
+    pub server: ServerSettings,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -115,6 +125,8 @@ impl Default for Config {
             key_rotation_lead: None,
             key_rotation_period: 0,
             key_reload_interval: 10,
+            brute_force: BruteForce::default(),
+            server: ServerSettings::default(),
             users: Vec::new(),
             clients: Vec::new(),
             mappers: Vec::new(),
@@ -189,7 +201,8 @@ impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
         Self::load_from(
             file,
-            Env::prefixed("DOMINO_IDP_").ignore(&["config"]),
+            // `__` reaches into a table: DOMINO_IDP_SERVER__SHUTDOWN_GRACE.
+            Env::prefixed("DOMINO_IDP_").ignore(&["config"]).split("__"),
             overrides,
         )
     }

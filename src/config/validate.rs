@@ -87,6 +87,8 @@ impl Config {
                 self.max_body_bytes
             ));
         }
+        problems.extend(self.brute_force.problems());
+        self.server.check(&mut problems);
         let mut seen = std::collections::HashSet::new();
         for (i, spec) in self.users.iter().enumerate() {
             match NewUser::from_spec(spec) {

@@ -5,20 +5,51 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use utoipa::OpenApi;
 
+use crate::http::openapi::Health;
 use crate::state::AppState;
+
+pub(super) const LIVE: &str = "/health/live";
+pub(super) const READY: &str = "/health/ready";
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/health/live", get(live))
-        .route("/health/ready", get(ready))
+        .route(LIVE, get(live))
+        .route(READY, get(ready))
 }
 
+/// This group's part of the OpenAPI document.
+pub(super) fn api() -> utoipa::openapi::OpenApi {
+    #[derive(OpenApi)]
+    #[openapi(paths(live, ready))]
+    struct Doc;
+    Doc::openapi()
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = LIVE,
+    tag = "operations",
+    operation_id = "health_live",
+    responses((status = 200, description = "Up", body = Health)),
+)]
 async fn live() -> Json<Value> {
     Json(json!({ "status": "UP", "checks": [] }))
 }
 
 /// Ready when the store answers and a signing key is loaded.
+#[utoipa::path(
+    get,
+    path = READY,
+    tag = "operations",
+    operation_id = "health_ready",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Not ready: the store or the keys are down", body = Health),
+    ),
+)]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let store_up = match state.store.ping().await {
         Ok(()) => true,

@@ -8,48 +8,98 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::domain::mapper::KEEP_CLIENT;
 use crate::domain::token::{self, Claims};
 use crate::domain::user::{LoginName, Password};
 use crate::error::{AppError, Result};
 use crate::http::FormOrJson;
+use crate::http::openapi::{
+    BadRequest, InvalidCredentials, PayloadTooLarge, TooManyRequests, Unavailable,
+    UnsupportedMediaType,
+};
+use crate::lockout::{self, Attempt, ClientIp, LoginPath};
 use crate::mappers;
 use crate::oidc::claims::ClaimContext;
 use crate::state::AppState;
-use crate::users::{self, LoginError};
+use crate::users::LoginError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/auth", post(login))
-        .route("/api/v1/auth", post(login))
+        .route(LOGIN, post(login))
+        .route(LOGIN_V1, post(login))
 }
 
-#[derive(Deserialize)]
+pub(super) const LOGIN: &str = "/auth";
+pub(super) const LOGIN_V1: &str = "/api/v1/auth";
+
+/// This group's part of the OpenAPI document (`LOGIN_V1` is added as an alias).
+pub(super) fn api() -> utoipa::openapi::OpenApi {
+    #[derive(OpenApi)]
+    #[openapi(paths(login))]
+    struct Doc;
+    Doc::openapi()
+}
+
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"username": "doc", "password": "passw0rd"}))]
 struct LoginRequest {
+    /// Login name or email.
+    #[schema(min_length = 1)]
     username: String,
+    #[schema(min_length = 1)]
     password: String,
     /// Space-separated subset of the user's scopes.
     #[serde(default)]
+    #[schema(nullable = false)]
     scope: Option<String>,
     /// Requested lifetime in seconds; clamped to `max_jwt_duration`.
     #[serde(default, rename = "expSeconds")]
+    #[schema(nullable = false)]
     exp_seconds: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct LoginResponse {
+    /// The signed JWT (RS256).
     bearer: String,
+    /// The JWT's payload, exactly.
+    #[schema(value_type = Object)]
     claims: Claims,
+    /// Clock skew, in seconds, that verifiers should allow.
     leeway: u64,
     #[serde(rename = "expSeconds")]
     exp_seconds: u64,
     #[serde(rename = "issueDate")]
+    #[schema(format = DateTime)]
     issue_date: String,
 }
 
+/// Keep login: a username and password for a signed JWT.
+#[utoipa::path(
+    post,
+    path = LOGIN,
+    tag = "keep",
+    operation_id = "keep_login",
+    request_body(content(
+        (LoginRequest = "application/json"),
+        (LoginRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Signed in", body = LoginResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidCredentials),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests),
+        (status = 503, response = Unavailable),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
+    ip: ClientIp,
     FormOrJson(req): FormOrJson<LoginRequest>,
 ) -> Result<impl IntoResponse> {
     let login = LoginName::parse(&req.username)?;
@@ -61,10 +111,17 @@ async fn login(
             "scope must be at most 4096 characters without control characters".into(),
         ));
     }
-    let user = users::authenticate(state.store.as_ref(), &state.passwords, &login, &password)
+    let attempt = Attempt {
+        path: LoginPath::Keep,
+        login: &login,
+        password: &password,
+        ip,
+    };
+    let user = lockout::authenticate(&state, attempt)
         .await
         .map_err(|e| match e {
             LoginError::Refused => AppError::InvalidCredentials,
+            LoginError::Locked { retry_after } => AppError::TooManyRequests(retry_after),
             LoginError::Store(e) => e.into(),
             LoginError::Hash(e) => e.into(),
         })?;
@@ -88,7 +145,8 @@ async fn login(
         .keep(&jti)
         .ok_or_else(|| AppError::Internal("no user for a Keep token".into()))?;
     let bearer = state.keys.sign(&claims)?;
-    tracing::info!(user_id = %user.id, jti = %jti, "keep token issued");
+    state.metrics.token_issued("keep");
+    tracing::info!(target: "audit", event = "token.issued", client_id = KEEP_CLIENT, user_id = %user.id, jti = %jti, "keep token issued");
     let body = LoginResponse {
         bearer,
         claims,

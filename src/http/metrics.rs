@@ -8,13 +8,37 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use utoipa::OpenApi;
 
 use crate::state::AppState;
 
+pub(super) const METRICS: &str = "/metrics";
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(render))
+    Router::new().route(METRICS, get(render))
 }
 
+/// This group's part of the OpenAPI document.
+pub(super) fn api() -> utoipa::openapi::OpenApi {
+    #[derive(OpenApi)]
+    #[openapi(paths(render))]
+    struct Doc;
+    Doc::openapi()
+}
+
+/// Prometheus metrics: requests per route, login outcomes, tokens issued,
+/// lockouts, key age.
+#[utoipa::path(
+    get,
+    path = METRICS,
+    tag = "operations",
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    responses(
+        (status = 200, description = "OpenMetrics text", body = String,
+            content_type = "application/openmetrics-text"),
+    ),
+)]
 async fn render(State(state): State<AppState>) -> Response {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -5,6 +5,7 @@ mod health;
 mod keep;
 mod metrics;
 mod oidc;
+pub mod openapi;
 mod realm;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(oidc::router(state.clone()))
         .merge(health::router())
         .merge(metrics::router())
+        .merge(openapi::router(&state.realm.name))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -4,11 +4,23 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::password::HashError;
 use crate::keys::KeyError;
 use crate::store::StoreError;
+
+/// The body of an OAuth error (RFC 6749 §5.2).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_grant", "error_description": "Invalid user credentials"}))]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+    /// `unsupported_grant_type`, `invalid_scope`, `invalid_token`,
+    /// `temporarily_unavailable` or `server_error`.
+    pub error: &'static str,
+    pub error_description: String,
+}
 
 #[derive(Debug)]
 pub struct OAuthError {
@@ -17,6 +29,8 @@ pub struct OAuthError {
     pub description: String,
     /// `WWW-Authenticate` value to send (RFC 6749 §5.2, RFC 6750 §3).
     pub challenge: Option<String>,
+    /// `Retry-After` seconds to send.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -26,6 +40,7 @@ impl OAuthError {
             code,
             description: description.into(),
             challenge: None,
+            retry_after: None,
         }
     }
 
@@ -41,6 +56,14 @@ impl OAuthError {
     }
     pub fn invalid_grant(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_grant", d)
+    }
+    /// Brute-force protection refused the password grant. RFC 6749 §5.2 has
+    /// no code for it, so it is `invalid_grant` (what every OAuth library
+    /// reports as "credentials refused") with `Retry-After`.
+    pub fn locked(retry_after: u64) -> Self {
+        let mut e = Self::invalid_grant("Too many failed login attempts; try again later");
+        e.retry_after = Some(retry_after);
+        e
     }
     pub fn unauthorized_client(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", d)
@@ -93,7 +116,10 @@ impl std::fmt::Display for OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": self.code, "error_description": self.description });
+        let body = OAuthErrorBody {
+            error: self.code,
+            error_description: self.description,
+        };
         let mut response = (self.status, Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -101,7 +127,9 @@ impl IntoResponse for OAuthError {
         if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, seconds.into());
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response

@@ -4,19 +4,21 @@
 use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
+use crate::lockout::{self, Attempt, ClientIp, LoginPath};
 use crate::oidc::error::OAuthError;
 use crate::oidc::mint::{Grant, TokenResponse, mint};
 use crate::oidc::params::Params;
 use crate::oidc::{scope, sessions};
 use crate::state::AppState;
 use crate::store::{CodeRedemption, RefreshClaim, now};
-use crate::users::{self, LoginError};
+use crate::users::LoginError;
 
 /// Dispatches on `grant_type`.
 pub async fn exchange(
     state: &AppState,
     client: &Client,
     params: &Params,
+    ip: ClientIp,
 ) -> Result<TokenResponse, OAuthError> {
     let raw = params.require("grant_type")?;
     let grant = GrantType::parse(raw).ok_or_else(|| {
@@ -31,7 +33,7 @@ pub async fn exchange(
         )));
     }
     let response = match grant {
-        GrantType::Password => password(state, client, params).await,
+        GrantType::Password => password(state, client, params, ip).await,
         GrantType::ClientCredentials => client_credentials(state, client, params).await,
         GrantType::RefreshToken => refresh(state, client, params).await,
         GrantType::AuthorizationCode => authorization_code(state, client, params).await,
@@ -44,15 +46,23 @@ async fn password(
     state: &AppState,
     client: &Client,
     params: &Params,
+    ip: ClientIp,
 ) -> Result<TokenResponse, OAuthError> {
     let login = LoginName::parse(params.require("username")?)
         .map_err(|e| OAuthError::invalid_request(e.0))?;
     let password = Password::parse(params.require("password")?)
         .map_err(|e| OAuthError::invalid_request(e.0))?;
-    let user = users::authenticate(state.store.as_ref(), &state.passwords, &login, &password)
+    let attempt = Attempt {
+        path: LoginPath::PasswordGrant,
+        login: &login,
+        password: &password,
+        ip,
+    };
+    let user = lockout::authenticate(state, attempt)
         .await
         .map_err(|e| match e {
             LoginError::Refused => OAuthError::invalid_grant("Invalid user credentials"),
+            LoginError::Locked { retry_after } => OAuthError::locked(retry_after),
             LoginError::Store(e) => e.into(),
             LoginError::Hash(e) => e.into(),
         })?;

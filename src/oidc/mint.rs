@@ -2,6 +2,7 @@
 //! `openid` was granted, and the next refresh token of the session's family.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::client::Client;
 use crate::domain::opaque;
@@ -14,19 +15,24 @@ use crate::state::AppState;
 use crate::store::{RefreshRecord, SessionRecord, now};
 
 /// The token response, with Keycloak's field names.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     pub expires_in: u64,
     pub refresh_expires_in: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub refresh_token: Option<String>,
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
+    /// When `openid` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub id_token: Option<String>,
     #[serde(rename = "not-before-policy")]
     pub not_before_policy: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub session_state: Option<String>,
     pub scope: String,
 }

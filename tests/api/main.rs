@@ -2,10 +2,13 @@
 //! SQLite file and real keys per test.
 
 mod browser;
+mod brute_force;
 mod cli;
 mod concurrency;
+mod crash;
 mod health;
 mod helpers;
+mod hostile_tokens;
 mod interop;
 mod keep_login;
 mod keep_login_input;
@@ -16,8 +19,12 @@ mod oidc_flow;
 mod oidc_input;
 mod oidc_token;
 mod oidc_tokens;
+mod openapi;
+mod process;
 mod pyjwt;
 mod realm;
 mod restart;
 mod rotation;
+mod server_limits;
+mod shutdown;
 mod token_verify;

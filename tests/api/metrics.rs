@@ -36,6 +36,18 @@ async fn counts_requests_tokens_reuse_and_revocations() {
     })
     .await;
     assert_eq!(app.login("doc", PASSWORD).await.status(), 200);
+    let resp = app
+        .oidc_post(
+            "token",
+            &[
+                ("grant_type", "password"),
+                ("username", "doc"),
+                ("password", "wrong"),
+            ],
+            Some(("domino-play", CLIENT_SECRET)),
+        )
+        .await;
+    assert_eq!(resp.status(), 400);
     let body = app.password_grant("openid").await;
     let rt = body["refresh_token"].as_str().unwrap();
     assert_eq!(app.refresh_grant(rt).await.status(), 200);
@@ -63,6 +75,24 @@ async fn counts_requests_tokens_reuse_and_revocations() {
     let text = scrape(&app).await;
     assert_eq!(
         value(&text, r#"domino_idp_tokens_issued_total{grant="password"}"#),
+        1
+    );
+    assert_eq!(
+        value(&text, r#"domino_idp_tokens_issued_total{grant="keep"}"#),
+        1
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"domino_idp_logins_total{path="keep",outcome="success"}"#
+        ),
+        1
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"domino_idp_logins_total{path="password_grant",outcome="failure"}"#
+        ),
         1
     );
     assert_eq!(

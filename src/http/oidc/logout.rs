@@ -17,10 +17,36 @@ use super::client_auth;
 use super::form::QueryOrForm;
 use super::pages::{self, LogoutPage, SESSION_COOKIE};
 use crate::domain::opaque;
+use crate::http::openapi::{InvalidClient, LogoutParams, RealmNotFound};
+use crate::oidc::error::OAuthErrorBody;
 use crate::oidc::{OAuthError, Params, sessions};
 use crate::state::AppState;
 use crate::store::{StoreError, now};
 
+/// RP-initiated logout, or (with `refresh_token` and client authentication)
+/// Keycloak's back-channel logout.
+#[utoipa::path(
+    get,
+    path = super::LOGOUT,
+    tag = "oidc",
+    operation_id = "logout",
+    summary = "RP-initiated logout, or Keycloak's back-channel logout",
+    params(LogoutParams),
+    security((), ("ClientBasic" = [])),
+    responses(
+        (status = 200, description = "The confirmation page, or the signed-out page",
+            content_type = "text/html", body = String),
+        (status = 204, description = "Back-channel: the refresh token's session has ended"),
+        (status = 302, description = "Signed out: back to `post_logout_redirect_uri` with `state`",
+            headers(("Location" = String))),
+        (status = 400, description = "An error page (browser), or an OAuth error (back-channel)",
+            content(("text/html"), (OAuthErrorBody = "application/json"))),
+        (status = 401, response = InvalidClient),
+        (status = 404, response = RealmNotFound),
+        (status = 503, description = "The store is unreachable: an error page, or an OAuth error",
+            content(("text/html"), (OAuthErrorBody = "application/json"))),
+    ),
+)]
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,

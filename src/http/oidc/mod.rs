@@ -17,11 +17,45 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::OpenApi;
 
 use crate::error::AppError;
+use crate::http::openapi::RealmNotFound;
 use crate::state::AppState;
 
-const OIDC: &str = "/auth/realms/{realm}/protocol/openid-connect";
+/// A path under `R/protocol/openid-connect`; the router and the OpenAPI
+/// document use the same constants.
+macro_rules! oidc_path {
+    ($tail:literal) => {
+        concat!("/auth/realms/{realm}/protocol/openid-connect", $tail)
+    };
+}
+
+pub(super) const TOKEN: &str = oidc_path!("/token");
+pub(super) const AUTHORIZE: &str = oidc_path!("/auth");
+pub(super) const USERINFO: &str = oidc_path!("/userinfo");
+pub(super) const INTROSPECT: &str = oidc_path!("/token/introspect");
+pub(super) const REVOKE: &str = oidc_path!("/revoke");
+pub(super) const LOGOUT: &str = oidc_path!("/logout");
+pub(super) const AUTHENTICATE: &str = "/auth/realms/{realm}/login-actions/authenticate";
+
+/// This group's part of the OpenAPI document. The POST forms of the GET
+/// endpoints and the other preflights are derived in `http::openapi`.
+pub(super) fn api() -> utoipa::openapi::OpenApi {
+    #[derive(OpenApi)]
+    #[openapi(paths(
+        token::token,
+        authorize::authorize,
+        authorize::authenticate,
+        tokens::userinfo,
+        tokens::introspect,
+        tokens::revoke,
+        logout::logout,
+        preflight,
+    ))]
+    struct Doc;
+    Doc::openapi()
+}
 
 /// Only the configured realm exists; any other name is a JSON 404.
 async fn known_realm(
@@ -53,8 +87,20 @@ async fn registered_origin(state: AppState, origin: HeaderValue) -> bool {
         .any(|uri| url::Url::parse(uri).is_ok_and(|u| u.origin().ascii_serialization() == origin))
 }
 
-/// CORS preflights are answered by the CORS layer; a preflight from an origin
-/// it does not allow ends here, without CORS headers.
+/// The OPTIONS route, so that the CORS layer (which wraps each method's
+/// handler) sees preflights: it answers every OPTIONS request itself, so this
+/// handler is not reached.
+#[utoipa::path(
+    options,
+    path = TOKEN,
+    tag = "oidc",
+    operation_id = "token_preflight",
+    summary = "CORS preflight",
+    responses(
+        (status = 200, description = "Answered by the CORS layer: `Access-Control-Allow-Origin` only for the origin of a registered redirect URI"),
+        (status = 404, response = RealmNotFound),
+    ),
+)]
 async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
 }
@@ -70,34 +116,22 @@ pub fn router(state: AppState) -> Router<AppState> {
         .max_age(std::time::Duration::from_secs(3600));
     let pages = Router::new()
         .route(
-            &format!("{OIDC}/auth"),
+            AUTHORIZE,
             get(authorize::authorize).post(authorize::authorize),
         )
-        .route(
-            "/auth/realms/{realm}/login-actions/authenticate",
-            post(authorize::authenticate),
-        );
+        .route(AUTHENTICATE, post(authorize::authenticate));
     Router::new()
+        .route(TOKEN, post(token::token).options(preflight))
         .route(
-            &format!("{OIDC}/token"),
-            post(token::token).options(preflight),
-        )
-        .route(
-            &format!("{OIDC}/userinfo"),
+            USERINFO,
             get(tokens::userinfo)
                 .post(tokens::userinfo)
                 .options(preflight),
         )
+        .route(INTROSPECT, post(tokens::introspect).options(preflight))
+        .route(REVOKE, post(tokens::revoke).options(preflight))
         .route(
-            &format!("{OIDC}/token/introspect"),
-            post(tokens::introspect).options(preflight),
-        )
-        .route(
-            &format!("{OIDC}/revoke"),
-            post(tokens::revoke).options(preflight),
-        )
-        .route(
-            &format!("{OIDC}/logout"),
+            LOGOUT,
             get(logout::logout).post(logout::logout).options(preflight),
         )
         .layer(cors)

@@ -7,16 +7,47 @@ use axum::response::IntoResponse;
 
 use super::client_auth;
 use super::form::OAuthForm;
+use crate::http::openapi::{
+    InvalidClient, OAuthBadRequest, OAuthPayloadTooLarge, OAuthUnavailable, RealmNotFound,
+    TokenRequest,
+};
+use crate::lockout::ClientIp;
+use crate::oidc::mint::TokenResponse;
 use crate::oidc::{OAuthError, grants};
 use crate::state::AppState;
 
+/// The token endpoint: the `authorization_code`, `refresh_token`, `password`
+/// and `client_credentials` grants.
+#[utoipa::path(
+    post,
+    path = super::TOKEN,
+    tag = "oidc",
+    operation_id = "token",
+    summary = "Token endpoint: the four grants",
+    request_body(
+        content = TokenRequest,
+        content_type = "application/x-www-form-urlencoded",
+        example = json!({"grant_type": "password", "username": "doc", "password": "passw0rd", "scope": "openid"}),
+    ),
+    security((), ("ClientBasic" = [])),
+    responses(
+        (status = 200, description = "Tokens", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, response = OAuthBadRequest),
+        (status = 401, response = InvalidClient),
+        (status = 404, response = RealmNotFound),
+        (status = 413, response = OAuthPayloadTooLarge),
+        (status = 503, response = OAuthUnavailable),
+    ),
+)]
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ip: ClientIp,
     OAuthForm(params): OAuthForm,
 ) -> Result<impl IntoResponse, OAuthError> {
     let client = client_auth::authenticate(&state, &headers, &params).await?;
-    let response = grants::exchange(&state, &client, &params).await?;
+    let response = grants::exchange(&state, &client, &params, ip).await?;
     Ok((
         [
             (header::CACHE_CONTROL, "no-store"),

@@ -13,6 +13,10 @@ use crate::domain::mapper::Mapper;
 use crate::domain::opaque;
 use crate::domain::token::Claims;
 use crate::domain::user::User;
+use crate::http::openapi::{
+    Introspection, InvalidClient, InvalidToken, OAuthBadRequest, OAuthPayloadTooLarge,
+    OAuthUnavailable, RealmNotFound, TokenRequestByValue, UserInfo, UserinfoParams,
+};
 use crate::mappers;
 use crate::oidc::OAuthError;
 use crate::oidc::access::{self, AccessCheck};
@@ -42,6 +46,23 @@ async fn live_user(state: &AppState, claims: &Claims) -> Result<Option<User>, OA
 
 /// `GET|POST R/protocol/openid-connect/userinfo` with a Bearer access token
 /// (header, or `access_token` in a form body per RFC 6750 §2.2).
+#[utoipa::path(
+    get,
+    path = super::USERINFO,
+    tag = "oidc",
+    operation_id = "userinfo",
+    summary = "UserInfo (OIDC Core §5.3): the bearer token's user's claims",
+    params(UserinfoParams),
+    security((), ("BearerAuth" = [])),
+    responses(
+        (status = 200, description = "The user's claims", body = UserInfo,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, response = OAuthBadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 404, response = RealmNotFound),
+        (status = 503, response = OAuthUnavailable),
+    ),
+)]
 pub async fn userinfo(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -143,6 +164,24 @@ fn refresh_is_live(r: &RefreshRecord, now: i64) -> bool {
 
 /// `POST R/protocol/openid-connect/token/introspect` (RFC 7662). Anything
 /// expired, revoked, malformed, foreign or of a disabled user is `active: false`.
+#[utoipa::path(
+    post,
+    path = super::INTROSPECT,
+    tag = "oidc",
+    operation_id = "introspect",
+    summary = "Token introspection (RFC 7662), for confidential clients",
+    request_body(content = TokenRequestByValue, content_type = "application/x-www-form-urlencoded"),
+    security((), ("ClientBasic" = [])),
+    responses(
+        (status = 200, description = "The token's state", body = Introspection,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, response = OAuthBadRequest),
+        (status = 401, response = InvalidClient),
+        (status = 404, response = RealmNotFound),
+        (status = 413, response = OAuthPayloadTooLarge),
+        (status = 503, response = OAuthUnavailable),
+    ),
+)]
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -219,6 +258,24 @@ pub async fn introspect(
 /// `POST R/protocol/openid-connect/revoke` (RFC 7009). A refresh token ends its
 /// family; an access token's `jti` is denied until it expires. Unknown and
 /// malformed tokens are answered 200, as §2.2 asks.
+#[utoipa::path(
+    post,
+    path = super::REVOKE,
+    tag = "oidc",
+    operation_id = "revoke",
+    summary = "Token revocation (RFC 7009)",
+    request_body(content = TokenRequestByValue, content_type = "application/x-www-form-urlencoded"),
+    security((), ("ClientBasic" = [])),
+    responses(
+        (status = 200, description = "Revoked, or unknown (RFC 7009 §2.2): an empty body",
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, response = OAuthBadRequest),
+        (status = 401, response = InvalidClient),
+        (status = 404, response = RealmNotFound),
+        (status = 413, response = OAuthPayloadTooLarge),
+        (status = 503, response = OAuthUnavailable),
+    ),
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,

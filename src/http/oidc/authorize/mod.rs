@@ -18,10 +18,12 @@ use super::form::QueryOrForm;
 use super::pages::{self, LoginPage, SESSION_COOKIE};
 use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
+use crate::http::openapi::{AuthorizeParams, CSRF_EXAMPLE, LoginForm, RealmNotFound};
+use crate::lockout::{self, Attempt, ClientIp, LoginPath};
 use crate::oidc::{OAuthError, Params, scope, sessions};
 use crate::state::AppState;
 use crate::store::{CodeRecord, SessionRecord, StoreError, now};
-use crate::users::{self, LoginError};
+use crate::users::LoginError;
 
 /// Issues a code for an authenticated session and redirects to the client.
 async fn issue_code(
@@ -105,6 +107,24 @@ async fn accept(
 }
 
 /// `GET|POST R/protocol/openid-connect/auth`.
+#[utoipa::path(
+    get,
+    path = super::AUTHORIZE,
+    tag = "oidc",
+    operation_id = "authorize",
+    summary = "Authorization endpoint (code flow, PKCE S256): the login page, or a redirect",
+    params(AuthorizeParams),
+    responses(
+        (status = 200, description = "The login page", content_type = "text/html", body = String),
+        (status = 302, description = "Back to the redirect URI with `code`, `state` and `iss` (signed in already), or with `error`",
+            headers(("Location" = String))),
+        (status = 400, description = "An error page: no or unknown client, unregistered redirect URI, malformed parameters",
+            content_type = "text/html", body = String),
+        (status = 404, response = RealmNotFound),
+        (status = 503, description = "An error page: the store is unreachable",
+            content_type = "text/html", body = String),
+    ),
+)]
 pub async fn authorize(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -141,9 +161,38 @@ pub async fn authorize(
 }
 
 /// `POST R/login-actions/authenticate`: the login form's submission.
+#[utoipa::path(
+    post,
+    path = super::AUTHENTICATE,
+    tag = "oidc",
+    operation_id = "authenticate",
+    summary = "The login form's submission",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    params(
+        ("DOMINO_IDP_CSRF" = String, Cookie, example = json!(CSRF_EXAMPLE),
+            description = "Set by the login page; the form's `csrf_token` must equal it"),
+    ),
+    responses(
+        (status = 303, description = "Signed in: back to the redirect URI with `code`, `state` and `iss`, or with `error`",
+            headers(("Location" = String))),
+        (status = 400, description = "An error page: the authorization request is invalid",
+            content_type = "text/html", body = String),
+        (status = 401, description = "The login page again: invalid username or password",
+            content_type = "text/html", body = String),
+        (status = 403, description = "The login page again: the CSRF token is missing or stale",
+            content_type = "text/html", body = String),
+        (status = 404, response = RealmNotFound),
+        (status = 429, description = "The login page again: brute-force protection locked the user or address",
+            content_type = "text/html", body = String,
+            headers(("Retry-After" = u64, description = "Seconds until the lockout ends"))),
+        (status = 503, description = "An error page: the store is unreachable",
+            content_type = "text/html", body = String),
+    ),
+)]
 pub async fn authenticate(
     State(state): State<AppState>,
     jar: CookieJar,
+    ip: ClientIp,
     params: Result<QueryOrForm, OAuthError>,
 ) -> Response {
     let (params, req) = match accept(&state, params, StatusCode::SEE_OTHER).await {
@@ -175,10 +224,27 @@ pub async fn authenticate(
             StatusCode::UNAUTHORIZED,
         );
     };
-    let user = match users::authenticate(state.store.as_ref(), &state.passwords, &login, &password)
-        .await
-    {
+    let attempt = Attempt {
+        path: LoginPath::LoginForm,
+        login: &login,
+        password: &password,
+        ip,
+    };
+    let user = match lockout::authenticate(&state, attempt).await {
         Ok(user) => user,
+        Err(LoginError::Locked { retry_after }) => {
+            let mut page = login_form(
+                &state,
+                jar,
+                &req,
+                typed,
+                Some("Too many failed attempts; try again later."),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            page.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after.into());
+            return page;
+        }
         Err(LoginError::Refused) => {
             return login_form(
                 &state,

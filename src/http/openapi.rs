@@ -1,0 +1,389 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 document of every route, generated
+//! from the handlers' `#[utoipa::path]` annotations (each endpoint group
+//! exports its part with `api()`). What one annotation cannot say is added
+//! here, from tables: routes that reuse a documented handler, and the
+//! configured realm as the only value of `{realm}`. Rendered once, when the
+//! router is built, and served as bytes.
+
+mod schemas;
+
+pub use schemas::*;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa::openapi::path::{HttpMethod, Operation, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
+
+use super::{health, keep, metrics, oidc, realm};
+use crate::error::{AppError, ErrorBody};
+use crate::oidc::error::OAuthErrorBody;
+use crate::state::AppState;
+
+pub(super) const OPENAPI: &str = "/openapi.json";
+
+const DESCRIPTION: &str = "A token issuer and OpenID Connect provider speaking the \
+Domino REST API (Keep) login and Keycloak's realm endpoints.
+
+Errors outside the OAuth endpoints have one JSON shape, `ErrorBody`; the OAuth \
+endpoints (token, introspection, revocation, userinfo, back-channel logout) answer \
+in RFC 6749 §5.2's shape, `OAuthErrorBody`; the browser pages answer with HTML. \
+A method a path does not list is answered 405 (`MethodNotAllowed`), an unknown \
+path 404. Below the routes the server also answers 431 (request headers too large), \
+408 (a request body not received within `server.request_timeout`) and 503 with \
+`Retry-After` (a request that took longer than that).";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "domino-idp", description = DESCRIPTION),
+    paths(serve),
+    components(
+        schemas(ErrorBody, OAuthErrorBody),
+        responses(
+            BadRequest,
+            InvalidCredentials,
+            RealmNotFound,
+            MethodNotAllowed,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            TooManyRequests,
+            Unavailable,
+            OAuthBadRequest,
+            InvalidClient,
+            InvalidToken,
+            OAuthPayloadTooLarge,
+            OAuthUnavailable,
+        )
+    ),
+    tags(
+        (name = "keep", description = "Domino REST API (Keep) login"),
+        (name = "realm", description = "Keycloak-shaped realm documents"),
+        (name = "oidc", description = "OpenID Connect and OAuth 2.0 endpoints under /auth/realms/{realm}"),
+        (name = "operations", description = "Health, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// A route served by a handler whose annotation documents another route.
+struct Alias {
+    documented: (&'static str, HttpMethod),
+    served: (&'static str, HttpMethod),
+    operation_id: &'static str,
+}
+
+const ALIASES: [Alias; 5] = [
+    Alias {
+        documented: (keep::LOGIN, HttpMethod::Post),
+        served: (keep::LOGIN_V1, HttpMethod::Post),
+        operation_id: "keep_login_v1",
+    },
+    Alias {
+        documented: (oidc::TOKEN, HttpMethod::Options),
+        served: (oidc::USERINFO, HttpMethod::Options),
+        operation_id: "userinfo_preflight",
+    },
+    Alias {
+        documented: (oidc::TOKEN, HttpMethod::Options),
+        served: (oidc::INTROSPECT, HttpMethod::Options),
+        operation_id: "introspect_preflight",
+    },
+    Alias {
+        documented: (oidc::TOKEN, HttpMethod::Options),
+        served: (oidc::REVOKE, HttpMethod::Options),
+        operation_id: "revoke_preflight",
+    },
+    Alias {
+        documented: (oidc::TOKEN, HttpMethod::Options),
+        served: (oidc::LOGOUT, HttpMethod::Options),
+        operation_id: "logout_preflight",
+    },
+];
+
+/// A GET endpoint that takes the same parameters as a POST form
+/// (`QueryOrForm`): the POST operation is the GET one with its query
+/// parameters moved into an `application/x-www-form-urlencoded` body.
+struct FormTwin {
+    path: &'static str,
+    operation_id: &'static str,
+    /// A response only reading a body can give: (status, component name).
+    body_response: Option<(&'static str, &'static str)>,
+}
+
+const FORM_TWINS: [FormTwin; 3] = [
+    FormTwin {
+        path: oidc::AUTHORIZE,
+        operation_id: "authorize_post",
+        // A body the page cannot read is a 400 error page, as documented.
+        body_response: None,
+    },
+    FormTwin {
+        path: oidc::USERINFO,
+        operation_id: "userinfo_post",
+        body_response: Some(("413", "OAuthPayloadTooLarge")),
+    },
+    FormTwin {
+        path: oidc::LOGOUT,
+        operation_id: "logout_post",
+        body_response: None,
+    },
+];
+
+/// The whole document, with `realm` as the only value of `{realm}`.
+pub fn document(realm: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for part in [
+        keep::api(),
+        realm::api(),
+        oidc::api(),
+        health::api(),
+        metrics::api(),
+    ] {
+        doc.merge(part);
+    }
+    for alias in &ALIASES {
+        let documented = doc
+            .paths
+            .paths
+            .get(alias.documented.0)
+            .and_then(|item| operation(item, &alias.documented.1).clone());
+        if let Some(mut op) = documented {
+            op.operation_id = Some(alias.operation_id.to_owned());
+            let item = doc
+                .paths
+                .paths
+                .entry(alias.served.0.to_owned())
+                .or_default();
+            *operation_mut(item, &alias.served.1) = Some(op);
+        }
+    }
+    for twin in &FORM_TWINS {
+        if let Some(item) = doc.paths.paths.get_mut(twin.path)
+            && let Some(get) = item.get.clone()
+        {
+            item.post = Some(form_twin(get, twin));
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if path.contains("{realm}") {
+            item.parameters = Some(vec![realm_parameter(realm)]);
+        }
+    }
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "ClientBasic",
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Basic)
+                .description(Some(
+                    "client_secret_basic: the client id and secret (RFC 6749 §2.3.1)",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "BearerAuth",
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("An access token this issuer signed (RFC 6750)"))
+                .build(),
+        ),
+    );
+    doc
+}
+
+fn operation<'a>(item: &'a PathItem, method: &HttpMethod) -> &'a Option<Operation> {
+    match method {
+        HttpMethod::Get => &item.get,
+        HttpMethod::Post => &item.post,
+        HttpMethod::Put => &item.put,
+        HttpMethod::Delete => &item.delete,
+        HttpMethod::Options => &item.options,
+        HttpMethod::Head => &item.head,
+        HttpMethod::Patch => &item.patch,
+        HttpMethod::Trace => &item.trace,
+    }
+}
+
+fn operation_mut<'a>(item: &'a mut PathItem, method: &HttpMethod) -> &'a mut Option<Operation> {
+    match method {
+        HttpMethod::Get => &mut item.get,
+        HttpMethod::Post => &mut item.post,
+        HttpMethod::Put => &mut item.put,
+        HttpMethod::Delete => &mut item.delete,
+        HttpMethod::Options => &mut item.options,
+        HttpMethod::Head => &mut item.head,
+        HttpMethod::Patch => &mut item.patch,
+        HttpMethod::Trace => &mut item.trace,
+    }
+}
+
+fn form_twin(get: Operation, twin: &FormTwin) -> Operation {
+    let mut post = get;
+    post.operation_id = Some(twin.operation_id.to_owned());
+    let (query, other): (Vec<_>, Vec<_>) = post
+        .parameters
+        .take()
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|p| p.parameter_in == ParameterIn::Query);
+    post.parameters = (!other.is_empty()).then_some(other);
+    let mut form = ObjectBuilder::new().schema_type(Type::Object);
+    for p in query {
+        // `Parameter::example` is private; its serialized form is not.
+        let example = serde_json::to_value(&p)
+            .ok()
+            .and_then(|mut v| v.get_mut("example").map(serde_json::Value::take));
+        let mut schema = p
+            .schema
+            .unwrap_or_else(|| ObjectBuilder::new().schema_type(Type::String).into());
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.description = p.description;
+            object.examples.extend(example);
+        }
+        form = form.property(&p.name, schema);
+        if p.required == Required::True {
+            form = form.required(&p.name);
+        }
+    }
+    post.request_body = Some(
+        RequestBodyBuilder::new()
+            .content(
+                "application/x-www-form-urlencoded",
+                ContentBuilder::new().schema(Some(form)).build(),
+            )
+            .build(),
+    );
+    if let Some((status, component)) = twin.body_response {
+        post.responses
+            .responses
+            .insert(status.to_owned(), Ref::from_response_name(component).into());
+    }
+    post
+}
+
+fn realm_parameter(realm: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("realm")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some("The realm: only the configured one exists"))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([realm])),
+        ))
+        .build()
+}
+
+/// `GET /openapi.json`, rendered once for the configured realm.
+pub fn router(realm: &str) -> Router<AppState> {
+    let body = match document(realm).to_json() {
+        Ok(json) => Some(Bytes::from(json)),
+        Err(e) => {
+            tracing::error!(error = %e, "the OpenAPI document could not be rendered");
+            None
+        }
+    };
+    Router::new().route(OPENAPI, get(move || serve(body.clone())))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = OPENAPI,
+    tag = "operations",
+    operation_id = "openapi",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)),
+)]
+async fn serve(body: Option<Bytes>) -> Response {
+    match body {
+        Some(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        None => {
+            AppError::Internal("the OpenAPI document could not be rendered".into()).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn json() -> Value {
+        serde_json::from_str(&document("DominoRealm").to_json().unwrap()).unwrap()
+    }
+
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let doc = json();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        assert!(!found.is_empty());
+        for r in found {
+            let pointer = r.strip_prefix('#').expect("a local reference");
+            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+        }
+    }
+
+    #[test]
+    fn operations_are_unique_and_answered() {
+        let doc = json();
+        let mut ids = HashSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if method == "parameters" {
+                    continue;
+                }
+                let id = op["operationId"].as_str().unwrap();
+                assert!(ids.insert(id.to_owned()), "{id} is used twice");
+                let responses = op["responses"].as_object().unwrap();
+                assert!(
+                    responses
+                        .keys()
+                        .any(|s| s.starts_with('2') || s.starts_with('3')),
+                    "{method} {path} has no success response"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn get_twins_take_a_form() {
+        let doc = json();
+        let post = &doc["paths"][oidc::AUTHORIZE]["post"];
+        let form = &post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
+        assert_eq!(form["properties"]["client_id"]["type"], "string");
+        assert!(
+            form["required"]
+                .as_array()
+                .unwrap()
+                .contains(&"redirect_uri".into())
+        );
+        assert!(post.get("parameters").is_none());
+        assert!(doc["paths"][oidc::USERINFO]["post"]["responses"]["413"].is_object());
+    }
+}

@@ -1,6 +1,7 @@
 //! The one integration-test binary: real HTTP on port-0 listeners, a temp
 //! SQLite file and real keys per test.
 
+mod audit;
 mod browser;
 mod brute_force;
 mod cli;

@@ -333,3 +333,33 @@ async fn fragment_response_mode_for_keycloak_js() {
     let code = query(&fragment, "code").unwrap();
     assert_eq!(exchange(&app, &code, VERIFIER).await.status(), 200);
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_issuer_is_https() {
+    let app = spawn_with(|c| c.public_url = Some("https://idp.example.com".into())).await;
+    app.add_doc().await;
+    app.add_client(ClientSpec {
+        client_id: "domino-play".into(),
+        secret: Some(Secret::new(CLIENT_SECRET)),
+        redirect_uris: vec![REDIRECT_URI.into()],
+        ..ClientSpec::default()
+    })
+    .await;
+    // The page is fetched from the real listener; only the issuer says https.
+    let mut url = authorize_url(&app, &[]);
+    url.set_path("/auth/realms/DominoRealm/protocol/openid-connect/auth");
+    let resp = no_redirects().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let csrf = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("DOMINO_IDP_CSRF="))
+        .unwrap();
+    assert!(csrf.contains("Secure"), "{csrf}");
+    assert!(
+        csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict"),
+        "{csrf}"
+    );
+}

@@ -2,10 +2,18 @@
 # The whole test suite. Installs the third-party consumers the tests drive the
 # issuer with (PyJWT, Authlib, Playwright: tests/requirements.txt, into
 # .venv-test) and then runs `cargo test`; extra args go to cargo.
-# The browser test also needs Chromium (Debian's `chromium`; .ci/run installs
-# it) at $IDP_TEST_CHROMIUM, default /usr/bin/chromium.
+# The browser test drives Debian's Chromium (never a downloaded build) at
+# $IDP_TEST_CHROMIUM, default /usr/bin/chromium, installed here when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ -z "${IDP_TEST_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "scripts/test.sh: installing Debian's chromium for the browser test" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+fi
 
 venv=.venv-test
 # Reinstall whenever an import fails or the pins changed since the last install.

@@ -35,13 +35,35 @@ fn no_store(body: Value) -> Response {
         .into_response()
 }
 
-/// The user an access token speaks for, if it names one and they may still sign in.
-async fn live_user(state: &AppState, claims: &Claims) -> Result<Option<User>, OAuthError> {
+/// Who an access token speaks for, as of now.
+enum Holder {
+    /// A client acting for itself (client_credentials): no user claims.
+    Client,
+    User(Box<User>),
+    /// The user is disabled or no longer exists: the token no longer counts.
+    Gone,
+}
+
+impl Holder {
+    fn user(&self) -> Option<&User> {
+        match self {
+            Holder::User(user) => Some(user),
+            Holder::Client | Holder::Gone => None,
+        }
+    }
+}
+
+async fn holder(state: &AppState, claims: &Claims) -> Result<Holder, OAuthError> {
     let Some(name) = claims.get("preferred_username").and_then(Value::as_str) else {
-        return Ok(None);
+        return Ok(Holder::Client);
     };
     let key = crate::domain::user::name_key(name);
-    Ok(state.store.get_user(&key).await?.filter(|u| u.enabled))
+    Ok(
+        match state.store.get_user(&key).await?.filter(|u| u.enabled) {
+            Some(user) => Holder::User(Box::new(user)),
+            None => Holder::Gone,
+        },
+    )
 }
 
 /// `GET|POST R/protocol/openid-connect/userinfo` with a Bearer access token
@@ -110,21 +132,16 @@ pub async fn userinfo(
             "an ID token is not an access token",
         ));
     }
-    let user = match claims.contains_key("preferred_username") {
-        false => None,
-        true => match live_user(&state, &claims).await? {
-            Some(user) => Some(user),
-            None => {
-                return Err(OAuthError::invalid_token(
-                    &realm,
-                    "the user is disabled or no longer exists",
-                ));
-            }
-        },
-    };
+    let holder = holder(&state, &claims).await?;
+    if let Holder::Gone = holder {
+        return Err(OAuthError::invalid_token(
+            &realm,
+            "the user is disabled or no longer exists",
+        ));
+    }
     let mappers = mappers::load(state.store.as_ref()).await?;
     let scopes = scopes_of(&claims);
-    let ctx = context(&state, &mappers, &claims, user.as_ref(), &scopes);
+    let ctx = context(&state, &mappers, &claims, holder.user(), &scopes);
     Ok(no_store(Value::Object(ctx.userinfo())))
 }
 
@@ -201,16 +218,13 @@ pub async fn introspect(
             AccessCheck::Active(claims) => claims,
             AccessCheck::Inactive(_) => return inactive(),
         };
-        let user = match claims.contains_key("preferred_username") {
-            false => None,
-            true => match live_user(&state, &claims).await? {
-                Some(user) => Some(user),
-                None => return inactive(),
-            },
-        };
+        let holder = holder(&state, &claims).await?;
+        if let Holder::Gone = holder {
+            return inactive();
+        }
         let mappers = mappers::load(state.store.as_ref()).await?;
         let scopes = scopes_of(&claims);
-        let mut out = context(&state, &mappers, &claims, user.as_ref(), &scopes)
+        let mut out = context(&state, &mappers, &claims, holder.user(), &scopes)
             .introspection(claims.clone());
         out.insert("active".into(), json!(true));
         if let Some(azp) = out.get("azp").cloned() {

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
-use crate::keys::{KeySettings, live, rotate};
+use crate::keys::{KeyHome, live};
 use crate::state::AppState;
 use crate::store::Store;
 use crate::{clients, http, mappers, server, store, users};
@@ -26,7 +26,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
-    key_settings: KeySettings,
+    key_home: KeyHome,
 }
 
 impl Application {
@@ -54,14 +54,11 @@ impl Application {
         if seeded > 0 {
             tracing::info!(count = seeded, "seeded mappers from the config file");
         }
-        let key_settings = KeySettings::from_config(&config);
-        let keys = {
-            let settings = key_settings.clone();
-            tokio::task::spawn_blocking(move || rotate::refresh(&settings))
-                .await
-                .context("loading keys")?
-                .with_context(|| format!("loading keys from {}", config.keys_dir.display()))?
-        };
+        let key_home = KeyHome::new(&config, Some(store.clone()))?;
+        let keys = key_home
+            .refresh()
+            .await
+            .with_context(|| format!("loading keys from {}", key_home.describe()))?;
         let listener = TcpListener::bind(config.listen).await.with_context(|| {
             format!(
                 "cannot listen on {}: free the port or choose another with --listen / DOMINO_IDP_LISTEN",
@@ -82,7 +79,7 @@ impl Application {
             listener,
             router,
             state,
-            key_settings,
+            key_home,
         })
     }
 
@@ -106,7 +103,7 @@ impl Application {
         let realm = self.state.realm.clone();
         let key_watch = tokio::spawn(live::watch(
             self.state.keys.clone(),
-            self.key_settings,
+            self.key_home,
             move |ring| realm.documents(ring),
         ));
         let limits = self.state.config.server.clone();

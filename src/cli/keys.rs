@@ -4,8 +4,9 @@ use clap::{Subcommand, ValueEnum};
 
 use super::{Failure, Outcome};
 use crate::config::Config;
+use crate::config::KeyStoreKind;
 use crate::keys::lifecycle::format_time;
-use crate::keys::{KeyRing, KeySettings, KeyState, archived, rotate};
+use crate::keys::{KeyHome, KeyState};
 
 /// Longest `--lead` accepted, as for `key_rotation_lead`.
 const MAX_LEAD: u64 = 86_400 * 30;
@@ -48,14 +49,20 @@ pub enum ExportFormat {
     Pem,
 }
 
-pub(super) fn load(config: &Config) -> Result<KeyRing, Failure> {
-    KeyRing::load_with(&KeySettings::from_config(config)).map_err(Failure::new)
+/// Where `config` keeps the keys; opens the database only when they are there.
+pub(super) async fn home(config: &Config) -> Result<KeyHome, Failure> {
+    let store = match config.key_store() {
+        KeyStoreKind::Dir => None,
+        KeyStoreKind::Database => Some(super::open_store(config).await?),
+    };
+    KeyHome::new(config, store).map_err(Failure::new)
 }
 
 pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
-    let settings = KeySettings::from_config(config);
+    let home = home(config).await?;
+    let settings = home.settings().clone();
     match cmd {
-        KeysCommand::List => list(config, &settings),
+        KeysCommand::List => list(&home).await,
         KeysCommand::Rotate { lead, force } => {
             let lead = lead.unwrap_or(settings.rotation_lead);
             if lead > MAX_LEAD {
@@ -72,11 +79,7 @@ pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
                      consumers holding a cached JWKS may see the new kid before they know it"
                 );
             }
-            let s = settings.clone();
-            let done = tokio::task::spawn_blocking(move || rotate::rotate(&s, lead, force))
-                .await
-                .map_err(Failure::new)?
-                .map_err(Failure::new)?;
+            let done = home.rotate(lead, force).await.map_err(Failure::new)?;
             println!(
                 "new key {} published; it signs from {}",
                 done.kid,
@@ -96,21 +99,13 @@ pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
             Ok(())
         }
         KeysCommand::Retire { kid } => {
-            let s = settings.clone();
-            let retiring = kid.clone();
-            let to = tokio::task::spawn_blocking(move || rotate::retire(&s, &retiring))
-                .await
-                .map_err(Failure::new)?
-                .map_err(Failure::new)?;
+            let to = home.retire(&kid).await.map_err(Failure::new)?;
             super::audit_admin("keys.retire", &kid);
-            println!(
-                "retired: no longer published once servers reload; files moved to {}",
-                to.display()
-            );
+            println!("retired: no longer published once servers reload; {to}");
             Ok(())
         }
         KeysCommand::Export { format, kid } => {
-            let ring = load(config)?;
+            let ring = home.load().await.map_err(Failure::new)?;
             match format {
                 ExportFormat::Jwks => {
                     println!(
@@ -135,9 +130,9 @@ pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
     }
 }
 
-fn list(config: &Config, settings: &KeySettings) -> Outcome {
-    let ring = load(config)?;
-    let archived = archived(settings).map_err(Failure::new)?;
+async fn list(home: &KeyHome) -> Outcome {
+    let ring = home.load().await.map_err(Failure::new)?;
+    let archived = home.archived().await.map_err(Failure::new)?;
     println!(
         "{:<44} {:<9} {:<21} {:<21} {:<21} FILE",
         "KID", "STATE", "CREATED", "ACTIVATES", "RETIRES"

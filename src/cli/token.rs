@@ -9,7 +9,6 @@ use url::Url;
 
 use super::{Failure, Outcome};
 use crate::config::Config;
-use crate::keys::KeySettings;
 use crate::realm::Realm;
 use crate::verify::{Options, Source, verify_against};
 
@@ -95,7 +94,7 @@ async fn verify(args: VerifyArgs, config: &Config) -> Outcome {
         Source::Providers(dir)
     } else {
         Source::Local {
-            keys: KeySettings::from_config(config),
+            keys: super::keys::home(config).await?,
             issuer: Realm::issuer_for(&config.public_url_for(config.listen), &config.realm),
         }
     };

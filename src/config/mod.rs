@@ -34,6 +34,16 @@ pub enum SubjectKind {
     Username,
 }
 
+/// Where the signing keys are kept (`key_store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStoreKind {
+    /// PEM files in `keys_dir`, coordinated by a file lock.
+    Dir,
+    /// Rows of the database, the private key encrypted.
+    Database,
+}
+
 /// A string that must never reach a log or `check-config`'s output.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
@@ -70,6 +80,16 @@ pub struct Config {
     pub realm: String,
     pub database_url: String,
     pub keys_dir: PathBuf,
+    /// Where the signing keys live: `dir` (PEM files in `keys_dir`) or
+    /// `database` (encrypted with `key_encryption_key`, shared by every
+    /// instance on the database). Default: `dir` on SQLite, `database` on
+    /// Postgres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_store: Option<KeyStoreKind>,
+    /// 32 bytes, base64: encrypts the private keys stored in the database
+    /// (AES-256-GCM). Required when `key_store` is `database`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_encryption_key: Option<Secret>,
     pub audience: String,
     pub access_token_ttl: u64,
     pub max_jwt_duration: u64,
@@ -112,6 +132,8 @@ impl Default for Config {
             realm: "DominoRealm".into(),
             database_url: "sqlite://data/idp.db".into(),
             keys_dir: PathBuf::from("keys"),
+            key_store: None,
+            key_encryption_key: None,
             audience: "Domino".into(),
             access_token_ttl: 300,
             max_jwt_duration: 7200,
@@ -239,6 +261,25 @@ impl Config {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => format!("http://{addr}"),
         }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
+    }
+
+    /// Where the keys live: `key_store`, else by backend (the database on
+    /// Postgres, where several instances must share them; `keys_dir` on SQLite).
+    pub fn key_store(&self) -> KeyStoreKind {
+        self.key_store.unwrap_or(if self.is_postgres() {
+            KeyStoreKind::Database
+        } else {
+            KeyStoreKind::Dir
+        })
     }
 
     /// Seconds between a key's publication and its first signature.

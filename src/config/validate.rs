@@ -1,6 +1,6 @@
 //! What serde cannot check: ranges, URL shapes, names, seeded users and clients.
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, KeyStoreKind};
 use crate::domain::client::Client;
 use crate::domain::mapper::validate_all;
 use crate::domain::user::NewUser;
@@ -28,11 +28,24 @@ impl Config {
                 self.realm
             ));
         }
-        if !(self.database_url.starts_with("sqlite:")) {
+        if !self.is_sqlite() && !self.is_postgres() {
             problems.push(format!(
-                "database_url = {:?}: only sqlite: URLs are supported by this build, e.g. sqlite://data/idp.db",
+                "database_url = {:?}: use sqlite://PATH (the embedded default, e.g. sqlite://data/idp.db) or postgres://USER:PASSWORD@HOST/DB",
                 self.database_url
             ));
+        }
+        match (self.key_store(), &self.key_encryption_key) {
+            (KeyStoreKind::Database, None) => problems.push(format!(
+                "key_store = database{}: key_encryption_key is required (the signing keys are stored encrypted with it); \
+                 set DOMINO_IDP_KEY_ENCRYPTION_KEY to 32 random bytes in base64, e.g. `head -c32 /dev/urandom | base64`",
+                if self.key_store.is_none() { " (the default with postgres)" } else { "" }
+            )),
+            (KeyStoreKind::Database, Some(kek)) => {
+                if let Err(why) = crate::keys::sealed::Sealer::from_base64(kek.expose()) {
+                    problems.push(format!("key_encryption_key: {why}"));
+                }
+            }
+            (KeyStoreKind::Dir, _) => {}
         }
         if self.audience.trim().is_empty() {
             problems.push("audience is empty: set it to the name of the API that accepts the tokens (default Domino)".into());

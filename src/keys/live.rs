@@ -11,7 +11,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 
-use super::{KeyError, KeyRing, KeySettings, SigningKey, VerifyError, lifecycle, rotate};
+use super::{KeyError, KeyHome, KeyRing, SigningKey, VerifyError, lifecycle};
 use crate::domain::token::Claims;
 
 /// The public documents rendered from a key ring (by the realm).
@@ -99,28 +99,23 @@ impl LiveKeys {
     }
 }
 
-/// Keeps `live` in step with `keys_dir`: re-reads it every `reload_interval`
-/// and at each scheduled activation or retirement, rotates when the period
-/// says so, and publishes a new ring (with `render`ed documents) whenever a
-/// key appears, disappears or changes state. Runs until aborted.
-pub async fn watch<F>(live: Arc<LiveKeys>, settings: KeySettings, render: F)
+/// Keeps `live` in step with where the keys live (`home`): re-reads them
+/// every `reload_interval` and at each scheduled activation or retirement,
+/// rotates when the period says so, and publishes a new ring (with
+/// `render`ed documents) whenever a key appears, disappears or changes
+/// state. Runs until aborted.
+pub async fn watch<F>(live: Arc<LiveKeys>, home: KeyHome, render: F)
 where
     F: Fn(&KeyRing) -> Documents + Send + 'static,
 {
-    let interval = Duration::from_secs(settings.reload_interval.max(1));
+    let interval = Duration::from_secs(home.settings().reload_interval.max(1));
     let mut wait = wait_for(live.current().ring.next_change(), interval);
     loop {
         tokio::time::sleep(wait).await;
-        let s = settings.clone();
-        let ring = match tokio::task::spawn_blocking(move || rotate::refresh(&s)).await {
-            Ok(Ok(ring)) => ring,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, dir = %settings.dir.display(), "could not re-read the keys; keeping the current ones");
-                wait = interval;
-                continue;
-            }
+        let ring = match home.refresh().await {
+            Ok(ring) => ring,
             Err(e) => {
-                tracing::warn!(error = %e, "key reload task failed; keeping the current keys");
+                tracing::warn!(error = %e, from = %home.describe(), "could not re-read the keys; keeping the current ones");
                 wait = interval;
                 continue;
             }
@@ -172,7 +167,7 @@ fn log_changes(old: &KeyRing, new: &KeyRing) {
     }
     for entry in old.entries() {
         if new.state_of(entry.key.kid()).is_none() {
-            tracing::info!(kid = %entry.key.kid(), "key no longer in keys_dir");
+            tracing::info!(kid = %entry.key.kid(), "key no longer stored");
         }
     }
 }

@@ -9,18 +9,23 @@
 //! - `live`: what a running server holds (`LiveKeys`) and the reload task.
 
 pub mod cert;
+mod db;
 pub mod file;
+mod home;
 pub mod jwk;
 mod key;
 pub mod lifecycle;
 pub mod live;
 mod ring;
 pub mod rotate;
+pub mod sealed;
 
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 use crate::config::Config;
+pub use db::DbKeys;
+pub use home::KeyHome;
 pub use jwk::PublicKeyInfo;
 pub use key::SigningKey;
 pub use lifecycle::{KeyDates, KeyState};
@@ -41,6 +46,14 @@ pub enum KeyError {
         "no signing key in {0}: start `domino-idp serve` once to create one, or point keys_dir at the right directory"
     )]
     NoKeys(PathBuf),
+    #[error(
+        "no signing key in the database: start `domino-idp serve` once to create one, or check database_url"
+    )]
+    NoStoredKeys,
+    #[error("stored key {kid}: {why}")]
+    Sealed { kid: String, why: String },
+    #[error("key store: {0}")]
+    Store(String),
     #[error("RSA key generation failed")]
     Generate,
     #[error("signing failed: {0}")]

@@ -2,7 +2,7 @@
 //! retire`, automatic rotation, and archiving retired keys. Blocking (RSA key
 //! generation, file I/O): async callers run these in `spawn_blocking`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::KeySize;
@@ -87,40 +87,71 @@ fn rotate_locked(settings: &KeySettings, lead: u64, force: bool) -> Result<Rotat
     })
 }
 
-/// Generates an RSA-2048 key and writes it as `<kid>.pem` (mode 0600) with
-/// its dates and certificate. The companions go first: a PEM without its
-/// dates would count as active since its file time.
-fn generate(settings: &KeySettings, now: u64, activates_at: u64) -> Result<SigningKey, KeyError> {
+/// A key just generated, not yet stored anywhere.
+pub(super) struct Fresh {
+    /// Its `path` is what `location` said for its kid.
+    pub key: SigningKey,
+    /// PKCS#8 DER and the same as PEM.
+    pub pkcs8: Vec<u8>,
+    pub pem: String,
+    pub cert_der: Vec<u8>,
+}
+
+/// Generates an RSA-2048 key that signs from `activates_at`, with its
+/// self-signed certificate. Blocking (key generation).
+pub(super) fn fresh_key(
+    cert_name: &str,
+    location: impl FnOnce(&str) -> PathBuf,
+    now: u64,
+    activates_at: u64,
+) -> Result<Fresh, KeyError> {
     let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generate)?;
     let der = pair.as_der().map_err(|_| KeyError::Generate)?;
-    let text = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
-    let parsed = Parsed::from_pem(&settings.dir, &text)?;
+    let pem = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
+    let parsed = Parsed::from_pem(Path::new("new key"), &pem)?;
     let kid = parsed.public.kid.clone();
-    let path = settings.dir.join(format!("{kid}.pem"));
+    let path = location(&kid);
     let dates = KeyDates {
         activates_at,
         ..KeyDates::active_since(&kid, now)
     };
     let cert_der =
-        cert::self_signed(&parsed.pkcs8, &settings.cert_name, &kid, now).map_err(|why| {
-            KeyError::BadKey {
-                path: path.clone(),
-                why: format!("cannot make its certificate: {why}"),
-            }
+        cert::self_signed(&parsed.pkcs8, cert_name, &kid, now).map_err(|why| KeyError::BadKey {
+            path: path.clone(),
+            why: format!("cannot make its certificate: {why}"),
         })?;
     let mut public = parsed.public;
     public.cert_der = Some(cert_der.clone());
-    let key = SigningKey {
-        public,
-        encoding: parsed.encoding,
-        path: path.clone(),
-        dates,
-    };
+    Ok(Fresh {
+        key: SigningKey {
+            public,
+            encoding: parsed.encoding,
+            path,
+            dates,
+        },
+        pkcs8: parsed.pkcs8,
+        pem,
+        cert_der,
+    })
+}
+
+/// Generates an RSA-2048 key and writes it as `<kid>.pem` (mode 0600) with
+/// its dates and certificate. The companions go first: a PEM without its
+/// dates would count as active since its file time.
+fn generate(settings: &KeySettings, now: u64, activates_at: u64) -> Result<SigningKey, KeyError> {
+    let fresh = fresh_key(
+        &settings.cert_name,
+        |kid| settings.dir.join(format!("{kid}.pem")),
+        now,
+        activates_at,
+    )?;
+    let key = fresh.key;
+    let path = key.path.clone();
     key.store_dates(&key.dates)?;
     let crt = key.companion("crt");
-    file::write_public(&crt, cert::to_pem(&cert_der).as_bytes())
+    file::write_public(&crt, cert::to_pem(&fresh.cert_der).as_bytes())
         .map_err(|source| KeyError::Io { path: crt, source })?;
-    file::write_private(&path, text.as_bytes()).map_err(|source| KeyError::Io {
+    file::write_private(&path, fresh.pem.as_bytes()).map_err(|source| KeyError::Io {
         path: path.clone(),
         source,
     })?;
@@ -233,7 +264,7 @@ fn create_first(settings: &KeySettings) -> Result<(), KeyError> {
 }
 
 /// The active key has signed for a whole period and no successor is waiting.
-fn auto_rotation_due(settings: &KeySettings, ring: &KeyRing) -> bool {
+pub(super) fn auto_rotation_due(settings: &KeySettings, ring: &KeyRing) -> bool {
     settings.rotation_period > 0
         && !ring
             .entries()

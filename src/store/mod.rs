@@ -163,6 +163,31 @@ pub struct Lockout {
     pub locked_until: i64,
 }
 
+/// A signing key's dates, in Unix seconds (see `keys::lifecycle::KeyDates`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredKeyDates {
+    pub created: i64,
+    pub activates_at: i64,
+    pub superseded_at: Option<i64>,
+    pub retire_after: Option<i64>,
+}
+
+/// A signing key kept in the database (`key_store = "database"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    /// 1 for the first key, one more for each key added after it: two
+    /// processes that rotate at once pick the same number and one loses.
+    pub generation: i64,
+    /// The PKCS#8 private key, encrypted (`keys::sealed`).
+    pub sealed_private_key: Vec<u8>,
+    /// The key's self-signed certificate (DER), for the JWKS `x5c`.
+    pub certificate: Vec<u8>,
+    pub dates: StoredKeyDates,
+    /// When the key was taken out of the published set for good.
+    pub archived_at: Option<i64>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Applies the backend's embedded migrations.
@@ -256,6 +281,25 @@ pub trait Store: Send + Sync + 'static {
     async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError>;
     /// The counters locked at `now_ms`, longest lockout first.
     async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError>;
+
+    // --- signing keys (`key_store = "database"`) ---
+    /// Every stored key, archived ones included, oldest generation first.
+    async fn list_signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
+    /// Adds `key` and sets the `pins` (kid, dates) of existing keys, in one
+    /// transaction. False, with nothing written, when `key.generation` is
+    /// taken: another process added a key since the caller looked.
+    async fn add_signing_key(
+        &self,
+        key: &StoredKey,
+        pins: &[(String, StoredKeyDates)],
+    ) -> Result<bool, StoreError>;
+    /// Replaces a key's dates and archive time; false when there is no such key.
+    async fn update_signing_key(
+        &self,
+        kid: &str,
+        dates: &StoredKeyDates,
+        archived_at: Option<i64>,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Opens the store a `database_url` names.

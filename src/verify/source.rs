@@ -12,14 +12,15 @@ use super::fetch::{FetchError, Fetcher};
 use super::keyset::KeySet;
 use super::providers::{Provider, ProviderDir, ProviderKey};
 use super::{Code, Rejection};
-use crate::keys::{KeyRing, KeySettings};
+use crate::keys::KeyHome;
 
 /// Exactly one place to take keys from.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// This issuer's published keys (`keys_dir`); tokens must carry its issuer.
+    /// This issuer's published keys (`keys_dir` or the database); tokens
+    /// must carry its issuer.
     Local {
-        keys: KeySettings,
+        keys: KeyHome,
         issuer: String,
     },
     Jwks(Url),
@@ -217,8 +218,8 @@ pub async fn verify_against(
     };
     match source {
         Source::Local { keys, issuer } => {
-            let ring = KeyRing::load_with(keys).map_err(|e| SetupError(e.to_string()))?;
-            let keys = KeySet::from_ring(format!("local keys in {}", keys.dir.display()), &ring)
+            let ring = keys.load().await.map_err(|e| SetupError(e.to_string()))?;
+            let keys = KeySet::from_ring(format!("local keys in {}", keys.describe()), &ring)
                 .map_err(SetupError)?;
             let expect = opts.expectations(Some(issuer.clone()), &[]);
             Ok(Verdict::single(check::verify(token, &keys, &expect), &keys))

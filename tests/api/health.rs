@@ -8,7 +8,7 @@ use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::User;
 use domino_idp::store::{
     CodeRecord, CodeRedemption, FailureKind, LockPolicy, LockState, Lockout, RefreshClaim,
-    RefreshRecord, SessionRecord, Store, StoreError, UserRecord,
+    RefreshRecord, SessionRecord, Store, StoreError, StoredKey, StoredKeyDates, UserRecord,
 };
 use serde_json::Value;
 
@@ -101,6 +101,9 @@ forward_when_up! {
     login_lock(kind: FailureKind, key: &str, now: i64) -> Option<i64>;
     clear_login_failures(kind: FailureKind, key: &str) -> bool;
     list_lockouts(now: i64) -> Vec<Lockout>;
+    list_signing_keys() -> Vec<StoredKey>;
+    add_signing_key(k: &StoredKey, pins: &[(String, StoredKeyDates)]) -> bool;
+    update_signing_key(kid: &str, dates: &StoredKeyDates, archived_at: Option<i64>) -> bool;
 }
 
 #[tokio::test]

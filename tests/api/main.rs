@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod hostile_tokens;
 mod interop;
+mod key_store;
 mod keep_login;
 mod keep_login_input;
 mod mappers;

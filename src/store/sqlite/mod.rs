@@ -11,7 +11,7 @@ use sqlx::sqlite::{
 
 use super::{
     CodeRecord, CodeRedemption, FailureKind, LockPolicy, LockState, Lockout, RefreshClaim,
-    RefreshRecord, SessionRecord, Store, StoreError, UserRecord,
+    RefreshRecord, SessionRecord, Store, StoreError, StoredKey, StoredKeyDates, UserRecord,
 };
 use crate::domain::client::Client;
 use crate::domain::mapper::MapperSpec;
@@ -19,6 +19,7 @@ use crate::domain::user::User;
 
 mod clients;
 mod grants;
+mod keys;
 mod lockouts;
 mod mappers;
 mod users;
@@ -263,5 +264,26 @@ impl Store for SqliteStore {
 
     async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError> {
         SqliteStore::list_lockouts(self, now_ms).await
+    }
+
+    async fn list_signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        SqliteStore::list_signing_keys(self).await
+    }
+
+    async fn add_signing_key(
+        &self,
+        key: &StoredKey,
+        pins: &[(String, StoredKeyDates)],
+    ) -> Result<bool, StoreError> {
+        SqliteStore::add_signing_key(self, key, pins).await
+    }
+
+    async fn update_signing_key(
+        &self,
+        kid: &str,
+        dates: &StoredKeyDates,
+        archived_at: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        SqliteStore::update_signing_key(self, kid, dates, archived_at).await
     }
 }

@@ -16,6 +16,7 @@ mod keep_login;
 mod keep_login_input;
 mod mappers;
 mod metrics;
+mod multi_instance;
 mod oidc_code;
 mod oidc_flow;
 mod oidc_input;

@@ -226,9 +226,16 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Inserts a token; born revoked when its family was revoked or its
+    /// session ended meanwhile (a replay at another instance can revoke the
+    /// family while this rotation is in flight). SQLite runs one write at a
+    /// time, so the revocation either sees this row or this row sees it.
     pub(super) async fn insert_refresh(&self, t: &RefreshRecord) -> Result<(), StoreError> {
         sqlx::query(&format!(
-            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11,
+                 (SELECT MIN(revoked_at) FROM refresh_tokens WHERE family_id = ?2),
+                 (SELECT ended_at FROM sessions WHERE id = ?3))"
         ))
         .bind(&t.token_hash)
         .bind(&t.family_id)

@@ -5,6 +5,7 @@ mod audit;
 mod browser;
 mod brute_force;
 mod cli;
+mod cluster_script;
 mod concurrency;
 mod crash;
 mod health;

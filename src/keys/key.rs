@@ -9,12 +9,13 @@ use aws_lc_rs::signature::{KeyPair as _, RsaKeyPair};
 use jsonwebtoken::EncodingKey;
 
 use super::lifecycle::KeyDates;
+use super::signer::PreparedKey;
 use super::{KeyError, PublicKeyInfo, cert, file};
 
 /// One private key with its derived public forms and its dates.
 pub struct SigningKey {
     pub public: PublicKeyInfo,
-    pub(super) encoding: EncodingKey,
+    pub(super) encoding: PreparedKey,
     pub path: PathBuf,
     pub dates: KeyDates,
 }
@@ -39,6 +40,12 @@ pub(super) struct Missing {
 impl SigningKey {
     pub fn kid(&self) -> &str {
         &self.public.kid
+    }
+
+    /// The bare RS256 signature (RSASSA-PKCS1-v1_5, SHA-256) of `message`,
+    /// no JWT around it: what one signature costs (`domino-idp bench sign`).
+    pub fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.encoding.sign_rs256(message)
     }
 
     /// `<stem>.<ext>` beside the PEM.
@@ -191,7 +198,8 @@ impl SigningKey {
 /// A PEM private key, parsed and checked.
 pub(super) struct Parsed {
     pub public: PublicKeyInfo,
-    pub encoding: EncodingKey,
+    /// Registered with the signer: parsed once, not per signature.
+    pub encoding: PreparedKey,
     /// PKCS#8 DER, for making the certificate.
     pub pkcs8: Vec<u8>,
 }
@@ -234,7 +242,7 @@ impl Parsed {
             .map_err(|e| bad(format!("jsonwebtoken rejected the key: {e}")))?;
         Ok(Parsed {
             public: info,
-            encoding,
+            encoding: PreparedKey::new(pair, encoding),
             pkcs8,
         })
     }

@@ -19,6 +19,7 @@ pub mod live;
 mod ring;
 pub mod rotate;
 pub mod sealed;
+mod signer;
 
 use std::path::PathBuf;
 use std::time::SystemTime;

@@ -167,7 +167,7 @@ impl KeyRing {
         let signer = self.signer();
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(signer.public.kid.clone());
-        jsonwebtoken::encode(&header, claims, &signer.encoding)
+        jsonwebtoken::encode(&header, claims, signer.encoding.encoding())
             .map_err(|e| KeyError::Sign(e.to_string()))
     }
 

@@ -1,7 +1,11 @@
 //! The realm as the world sees it: issuer, JWKS, realm info and discovery.
 //! The bodies are rendered once (discovery) or once per key change (JWKS,
-//! realm info) and served as bytes.
+//! realm info) and served as bytes, each with a strong ETag computed then.
 
+use aws_lc_rs::digest;
+use axum::http::HeaderValue;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
@@ -37,6 +41,8 @@ pub struct Realm {
     pub name: String,
     pub issuer: String,
     pub discovery: Bytes,
+    /// The strong ETag of `discovery`.
+    pub discovery_etag: HeaderValue,
 }
 
 impl Realm {
@@ -75,9 +81,11 @@ impl Realm {
             "frontchannel_logout_supported": false,
             "backchannel_logout_supported": false,
         });
+        let (discovery, discovery_etag) = render(&discovery);
         Realm {
             name: name.to_owned(),
-            discovery: render(&discovery),
+            discovery,
+            discovery_etag,
             issuer,
         }
     }
@@ -91,13 +99,43 @@ impl Realm {
             "account-service": format!("{}/account", self.issuer),
             "tokens-not-before": 0,
         });
+        let (jwks, jwks_etag) = render(&keys.jwks());
+        let (info, info_etag) = render(&info);
         Documents {
-            jwks: render(&keys.jwks()),
-            info: render(&info),
+            jwks,
+            jwks_etag,
+            info,
+            info_etag,
         }
     }
 }
 
-fn render(value: &Value) -> Bytes {
-    Bytes::from(value.to_string())
+fn render(value: &Value) -> (Bytes, HeaderValue) {
+    let body = Bytes::from(value.to_string());
+    let etag = etag(&body);
+    (body, etag)
+}
+
+/// A strong entity tag for `body` (RFC 9110 §8.8.3): the first 128 bits of
+/// its SHA-256, base64url, quoted. Equal bodies get equal tags, so instances
+/// serving the same keys agree and caches revalidate across them.
+pub fn etag(body: &[u8]) -> HeaderValue {
+    let digest = digest::digest(&digest::SHA256, body);
+    let tag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]));
+    // Base64url and quotes only: always a valid header value.
+    HeaderValue::try_from(tag).unwrap_or(HeaderValue::from_static("\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_are_strong_quoted_and_follow_the_body() {
+        let a = etag(b"{\"keys\":[]}");
+        let text = a.to_str().unwrap();
+        assert!(text.starts_with('"') && text.ends_with('"') && text.len() == 24);
+        assert_eq!(a, etag(b"{\"keys\":[]}"));
+        assert_ne!(a, etag(b"{\"keys\":[1]}"));
+    }
 }

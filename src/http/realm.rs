@@ -1,10 +1,11 @@
-//! Keycloak-shaped realm endpoints: realm info, JWKS and discovery.
+//! Keycloak-shaped realm endpoints: realm info, JWKS and discovery. Each is
+//! pre-rendered with a strong ETag; `If-None-Match` gets 304 without a body.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -49,9 +50,19 @@ fn check_realm(state: &AppState, realm: RealmPath) -> Result<()> {
     }
 }
 
-fn json_body(body: &Bytes, max_age: u64) -> Response {
+/// A pre-rendered JSON document with its validators: 304 and no body when
+/// `If-None-Match` names `etag`, else 200 with the body. Both carry the
+/// `ETag` and `Cache-Control` (RFC 9110 §15.4.5).
+fn document(request: &HeaderMap, body: &Bytes, etag: &HeaderValue, max_age: u64) -> Response {
     let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
         .unwrap_or(HeaderValue::from_static("no-cache"));
+    if none_match(request, etag) {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag.clone()), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response();
+    }
     (
         [
             (
@@ -59,10 +70,82 @@ fn json_body(body: &Bytes, max_age: u64) -> Response {
                 HeaderValue::from_static("application/json"),
             ),
             (header::CACHE_CONTROL, cache),
+            (header::ETAG, etag.clone()),
         ],
         body.clone(),
     )
         .into_response()
+}
+
+/// Most bytes of `If-None-Match` examined; a longer one is ignored and the
+/// document sent in full, which is always a correct answer to a GET.
+const MAX_IF_NONE_MATCH: usize = 4096;
+
+/// True when `If-None-Match` (every field line, as one list) is `*` or
+/// names `etag` under the weak comparison of RFC 9110 §8.8.3.2 (`W/"x"`
+/// matches `"x"`). A malformed or oversized field matches nothing.
+fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let ours = opaque_tag(etag.as_bytes());
+    let mut budget = MAX_IF_NONE_MATCH;
+    let mut matched = false;
+    for line in request.get_all(header::IF_NONE_MATCH) {
+        let line = line.as_bytes();
+        budget = match budget.checked_sub(line.len()) {
+            Some(left) => left,
+            None => return false,
+        };
+        match list_names(line, ours) {
+            Some(found) => matched |= found,
+            None => return false,
+        }
+    }
+    matched
+}
+
+/// `"x"` → `x`.
+fn opaque_tag(etag: &[u8]) -> &[u8] {
+    etag.strip_prefix(b"\"")
+        .and_then(|t| t.strip_suffix(b"\""))
+        .unwrap_or(etag)
+}
+
+/// Whether one `If-None-Match` line (`*` or `1#entity-tag`) names `ours`;
+/// `None` when it does not parse.
+fn list_names(line: &[u8], ours: &[u8]) -> Option<bool> {
+    let is_ows = |c: &u8| *c == b' ' || *c == b'\t';
+    if line.trim_ascii() == b"*" {
+        return Some(true);
+    }
+    let mut rest = line;
+    let mut found = false;
+    let mut tags = 0;
+    loop {
+        // Empty list elements and OWS are allowed around commas (RFC 9110 §5.6.1).
+        let start = rest.iter().position(|c| !is_ows(c) && *c != b',');
+        let Some(start) = start else {
+            return (tags > 0).then_some(found);
+        };
+        rest = &rest[start..];
+        rest = rest.strip_prefix(b"W/").unwrap_or(rest);
+        let inner = rest.strip_prefix(b"\"")?;
+        let end = inner.iter().position(|&c| c == b'"')?;
+        let tag = &inner[..end];
+        // etagc = %x21 / %x23-7E / obs-text
+        if !tag
+            .iter()
+            .all(|&c| c == 0x21 || (0x23..=0x7e).contains(&c) || c >= 0x80)
+        {
+            return None;
+        }
+        found |= tag == ours;
+        tags += 1;
+        rest = &inner[end + 1..];
+        match rest.first() {
+            None | Some(b',') => {}
+            Some(c) if is_ows(c) => {}
+            Some(_) => return None,
+        }
+    }
 }
 
 type RealmPath = std::result::Result<Path<String>, PathRejection>;
@@ -73,17 +156,36 @@ type RealmPath = std::result::Result<Path<String>, PathRejection>;
     path = REALM,
     tag = "realm",
     operation_id = "realm_info",
+    params(
+        ("If-None-Match" = Option<String>, Header,
+            description = "ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current"),
+    ),
     responses(
         (status = 200, description = "The realm document", body = RealmInfo,
-            headers(("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"))),
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
+            )),
+        (status = 304, description = "Not modified: `If-None-Match` named the current ETag; no body",
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                ("ETag" = String, description = "The current ETag"),
+            )),
         (status = 404, response = RealmNotFound),
     ),
 )]
-async fn realm_info(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {
+async fn realm_info(
+    State(state): State<AppState>,
+    realm: RealmPath,
+    headers: HeaderMap,
+) -> Result<Response> {
     check_realm(&state, realm)?;
     let published = state.keys.current();
-    Ok(json_body(
-        &published.documents.info,
+    let docs = &published.documents;
+    Ok(document(
+        &headers,
+        &docs.info,
+        &docs.info_etag,
         state.config.jwks_max_age,
     ))
 }
@@ -94,17 +196,36 @@ async fn realm_info(State(state): State<AppState>, realm: RealmPath) -> Result<R
     path = CERTS,
     tag = "realm",
     operation_id = "certs",
+    params(
+        ("If-None-Match" = Option<String>, Header,
+            description = "ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current"),
+    ),
     responses(
         (status = 200, description = "The JSON Web Key Set", body = Jwks,
-            headers(("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"))),
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
+            )),
+        (status = 304, description = "Not modified: `If-None-Match` named the current ETag; no body",
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                ("ETag" = String, description = "The current ETag"),
+            )),
         (status = 404, response = RealmNotFound),
     ),
 )]
-async fn certs(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {
+async fn certs(
+    State(state): State<AppState>,
+    realm: RealmPath,
+    headers: HeaderMap,
+) -> Result<Response> {
     check_realm(&state, realm)?;
     let published = state.keys.current();
-    Ok(json_body(
-        &published.documents.jwks,
+    let docs = &published.documents;
+    Ok(document(
+        &headers,
+        &docs.jwks,
+        &docs.jwks_etag,
         state.config.jwks_max_age,
     ))
 }
@@ -115,15 +236,31 @@ async fn certs(State(state): State<AppState>, realm: RealmPath) -> Result<Respon
     path = REALM_DISCOVERY,
     tag = "realm",
     operation_id = "realm_discovery",
+    params(
+        ("If-None-Match" = Option<String>, Header,
+            description = "ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current"),
+    ),
     responses(
         (status = 200, description = "The discovery document", body = Discovery,
-            headers(("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"))),
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
+            )),
+        (status = 304, description = "Not modified: `If-None-Match` named the current ETag; no body",
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                ("ETag" = String, description = "The current ETag"),
+            )),
         (status = 404, response = RealmNotFound),
     ),
 )]
-async fn realm_discovery(State(state): State<AppState>, realm: RealmPath) -> Result<Response> {
+async fn realm_discovery(
+    State(state): State<AppState>,
+    realm: RealmPath,
+    headers: HeaderMap,
+) -> Result<Response> {
     check_realm(&state, realm)?;
-    Ok(json_body(&state.realm.discovery, state.config.jwks_max_age))
+    Ok(discovery_document(&state, &headers))
 }
 
 /// OpenID Connect discovery at the server root (the same document).
@@ -132,11 +269,74 @@ async fn realm_discovery(State(state): State<AppState>, realm: RealmPath) -> Res
     path = DISCOVERY,
     tag = "realm",
     operation_id = "discovery",
+    params(
+        ("If-None-Match" = Option<String>, Header,
+            description = "ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current"),
+    ),
     responses(
         (status = 200, description = "The discovery document", body = Discovery,
-            headers(("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"))),
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
+            )),
+        (status = 304, description = "Not modified: `If-None-Match` named the current ETag; no body",
+            headers(
+                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                ("ETag" = String, description = "The current ETag"),
+            )),
     ),
 )]
-async fn discovery(State(state): State<AppState>) -> Response {
-    json_body(&state.realm.discovery, state.config.jwks_max_age)
+async fn discovery(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    discovery_document(&state, &headers)
+}
+
+fn discovery_document(state: &AppState, headers: &HeaderMap) -> Response {
+    document(
+        headers,
+        &state.realm.discovery,
+        &state.realm.discovery_etag,
+        state.config.jwks_max_age,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matches(lines: &[&str]) -> bool {
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            headers.append(header::IF_NONE_MATCH, HeaderValue::from_str(line).unwrap());
+        }
+        none_match(&headers, &HeaderValue::from_static("\"abc\""))
+    }
+
+    #[test]
+    fn if_none_match_compares_weakly_over_every_line() {
+        assert!(matches(&["\"abc\""]));
+        assert!(matches(&["W/\"abc\""]));
+        assert!(matches(&["*"]));
+        assert!(matches(&[" \"x\" ,, W/\"y\",\"abc\" "]));
+        assert!(matches(&["\"x\"", "\"abc\""]));
+        assert!(matches(&["\"a,b\", \"abc\""]));
+        assert!(!matches(&[]));
+        assert!(!matches(&["\"abd\""]));
+        assert!(!matches(&["\"ABC\""]));
+        assert!(!matches(&["w/\"abc\""]));
+    }
+
+    #[test]
+    fn a_malformed_or_oversized_if_none_match_matches_nothing() {
+        assert!(!matches(&["abc"]));
+        assert!(!matches(&["\"abc"]));
+        assert!(!matches(&["\"abc\"x"]));
+        assert!(!matches(&["\"abc\", garbage"]));
+        assert!(!matches(&["*, \"abc\""]));
+        assert!(!matches(&["\"a b\", \"abc\""]));
+        assert!(!matches(&[""]));
+        assert!(!matches(&[" , "]));
+        assert!(!matches(&["\"x\"", "nonsense", "\"abc\""]));
+        let long = format!("{}\"abc\"", "\"x\", ".repeat(MAX_IF_NONE_MATCH / 5));
+        assert!(!matches(&[&long]));
+    }
 }

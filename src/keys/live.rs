@@ -14,13 +14,29 @@ use bytes::Bytes;
 use super::{KeyError, KeyHome, KeyRing, SigningKey, VerifyError, lifecycle};
 use crate::domain::token::Claims;
 
-/// The public documents rendered from a key ring (by the realm).
-#[derive(Debug, Clone, Default)]
+/// The public documents rendered from a key ring (by the realm), each with
+/// its strong ETag, computed when rendered and never per request.
+#[derive(Debug, Clone)]
 pub struct Documents {
     /// The JWKS: every published key.
     pub jwks: Bytes,
+    pub jwks_etag: axum::http::HeaderValue,
     /// The Keycloak realm document; its `public_key` is the signer's.
     pub info: Bytes,
+    pub info_etag: axum::http::HeaderValue,
+}
+
+impl Default for Documents {
+    /// Nothing rendered: empty bodies, tagged as such.
+    fn default() -> Self {
+        let empty = axum::http::HeaderValue::from_static("\"empty\"");
+        Documents {
+            jwks: Bytes::new(),
+            jwks_etag: empty.clone(),
+            info: Bytes::new(),
+            info_etag: empty,
+        }
+    }
 }
 
 /// A key ring and the documents made from it: a handler that reads both

@@ -1,6 +1,7 @@
 //! The command line: `serve`, `migrate`, `user`, `client`, `keys`, `token`,
 //! `check-config`.
 
+mod bench;
 mod client;
 mod keys;
 mod mapper;
@@ -59,6 +60,9 @@ pub enum Command {
     Token(token::TokenCommand),
     /// Load and validate the configuration, then print the effective settings
     CheckConfig,
+    /// Measure the signing and argon2 ceilings on this machine (for bench/)
+    #[command(subcommand, hide = true)]
+    Bench(bench::BenchCommand),
 }
 
 /// A failed command: what to tell the operator and which exit code to use.
@@ -129,6 +133,7 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
         Command::Claims(cmd) => mapper::run_claims(cmd, &config).await,
         Command::Keys(cmd) => keys::run_keys(cmd, &config).await,
         Command::Token(cmd) => token::run_token(cmd, &config).await,
+        Command::Bench(cmd) => bench::run(cmd, &config).await,
         Command::CheckConfig => {
             let text = toml::to_string(&config).map_err(Failure::new)?;
             println!("# configuration OK; effective settings (secrets redacted):\n{text}");

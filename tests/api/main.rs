@@ -2,6 +2,7 @@
 //! SQLite file and real keys per test.
 
 mod audit;
+mod bench_cli;
 mod browser;
 mod brute_force;
 mod cli;
@@ -27,6 +28,7 @@ mod openapi;
 mod process;
 mod pyjwt;
 mod realm;
+mod realm_cache;
 mod restart;
 mod rotation;
 mod server_limits;

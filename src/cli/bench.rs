@@ -180,7 +180,8 @@ async fn argon2(load: &Load) -> Result<String, Failure> {
         .ok_or_else(|| Failure::new("the configured hasher made an unreadable hash"))?;
 
     let (seconds, threads) = (load.seconds, load.threads());
-    // What `PasswordHasher::verify` runs on the blocking pool for a login.
+    // The raw argon2 verification a login needs (argon2's own verify_password;
+    // the server's workers run the same computation in reused memory).
     let verify_per_sec = rate(seconds, threads, move || {
         Phc::new(&hash).is_ok_and(|phc| {
             Argon2::default()

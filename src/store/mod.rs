@@ -1,6 +1,7 @@
 //! Persistence behind one trait. Handlers and domain code see only `Store`;
 //! each backend lives in its own module with its own migrations.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -306,9 +307,11 @@ pub trait Store: Send + Sync + 'static {
 pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if database_url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(database_url).await?))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::open(database_url).await?))
     } else {
         Err(StoreError::Open(format!(
-            "unsupported database_url {database_url:?}; use sqlite://PATH"
+            "unsupported database_url {database_url:?}; use sqlite://PATH or postgres://USER@HOST/DB"
         )))
     }
 }

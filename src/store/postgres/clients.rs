@@ -1,0 +1,121 @@
+//! OAuth clients' SQL.
+
+use super::{PgStore, conflict_or_unavailable, from_json, to_json, unavailable, unstorable};
+use crate::domain::client::Client;
+use crate::store::{StoreError, now};
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    name: Option<String>,
+    secret_hash: Option<String>,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    grant_types: String,
+    default_scopes: String,
+    created_at: i64,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(row: ClientRow) -> Result<Client, StoreError> {
+        let what = |field: &str| format!("client {}: {field}", row.client_id);
+        Ok(Client {
+            redirect_uris: from_json(&what("redirect_uris"), &row.redirect_uris)?,
+            post_logout_redirect_uris: from_json(
+                &what("post_logout_redirect_uris"),
+                &row.post_logout_redirect_uris,
+            )?,
+            grant_types: from_json(&what("grant_types"), &row.grant_types)?,
+            default_scopes: from_json(&what("default_scopes"), &row.default_scopes)?,
+            client_id: row.client_id,
+            name: row.name,
+            secret_hash: row.secret_hash,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// The JSONB columns come back as text, parsed by `TryFrom<ClientRow>`.
+const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris::text AS redirect_uris, post_logout_redirect_uris::text AS post_logout_redirect_uris, grant_types::text AS grant_types, default_scopes::text AS default_scopes, created_at";
+
+impl PgStore {
+    async fn write_client(&self, c: &Client, if_absent: bool) -> Result<bool, StoreError> {
+        let sql = format!(
+            "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
+                                  post_logout_redirect_uris, grant_types, default_scopes, created_at)
+             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb, $8) {}",
+            if if_absent {
+                "ON CONFLICT (client_id) DO NOTHING"
+            } else {
+                ""
+            }
+        );
+        let done = sqlx::query(&sql)
+            .bind(&c.client_id)
+            .bind(c.name.as_deref())
+            .bind(c.secret_hash.as_deref())
+            .bind(to_json(&c.redirect_uris))
+            .bind(to_json(&c.post_logout_redirect_uris))
+            .bind(to_json(&c.grant_types))
+            .bind(to_json(&c.default_scopes))
+            .bind(now())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                conflict_or_unavailable(e, || {
+                    format!("a client with id {:?} already exists", c.client_id)
+                })
+            })?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        self.write_client(client, false).await.map(|_| ())
+    }
+
+    pub(super) async fn insert_client_if_absent(
+        &self,
+        client: &Client,
+    ) -> Result<bool, StoreError> {
+        self.write_client(client, true).await
+    }
+
+    pub(super) async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        if unstorable(client_id) {
+            return Ok(None);
+        }
+        let sql = format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1");
+        let row: Option<ClientRow> = sqlx::query_as(&sql)
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.map(Client::try_from).transpose()
+    }
+
+    pub(super) async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY client_id");
+        let rows: Vec<ClientRow> = sqlx::query_as(&sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.into_iter().map(Client::try_from).collect()
+    }
+
+    /// One statement: the client's codes and refresh tokens go with it
+    /// (ON DELETE CASCADE), atomically. A grant being written for the client
+    /// at the same moment holds a key-share lock on its row (the foreign key
+    /// check), so it either commits first and is deleted too, or fails.
+    pub(super) async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        if unstorable(client_id) {
+            return Ok(false);
+        }
+        let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+}

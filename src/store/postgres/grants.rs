@@ -1,0 +1,661 @@
+//! Sessions, authorization codes, refresh-token families and the deny-list.
+//!
+//! Single use is one conditional `UPDATE ... WHERE used_at IS NULL ...
+//! RETURNING`: under READ COMMITTED the second of two racing updates waits for
+//! the first to commit, re-checks its `WHERE` on the committed row and finds
+//! nothing, so exactly one request wins, whichever instance it reached.
+//!
+//! Revocation must also win against a rotation in flight: a successor token
+//! inserted just after its family was revoked, or its session ended, would
+//! otherwise stay live. So `insert_refresh` takes a per-family advisory lock
+//! (which `revoke_family` takes too) and a share lock on the session row
+//! (which `end_session`'s update conflicts with), and inserts the successor
+//! already revoked when either has happened. Multi-row revocations lock their
+//! rows in `token_hash` order so two of them cannot deadlock each other; a
+//! deadlock with anything else is retried.
+
+use sqlx::{Postgres, Transaction};
+
+use super::{PgStore, unavailable, unstorable};
+use crate::store::{
+    CodeRecord, CodeRedemption, RefreshClaim, RefreshRecord, SessionRecord, StoreError,
+};
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    cookie_hash: Option<String>,
+    user_id: String,
+    auth_time: i64,
+    expires_at: i64,
+    ended_at: Option<i64>,
+}
+
+impl From<SessionRow> for SessionRecord {
+    fn from(r: SessionRow) -> Self {
+        SessionRecord {
+            id: r.id,
+            cookie_hash: r.cookie_hash,
+            user_id: r.user_id,
+            auth_time: r.auth_time,
+            expires_at: r.expires_at,
+            ended_at: r.ended_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CodeRow {
+    code_hash: String,
+    client_id: String,
+    redirect_uri: String,
+    user_id: String,
+    session_id: String,
+    scope: String,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    auth_time: i64,
+    expires_at: i64,
+}
+
+impl From<CodeRow> for CodeRecord {
+    fn from(r: CodeRow) -> Self {
+        CodeRecord {
+            code_hash: r.code_hash,
+            client_id: r.client_id,
+            redirect_uri: r.redirect_uri,
+            user_id: r.user_id,
+            session_id: r.session_id,
+            scope: r.scope,
+            nonce: r.nonce,
+            code_challenge: r.code_challenge,
+            auth_time: r.auth_time,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    token_hash: String,
+    family_id: String,
+    session_id: String,
+    client_id: String,
+    user_id: String,
+    scope: String,
+    auth_time: i64,
+    issued_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+impl From<RefreshRow> for RefreshRecord {
+    fn from(r: RefreshRow) -> Self {
+        RefreshRecord {
+            token_hash: r.token_hash,
+            family_id: r.family_id,
+            session_id: r.session_id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            scope: r.scope,
+            auth_time: r.auth_time,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+            used_at: r.used_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+const SESSION_COLUMNS: &str = "id, cookie_hash, user_id, auth_time, expires_at, ended_at";
+const CODE_COLUMNS: &str = "code_hash, client_id, redirect_uri, user_id, session_id, scope, nonce, code_challenge, auth_time, expires_at";
+const REFRESH_COLUMNS: &str = "token_hash, family_id, session_id, client_id, user_id, scope, auth_time, issued_at, expires_at, used_at, revoked_at";
+
+/// The advisory-lock class of refresh families (the two-key form, so it
+/// cannot collide with sqlx's single-key migration lock): "domi".
+const FAMILY_LOCK_CLASS: i32 = 0x646f_6d69;
+
+/// How often a transaction that Postgres aborted to break a deadlock is retried.
+const DEADLOCK_RETRIES: usize = 3;
+
+fn deadlocked(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+}
+
+async fn lock_family(
+    tx: &mut Transaction<'_, Postgres>,
+    family_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(FAMILY_LOCK_CLASS)
+        .bind(family_id)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+impl PgStore {
+    pub(super) async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        ))
+        .bind(&s.id)
+        .bind(s.cookie_hash.as_deref())
+        .bind(&s.user_id)
+        .bind(s.auth_time)
+        .bind(s.expires_at)
+        .bind(s.ended_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn one_session(
+        &self,
+        filter: &str,
+        value: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        if unstorable(value) {
+            return Ok(None);
+        }
+        let row: Option<SessionRow> = sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter} = $1"
+        ))
+        .bind(value)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map(Into::into))
+    }
+
+    pub(super) async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.one_session("id", id).await
+    }
+
+    pub(super) async fn find_session_by_cookie(
+        &self,
+        cookie_hash: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.one_session("cookie_hash", cookie_hash).await
+    }
+
+    /// Ends the session and revokes its refresh tokens in one transaction.
+    /// The session row stays locked until commit, so a successor being
+    /// inserted concurrently either commits first (and is revoked here) or
+    /// waits and sees the session ended (see `insert_refresh`).
+    pub(super) async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        if unstorable(id) {
+            return Ok(false);
+        }
+        let mut attempt = 0;
+        loop {
+            match self.try_end_session(id, now).await {
+                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
+                done => return done.map_err(unavailable),
+            }
+        }
+    }
+
+    async fn try_end_session(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE sessions SET ended_at = $1, cookie_hash = NULL WHERE id = $2 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
+                 SELECT token_hash FROM refresh_tokens
+                 WHERE session_id = $2 AND revoked_at IS NULL
+                 ORDER BY token_hash FOR UPDATE)",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub(super) async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO auth_codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&c.code_hash)
+        .bind(&c.client_id)
+        .bind(&c.redirect_uri)
+        .bind(&c.user_id)
+        .bind(&c.session_id)
+        .bind(&c.scope)
+        .bind(c.nonce.as_deref())
+        .bind(c.code_challenge.as_deref())
+        .bind(c.auth_time)
+        .bind(c.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    pub(super) async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+    ) -> Result<CodeRedemption, StoreError> {
+        if unstorable(code_hash) {
+            return Ok(CodeRedemption::Unknown);
+        }
+        let won: Option<CodeRow> = sqlx::query_as(&format!(
+            "UPDATE auth_codes SET used_at = $1
+             WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1
+             RETURNING {CODE_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if let Some(row) = won {
+            return Ok(CodeRedemption::Redeemed(row.into()));
+        }
+        let spent: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT family_id FROM auth_codes WHERE code_hash = $1")
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(match spent {
+            Some((family_id,)) => CodeRedemption::Spent { family_id },
+            None => CodeRedemption::Unknown,
+        })
+    }
+
+    pub(super) async fn set_code_family(
+        &self,
+        code_hash: &str,
+        family_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE auth_codes SET family_id = $1 WHERE code_hash = $2")
+            .bind(family_id)
+            .bind(code_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Inserts a refresh token; born revoked (when its family was, else when
+    /// its session ended) when either has happened by the time the locks are
+    /// held. Fails, as a foreign-key violation would, when the session is gone.
+    pub(super) async fn insert_refresh(&self, t: &RefreshRecord) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.try_insert_refresh(t).await {
+                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
+                Err(e) => return Err(unavailable(e)),
+                Ok(0) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "refresh token not stored: session {} no longer exists",
+                        t.session_id
+                    )));
+                }
+                Ok(_) => return Ok(()),
+            }
+        }
+    }
+
+    async fn try_insert_refresh(&self, t: &RefreshRecord) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        lock_family(&mut tx, &t.family_id).await?;
+        // A new statement, so its snapshot includes any revocation that
+        // committed while this transaction waited for the family lock.
+        let done = sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, session_id, client_id, user_id,
+                                         scope, auth_time, issued_at, expires_at, used_at, revoked_at)
+             SELECT $1, $2, s.id, $4, $5, $6, $7, $8, $9, $10,
+                    COALESCE($11::bigint,
+                             (SELECT MIN(r.revoked_at) FROM refresh_tokens r WHERE r.family_id = $2),
+                             s.ended_at)
+             FROM sessions s WHERE s.id = $3
+             FOR SHARE OF s",
+        )
+        .bind(&t.token_hash)
+        .bind(&t.family_id)
+        .bind(&t.session_id)
+        .bind(&t.client_id)
+        .bind(&t.user_id)
+        .bind(&t.scope)
+        .bind(t.auth_time)
+        .bind(t.issued_at)
+        .bind(t.expires_at)
+        .bind(t.used_at)
+        .bind(t.revoked_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(super) async fn claim_refresh(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<RefreshClaim, StoreError> {
+        if unstorable(token_hash) {
+            return Ok(RefreshClaim::Unknown);
+        }
+        let won: Option<RefreshRow> = sqlx::query_as(&format!(
+            "UPDATE refresh_tokens SET used_at = $1
+             WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+             RETURNING {REFRESH_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if let Some(row) = won {
+            return Ok(RefreshClaim::Claimed(row.into()));
+        }
+        Ok(match self.get_refresh(token_hash).await? {
+            None => RefreshClaim::Unknown,
+            Some(r) if r.used_at.is_some() && r.revoked_at.is_none() => RefreshClaim::Replayed(r),
+            Some(_) => RefreshClaim::Inactive,
+        })
+    }
+
+    pub(super) async fn get_refresh(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        if unstorable(token_hash) {
+            return Ok(None);
+        }
+        let row: Option<RefreshRow> = sqlx::query_as(&format!(
+            "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(row.map(Into::into))
+    }
+
+    /// Revokes the family under its advisory lock, so a successor being
+    /// inserted concurrently is either revoked here or born revoked.
+    pub(super) async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
+        if unstorable(family_id) {
+            return Ok(0);
+        }
+        let mut attempt = 0;
+        loop {
+            match self.try_revoke_family(family_id, now).await {
+                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
+                done => return done.map_err(unavailable),
+            }
+        }
+    }
+
+    async fn try_revoke_family(&self, family_id: &str, now: i64) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        lock_family(&mut tx, family_id).await?;
+        let done = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
+                 SELECT token_hash FROM refresh_tokens
+                 WHERE family_id = $2 AND revoked_at IS NULL
+                 ORDER BY token_hash FOR UPDATE)",
+        )
+        .bind(now)
+        .bind(family_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    pub(super) async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
+        )
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    pub(super) async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
+        if unstorable(jti) {
+            return Ok(false);
+        }
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)")
+            .bind(jti)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// One statement per table rather than one transaction: each delete is
+    /// atomic and purging is idempotent, so nothing is gained by holding the
+    /// locks of all four until the end.
+    pub(super) async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        for sql in [
+            "DELETE FROM revoked_tokens WHERE expires_at <= $1",
+            "DELETE FROM auth_codes WHERE expires_at <= $1",
+            "DELETE FROM refresh_tokens WHERE expires_at <= $1",
+            "DELETE FROM sessions WHERE expires_at <= $1",
+        ] {
+            purged += sqlx::query(sql)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(unavailable)?
+                .rows_affected();
+        }
+        Ok(purged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Races between separate pools, as between instances, against the server
+    //! `IDP_TEST_POSTGRES_URL` names (skipped when it is unset).
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::client::{Client, ClientSpec, GrantType};
+    use crate::domain::user::{NewUser, UserSpec};
+    use crate::store::UserRecord;
+    use crate::store::postgres::testdb;
+
+    const NOW: i64 = 1_800_000_000;
+    const ROUNDS: usize = 40;
+
+    struct Fixture {
+        pools: Vec<Arc<PgStore>>,
+        user_id: String,
+    }
+
+    async fn fixture() -> Option<Fixture> {
+        let (store, url) = testdb::fresh().await?;
+        let user = NewUser::from_spec(&UserSpec {
+            username: "doc".into(),
+            ..UserSpec::default()
+        })
+        .unwrap();
+        let user = store
+            .insert_user(&UserRecord {
+                user,
+                password_hash: "x".into(),
+            })
+            .await
+            .unwrap();
+        let (client, _) = Client::from_spec(&ClientSpec {
+            client_id: "app".into(),
+            public: true,
+            redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            ..ClientSpec::default()
+        })
+        .unwrap();
+        store.insert_client(&client).await.unwrap();
+        let mut pools = vec![Arc::new(store)];
+        for _ in 0..2 {
+            pools.push(Arc::new(PgStore::open(&url).await.unwrap()));
+        }
+        Some(Fixture {
+            pools,
+            user_id: user.id,
+        })
+    }
+
+    impl Fixture {
+        async fn session(&self, id: &str) {
+            self.pools[0]
+                .insert_session(&SessionRecord {
+                    id: id.into(),
+                    cookie_hash: None,
+                    user_id: self.user_id.clone(),
+                    auth_time: NOW,
+                    expires_at: NOW + 3600,
+                    ended_at: None,
+                })
+                .await
+                .unwrap();
+        }
+
+        fn token(&self, hash: &str, family: &str, session: &str) -> RefreshRecord {
+            RefreshRecord {
+                token_hash: hash.into(),
+                family_id: family.into(),
+                session_id: session.into(),
+                client_id: "app".into(),
+                user_id: self.user_id.clone(),
+                scope: "openid".into(),
+                auth_time: NOW,
+                issued_at: NOW,
+                expires_at: NOW + 1800,
+                used_at: None,
+                revoked_at: None,
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_refresh_token_raced_from_two_pools_is_claimed_once() {
+        let Some(f) = fixture().await else { return };
+        f.session("s").await;
+        for i in 0..ROUNDS {
+            let hash = format!("rt-{i}");
+            f.pools[0]
+                .insert_refresh(&f.token(&hash, &format!("f-{i}"), "s"))
+                .await
+                .unwrap();
+            let (a, b) = (f.pools[1].clone(), f.pools[2].clone());
+            let (ha, hb) = (hash.clone(), hash.clone());
+            let (ra, rb) = tokio::join!(
+                tokio::spawn(async move { a.claim_refresh(&ha, NOW).await.unwrap() }),
+                tokio::spawn(async move { b.claim_refresh(&hb, NOW).await.unwrap() }),
+            );
+            let outcomes = [ra.unwrap(), rb.unwrap()];
+            let won = outcomes
+                .iter()
+                .filter(|o| matches!(o, RefreshClaim::Claimed(_)))
+                .count();
+            let replayed = outcomes
+                .iter()
+                .filter(|o| matches!(o, RefreshClaim::Replayed(_)))
+                .count();
+            assert_eq!((won, replayed), (1, 1), "round {i}: {outcomes:?}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_code_raced_from_two_pools_is_redeemed_once() {
+        let Some(f) = fixture().await else { return };
+        f.session("s").await;
+        for i in 0..ROUNDS {
+            let hash = format!("code-{i}");
+            f.pools[0]
+                .insert_code(&CodeRecord {
+                    code_hash: hash.clone(),
+                    client_id: "app".into(),
+                    redirect_uri: "http://127.0.0.1:9/cb".into(),
+                    user_id: f.user_id.clone(),
+                    session_id: "s".into(),
+                    scope: "openid".into(),
+                    nonce: None,
+                    code_challenge: None,
+                    auth_time: NOW,
+                    expires_at: NOW + 60,
+                })
+                .await
+                .unwrap();
+            let (a, b) = (f.pools[1].clone(), f.pools[2].clone());
+            let (ha, hb) = (hash.clone(), hash.clone());
+            let (ra, rb) = tokio::join!(
+                tokio::spawn(async move { a.redeem_code(&ha, NOW).await.unwrap() }),
+                tokio::spawn(async move { b.redeem_code(&hb, NOW).await.unwrap() }),
+            );
+            let outcomes = [ra.unwrap(), rb.unwrap()];
+            let won = outcomes
+                .iter()
+                .filter(|o| matches!(o, CodeRedemption::Redeemed(_)))
+                .count();
+            assert_eq!(won, 1, "round {i}: {outcomes:?}");
+        }
+    }
+
+    /// A successor inserted while its family is revoked, or its session
+    /// ended, from another pool never stays live, whichever commits first.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn revocation_wins_against_a_rotation_in_flight() {
+        let Some(f) = fixture().await else { return };
+        for i in 0..ROUNDS {
+            let (session, family) = (format!("s-{i}"), format!("f-{i}"));
+            f.session(&session).await;
+            f.pools[0]
+                .insert_refresh(&f.token(&format!("a-{i}"), &family, &session))
+                .await
+                .unwrap();
+            let successor = f.token(&format!("b-{i}"), &family, &session);
+            let (a, b) = (f.pools[1].clone(), f.pools[2].clone());
+            let (fam, sess) = (family.clone(), session.clone());
+            let revoke = tokio::spawn(async move {
+                if i % 2 == 0 {
+                    a.revoke_family(&fam, NOW + 1).await.map(drop)
+                } else {
+                    a.end_session(&sess, NOW + 1).await.map(drop)
+                }
+            });
+            let insert = tokio::spawn(async move { b.insert_refresh(&successor).await });
+            revoke.await.unwrap().unwrap();
+            insert.await.unwrap().unwrap();
+            for hash in [format!("a-{i}"), format!("b-{i}")] {
+                let t = f.pools[0].get_refresh(&hash).await.unwrap().unwrap();
+                assert!(t.revoked_at.is_some(), "round {i}: {hash} is still live");
+            }
+        }
+        // Tokens of live families in live sessions are born live.
+        f.session("live").await;
+        f.pools[0]
+            .insert_refresh(&f.token("live-1", "live", "live"))
+            .await
+            .unwrap();
+        let t = f.pools[0].get_refresh("live-1").await.unwrap().unwrap();
+        assert_eq!(t.revoked_at, None);
+        // A session that is gone cannot get a token.
+        assert!(matches!(
+            f.pools[0]
+                .insert_refresh(&f.token("orphan", "o", "no-such-session"))
+                .await,
+            Err(StoreError::Unavailable(_))
+        ));
+    }
+}

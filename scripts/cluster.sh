@@ -57,7 +57,7 @@ start() {
   need_nginx
 
   local pg_url db_url proxy_port
-  pg_url="$("$root/scripts/pg.sh" start "$dir/pg")"
+  pg_url="$(PG_FSYNC=on "$root/scripts/pg.sh" start "$dir/pg")"
   psql -q "$pg_url" -c "CREATE DATABASE idp" >/dev/null 2>&1 || true
   db_url="${pg_url%/postgres}/idp"
   proxy_port="$(free_port)"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite. Installs the third-party consumers the tests drive the
-# issuer with (PyJWT, Authlib, Playwright: tests/requirements.txt, into
-# .venv-test) and then runs `cargo test`; extra args go to cargo.
+# The whole test suite, on both backends. Installs the third-party consumers
+# the tests drive the issuer with (PyJWT, Authlib, Playwright:
+# tests/requirements.txt, into .venv-test), runs `cargo test` (SQLite), then
+# runs the API suite and the Postgres store's own tests again on a throwaway
+# PostgreSQL server (scripts/pg.sh; or the server IDP_TEST_POSTGRES_URL names),
+# stopped on exit. Extra args go to every cargo test.
 # The browser test drives Debian's Chromium (never a downloaded build) at
 # $IDP_TEST_CHROMIUM, default /usr/bin/chromium, installed here when missing.
 set -euo pipefail
@@ -28,4 +31,18 @@ fi
 export IDP_TEST_PYTHON="$PWD/$venv/bin/python"
 export IDP_TEST_CHROMIUM="${IDP_TEST_CHROMIUM:-/usr/bin/chromium}"
 
-exec cargo test "$@"
+pg_url="${IDP_TEST_POSTGRES_URL:-}"
+unset IDP_TEST_POSTGRES_URL
+
+echo "scripts/test.sh: cargo test on SQLite" >&2
+cargo test "$@"
+
+if [ -z "$pg_url" ]; then
+  pg_dir="$(mktemp -d "${TMPDIR:-/tmp}/domino-idp-test-pg.XXXXXX")"
+  trap 'scripts/pg.sh stop "$pg_dir" || true; rm -rf "$pg_dir"' EXIT
+  pg_url="$(scripts/pg.sh start "$pg_dir")"
+fi
+echo "scripts/test.sh: the API suite and the Postgres store's tests on $pg_url" >&2
+export IDP_TEST_POSTGRES_URL="$pg_url"
+cargo test --lib "$@"
+cargo test --test api "$@"

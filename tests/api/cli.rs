@@ -67,7 +67,8 @@ async fn serve_with_no_config_creates_its_files_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
-    assert!(tmp.path().join("data/idp.db").is_file());
+    // On Postgres the database is the test's (see helpers::database_url).
+    assert_eq!(tmp.path().join("data/idp.db").is_file(), !on_postgres());
     let pems: Vec<_> = std::fs::read_dir(tmp.path().join("keys"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -398,14 +399,22 @@ fn config_layers_defaults_file_env_flags() {
     );
 }
 
-#[test]
-fn migrate_creates_the_database() {
+#[tokio::test]
+async fn migrate_creates_the_database() {
     let tmp = tempfile::tempdir().unwrap();
     let out = idp(tmp.path()).arg("migrate").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(tmp.path().join("data/idp.db").is_file());
+    assert_eq!(tmp.path().join("data/idp.db").is_file(), !on_postgres());
     let again = idp(tmp.path()).arg("migrate").output().unwrap();
     assert!(again.status.success());
+    let store = domino_idp::store::open(&database_url(tmp.path()))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_users().await.unwrap().len(),
+        0,
+        "the tables exist"
+    );
 }
 
 /// Runs `client add` with `args`, feeding `stdin` when given.
@@ -451,8 +460,7 @@ async fn client_add_generates_a_secret_shown_once_that_authenticates() {
     assert_eq!(stdout(&out).matches(secret.as_str()).count(), 1);
 
     // The store the CLI wrote holds a hash that the printed secret matches.
-    let url = format!("sqlite://{}", dir.join("data/idp.db").display());
-    let store = domino_idp::store::open(&url).await.unwrap();
+    let store = domino_idp::store::open(&database_url(dir)).await.unwrap();
     let client = store.get_client("webapp").await.unwrap().unwrap();
     assert!(client.secret_matches(&secret));
     assert!(!client.secret_matches("not-the-secret-at-all"));
@@ -510,8 +518,7 @@ async fn client_add_reads_the_secret_from_stdin() {
     assert!(printed_secret(&out).is_none(), "{}", stdout(&out));
     assert!(!stdout(&out).contains("a-very-long-service-secret"));
 
-    let url = format!("sqlite://{}", dir.join("data/idp.db").display());
-    let store = domino_idp::store::open(&url).await.unwrap();
+    let store = domino_idp::store::open(&database_url(dir)).await.unwrap();
     let client = store.get_client("svc").await.unwrap().unwrap();
     assert!(client.secret_matches("a-very-long-service-secret"));
     assert!(!client.secret_matches("a-very-long-service-secret\n"));

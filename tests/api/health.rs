@@ -31,8 +31,8 @@ async fn live_and_ready() {
     );
 }
 
-/// The real SQLite store with a switch that makes it unreachable, to stand in
-/// for a database that went away.
+/// The real store with a switch that makes it unreachable, to stand in for a
+/// database that went away (tests/api/pg_outage.rs stops a real Postgres).
 struct Flaky {
     inner: Arc<dyn Store>,
     down: AtomicBool,

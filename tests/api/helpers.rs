@@ -1,10 +1,12 @@
 //! One way to build the app for every test: a temp directory holding the
-//! SQLite file and the keys, a port-0 listener, real HTTP.
+//! database (a SQLite file, or with `IDP_TEST_POSTGRES_URL` a Postgres
+//! database of its own) and the keys, a port-0 listener, real HTTP.
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Mutex;
 
-use domino_idp::config::{Config, Secret};
+use domino_idp::config::{Config, KeyStoreKind, Secret};
 use domino_idp::domain::client::{ClientSpec, GrantType};
 use domino_idp::domain::user::{NewUser, ScopeList, UserSpec};
 use domino_idp::startup::Application;
@@ -21,7 +23,9 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub const BIN: &str = env!("CARGO_BIN_EXE_domino-idp");
 
 /// `domino-idp` run in `dir` with no `DOMINO_IDP_*` variable from the test's
-/// environment, so only what the test sets reaches the config layers.
+/// environment, so only what the test sets reaches the config layers. On
+/// Postgres it is pointed at `dir`'s database (see `database_url`), where a
+/// server started by `spawn_in(dir, ..)` finds what the command wrote.
 pub fn idp_command(dir: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(BIN);
     cmd.current_dir(dir);
@@ -30,7 +34,123 @@ pub fn idp_command(dir: &Path) -> std::process::Command {
             cmd.env_remove(key);
         }
     }
+    if postgres_server().is_some() {
+        cmd.env("DOMINO_IDP_DATABASE_URL", database_url(dir));
+        cmd.env("DOMINO_IDP_KEY_STORE", "dir");
+    }
     cmd
+}
+
+/// The Postgres server the suite runs on (`IDP_TEST_POSTGRES_URL`, e.g.
+/// postgres://postgres@127.0.0.1:5433/postgres; scripts/test.sh starts one),
+/// or `None`: SQLite files.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("IDP_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+pub fn on_postgres() -> bool {
+    postgres_server().is_some()
+}
+
+/// Where `dir`'s database URL is kept on Postgres, so every app and command
+/// run on `dir` (a restart, the CLI beside a server) uses the same database.
+const DATABASE_MARKER: &str = ".test-database-url";
+
+/// The database of a test directory: `sqlite://DIR/data/idp.db`, or on
+/// Postgres a database created for `dir` on first use. A directory that does
+/// not exist gets the SQLite URL: nothing will open it.
+pub fn database_url(dir: &Path) -> String {
+    let sqlite = format!("sqlite://{}", dir.join("data/idp.db").display());
+    let Some(server) = postgres_server() else {
+        return sqlite;
+    };
+    if !dir.is_dir() {
+        return sqlite;
+    }
+    // Two threads of one test (a server and a CLI loop) must not both create one.
+    static CREATING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+    let marker = dir.join(DATABASE_MARKER);
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return url;
+    }
+    let url = create_database(&server);
+    std::fs::write(&marker, &url).expect("database marker written");
+    url
+}
+
+/// Runs `f` on a runtime of its own, on a thread of its own, so that sync
+/// code (a `Drop`, `config_in`) can wait for it inside or outside a runtime.
+fn block_on_own_runtime<T: Send + 'static>(
+    f: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    })
+    .join()
+    .expect("database thread")
+}
+
+/// Creates a database on the test server; returns its URL.
+pub fn create_database(server: &str) -> String {
+    use sqlx::Connection as _;
+    let name = format!("idp_t_{}", uuid::Uuid::new_v4().simple());
+    let (admin, create) = (server.to_owned(), format!("CREATE DATABASE {name}"));
+    block_on_own_runtime(async move {
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("IDP_TEST_POSTGRES_URL {admin}: {e}"));
+        sqlx::query(&create)
+            .execute(&mut conn)
+            .await
+            .expect("CREATE DATABASE");
+        conn.close().await.ok();
+    });
+    let mut url = url::Url::parse(server).expect("IDP_TEST_POSTGRES_URL is a URL");
+    url.set_path(&name);
+    url.into()
+}
+
+/// A test directory's Postgres database, dropped (best effort) with this value.
+struct TestDb {
+    server: String,
+    name: String,
+}
+
+impl TestDb {
+    /// The database `dir` was given, to be dropped with the returned value.
+    fn of(dir: &Path) -> Option<TestDb> {
+        let server = postgres_server()?;
+        let url = std::fs::read_to_string(dir.join(DATABASE_MARKER)).ok()?;
+        let name = url::Url::parse(&url)
+            .ok()?
+            .path()
+            .trim_start_matches('/')
+            .to_owned();
+        Some(TestDb { server, name })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        use sqlx::Connection as _;
+        let (server, drop) = (
+            self.server.clone(),
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+        block_on_own_runtime(async move {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&server).await {
+                let _ = sqlx::query(&drop).execute(&mut conn).await;
+                let _ = conn.close().await;
+            }
+        });
+    }
 }
 
 pub struct TestApp {
@@ -41,14 +161,18 @@ pub struct TestApp {
     _tmp: Option<TempDir>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
+    /// Declared last: dropped after the server's handles.
+    _db: Option<TestDb>,
 }
 
-/// A config whose files all live under `dir`.
+/// A config whose files all live under `dir` (on Postgres: the database is
+/// `dir`'s, the keys stay in `dir`).
 pub fn config_in(dir: &Path) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().expect("addr"),
-        database_url: format!("sqlite://{}", dir.join("data/idp.db").display()),
+        database_url: database_url(dir),
         keys_dir: dir.join("keys"),
+        key_store: on_postgres().then_some(KeyStoreKind::Dir),
         ..Config::default()
     }
 }
@@ -62,6 +186,7 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tmp.path().to_owned();
     let mut app = spawn_in(&dir, tweak).await;
     app._tmp = Some(tmp);
+    app._db = TestDb::of(&dir);
     app
 }
 
@@ -85,6 +210,7 @@ pub async fn spawn_in(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
         _tmp: None,
         stop: Some(stop),
         server: Some(server),
+        _db: None,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The one integration-test binary: real HTTP on port-0 listeners, a temp
-//! SQLite file and real keys per test.
+//! database (a SQLite file, or a Postgres database of its own when
+//! `IDP_TEST_POSTGRES_URL` names a server) and real keys per test.
 
 mod audit;
 mod bench_cli;
@@ -13,9 +14,9 @@ mod health;
 mod helpers;
 mod hostile_tokens;
 mod interop;
-mod key_store;
 mod keep_login;
 mod keep_login_input;
+mod key_store;
 mod mappers;
 mod metrics;
 mod multi_instance;
@@ -25,6 +26,7 @@ mod oidc_input;
 mod oidc_token;
 mod oidc_tokens;
 mod openapi;
+mod pg_outage;
 mod process;
 mod pyjwt;
 mod realm;

@@ -162,7 +162,7 @@ fn idp(dir: &Path, app: &TestApp) -> Command {
     let mut cmd = idp_command(dir);
     cmd.args([
         "--database-url",
-        &format!("sqlite://{}", dir.join("data/idp.db").display()),
+        &database_url(dir),
         "--keys-dir",
         &dir.join("keys").display().to_string(),
         "--public-url",

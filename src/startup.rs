@@ -31,9 +31,12 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let store = store::open(&config.database_url)
-            .await
-            .with_context(|| format!("opening database_url {:?}", config.database_url))?;
+        let store = store::open(&config.database_url).await.with_context(|| {
+            format!(
+                "opening database_url {:?}",
+                crate::config::redacted_url(&config.database_url)
+            )
+        })?;
         store.migrate().await.context("migrating the database")?;
         let passwords = Arc::new(PasswordHasher::new(hash_concurrency()).await?);
         let seeded = users::seed(store.as_ref(), &passwords, &config.users)

@@ -124,7 +124,10 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
         Command::Serve => serve(config).await,
         Command::Migrate => {
             open_store(&config).await?;
-            println!("database {} is up to date", config.database_url);
+            println!(
+                "database {} is up to date",
+                crate::config::redacted_url(&config.database_url)
+            );
             Ok(())
         }
         Command::User(cmd) => user::run(cmd, &config).await,

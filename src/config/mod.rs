@@ -34,6 +34,21 @@ pub enum SubjectKind {
     Username,
 }
 
+/// `url` with its password (if any) replaced, for output and messages.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("[redacted]"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn serialize_redacted_url<S: serde::Serializer>(url: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&redacted_url(url))
+}
+
 /// Where the signing keys are kept (`key_store`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -78,6 +93,8 @@ pub struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     pub realm: String,
+    /// Shown with its password replaced (`check-config`, messages).
+    #[serde(serialize_with = "serialize_redacted_url")]
     pub database_url: String,
     pub keys_dir: PathBuf,
     /// Where the signing keys live: `dir` (PEM files in `keys_dir`) or

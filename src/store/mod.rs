@@ -311,7 +311,8 @@ pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
         Ok(Arc::new(postgres::PgStore::open(database_url).await?))
     } else {
         Err(StoreError::Open(format!(
-            "unsupported database_url {database_url:?}; use sqlite://PATH or postgres://USER@HOST/DB"
+            "unsupported database_url {:?}; use sqlite://PATH or postgres://USER@HOST/DB",
+            crate::config::redacted_url(database_url)
         )))
     }
 }

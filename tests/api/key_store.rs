@@ -246,3 +246,41 @@ fn the_database_key_store_needs_a_valid_encryption_key() {
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(!shown.contains(&good), "the key is never printed: {shown}");
 }
+
+#[test]
+fn a_database_password_is_never_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = idp_command(tmp.path())
+        .env(
+            "DOMINO_IDP_DATABASE_URL",
+            "postgres://idp:s3cret-db-pw@127.0.0.1:9/idp",
+        )
+        .env("DOMINO_IDP_KEY_ENCRYPTION_KEY", kek(1))
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(!shown.contains("s3cret-db-pw"), "{shown}");
+    assert!(
+        shown.contains("postgres://idp:%5Bredacted%5D@127.0.0.1:9/idp"),
+        "{shown}"
+    );
+    // Nor when the database cannot be reached.
+    let out = idp_command(tmp.path())
+        .env(
+            "DOMINO_IDP_DATABASE_URL",
+            "postgres://idp:s3cret-db-pw@127.0.0.1:9/idp?acquire_timeout=1",
+        )
+        .env("DOMINO_IDP_KEY_ENCRYPTION_KEY", kek(1))
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("s3cret-db-pw"), "{all}");
+}

@@ -57,7 +57,7 @@ impl SqliteStore {
             .bind(to_json(&c.grant_types))
             .bind(to_json(&c.default_scopes))
             .bind(now())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(
@@ -101,7 +101,7 @@ impl SqliteStore {
     pub(super) async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM clients WHERE client_id = ?")
             .bind(client_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)

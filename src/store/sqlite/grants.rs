@@ -109,7 +109,7 @@ impl SqliteStore {
         .bind(s.auth_time)
         .bind(s.expires_at)
         .bind(s.ended_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(unavailable)?;
         Ok(())
@@ -141,7 +141,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
         let done = sqlx::query(
             "UPDATE sessions SET ended_at = ?, cookie_hash = NULL WHERE id = ? AND ended_at IS NULL",
         )
@@ -176,7 +176,7 @@ impl SqliteStore {
         .bind(c.code_challenge.as_deref())
         .bind(c.auth_time)
         .bind(c.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(unavailable)?;
         Ok(())
@@ -194,7 +194,7 @@ impl SqliteStore {
         ))
         .bind(now)
         .bind(code_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(unavailable)?;
         if let Some(row) = won {
@@ -220,7 +220,7 @@ impl SqliteStore {
         sqlx::query("UPDATE auth_codes SET family_id = ? WHERE code_hash = ?")
             .bind(family_id)
             .bind(code_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(())
@@ -248,7 +248,7 @@ impl SqliteStore {
         .bind(t.expires_at)
         .bind(t.used_at)
         .bind(t.revoked_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(unavailable)?;
         Ok(())
@@ -266,7 +266,7 @@ impl SqliteStore {
         ))
         .bind(now)
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(unavailable)?;
         if let Some(row) = won {
@@ -299,7 +299,7 @@ impl SqliteStore {
         )
         .bind(now)
         .bind(family_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(unavailable)?;
         Ok(done.rows_affected())
@@ -309,7 +309,7 @@ impl SqliteStore {
         sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING")
             .bind(jti)
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(())
@@ -325,7 +325,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
         let mut purged = 0;
         for sql in [
             "DELETE FROM revoked_tokens WHERE expires_at <= ?",

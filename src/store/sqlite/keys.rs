@@ -42,7 +42,7 @@ impl SqliteStore {
         key: &StoredKey,
         pins: &[(String, StoredKeyDates)],
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO signing_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT DO NOTHING"
@@ -75,7 +75,7 @@ impl SqliteStore {
         dates: &StoredKeyDates,
         archived_at: Option<i64>,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        let mut conn = self.writer.acquire().await.map_err(unavailable)?;
         set_dates(&mut conn, kid, dates, Some(archived_at)).await
     }
 }

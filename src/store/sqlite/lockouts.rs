@@ -63,7 +63,7 @@ impl SqliteStore {
             .bind(policy.quick_check_ms)
             .bind(policy.quick_wait_ms)
             .bind(policy.failure_reset_ms)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await
             .map_err(unavailable)?;
         let locked = locked_until > now_ms;
@@ -99,7 +99,7 @@ impl SqliteStore {
         let done = sqlx::query("DELETE FROM login_failures WHERE kind = ? AND key = ?")
             .bind(kind.as_str())
             .bind(key)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(done.rows_affected() > 0)
@@ -133,7 +133,7 @@ impl SqliteStore {
     pub(super) async fn purge_login_failures(&self, now_ms: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM login_failures WHERE expires_at <= ?")
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(done.rows_affected())

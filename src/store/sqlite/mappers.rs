@@ -18,7 +18,7 @@ impl SqliteStore {
             .bind(&spec.name)
             .bind(to_json(spec))
             .bind(now())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -54,7 +54,7 @@ impl SqliteStore {
     pub(super) async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM mappers WHERE name = ?")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)

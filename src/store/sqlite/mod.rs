@@ -24,8 +24,13 @@ mod lockouts;
 mod mappers;
 mod users;
 
+/// Reads go to a small pool; every write goes through one connection, so
+/// writers of this process queue on an async semaphore instead of sleeping
+/// in SQLite's busy handler while another connection holds the write lock.
+/// (Other processes, such as the CLI, still meet the busy timeout.)
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
@@ -64,13 +69,24 @@ impl SqliteStore {
                 StoreError::Open(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
+        let open_error = |e: sqlx::Error| StoreError::Open(format!("{}: {e}", file.display()));
+        // A local file needs no liveness check before each use (sqlx's
+        // default costs a round trip per query).
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone())
+            .await
+            .map_err(open_error)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Open(format!("{}: {e}", file.display())))?;
-        Ok(SqliteStore { pool })
+            .map_err(open_error)?;
+        Ok(SqliteStore { pool, writer })
     }
 }
 
@@ -93,7 +109,7 @@ pub(super) fn from_json<T: serde::de::DeserializeOwned>(
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("migrations/sqlite")
-            .run(&self.pool)
+            .run(&self.writer)
             .await
             .map_err(|e| StoreError::Open(format!("migration failed: {e}")))
     }

@@ -79,7 +79,7 @@ impl SqliteStore {
             .bind(now)
             .bind(u.username.key())
             .bind(u.email.as_ref().map(|e| e.key()))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await
             .map_err(user_write_error)?;
         row.map(User::try_from).transpose()
@@ -144,7 +144,7 @@ impl SqliteStore {
             .bind(hash)
             .bind(now())
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
@@ -160,7 +160,7 @@ impl SqliteStore {
                 .bind(enabled)
                 .bind(now())
                 .bind(username_key)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
@@ -169,7 +169,7 @@ impl SqliteStore {
     pub(super) async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM users WHERE username_key = ?")
             .bind(username_key)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)

@@ -2,6 +2,7 @@
 //! each backend lives in its own module with its own migrations.
 
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::sync::Arc;

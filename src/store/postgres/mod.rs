@@ -160,18 +160,7 @@ impl PgStore {
     }
 }
 
-/// Serialises a JSON column; a list or map of strings cannot fail to serialise.
-pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
-}
-
-/// Reads a JSONB column selected as `column::text`.
-pub(super) fn from_json<T: serde::de::DeserializeOwned>(
-    what: &str,
-    text: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
+pub(super) use crate::store::rows::{from_json, to_json};
 
 // Each method forwards to the inherent method of the same name in
 // users.rs, clients.rs, mappers.rs, grants.rs or lockouts.rs, where the SQL lives.

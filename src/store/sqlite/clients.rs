@@ -1,40 +1,9 @@
 //! OAuth clients' SQL.
 
-use super::{SqliteStore, from_json, to_json, unavailable};
+use super::{SqliteStore, to_json, unavailable};
 use crate::domain::client::Client;
+use crate::store::rows::ClientRow;
 use crate::store::{StoreError, now};
-
-#[derive(sqlx::FromRow)]
-struct ClientRow {
-    client_id: String,
-    name: Option<String>,
-    secret_hash: Option<String>,
-    redirect_uris: String,
-    post_logout_redirect_uris: String,
-    grant_types: String,
-    default_scopes: String,
-    created_at: i64,
-}
-
-impl TryFrom<ClientRow> for Client {
-    type Error = StoreError;
-    fn try_from(row: ClientRow) -> Result<Client, StoreError> {
-        let what = |field: &str| format!("client {}: {field}", row.client_id);
-        Ok(Client {
-            redirect_uris: from_json(&what("redirect_uris"), &row.redirect_uris)?,
-            post_logout_redirect_uris: from_json(
-                &what("post_logout_redirect_uris"),
-                &row.post_logout_redirect_uris,
-            )?,
-            grant_types: from_json(&what("grant_types"), &row.grant_types)?,
-            default_scopes: from_json(&what("default_scopes"), &row.default_scopes)?,
-            client_id: row.client_id,
-            name: row.name,
-            secret_hash: row.secret_hash,
-            created_at: row.created_at,
-        })
-    }
-}
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, default_scopes, created_at";
 

@@ -3,100 +3,12 @@
 //! requests racing for one code or refresh token find exactly one winner.
 
 use super::{SqliteStore, unavailable};
+use crate::store::rows::{
+    CODE_COLUMNS, CodeRow, REFRESH_COLUMNS, RefreshRow, SESSION_COLUMNS, SessionRow,
+};
 use crate::store::{
     CodeRecord, CodeRedemption, RefreshClaim, RefreshRecord, SessionRecord, StoreError,
 };
-
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    id: String,
-    cookie_hash: Option<String>,
-    user_id: String,
-    auth_time: i64,
-    expires_at: i64,
-    ended_at: Option<i64>,
-}
-
-impl From<SessionRow> for SessionRecord {
-    fn from(r: SessionRow) -> Self {
-        SessionRecord {
-            id: r.id,
-            cookie_hash: r.cookie_hash,
-            user_id: r.user_id,
-            auth_time: r.auth_time,
-            expires_at: r.expires_at,
-            ended_at: r.ended_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct CodeRow {
-    code_hash: String,
-    client_id: String,
-    redirect_uri: String,
-    user_id: String,
-    session_id: String,
-    scope: String,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    auth_time: i64,
-    expires_at: i64,
-}
-
-impl From<CodeRow> for CodeRecord {
-    fn from(r: CodeRow) -> Self {
-        CodeRecord {
-            code_hash: r.code_hash,
-            client_id: r.client_id,
-            redirect_uri: r.redirect_uri,
-            user_id: r.user_id,
-            session_id: r.session_id,
-            scope: r.scope,
-            nonce: r.nonce,
-            code_challenge: r.code_challenge,
-            auth_time: r.auth_time,
-            expires_at: r.expires_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct RefreshRow {
-    token_hash: String,
-    family_id: String,
-    session_id: String,
-    client_id: String,
-    user_id: String,
-    scope: String,
-    auth_time: i64,
-    issued_at: i64,
-    expires_at: i64,
-    used_at: Option<i64>,
-    revoked_at: Option<i64>,
-}
-
-impl From<RefreshRow> for RefreshRecord {
-    fn from(r: RefreshRow) -> Self {
-        RefreshRecord {
-            token_hash: r.token_hash,
-            family_id: r.family_id,
-            session_id: r.session_id,
-            client_id: r.client_id,
-            user_id: r.user_id,
-            scope: r.scope,
-            auth_time: r.auth_time,
-            issued_at: r.issued_at,
-            expires_at: r.expires_at,
-            used_at: r.used_at,
-            revoked_at: r.revoked_at,
-        }
-    }
-}
-
-const SESSION_COLUMNS: &str = "id, cookie_hash, user_id, auth_time, expires_at, ended_at";
-const CODE_COLUMNS: &str = "code_hash, client_id, redirect_uri, user_id, session_id, scope, nonce, code_challenge, auth_time, expires_at";
-const REFRESH_COLUMNS: &str = "token_hash, family_id, session_id, client_id, user_id, scope, auth_time, issued_at, expires_at, used_at, revoked_at";
 
 impl SqliteStore {
     pub(super) async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {

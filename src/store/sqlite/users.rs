@@ -1,48 +1,9 @@
 //! The password store's SQL.
 
 use super::{SqliteStore, to_json, unavailable, user_write_error};
-use crate::domain::user::{PasswordHash, User};
+use crate::domain::user::User;
+use crate::store::rows::UserRow;
 use crate::store::{StoreError, UserRecord, now};
-
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: String,
-    username: String,
-    email: Option<String>,
-    cn: String,
-    org: Option<String>,
-    password_hash: String,
-    scopes: String,
-    attributes: String,
-    groups: String,
-    enabled: bool,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl TryFrom<UserRow> for User {
-    type Error = StoreError;
-    fn try_from(row: UserRow) -> Result<User, StoreError> {
-        let corrupt = |what: &str, e: serde_json::Error| {
-            StoreError::Corrupt(format!("user {}: {what}: {e}", row.id))
-        };
-        Ok(User {
-            scopes: serde_json::from_str(&row.scopes).map_err(|e| corrupt("scopes", e))?,
-            attributes: serde_json::from_str(&row.attributes)
-                .map_err(|e| corrupt("attributes", e))?,
-            groups: serde_json::from_str(&row.groups).map_err(|e| corrupt("groups", e))?,
-            id: row.id,
-            username: row.username,
-            email: row.email,
-            cn: row.cn,
-            org: row.org,
-            password_hash: PasswordHash(row.password_hash),
-            enabled: row.enabled,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-    }
-}
 
 const USER_COLUMNS: &str = "id, username, email, cn, org, password_hash, scopes, attributes, groups, enabled, created_at, updated_at";
 

@@ -1,0 +1,184 @@
+//! Rows as both backends read them, and their conversion to domain types:
+//! the column types line up (TEXT/JSON text, 64-bit integers, booleans), so
+//! one `FromRow` derive serves SQLite and Postgres alike.
+
+use super::{CodeRecord, RefreshRecord, SessionRecord, StoreError};
+use crate::domain::client::Client;
+use crate::domain::user::{PasswordHash, User};
+
+/// Serialises a JSON column; a list or map of strings cannot fail to serialise.
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// Reads a JSON column written by `to_json` (on Postgres, selected as text).
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    pub(super) id: String,
+    pub(super) username: String,
+    pub(super) email: Option<String>,
+    pub(super) cn: String,
+    pub(super) org: Option<String>,
+    pub(super) password_hash: String,
+    pub(super) scopes: String,
+    pub(super) attributes: String,
+    pub(super) groups: String,
+    pub(super) enabled: bool,
+    pub(super) created_at: i64,
+    pub(super) updated_at: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(row: UserRow) -> Result<User, StoreError> {
+        let corrupt = |what: &str, e: serde_json::Error| {
+            StoreError::Corrupt(format!("user {}: {what}: {e}", row.id))
+        };
+        Ok(User {
+            scopes: serde_json::from_str(&row.scopes).map_err(|e| corrupt("scopes", e))?,
+            attributes: serde_json::from_str(&row.attributes)
+                .map_err(|e| corrupt("attributes", e))?,
+            groups: serde_json::from_str(&row.groups).map_err(|e| corrupt("groups", e))?,
+            id: row.id,
+            username: row.username,
+            email: row.email,
+            cn: row.cn,
+            org: row.org,
+            password_hash: PasswordHash(row.password_hash),
+            enabled: row.enabled,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ClientRow {
+    pub(super) client_id: String,
+    pub(super) name: Option<String>,
+    pub(super) secret_hash: Option<String>,
+    pub(super) redirect_uris: String,
+    pub(super) post_logout_redirect_uris: String,
+    pub(super) grant_types: String,
+    pub(super) default_scopes: String,
+    pub(super) created_at: i64,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(row: ClientRow) -> Result<Client, StoreError> {
+        let what = |field: &str| format!("client {}: {field}", row.client_id);
+        Ok(Client {
+            redirect_uris: from_json(&what("redirect_uris"), &row.redirect_uris)?,
+            post_logout_redirect_uris: from_json(
+                &what("post_logout_redirect_uris"),
+                &row.post_logout_redirect_uris,
+            )?,
+            grant_types: from_json(&what("grant_types"), &row.grant_types)?,
+            default_scopes: from_json(&what("default_scopes"), &row.default_scopes)?,
+            client_id: row.client_id,
+            name: row.name,
+            secret_hash: row.secret_hash,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    pub(super) id: String,
+    pub(super) cookie_hash: Option<String>,
+    pub(super) user_id: String,
+    pub(super) auth_time: i64,
+    pub(super) expires_at: i64,
+    pub(super) ended_at: Option<i64>,
+}
+
+impl From<SessionRow> for SessionRecord {
+    fn from(r: SessionRow) -> Self {
+        SessionRecord {
+            id: r.id,
+            cookie_hash: r.cookie_hash,
+            user_id: r.user_id,
+            auth_time: r.auth_time,
+            expires_at: r.expires_at,
+            ended_at: r.ended_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CodeRow {
+    pub(super) code_hash: String,
+    pub(super) client_id: String,
+    pub(super) redirect_uri: String,
+    pub(super) user_id: String,
+    pub(super) session_id: String,
+    pub(super) scope: String,
+    pub(super) nonce: Option<String>,
+    pub(super) code_challenge: Option<String>,
+    pub(super) auth_time: i64,
+    pub(super) expires_at: i64,
+}
+
+impl From<CodeRow> for CodeRecord {
+    fn from(r: CodeRow) -> Self {
+        CodeRecord {
+            code_hash: r.code_hash,
+            client_id: r.client_id,
+            redirect_uri: r.redirect_uri,
+            user_id: r.user_id,
+            session_id: r.session_id,
+            scope: r.scope,
+            nonce: r.nonce,
+            code_challenge: r.code_challenge,
+            auth_time: r.auth_time,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RefreshRow {
+    pub(super) token_hash: String,
+    pub(super) family_id: String,
+    pub(super) session_id: String,
+    pub(super) client_id: String,
+    pub(super) user_id: String,
+    pub(super) scope: String,
+    pub(super) auth_time: i64,
+    pub(super) issued_at: i64,
+    pub(super) expires_at: i64,
+    pub(super) used_at: Option<i64>,
+    pub(super) revoked_at: Option<i64>,
+}
+
+impl From<RefreshRow> for RefreshRecord {
+    fn from(r: RefreshRow) -> Self {
+        RefreshRecord {
+            token_hash: r.token_hash,
+            family_id: r.family_id,
+            session_id: r.session_id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            scope: r.scope,
+            auth_time: r.auth_time,
+            issued_at: r.issued_at,
+            expires_at: r.expires_at,
+            used_at: r.used_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
+pub(super) const SESSION_COLUMNS: &str =
+    "id, cookie_hash, user_id, auth_time, expires_at, ended_at";
+pub(super) const CODE_COLUMNS: &str = "code_hash, client_id, redirect_uri, user_id, session_id, scope, nonce, code_challenge, auth_time, expires_at";
+pub(super) const REFRESH_COLUMNS: &str = "token_hash, family_id, session_id, client_id, user_id, scope, auth_time, issued_at, expires_at, used_at, revoked_at";

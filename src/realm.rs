@@ -43,6 +43,8 @@ pub struct Realm {
     pub discovery: Bytes,
     /// The strong ETag of `discovery`.
     pub discovery_etag: HeaderValue,
+    /// `Cache-Control` of the public documents: `public, max-age=<jwks_max_age>`.
+    pub cache_control: HeaderValue,
 }
 
 impl Realm {
@@ -50,7 +52,7 @@ impl Realm {
         format!("{}/auth/realms/{realm}", public_url.trim_end_matches('/'))
     }
 
-    pub fn new(public_url: &str, name: &str) -> Realm {
+    pub fn new(public_url: &str, name: &str, max_age: u64) -> Realm {
         let issuer = Self::issuer_for(public_url, name);
         let oidc = format!("{issuer}/protocol/openid-connect");
         let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
@@ -86,6 +88,8 @@ impl Realm {
             name: name.to_owned(),
             discovery,
             discovery_etag,
+            cache_control: HeaderValue::from_str(&format!("public, max-age={max_age}"))
+                .unwrap_or(HeaderValue::from_static("no-cache")),
             issuer,
         }
     }

@@ -31,7 +31,7 @@ impl AppState {
         keys: KeyRing,
         passwords: Arc<PasswordHasher>,
     ) -> AppState {
-        let realm = Realm::new(public_url, &config.realm);
+        let realm = Realm::new(public_url, &config.realm, config.jwks_max_age);
         let documents = realm.documents(&keys);
         let keys = Arc::new(LiveKeys::new(keys, documents));
         let policy = TokenPolicy::from_config(&config, realm.issuer.clone());

@@ -53,9 +53,13 @@ fn check_realm(state: &AppState, realm: RealmPath) -> Result<()> {
 /// A pre-rendered JSON document with its validators: 304 and no body when
 /// `If-None-Match` names `etag`, else 200 with the body. Both carry the
 /// `ETag` and `Cache-Control` (RFC 9110 §15.4.5).
-fn document(request: &HeaderMap, body: &Bytes, etag: &HeaderValue, max_age: u64) -> Response {
-    let cache = HeaderValue::from_str(&format!("public, max-age={max_age}"))
-        .unwrap_or(HeaderValue::from_static("no-cache"));
+fn document(
+    request: &HeaderMap,
+    body: &Bytes,
+    etag: &HeaderValue,
+    cache: &HeaderValue,
+) -> Response {
+    let cache = cache.clone();
     if none_match(request, etag) {
         return (
             StatusCode::NOT_MODIFIED,
@@ -186,7 +190,7 @@ async fn realm_info(
         &headers,
         &docs.info,
         &docs.info_etag,
-        state.config.jwks_max_age,
+        &state.realm.cache_control,
     ))
 }
 
@@ -226,7 +230,7 @@ async fn certs(
         &headers,
         &docs.jwks,
         &docs.jwks_etag,
-        state.config.jwks_max_age,
+        &state.realm.cache_control,
     ))
 }
 
@@ -295,7 +299,7 @@ fn discovery_document(state: &AppState, headers: &HeaderMap) -> Response {
         headers,
         &state.realm.discovery,
         &state.realm.discovery_etag,
-        state.config.jwks_max_age,
+        &state.realm.cache_control,
     )
 }
 

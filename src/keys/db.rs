@@ -246,7 +246,7 @@ impl DbKeys {
         let mut live = Vec::new();
         let mut archived = Vec::new();
         for row in rows {
-            let key = self.parse(row.kid.clone(), &row)?;
+            let key = self.parse(&row)?;
             match row.archived_at {
                 None => live.push(key),
                 Some(_) => archived.push(key),
@@ -259,32 +259,33 @@ impl DbKeys {
         })
     }
 
-    fn parse(&self, kid: String, row: &StoredKey) -> Result<SigningKey, KeyError> {
+    fn parse(&self, row: &StoredKey) -> Result<SigningKey, KeyError> {
+        let kid = &row.kid;
         let sealed = |why: String| KeyError::Sealed {
             kid: kid.clone(),
             why,
         };
         let pkcs8 = self
             .sealer
-            .open(&kid, &row.sealed_private_key)
+            .open(kid, &row.sealed_private_key)
             .map_err(sealed)?;
         let text = pem::encode(&pem::Pem::new("PRIVATE KEY", pkcs8));
         let location = PathBuf::from("database");
         let parsed = Parsed::from_pem(&location, &text)
             .map_err(|e| sealed(format!("not a usable key: {e}")))?;
-        if parsed.public.kid != kid {
+        if parsed.public.kid != *kid {
             return Err(sealed(format!(
                 "the row says kid {kid} but the key is {}",
                 parsed.public.kid
             )));
         }
-        let dates = from_stored(&kid, &row.dates);
+        let dates = from_stored(kid, &row.dates);
         let mut public = parsed.public;
         public.cert_der = Some(if cert::carries_key(&row.certificate, &public.spki_der) {
             row.certificate.clone()
         } else {
             tracing::warn!(%kid, "stored certificate does not match its key; using a fresh one");
-            cert::self_signed(&parsed.pkcs8, &self.settings.cert_name, &kid, dates.created)
+            cert::self_signed(&parsed.pkcs8, &self.settings.cert_name, kid, dates.created)
                 .map_err(|why| sealed(format!("cannot make its certificate: {why}")))?
         });
         Ok(SigningKey {

@@ -2,7 +2,7 @@
 //! the column types line up (TEXT/JSON text, 64-bit integers, booleans), so
 //! one `FromRow` derive serves SQLite and Postgres alike.
 
-use super::{CodeRecord, RefreshRecord, SessionRecord, StoreError};
+use super::{CodeRecord, RefreshRecord, SessionRecord, StoreError, StoredKey, StoredKeyDates};
 use crate::domain::client::Client;
 use crate::domain::user::{PasswordHash, User};
 
@@ -182,3 +182,36 @@ pub(super) const SESSION_COLUMNS: &str =
     "id, cookie_hash, user_id, auth_time, expires_at, ended_at";
 pub(super) const CODE_COLUMNS: &str = "code_hash, client_id, redirect_uri, user_id, session_id, scope, nonce, code_challenge, auth_time, expires_at";
 pub(super) const REFRESH_COLUMNS: &str = "token_hash, family_id, session_id, client_id, user_id, scope, auth_time, issued_at, expires_at, used_at, revoked_at";
+
+pub(super) const KEY_COLUMNS: &str = "kid, generation, sealed_private_key, certificate, created, activates_at, superseded_at, retire_after, archived_at";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct KeyRow {
+    kid: String,
+    generation: i64,
+    sealed_private_key: Vec<u8>,
+    certificate: Vec<u8>,
+    created: i64,
+    activates_at: i64,
+    superseded_at: Option<i64>,
+    retire_after: Option<i64>,
+    archived_at: Option<i64>,
+}
+
+impl From<KeyRow> for StoredKey {
+    fn from(row: KeyRow) -> StoredKey {
+        StoredKey {
+            kid: row.kid,
+            generation: row.generation,
+            sealed_private_key: row.sealed_private_key,
+            certificate: row.certificate,
+            dates: StoredKeyDates {
+                created: row.created,
+                activates_at: row.activates_at,
+                superseded_at: row.superseded_at,
+                retire_after: row.retire_after,
+            },
+            archived_at: row.archived_at,
+        }
+    }
+}

@@ -97,11 +97,6 @@ impl PasswordHasher {
         self.workers.threads()
     }
 
-    /// The configured parameters (new hashes use them).
-    pub fn params(&self) -> &Params {
-        &self.params
-    }
-
     pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
         let params = self.params.clone();
         let password = password.clone();

@@ -1,40 +1,18 @@
 //! Signing keys' SQL (`key_store = "database"`).
 
-use sqlx::Row as _;
-use sqlx::sqlite::SqliteRow;
-
 use super::{SqliteStore, unavailable};
+use crate::store::rows::{KEY_COLUMNS, KeyRow};
 use crate::store::{StoreError, StoredKey, StoredKeyDates};
-
-const COLUMNS: &str = "kid, generation, sealed_private_key, certificate, created, activates_at, superseded_at, retire_after, archived_at";
-
-fn key_from_row(row: &SqliteRow) -> Result<StoredKey, sqlx::Error> {
-    Ok(StoredKey {
-        kid: row.try_get("kid")?,
-        generation: row.try_get("generation")?,
-        sealed_private_key: row.try_get("sealed_private_key")?,
-        certificate: row.try_get("certificate")?,
-        dates: StoredKeyDates {
-            created: row.try_get("created")?,
-            activates_at: row.try_get("activates_at")?,
-            superseded_at: row.try_get("superseded_at")?,
-            retire_after: row.try_get("retire_after")?,
-        },
-        archived_at: row.try_get("archived_at")?,
-    })
-}
 
 impl SqliteStore {
     pub(super) async fn list_signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM signing_keys ORDER BY generation"
+        let rows: Vec<KeyRow> = sqlx::query_as(&format!(
+            "SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY generation"
         ))
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| key_from_row(r).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .collect()
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     pub(super) async fn add_signing_key(
@@ -44,7 +22,7 @@ impl SqliteStore {
     ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await.map_err(unavailable)?;
         let inserted = sqlx::query(&format!(
-            "INSERT INTO signing_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO signing_keys ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT DO NOTHING"
         ))
         .bind(&key.kid)

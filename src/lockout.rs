@@ -4,12 +4,15 @@
 //!
 //! Two counters live in the store, so every instance on one database sees
 //! them: one per login-name key (NFKC + lowercase, kept whether or not such
-//! a user exists, so a lockout never tells who exists) and one per client
-//! address. A locked counter is refused before argon2 runs, whether the
-//! password is right or not. Success resets the login name's counter, never
-//! the address's. Parallel guesses all pass the first check, so a success is
-//! checked again afterwards and withheld if a lockout began meanwhile: at
-//! most `max_failures` plus the guesses in flight are ever answered.
+//! a user exists, so a lockout never tells who exists; a name that resolves
+//! to a user counts on that user's counter) and one per client address.
+//! Every attempt reserves its password check on both counters before argon2
+//! runs (`Store::reserve_login_attempt`): a locked counter, or one whose
+//! failures plus checks in flight reach its budget, refuses with 429 whether
+//! the password is right or not, so parallel guesses get no more checks
+//! than sequential ones. Success resets the login name's counter, never the
+//! address's; a success is still withheld if a lockout began during its
+//! check.
 //!
 //! Every outcome is an `audit` event: `login.success`, `login.failure`,
 //! `login.locked`, and `lockout.cleared` from the CLI. Never a password.
@@ -20,10 +23,12 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
+use std::sync::Arc;
+
 use crate::config::{BruteForce, canonical_ip as canonical};
-use crate::domain::user::{LoginName, Password, User};
+use crate::domain::user::{LoginName, Password, User, name_key};
 use crate::state::AppState;
-use crate::store::{FailureKind, Store, StoreError};
+use crate::store::{FailureKind, LockPolicy, Reservation, Store, StoreError};
 use crate::users::{self, LoginError};
 
 /// Which endpoint checked a password (the `path` of audit events and metrics).
@@ -150,14 +155,110 @@ async fn active_lock(
     Ok(lock)
 }
 
+/// How long a reservation holds at most: longer than any password check
+/// waits in the argon2 queue, short enough that a crashed process's
+/// reservations do not keep an account refusing logins for long.
+pub const RESERVATION_LEASE_MS: i64 = 60_000;
+
+/// Why a reservation was refused, with when to retry (Unix ms).
+struct Refusal {
+    scope: FailureKind,
+    until: i64,
+}
+
+/// The password checks an attempt holds: one place on its login name's
+/// counter and one on its address's. Settled by `failed` or `released`; if
+/// the request is dropped first (the client went away), the places are
+/// given back without a failure, since nobody learnt the answer.
+struct Reserved {
+    store: Arc<dyn Store>,
+    counters: Vec<(FailureKind, String)>,
+}
+
+impl Reserved {
+    /// Takes a place on every counter, or none: a refusal gives back what
+    /// was taken.
+    async fn take(
+        store: &Arc<dyn Store>,
+        counters: Vec<(FailureKind, String, LockPolicy)>,
+        now: i64,
+    ) -> Result<Result<Reserved, Refusal>, StoreError> {
+        let mut held = Reserved {
+            store: store.clone(),
+            counters: Vec::new(),
+        };
+        for (kind, key, policy) in counters {
+            let nonce = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes());
+            match store
+                .reserve_login_attempt(kind, &key, now, &policy, RESERVATION_LEASE_MS, nonce)
+                .await?
+            {
+                Reservation::Granted => held.counters.push((kind, key)),
+                Reservation::Locked(until) => {
+                    held.released(false).await;
+                    return Ok(Err(Refusal { scope: kind, until }));
+                }
+                Reservation::Busy => {
+                    held.released(false).await;
+                    // Checks in flight fill the budget; one will settle shortly.
+                    return Ok(Err(Refusal {
+                        scope: kind,
+                        until: now.saturating_add(1000),
+                    }));
+                }
+            }
+        }
+        Ok(Ok(held))
+    }
+
+    /// Gives the places back; `succeeded` resets the login name's failures.
+    async fn released(mut self, succeeded: bool) {
+        for (kind, key) in std::mem::take(&mut self.counters) {
+            let reset = succeeded && kind == FailureKind::User;
+            if let Err(e) = self.store.release_login_attempt(kind, &key, reset).await {
+                tracing::warn!(error = %e, kind = kind.as_str(), "could not release a login reservation");
+            }
+        }
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        let counters = std::mem::take(&mut self.counters);
+        if counters.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                for (kind, key) in counters {
+                    let _ = store.release_login_attempt(kind, &key, false).await;
+                }
+            });
+        }
+    }
+}
+
 /// Checks a login name and password under brute-force protection.
 /// `LoginError::Locked` says when to retry; it is the same for names that
 /// exist and names that do not.
+///
+/// The attempt reserves its check before argon2 runs, so with
+/// `max_failures = N` at most N checks of one account run in a lock window
+/// however many guesses arrive at once, on however many instances. A name
+/// that resolves to a user counts on the user's counter (its username's
+/// key), so the username and the email share one budget; an unknown name
+/// has a counter of its own, which behaves the same.
 pub async fn authenticate(state: &AppState, attempt: Attempt<'_>) -> Result<User, LoginError> {
     let settings = &state.config.brute_force;
     let store = state.store.as_ref();
     let path = attempt.path.as_str();
-    let user_key = attempt.login.key();
+    let found = store.find_user_for_login(attempt.login.key()).await?;
+    let user_key = match &found {
+        Some(user) => name_key(&user.username),
+        None => attempt.login.key().to_owned(),
+    };
+    let user_key = user_key.as_str();
     let ip = attempt
         .ip
         .0
@@ -184,27 +285,38 @@ pub async fn authenticate(state: &AppState, attempt: Attempt<'_>) -> Result<User
         LoginError::Locked { retry_after }
     };
 
-    if settings.enabled {
+    let reserved = if settings.enabled {
         let now = now_ms();
-        if let Some((scope, until)) = active_lock(store, user_key, ip_key.as_deref(), now).await? {
-            return Err(locked(scope, until, now, "before_check"));
+        let mut counters = vec![(
+            FailureKind::User,
+            user_key.to_owned(),
+            settings.user_policy(),
+        )];
+        if let Some(key) = &ip_key {
+            counters.push((FailureKind::Ip, key.clone(), settings.ip_policy()));
         }
-    }
-    match users::authenticate(store, &state.passwords, attempt.login, attempt.password).await {
+        match Reserved::take(&state.store, counters, now).await? {
+            Ok(held) => Some(held),
+            Err(Refusal { scope, until }) => {
+                return Err(locked(scope, until, now, "before_check"));
+            }
+        }
+    } else {
+        None
+    };
+    match users::check_password(store, &state.passwords, found, attempt.password).await {
         Ok(user) => {
-            if settings.enabled {
+            if let Some(held) = reserved {
                 let now = now_ms();
+                // A lockout that began during the check (other guesses' failures,
+                // here or on another instance) withholds even a right answer.
                 if let Some((scope, until)) =
                     active_lock(store, user_key, ip_key.as_deref(), now).await?
                 {
+                    held.released(false).await;
                     return Err(locked(scope, until, now, "after_check"));
                 }
-                if let Err(e) = store
-                    .clear_login_failures(FailureKind::User, user_key)
-                    .await
-                {
-                    tracing::warn!(error = %e, user_key, "could not reset the login failure counter");
-                }
+                held.released(true).await;
             }
             state.metrics.login(path, "success");
             tracing::info!(
@@ -221,7 +333,9 @@ pub async fn authenticate(state: &AppState, attempt: Attempt<'_>) -> Result<User
         Err(LoginError::Refused) => {
             let (mut failures, mut ip_failures, mut started, mut locked_for) =
                 (None, None, false, None);
-            if settings.enabled {
+            if let Some(mut held) = reserved {
+                // Recording the failure also gives the reservation back.
+                held.counters.clear();
                 let now = now_ms();
                 let user = store
                     .record_login_failure(FailureKind::User, user_key, now, &settings.user_policy())

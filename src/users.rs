@@ -3,7 +3,7 @@
 //! and the login endpoints.
 
 use crate::domain::password::{HashError, PasswordHasher};
-use crate::domain::user::{Credential, LoginName, NewUser, Password, User, UserSpec};
+use crate::domain::user::{Credential, NewUser, Password, User, UserSpec};
 use crate::store::{Store, StoreError, UserRecord};
 
 #[derive(Debug, thiserror::Error)]
@@ -87,17 +87,17 @@ pub enum LoginError {
     Hash(#[from] HashError),
 }
 
-/// Checks a login name (username or email) and password. Unknown users,
-/// wrong passwords and disabled accounts cost one argon2 verification each.
-/// Endpoints call it through `lockout::authenticate`, which adds the
+/// Checks a password against the user a login name resolved to (`None`:
+/// no such user). Unknown users, wrong passwords and disabled accounts cost
+/// one argon2 verification each. Endpoints call it through
+/// `lockout::authenticate`, which resolves the name and adds the
 /// brute-force counters.
-pub async fn authenticate(
+pub async fn check_password(
     store: &dyn Store,
     hasher: &PasswordHasher,
-    login: &LoginName,
+    user: Option<User>,
     password: &Password,
 ) -> Result<User, LoginError> {
-    let user = store.find_user_for_login(login.key()).await?;
     let check = hasher
         .verify(password, user.as_ref().map(|u| u.password_hash.0.as_str()))
         .await?;

@@ -154,6 +154,30 @@ pub struct LockState {
     pub lock_started: bool,
 }
 
+/// What reserving a password check found (see `crate::lockout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The check may run; it must be settled by a failure or a release.
+    Granted,
+    /// The counter is locked until then (Unix milliseconds).
+    Locked(i64),
+    /// Failures plus checks in flight fill the budget: try again shortly.
+    Busy,
+}
+
+impl Reservation {
+    /// From a reservation statement's `RETURNING (grant_nonce = nonce), locked_until`.
+    pub(crate) fn from_row(won: bool, locked_until: i64, now_ms: i64) -> Reservation {
+        if won {
+            Reservation::Granted
+        } else if locked_until > now_ms {
+            Reservation::Locked(locked_until)
+        } else {
+            Reservation::Busy
+        }
+    }
+}
+
 /// A counter that is locked now, for the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Lockout {
@@ -263,8 +287,31 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
 
     // --- brute-force counters (times in Unix milliseconds) ---
+    /// Reserves one password check against a counter, atomically across
+    /// instances: granted only while the counter is unlocked and its live
+    /// failures plus the checks in flight stay under `policy.max_failures`.
+    /// A grant holds for `lease_ms` at most (a crashed process's grants
+    /// lapse); `nonce` identifies this reservation in the statement's result.
+    async fn reserve_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+        policy: &LockPolicy,
+        lease_ms: i64,
+        nonce: i64,
+    ) -> Result<Reservation, StoreError>;
+    /// Ends a granted reservation without a failure; `succeeded` also resets
+    /// the failure count (a successful login).
+    async fn release_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        succeeded: bool,
+    ) -> Result<(), StoreError>;
     /// Counts one failure and computes the lockout, atomically, so instances
-    /// sharing the database count every failure exactly once.
+    /// sharing the database count every failure exactly once. Ends one
+    /// reservation of the counter, if it has any.
     async fn record_login_failure(
         &self,
         kind: FailureKind,
@@ -320,4 +367,98 @@ pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
 
 pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Scenarios both backends' tests run against their own store.
+#[cfg(test)]
+pub(crate) mod scenarios {
+    use super::*;
+
+    const POLICY: LockPolicy = LockPolicy {
+        max_failures: 3,
+        wait_increment_ms: 1000,
+        max_wait_ms: 5000,
+        failure_reset_ms: 60_000,
+        quick_check_ms: 0,
+        quick_wait_ms: 0,
+    };
+
+    async fn reserve(store: &dyn Store, key: &str, now: i64, nonce: i64) -> Reservation {
+        store
+            .reserve_login_attempt(FailureKind::User, key, now, &POLICY, 10_000, nonce)
+            .await
+            .unwrap()
+    }
+
+    /// 40 reservations at once on `max_failures = 3`: exactly 3 granted.
+    /// Failures keep the budget spent, a lock refuses, a lapsed lease frees
+    /// its places, and a success gives the whole budget back.
+    pub(crate) async fn reservations_bound_the_checks(store: Arc<dyn Store>) {
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { reserve(store.as_ref(), "doc", 1_000_000, i + 1).await })
+            })
+            .collect();
+        let mut granted = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Reservation::Granted => granted += 1,
+                other => assert_eq!(other, Reservation::Busy),
+            }
+        }
+        assert_eq!(granted, 3);
+        let s = store.as_ref();
+        // Two fail, one is given back: one place is free again.
+        s.record_login_failure(FailureKind::User, "doc", 1_000_001, &POLICY)
+            .await
+            .unwrap();
+        s.record_login_failure(FailureKind::User, "doc", 1_000_002, &POLICY)
+            .await
+            .unwrap();
+        s.release_login_attempt(FailureKind::User, "doc", false)
+            .await
+            .unwrap();
+        assert_eq!(
+            reserve(s, "doc", 1_000_003, 100).await,
+            Reservation::Granted
+        );
+        assert_eq!(reserve(s, "doc", 1_000_003, 101).await, Reservation::Busy);
+        // Its failure is the third: locked.
+        let st = s
+            .record_login_failure(FailureKind::User, "doc", 1_000_004, &POLICY)
+            .await
+            .unwrap();
+        assert_eq!(st.locked_until, Some(1_001_004));
+        assert_eq!(
+            reserve(s, "doc", 1_000_005, 102).await,
+            Reservation::Locked(1_001_004)
+        );
+        // After the lockout, one guess at a time.
+        assert_eq!(
+            reserve(s, "doc", 1_001_005, 103).await,
+            Reservation::Granted
+        );
+        assert_eq!(reserve(s, "doc", 1_001_005, 104).await, Reservation::Busy);
+        // A reservation never settled (a crashed process) lapses with its lease.
+        assert_eq!(
+            reserve(s, "doc", 1_011_006, 105).await,
+            Reservation::Granted
+        );
+        // A success resets the failures: the whole budget is back.
+        s.release_login_attempt(FailureKind::User, "doc", true)
+            .await
+            .unwrap();
+        for nonce in 106..108 {
+            assert_eq!(
+                reserve(s, "doc", 1_011_007, nonce).await,
+                Reservation::Granted
+            );
+        }
+        // Other keys are other counters.
+        assert_eq!(
+            reserve(s, "nurse", 1_011_007, 200).await,
+            Reservation::Granted
+        );
+    }
 }

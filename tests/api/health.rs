@@ -8,7 +8,8 @@ use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::User;
 use domino_idp::store::{
     CodeRecord, CodeRedemption, FailureKind, LockPolicy, LockState, Lockout, RefreshClaim,
-    RefreshRecord, SessionRecord, Store, StoreError, StoredKey, StoredKeyDates, UserRecord,
+    RefreshRecord, Reservation, SessionRecord, Store, StoreError, StoredKey, StoredKeyDates,
+    UserRecord,
 };
 use serde_json::Value;
 
@@ -97,6 +98,8 @@ forward_when_up! {
     deny_jti(jti: &str, exp: i64) -> ();
     is_jti_denied(jti: &str) -> bool;
     purge_expired(now: i64) -> u64;
+    reserve_login_attempt(kind: FailureKind, key: &str, now: i64, policy: &LockPolicy, lease: i64, nonce: i64) -> Reservation;
+    release_login_attempt(kind: FailureKind, key: &str, succeeded: bool) -> ();
     record_login_failure(kind: FailureKind, key: &str, now: i64, policy: &LockPolicy) -> LockState;
     login_lock(kind: FailureKind, key: &str, now: i64) -> Option<i64>;
     clear_login_failures(kind: FailureKind, key: &str) -> bool;

@@ -6,7 +6,35 @@
 //! instances sharing the database count every failure exactly once.
 
 use super::{PgStore, unavailable};
-use crate::store::{FailureKind, LockPolicy, LockState, Lockout, StoreError};
+use crate::store::{FailureKind, LockPolicy, LockState, Lockout, Reservation, StoreError};
+
+/// `$1` kind, `$2` key, `$3` now, `$4` max_failures, `$5` failure_reset,
+/// `$6` lease, `$7` nonce. The same rule as the SQLite store's: granted
+/// (`ok`) when the counter is unlocked and its live failures plus the checks
+/// in flight leave room for one more, or none is in flight. The update side reads the conflicting
+/// row, which Postgres locks and re-reads at its latest version, so two
+/// instances never both take the last place.
+const RESERVE: &str = "
+INSERT INTO login_failures AS f
+    (kind, key, failures, last_failure, locked_at, locked_until, expires_at,
+     in_flight, in_flight_until, grant_nonce)
+VALUES ($1, $2, 0, 0, 0, 0, $3 + $6, 1, $3 + $6, $7)
+ON CONFLICT (kind, key) DO UPDATE
+SET (expires_at, in_flight, in_flight_until, grant_nonce) = (
+    SELECT CASE WHEN g.ok THEN GREATEST(f.expires_at, $3 + $6) ELSE f.expires_at END,
+           CASE WHEN g.ok THEN g.in_flight + 1 ELSE f.in_flight END,
+           CASE WHEN g.ok THEN $3 + $6 ELSE f.in_flight_until END,
+           CASE WHEN g.ok THEN $7 ELSE f.grant_nonce END
+    FROM (
+        SELECT (f.locked_until <= $3
+                AND ((CASE WHEN $3 - f.last_failure > $5 THEN 0 ELSE f.failures END)
+                         + l.in_flight < $4
+                     OR l.in_flight = 0)) AS ok,
+               l.in_flight
+        FROM (SELECT CASE WHEN f.in_flight_until > $3 THEN f.in_flight ELSE 0 END AS in_flight) AS l
+    ) AS g
+)
+RETURNING f.grant_nonce = $7, f.locked_until";
 
 /// The counter after one more failure, as `(failures, last_failure,
 /// locked_at, locked_until, expires_at)`, from `prev`: a row of (failures,
@@ -44,7 +72,8 @@ fn record_failure_sql() -> String {
              (kind, key, failures, last_failure, locked_at, locked_until, expires_at)
          SELECT $1, $2, * FROM ({first}) AS first
          ON CONFLICT (kind, key) DO UPDATE
-         SET (failures, last_failure, locked_at, locked_until, expires_at) = ({next})
+         SET (failures, last_failure, locked_at, locked_until, expires_at) = ({next}),
+             in_flight = GREATEST(f.in_flight - 1, 0)
          RETURNING failures, locked_at, locked_until",
         first = next_counter("SELECT NULL::bigint, NULL::bigint, 0::bigint, 0::bigint"),
         next = next_counter("SELECT f.failures, f.last_failure, f.locked_at, f.locked_until"),
@@ -89,6 +118,49 @@ impl PgStore {
             locked_until: locked.then_some(locked_until),
             lock_started: locked && locked_at == now_ms,
         })
+    }
+
+    pub(super) async fn reserve_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+        policy: &LockPolicy,
+        lease_ms: i64,
+        nonce: i64,
+    ) -> Result<Reservation, StoreError> {
+        let (won, locked_until): (bool, i64) = sqlx::query_as(RESERVE)
+            .bind(kind.as_str())
+            .bind(counter_key(key))
+            .bind(now_ms)
+            .bind(i64::from(policy.max_failures))
+            .bind(policy.failure_reset_ms)
+            .bind(lease_ms)
+            .bind(nonce)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(Reservation::from_row(won, locked_until, now_ms))
+    }
+
+    pub(super) async fn release_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        succeeded: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE login_failures SET in_flight = GREATEST(in_flight - 1, 0),
+                 failures = CASE WHEN $3 THEN 0 ELSE failures END
+             WHERE kind = $1 AND key = $2",
+        )
+        .bind(kind.as_str())
+        .bind(counter_key(key))
+        .bind(succeeded)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
     }
 
     pub(super) async fn login_lock(
@@ -226,6 +298,14 @@ mod tests {
             .unwrap();
         assert_eq!((st.failures, st.locked_until), (1, Some(t + 1000)));
         assert_eq!(s.login_lock(user, "x\0y", t).await.unwrap(), Some(t + 1000));
+    }
+
+    #[tokio::test]
+    async fn reservations_bound_the_checks() {
+        let Some((s, _)) = testdb::fresh().await else {
+            return;
+        };
+        crate::store::scenarios::reservations_bound_the_checks(std::sync::Arc::new(s)).await;
     }
 
     #[tokio::test]

@@ -1,10 +1,52 @@
-//! Brute-force counters' SQL. A failure is counted and its lockout computed
-//! by one `INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING`: SQLite
-//! takes the write lock before the statement reads the old row, so instances
-//! sharing the file never lose a count.
+//! Brute-force counters' SQL. A reservation, a failure and its lockout are
+//! each one `INSERT ... SELECT ... ON CONFLICT DO UPDATE ... RETURNING`:
+//! SQLite takes the write lock before the statement reads the old row, so
+//! instances sharing the file never lose a count or over-grant a reservation.
 
 use super::{SqliteStore, unavailable};
-use crate::store::{FailureKind, LockPolicy, LockState, Lockout, StoreError};
+use crate::store::{FailureKind, LockPolicy, LockState, Lockout, Reservation, StoreError};
+
+/// `?1` kind, `?2` key, `?3` now, `?4` max_failures, `?5` failure_reset,
+/// `?6` lease, `?7` nonce. Granted (`ok`) when the counter is not locked and
+/// its live failures plus the checks in flight leave room for one more, or
+/// no check is in flight (after a lockout ends, one guess at a time: its
+/// failure locks again for twice as long, as before); a
+/// grant adds one to `in_flight`, renews the lease and writes the nonce, which
+/// `RETURNING` compares to tell the caller whether its reservation won.
+const RESERVE: &str = "
+INSERT INTO login_failures
+    (kind, key, failures, last_failure, locked_at, locked_until, expires_at,
+     in_flight, in_flight_until, grant_nonce)
+SELECT ?1, ?2, c.failures, c.last, c.old_at, c.old_until,
+       CASE WHEN c.ok THEN MAX(c.expires, ?3 + ?6) ELSE c.expires END,
+       CASE WHEN c.ok THEN c.in_flight + 1 ELSE c.in_flight END,
+       CASE WHEN c.ok THEN ?3 + ?6 ELSE c.until END,
+       CASE WHEN c.ok THEN ?7 ELSE c.nonce END
+FROM (
+    SELECT s.*, (s.old_until <= ?3
+                 AND (s.live_failures + s.in_flight < ?4 OR s.in_flight = 0)) AS ok
+    FROM (
+        SELECT COALESCE(f.failures, 0) AS failures,
+               COALESCE(f.last_failure, 0) AS last,
+               COALESCE(f.locked_at, 0) AS old_at,
+               COALESCE(f.locked_until, 0) AS old_until,
+               COALESCE(f.expires_at, 0) AS expires,
+               CASE WHEN f.failures IS NULL OR ?3 - f.last_failure > ?5
+                    THEN 0 ELSE f.failures END AS live_failures,
+               CASE WHEN f.in_flight_until > ?3 THEN f.in_flight ELSE 0 END AS in_flight,
+               COALESCE(f.in_flight_until, 0) AS until,
+               COALESCE(f.grant_nonce, 0) AS nonce
+        FROM (SELECT 1) AS one
+        LEFT JOIN login_failures AS f ON f.kind = ?1 AND f.key = ?2
+    ) AS s
+) AS c
+WHERE true
+ON CONFLICT (kind, key) DO UPDATE SET
+    expires_at = excluded.expires_at,
+    in_flight = excluded.in_flight,
+    in_flight_until = excluded.in_flight_until,
+    grant_nonce = excluded.grant_nonce
+RETURNING grant_nonce = ?7, locked_until";
 
 /// `?1` kind, `?2` key, `?3` now, `?4` max_failures, `?5` wait_increment,
 /// `?6` max_wait, `?7` quick_check, `?8` quick_wait, `?9` failure_reset.
@@ -38,7 +80,8 @@ ON CONFLICT (kind, key) DO UPDATE SET
     last_failure = excluded.last_failure,
     locked_at = excluded.locked_at,
     locked_until = excluded.locked_until,
-    expires_at = excluded.expires_at
+    expires_at = excluded.expires_at,
+    in_flight = MAX(login_failures.in_flight - 1, 0)
 RETURNING failures, locked_at, locked_until";
 
 fn count(n: i64) -> u32 {
@@ -72,6 +115,49 @@ impl SqliteStore {
             locked_until: locked.then_some(locked_until),
             lock_started: locked && locked_at == now_ms,
         })
+    }
+
+    pub(super) async fn reserve_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+        policy: &LockPolicy,
+        lease_ms: i64,
+        nonce: i64,
+    ) -> Result<Reservation, StoreError> {
+        let (won, locked_until): (bool, i64) = sqlx::query_as(RESERVE)
+            .bind(kind.as_str())
+            .bind(key)
+            .bind(now_ms)
+            .bind(i64::from(policy.max_failures))
+            .bind(policy.failure_reset_ms)
+            .bind(lease_ms)
+            .bind(nonce)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(unavailable)?;
+        Ok(Reservation::from_row(won, locked_until, now_ms))
+    }
+
+    pub(super) async fn release_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        succeeded: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE login_failures SET in_flight = MAX(in_flight - 1, 0),
+                 failures = CASE WHEN ?3 THEN 0 ELSE failures END
+             WHERE kind = ?1 AND key = ?2",
+        )
+        .bind(kind.as_str())
+        .bind(key)
+        .bind(succeeded)
+        .execute(&self.writer)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
     }
 
     pub(super) async fn login_lock(
@@ -235,6 +321,13 @@ mod tests {
         assert_eq!(lockouts[0].failures, 3);
         assert_eq!(s.purge_login_failures(10_300).await.unwrap(), 0);
         assert_eq!(s.purge_login_failures(10_200 + 60_000).await.unwrap(), 1);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn reservations_bound_the_checks() {
+        let (s, dir) = store().await;
+        crate::store::scenarios::reservations_bound_the_checks(std::sync::Arc::new(s)).await;
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -11,7 +11,8 @@ use sqlx::sqlite::{
 
 use super::{
     CodeRecord, CodeRedemption, FailureKind, LockPolicy, LockState, Lockout, RefreshClaim,
-    RefreshRecord, SessionRecord, Store, StoreError, StoredKey, StoredKeyDates, UserRecord,
+    RefreshRecord, Reservation, SessionRecord, Store, StoreError, StoredKey, StoredKeyDates,
+    UserRecord,
 };
 use crate::domain::client::Client;
 use crate::domain::mapper::MapperSpec;
@@ -252,6 +253,27 @@ impl Store for SqliteStore {
         policy: &LockPolicy,
     ) -> Result<LockState, StoreError> {
         SqliteStore::record_login_failure(self, kind, key, now_ms, policy).await
+    }
+
+    async fn reserve_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+        policy: &LockPolicy,
+        lease_ms: i64,
+        nonce: i64,
+    ) -> Result<Reservation, StoreError> {
+        SqliteStore::reserve_login_attempt(self, kind, key, now_ms, policy, lease_ms, nonce).await
+    }
+
+    async fn release_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        succeeded: bool,
+    ) -> Result<(), StoreError> {
+        SqliteStore::release_login_attempt(self, kind, key, succeeded).await
     }
 
     async fn login_lock(

@@ -160,6 +160,10 @@ async fn active_lock(
 /// reservations do not keep an account refusing logins for long.
 pub const RESERVATION_LEASE_MS: i64 = 60_000;
 
+/// How long an attempt waits for a place while the budget is taken by
+/// checks in flight, before it is refused with 429.
+const BUSY_WAIT_MS: i64 = 10_000;
+
 /// Why a reservation was refused, with when to retry (Unix ms).
 struct Refusal {
     scope: FailureKind,
@@ -187,24 +191,39 @@ impl Reserved {
             store: store.clone(),
             counters: Vec::new(),
         };
+        let deadline = now.saturating_add(BUSY_WAIT_MS);
         for (kind, key, policy) in counters {
-            let nonce = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes());
-            match store
-                .reserve_login_attempt(kind, &key, now, &policy, RESERVATION_LEASE_MS, nonce)
-                .await?
-            {
-                Reservation::Granted => held.counters.push((kind, key)),
-                Reservation::Locked(until) => {
-                    held.released(false).await;
-                    return Ok(Err(Refusal { scope: kind, until }));
-                }
-                Reservation::Busy => {
-                    held.released(false).await;
-                    // Checks in flight fill the budget; one will settle shortly.
-                    return Ok(Err(Refusal {
-                        scope: kind,
-                        until: now.saturating_add(1000),
-                    }));
+            let mut pause = 10;
+            loop {
+                let now = now_ms();
+                let nonce = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes());
+                match store
+                    .reserve_login_attempt(kind, &key, now, &policy, RESERVATION_LEASE_MS, nonce)
+                    .await?
+                {
+                    Reservation::Granted => {
+                        held.counters.push((kind, key));
+                        break;
+                    }
+                    Reservation::Locked(until) => {
+                        held.released(false).await;
+                        return Ok(Err(Refusal { scope: kind, until }));
+                    }
+                    // Checks in flight fill the budget: wait for one to
+                    // settle. Successes free their place and reset the
+                    // count, so a burst of right passwords gets through;
+                    // failures fill the budget and lock, which ends the wait.
+                    Reservation::Busy if now < deadline => {
+                        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                        pause = (pause * 2).min(100);
+                    }
+                    Reservation::Busy => {
+                        held.released(false).await;
+                        return Ok(Err(Refusal {
+                            scope: kind,
+                            until: now.saturating_add(1000),
+                        }));
+                    }
                 }
             }
         }

@@ -47,6 +47,10 @@ pub struct AddArgs {
     /// Scope granted when a request names none, repeatable
     #[arg(long = "default-scope", value_name = "SCOPE")]
     default_scopes: Vec<String>,
+    /// The only scope this client may get for a user, repeatable (default:
+    /// openid, profile, email and the user's own Keep scopes)
+    #[arg(long = "allowed-scope", value_name = "SCOPE")]
+    allowed_scopes: Vec<String>,
     /// Read the secret from the first line of standard input instead of generating one
     #[arg(long, conflicts_with = "public")]
     secret_stdin: bool,
@@ -84,6 +88,8 @@ struct ClientView<'a> {
     post_logout_redirect_uris: &'a [String],
     grant_types: &'a [GrantType],
     default_scopes: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_scopes: Option<&'a [String]>,
     created_at: i64,
 }
 
@@ -97,6 +103,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             post_logout_redirect_uris: &c.post_logout_redirect_uris,
             grant_types: &c.grant_types,
             default_scopes: &c.default_scopes,
+            allowed_scopes: c.allowed_scopes.as_deref(),
             created_at: c.created_at,
         }
     }
@@ -125,6 +132,7 @@ fn spec_from(args: &AddArgs) -> ClientSpec {
             args.grants.iter().copied().map(GrantType::from).collect()
         },
         default_scopes: args.default_scopes.clone(),
+        allowed_scopes: (!args.allowed_scopes.is_empty()).then(|| args.allowed_scopes.clone()),
     }
 }
 

@@ -89,6 +89,11 @@ pub struct ClientSpec {
     /// scopes plus `profile email` (and, for client_credentials, nothing).
     #[serde(default)]
     pub default_scopes: Vec<String>,
+    /// The only scopes this client may get for a user; absent: the OpenID
+    /// Connect scopes plus whatever Keep scopes the user has. A client that
+    /// names no Keep scope here gets tokens that no Keep API call accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_scopes: Option<Vec<String>>,
 }
 
 impl Default for ClientSpec {
@@ -102,6 +107,7 @@ impl Default for ClientSpec {
             post_logout_redirect_uris: Vec::new(),
             grant_types: default_grants(),
             default_scopes: Vec::new(),
+            allowed_scopes: None,
         }
     }
 }
@@ -117,7 +123,30 @@ pub struct Client {
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<GrantType>,
     pub default_scopes: Vec<String>,
+    /// See `ClientSpec::allowed_scopes`.
+    pub allowed_scopes: Option<Vec<String>>,
     pub created_at: i64,
+}
+
+/// A list of scope tokens (RFC 6749 §3.3), duplicates dropped.
+fn scope_tokens(what: &str, list: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in list {
+        if s.is_empty()
+            || s.len() > 256
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
+        {
+            return Err(format!(
+                "{what} {s:?} is not a valid scope token (RFC 6749 §3.3)"
+            ));
+        }
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    Ok(out)
 }
 
 impl Client {
@@ -162,22 +191,13 @@ impl Client {
         let post_logout_redirect_uris =
             parse_uris("post_logout_redirect_uris", &spec.post_logout_redirect_uris)
                 .map_err(ctx)?;
-        let mut default_scopes = Vec::new();
-        for s in &spec.default_scopes {
-            if s.is_empty()
-                || s.len() > 256
-                || !s
-                    .chars()
-                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
-            {
-                return Err(ctx(format!(
-                    "default scope {s:?} is not a valid scope token (RFC 6749 §3.3)"
-                )));
-            }
-            if !default_scopes.contains(s) {
-                default_scopes.push(s.clone());
-            }
-        }
+        let default_scopes = scope_tokens("default scope", &spec.default_scopes).map_err(ctx)?;
+        let allowed_scopes = spec
+            .allowed_scopes
+            .as_deref()
+            .map(|list| scope_tokens("allowed scope", list))
+            .transpose()
+            .map_err(ctx)?;
         let name = match &spec.name {
             Some(n) if n.chars().count() > 256 || n.chars().any(char::is_control) => {
                 return Err(ctx(
@@ -194,6 +214,7 @@ impl Client {
             post_logout_redirect_uris,
             grant_types,
             default_scopes,
+            allowed_scopes,
             created_at: 0,
         };
         Ok((client, generated))

@@ -22,6 +22,7 @@ use crate::http::openapi::{
 use crate::lockout::{self, Attempt, ClientIp, LoginPath};
 use crate::mappers;
 use crate::oidc::claims::ClaimContext;
+use crate::oidc::sessions;
 use crate::state::AppState;
 use crate::users::LoginError;
 
@@ -128,6 +129,10 @@ async fn login(
 
     let now = OffsetDateTime::now_utc();
     let lifetime = state.policy.lifetime(req.exp_seconds);
+    // A session as long as the token, so userinfo and introspection find the
+    // token's user by id and `user remove` or `disable` ends it at once.
+    let session_ttl = lifetime.saturating_add(state.config.leeway);
+    let (session, _) = sessions::start(&state, &user, false, session_ttl).await?;
     let scopes = token::narrow_scopes(&user.scopes, req.scope.as_deref());
     let jti = uuid::Uuid::new_v4().to_string();
     let mappers = mappers::load(state.store.as_ref()).await?;
@@ -137,7 +142,7 @@ async fn login(
         client_id: KEEP_CLIENT,
         user: Some(&user),
         scopes: &scopes,
-        session: None,
+        session: Some((session.id.as_str(), session.auth_time)),
         now: now.unix_timestamp(),
         lifetime,
     };

@@ -35,11 +35,14 @@ impl ClaimContext<'_> {
         claims
     }
 
-    /// The Keep `POST /auth` token.
+    /// The Keep `POST /auth` token, bound to its login session.
     pub fn keep(&self, jti: &str) -> Option<Claims> {
         let user = self.user?;
-        let claims =
+        let mut claims =
             token::access_claims(self.policy, user, self.scopes, self.lifetime, self.now, jti);
+        if let Some((sid, _)) = self.session {
+            claims.insert("sid".into(), json!(sid));
+        }
         Some(self.mapped(claims, Output::Keep))
     }
 

@@ -67,7 +67,9 @@ async fn password(
             LoginError::Hash(e) => e.into(),
         })?;
     let scopes = scope::for_user(client, &user, params.get("scope"));
-    let session = sessions::start(state, &user, false).await?.0;
+    let session = sessions::start(state, &user, false, state.config.session_ttl)
+        .await?
+        .0;
     let minted = mint(
         state,
         Grant {

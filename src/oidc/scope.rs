@@ -24,7 +24,8 @@ pub fn requested(param: Option<&str>) -> Option<Vec<&str>> {
 
 /// Scopes for a token on behalf of a user: the request (else the client's
 /// defaults, else the user's own scopes plus `profile email`), limited to the
-/// OIDC scopes and the user's scopes.
+/// OIDC scopes and the user's scopes, and to the client's `allowed_scopes`
+/// when it has a list.
 pub fn for_user(client: &Client, user: &User, param: Option<&str>) -> Vec<String> {
     let wanted: Vec<String> = match requested(param) {
         Some(items) => items.into_iter().map(str::to_owned).collect(),
@@ -38,7 +39,11 @@ pub fn for_user(client: &Client, user: &User, param: Option<&str>) -> Vec<String
     };
     let mut out = Vec::new();
     for s in &wanted {
-        if OIDC_SCOPES.contains(&s.as_str()) || user.scopes.contains(s) {
+        let allowed = client
+            .allowed_scopes
+            .as_ref()
+            .is_none_or(|list| list.contains(s));
+        if allowed && (OIDC_SCOPES.contains(&s.as_str()) || user.scopes.contains(s)) {
             push_unique(&mut out, s);
         }
     }

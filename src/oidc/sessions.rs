@@ -1,17 +1,24 @@
-//! Login sessions: one per password grant, one per browser login (with a
-//! cookie). Refresh tokens and codes are bound to them; logout ends them.
+//! Login sessions: one per Keep login and per password grant, one per
+//! browser login (with a cookie). Every token issued for a user carries its
+//! session's id (`sid`), and userinfo and introspection find the user
+//! through it (`holder`), never through a claim a mapper could write.
+//! Refresh tokens and codes are bound to sessions; logout ends them.
+
+use serde_json::Value;
 
 use crate::domain::opaque;
+use crate::domain::token::Claims;
 use crate::domain::user::User;
 use crate::state::AppState;
 use crate::store::{SessionRecord, StoreError, now};
 
-/// Starts a session for `user`. With `browser`, also returns the cookie value
-/// (only its digest is stored).
+/// Starts a session for `user` that lasts `ttl` seconds. With `browser`,
+/// also returns the cookie value (only its digest is stored).
 pub async fn start(
     state: &AppState,
     user: &User,
     browser: bool,
+    ttl: u64,
 ) -> Result<(SessionRecord, Option<String>), StoreError> {
     let now = now();
     let cookie = browser.then(opaque::generate);
@@ -20,7 +27,7 @@ pub async fn start(
         cookie_hash: cookie.as_deref().map(opaque::digest),
         user_id: user.id.clone(),
         auth_time: now,
-        expires_at: now.saturating_add(i64::try_from(state.config.session_ttl).unwrap_or(i64::MAX)),
+        expires_at: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
         ended_at: None,
     };
     state.store.insert_session(&session).await?;
@@ -48,5 +55,60 @@ pub async fn from_cookie(
     match state.store.get_user_by_id(&session.user_id).await? {
         Some(user) if user.enabled => Ok(Some((session, user))),
         _ => Ok(None),
+    }
+}
+
+/// Who a verified access token speaks for, as of now.
+pub enum Holder {
+    /// A client acting for itself (client_credentials): no user claims.
+    Client,
+    User(Box<User>),
+    /// The session ended or expired, or its user is disabled or gone (a
+    /// new user of the same name is someone else): the token no longer counts.
+    Gone,
+}
+
+impl Holder {
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Holder::User(user) => Some(user),
+            Holder::Client | Holder::Gone => None,
+        }
+    }
+}
+
+/// Resolves a token's holder from what only the issuer sets: `sid` names
+/// the session, whose user id is immutable; a token without a session is a
+/// client's own only when its subject is the client it was issued to.
+pub async fn holder(state: &AppState, claims: &Claims) -> Result<Holder, StoreError> {
+    match claims.get("sid") {
+        Some(Value::String(sid)) => {
+            let Some(session) = state.store.get_session(sid).await? else {
+                return Ok(Holder::Gone);
+            };
+            if session.ended_at.is_some() || session.expires_at <= now() {
+                return Ok(Holder::Gone);
+            }
+            Ok(
+                match state
+                    .store
+                    .get_user_by_id(&session.user_id)
+                    .await?
+                    .filter(|u| u.enabled)
+                {
+                    Some(user) => Holder::User(Box::new(user)),
+                    None => Holder::Gone,
+                },
+            )
+        }
+        Some(_) => Ok(Holder::Gone),
+        None => {
+            let azp = claims.get("azp").and_then(Value::as_str);
+            let sub = claims.get("sub").and_then(Value::as_str);
+            Ok(match azp {
+                Some(azp) if sub == Some(azp) => Holder::Client,
+                _ => Holder::Gone,
+            })
+        }
     }
 }

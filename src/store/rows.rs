@@ -68,6 +68,7 @@ pub(super) struct ClientRow {
     pub(super) post_logout_redirect_uris: String,
     pub(super) grant_types: String,
     pub(super) default_scopes: String,
+    pub(super) allowed_scopes: Option<String>,
     pub(super) created_at: i64,
 }
 
@@ -83,6 +84,11 @@ impl TryFrom<ClientRow> for Client {
             )?,
             grant_types: from_json(&what("grant_types"), &row.grant_types)?,
             default_scopes: from_json(&what("default_scopes"), &row.default_scopes)?,
+            allowed_scopes: row
+                .allowed_scopes
+                .as_deref()
+                .map(|text| from_json(&what("allowed_scopes"), text))
+                .transpose()?,
             client_id: row.client_id,
             name: row.name,
             secret_hash: row.secret_hash,

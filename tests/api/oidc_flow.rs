@@ -46,7 +46,12 @@ pub fn query(url: &Url, key: &str) -> Option<String> {
 
 /// The authorize URL for `domino-play` with PKCE, state and nonce.
 pub fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> Url {
-    let mut url = Url::parse(&app.oidc("auth")).unwrap();
+    authorize_url_at(&app.oidc("auth"), extra)
+}
+
+/// `authorize_url` for the authorization endpoint at `endpoint`.
+pub fn authorize_url_at(endpoint: &str, extra: &[(&str, &str)]) -> Url {
+    let mut url = Url::parse(endpoint).unwrap();
     {
         let mut q = url.query_pairs_mut();
         for (k, v) in [

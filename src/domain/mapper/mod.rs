@@ -12,8 +12,26 @@ use serde_json::{Map, Value, json};
 use crate::domain::token::Claims;
 use crate::domain::user::{InvalidInput, User};
 
-/// Claims no mapper may set: they are the token's identity and lifetime.
-pub const PROTECTED: [&str; 6] = ["iss", "sub", "exp", "iat", "nbf", "jti"];
+/// Claims no mapper may set: the token's identity, lifetime and kind, who it
+/// was issued to and for which session (userinfo, introspection, revocation
+/// and logout read these, so a mapper must not be able to move a token to
+/// another user, client or session).
+pub const PROTECTED: [&str; 14] = [
+    "iss",
+    "sub",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "typ",
+    "azp",
+    "sid",
+    "session_state",
+    "preferred_username",
+    "auth_time",
+    "nonce",
+    "at_hash",
+];
 /// The client name the Keep `POST /auth` login counts as.
 pub const KEEP_CLIENT: &str = "keep";
 pub const MAX_MAPPERS: usize = 256;

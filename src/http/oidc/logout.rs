@@ -2,10 +2,12 @@
 //! Logout for browsers, and Keycloak's adapter form (POST with the client's
 //! credentials and a `refresh_token`) for back ends.
 //!
-//! With a valid `id_token_hint` the session it names ends at once; without
-//! one the user confirms on a CSRF-protected page, so a third-party page
-//! cannot sign anybody out. `post_logout_redirect_uri` must be registered by
-//! the client the hint (or `client_id`) names, else an error page is shown.
+//! Only the browser's own session (its cookie) can end here. It ends at once
+//! when `id_token_hint` is an ID token of a registered client whose `sid` is
+//! that session; with any other hint, or none, the user confirms on a
+//! CSRF-protected page, so a third-party page cannot sign anybody out with a
+//! token of its own. `post_logout_redirect_uri` must be registered by the
+//! client the hint (or `client_id`) names, else an error page is shown.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -115,42 +117,60 @@ async fn browser(
             }
         },
     };
+    // Only an ID token says which client asks; any other token's `aud` is no client.
     let hinted_client = hint
         .as_ref()
+        .filter(|c| c.get("typ").and_then(Value::as_str) == Some("ID"))
         .and_then(|c| c.get("aud"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let client_id = match (params.get("client_id"), hinted_client) {
+    let client_id = match (params.get("client_id"), hinted_client.clone()) {
         (Some(a), Some(b)) if a != b => {
             return bad("client_id does not match the ID token's audience.");
         }
         (Some(a), _) => Some(a.to_owned()),
         (None, b) => b,
     };
+    let client = match &client_id {
+        Some(id) => state.store.get_client(id).await?,
+        None => None,
+    };
     let redirect = match params.get("post_logout_redirect_uri") {
         None => None,
-        Some(uri) => {
-            let client = match &client_id {
-                Some(id) => state.store.get_client(id).await?,
-                None => None,
-            };
-            match client {
-                Some(c) if c.has_post_logout_redirect_uri(uri) => Some(uri.to_owned()),
-                _ => {
-                    return bad(
-                        "The application asked to return to an address it has not registered (post_logout_redirect_uri).",
-                    );
-                }
+        Some(uri) => match &client {
+            Some(c) if c.has_post_logout_redirect_uri(uri) => Some(uri.to_owned()),
+            _ => {
+                return bad(
+                    "The application asked to return to an address it has not registered (post_logout_redirect_uri).",
+                );
             }
-        }
+        },
     };
+    // The browser's own session is the only one this request can end.
+    let session_id = match jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) {
+        Some(cookie) => sessions::from_cookie(state, &cookie)
+            .await?
+            .map(|(s, _)| s.id),
+        None => None,
+    };
+    // RP-Initiated Logout §2: without asking, only when the hint is an ID
+    // token of a registered client for this very session (expired or not).
+    let hint_is_this_session = hint.as_ref().is_some_and(|h| {
+        hinted_client.is_some()
+            && client.as_ref().map(|c| c.client_id.as_str()) == hinted_client.as_deref()
+            && session_id.is_some()
+            && h.get("sid").and_then(Value::as_str) == session_id.as_deref()
+    });
     let confirmed = params.get("confirm") == Some("yes") && pages::csrf_ok(&jar, params);
-    if hint.is_none() && !confirmed {
+    if !hint_is_this_session && !confirmed {
         let (jar, csrf) = pages::csrf_token(state, jar);
-        let hidden = ["client_id", "post_logout_redirect_uri", "state"]
+        let mut hidden: Vec<(&str, String)> = ["post_logout_redirect_uri", "state"]
             .into_iter()
             .filter_map(|k| params.get(k).map(|v| (k, v.to_owned())))
             .collect();
+        if let Some(id) = &client_id {
+            hidden.insert(0, ("client_id", id.clone()));
+        }
         let action = format!("{}/protocol/openid-connect/logout", state.realm.issuer);
         let page = LogoutPage {
             realm: &state.realm.name,
@@ -161,20 +181,6 @@ async fn browser(
         };
         return Ok((jar, pages::html(StatusCode::OK, &page)).into_response());
     }
-    let hinted_sid = hint
-        .as_ref()
-        .and_then(|c| c.get("sid"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let session_id = match hinted_sid {
-        Some(sid) => Some(sid),
-        None => match jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) {
-            Some(cookie) => sessions::from_cookie(state, &cookie)
-                .await?
-                .map(|(s, _)| s.id),
-            None => None,
-        },
-    };
     if let Some(id) = &session_id
         && state.store.end_session(id, now()).await?
     {

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -15,12 +15,13 @@ use crate::domain::token::Claims;
 use crate::domain::user::User;
 use crate::http::openapi::{
     Introspection, InvalidClient, InvalidToken, OAuthBadRequest, OAuthPayloadTooLarge,
-    OAuthUnavailable, RealmNotFound, TokenRequestByValue, UserInfo, UserinfoParams,
+    OAuthUnavailable, RealmNotFound, TokenRequestByValue, UserInfo,
 };
 use crate::mappers;
 use crate::oidc::OAuthError;
 use crate::oidc::access::{self, AccessCheck};
 use crate::oidc::claims::{ClaimContext, client_of};
+use crate::oidc::sessions::{self, Holder};
 use crate::state::AppState;
 use crate::store::{RefreshRecord, now};
 
@@ -35,46 +36,15 @@ fn no_store(body: Value) -> Response {
         .into_response()
 }
 
-/// Who an access token speaks for, as of now.
-enum Holder {
-    /// A client acting for itself (client_credentials): no user claims.
-    Client,
-    User(Box<User>),
-    /// The user is disabled or no longer exists: the token no longer counts.
-    Gone,
-}
-
-impl Holder {
-    fn user(&self) -> Option<&User> {
-        match self {
-            Holder::User(user) => Some(user),
-            Holder::Client | Holder::Gone => None,
-        }
-    }
-}
-
-async fn holder(state: &AppState, claims: &Claims) -> Result<Holder, OAuthError> {
-    let Some(name) = claims.get("preferred_username").and_then(Value::as_str) else {
-        return Ok(Holder::Client);
-    };
-    let key = crate::domain::user::name_key(name);
-    Ok(
-        match state.store.get_user(&key).await?.filter(|u| u.enabled) {
-            Some(user) => Holder::User(Box::new(user)),
-            None => Holder::Gone,
-        },
-    )
-}
-
 /// `GET|POST R/protocol/openid-connect/userinfo` with a Bearer access token
-/// (header, or `access_token` in a form body per RFC 6750 §2.2).
+/// (header, or `access_token` in a form body per RFC 6750 §2.2; never in
+/// the query).
 #[utoipa::path(
     get,
     path = super::USERINFO,
     tag = "oidc",
     operation_id = "userinfo",
     summary = "UserInfo (OIDC Core §5.3): the bearer token's user's claims",
-    params(UserinfoParams),
     security((), ("BearerAuth" = [])),
     responses(
         (status = 200, description = "The user's claims", body = UserInfo,
@@ -87,10 +57,19 @@ async fn holder(state: &AppState, claims: &Claims) -> Result<Holder, OAuthError>
 )]
 pub async fn userinfo(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     QueryOrForm(params): QueryOrForm,
 ) -> Result<Response, OAuthError> {
     let realm = state.realm.name.clone();
+    // RFC 6750 §2.3: a token in the URL ends up in logs and Referer headers;
+    // like Keycloak, only the header and (§2.2) a POSTed form body carry it.
+    let from_body = method == Method::POST && headers.contains_key(header::CONTENT_TYPE);
+    if !from_body && params.get("access_token").is_some() {
+        return Err(OAuthError::invalid_request(
+            "send the access token in the Authorization header (Bearer), not in the URL",
+        ));
+    }
     let from_header = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(v) => {
@@ -132,11 +111,11 @@ pub async fn userinfo(
             "an ID token is not an access token",
         ));
     }
-    let holder = holder(&state, &claims).await?;
+    let holder = sessions::holder(&state, &claims).await?;
     if let Holder::Gone = holder {
         return Err(OAuthError::invalid_token(
             &realm,
-            "the user is disabled or no longer exists",
+            "the session has ended, or the user is disabled or no longer exists",
         ));
     }
     let mappers = mappers::load(state.store.as_ref()).await?;
@@ -218,7 +197,7 @@ pub async fn introspect(
             AccessCheck::Active(claims) => claims,
             AccessCheck::Inactive(_) => return inactive(),
         };
-        let holder = holder(&state, &claims).await?;
+        let holder = sessions::holder(&state, &claims).await?;
         if let Holder::Gone = holder {
             return inactive();
         }
@@ -230,8 +209,8 @@ pub async fn introspect(
         if let Some(azp) = out.get("azp").cloned() {
             out.entry("client_id").or_insert(azp);
         }
-        if let Some(name) = out.get("preferred_username").cloned() {
-            out.insert("username".into(), name);
+        if let Some(user) = holder.user() {
+            out.insert("username".into(), json!(user.username));
         }
         let typ = if out.get("typ").and_then(Value::as_str) == Some("ID") {
             "ID"

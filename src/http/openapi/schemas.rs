@@ -283,20 +283,13 @@ pub struct LoginForm {
 /// What a CSRF token looks like (43 characters of base64url).
 pub const CSRF_EXAMPLE: &str = "csrf-example-0123456789abcdefghijklmnopqrst";
 
-/// Userinfo's token in the query or form (RFC 6750 §2.2), if not in the header.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserinfoParams {
-    #[param(required = false)]
-    pub access_token: String,
-}
-
 /// RP-initiated logout (OIDC RP-Initiated Logout §2), or with `refresh_token`
 /// and client authentication, Keycloak's adapter (back-channel) logout.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LogoutParams {
-    /// An ID token this issuer signed: the session it names ends at once.
+    /// An ID token of a registered client for this browser's session: the
+    /// session ends without asking. Any other hint only asks.
     #[param(required = false)]
     pub id_token_hint: String,
     /// Registered by the client that `client_id` or the hint names.

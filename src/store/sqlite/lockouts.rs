@@ -148,7 +148,8 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE login_failures SET in_flight = MAX(in_flight - 1, 0),
-                 failures = CASE WHEN ?3 THEN 0 ELSE failures END
+                 failures = CASE WHEN ?3 THEN 0 ELSE failures END,
+                 last_failure = CASE WHEN ?3 THEN 0 ELSE last_failure END
              WHERE kind = ?1 AND key = ?2",
         )
         .bind(kind.as_str())

@@ -265,10 +265,11 @@ pub async fn authenticate(
             );
         }
     };
-    let (session, cookie) = match sessions::start(&state, &user, true).await {
-        Ok(started) => started,
-        Err(e) => return refusal_response(&state, e.into()),
-    };
+    let (session, cookie) =
+        match sessions::start(&state, &user, true, state.config.session_ttl).await {
+            Ok(started) => started,
+            Err(e) => return refusal_response(&state, e.into()),
+        };
     let jar = match cookie {
         Some(value) => jar.add(pages::cookie(&state, SESSION_COOKIE, value, false)),
         None => jar,

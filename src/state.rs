@@ -34,7 +34,7 @@ impl AppState {
         let realm = Realm::new(public_url, &config.realm, config.jwks_max_age);
         let documents = realm.documents(&keys);
         let keys = Arc::new(LiveKeys::new(keys, documents));
-        let policy = TokenPolicy::from_config(&config, realm.issuer.clone());
+        let policy = config.token_policy(realm.issuer.clone());
         AppState {
             config: Arc::new(config),
             policy: Arc::new(policy),

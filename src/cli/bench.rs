@@ -88,7 +88,7 @@ async fn sign(config: &Config, load: &Load) -> Result<String, Failure> {
     let ring = home.load().await.map_err(Failure::new)?;
     let public_url = config.public_url_for(config.listen);
     let realm = Realm::new(&public_url, &config.realm, config.jwks_max_age);
-    let policy = TokenPolicy::from_config(config, realm.issuer.clone());
+    let policy = config.token_policy(realm.issuer.clone());
     let documents = realm.documents(&ring);
     let keys = LiveKeys::new(ring, documents);
     let claims = typical_claims(&policy);

@@ -6,7 +6,6 @@ use serde_json::Value;
 use super::{Failure, Outcome, open_store};
 use crate::config::Config;
 use crate::domain::mapper::{JsonType, KEEP_CLIENT, MapperSpec, MapperType, Output, Property};
-use crate::domain::token::TokenPolicy;
 use crate::domain::user::name_key;
 use crate::mappers::{self, MapperError};
 use crate::oidc::claims::ClaimContext;
@@ -208,7 +207,7 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
         }
     };
     let issuer = Realm::issuer_for(&config.public_url_for(config.listen), &config.realm);
-    let policy = TokenPolicy::from_config(config, issuer);
+    let policy = config.token_policy(issuer);
     let mappers = mappers::load(store.as_ref()).await.map_err(Failure::new)?;
     let ctx = ClaimContext {
         policy: &policy,

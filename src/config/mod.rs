@@ -2,7 +2,6 @@
 //! environment < command-line flags. `load` fails fast with a message that names
 //! the offending setting and says how to fix it.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::client::ClientSpec;
 use crate::domain::mapper::MapperSpec;
+pub use crate::domain::secret::Secret;
+pub use crate::domain::token::SubjectKind;
+use crate::domain::token::TokenPolicy;
 use crate::domain::user::UserSpec;
 
 mod brute_force;
@@ -21,18 +23,6 @@ mod validate;
 pub use server::ServerSettings;
 
 pub use brute_force::{BruteForce, ProxyNet, canonical_ip};
-
-/// What the `sub` claim carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SubjectKind {
-    /// `CN=<cn>/O=<org>`, the Domino distinguished name Keep expects.
-    Dn,
-    /// The user's stable id (a UUID).
-    Id,
-    /// The login name.
-    Username,
-}
 
 /// `url` with its password (if any) replaced, for output and messages.
 pub fn redacted_url(url: &str) -> String {
@@ -57,32 +47,6 @@ pub enum KeyStoreKind {
     Dir,
     /// Rows of the database, the private key encrypted.
     Database,
-}
-
-/// A string that must never reach a log or `check-config`'s output.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("[redacted]")
-    }
 }
 
 /// The whole configuration. Durations are whole seconds.
@@ -317,6 +281,17 @@ impl Config {
     /// Lifetime of an access token: `access_token_ttl` clamped to `max_jwt_duration`.
     pub fn effective_access_ttl(&self) -> u64 {
         self.access_token_ttl.min(self.max_jwt_duration)
+    }
+
+    /// The policy these settings set for tokens of `issuer`.
+    pub fn token_policy(&self, issuer: String) -> TokenPolicy {
+        TokenPolicy {
+            issuer,
+            audience: self.audience.clone(),
+            access_token_ttl: self.effective_access_ttl(),
+            max_jwt_duration: self.max_jwt_duration,
+            subject: self.subject,
+        }
     }
 }
 

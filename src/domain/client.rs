@@ -4,8 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Secret;
 use crate::domain::opaque;
+use crate::domain::secret::Secret;
 use crate::domain::user::InvalidInput;
 
 pub const MAX_CLIENT_ID_CHARS: usize = 128;

@@ -2,8 +2,10 @@
 //! Pure and testable; nothing here knows about HTTP or SQL.
 
 pub mod client;
+pub mod lockout;
 pub mod mapper;
 pub mod opaque;
 pub mod password;
+pub mod secret;
 pub mod token;
 pub mod user;

@@ -1,13 +1,25 @@
 //! The claim sets this issuer mints. Signing lives in `keys`; this module only
 //! decides what a token says.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::config::{Config, SubjectKind};
 use crate::domain::user::User;
 
 /// A JWT payload. A map, not a struct, so later claim mappers can add to it.
 pub type Claims = Map<String, Value>;
+
+/// What the `sub` claim carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectKind {
+    /// `CN=<cn>/O=<org>`, the Domino distinguished name Keep expects.
+    Dn,
+    /// The user's stable id (a UUID).
+    Id,
+    /// The login name.
+    Username,
+}
 
 /// What every token from this issuer shares.
 #[derive(Debug, Clone)]
@@ -20,17 +32,6 @@ pub struct TokenPolicy {
 }
 
 impl TokenPolicy {
-    /// The policy a configuration sets for tokens of `issuer`.
-    pub fn from_config(config: &Config, issuer: String) -> TokenPolicy {
-        TokenPolicy {
-            issuer,
-            audience: config.audience.clone(),
-            access_token_ttl: config.effective_access_ttl(),
-            max_jwt_duration: config.max_jwt_duration,
-            subject: config.subject,
-        }
-    }
-
     /// The lifetime a token gets: the request's, else the default, never above the cap.
     pub fn lifetime(&self, requested: Option<u64>) -> u64 {
         requested

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::config::Secret;
+use crate::domain::secret::Secret;
 
 pub const MAX_USERNAME_CHARS: usize = 128;
 pub const MAX_NAME_CHARS: usize = 256;

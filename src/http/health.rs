@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
-use crate::http::openapi::Health;
+use crate::http::schemas::Health;
 use crate::state::AppState;
 
 pub(super) const LIVE: &str = "/health/live";

@@ -15,7 +15,7 @@ use crate::domain::token::{self, Claims};
 use crate::domain::user::{LoginName, Password};
 use crate::error::{AppError, Result};
 use crate::http::FormOrJson;
-use crate::http::openapi::{
+use crate::http::schemas::{
     BadRequest, InvalidCredentials, PayloadTooLarge, TooManyRequests, Unavailable,
     UnsupportedMediaType,
 };

@@ -5,10 +5,6 @@
 //! configured realm as the only value of `{realm}`. Rendered once, when the
 //! router is built, and served as bytes.
 
-mod schemas;
-
-pub use schemas::*;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::header;
@@ -21,6 +17,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 
+use super::schemas::*;
 use super::{health, keep, metrics, oidc, realm};
 use crate::error::{AppError, ErrorBody};
 use crate::oidc::error::OAuthErrorBody;

@@ -12,7 +12,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 
 use crate::error::{AppError, Result};
-use crate::http::openapi::{Discovery, Jwks, RealmInfo, RealmNotFound};
+use crate::http::schemas::{Discovery, Jwks, RealmInfo, RealmNotFound};
 use crate::state::AppState;
 
 pub(super) const REALM: &str = "/auth/realms/{realm}";

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::client::Client;
+pub use crate::domain::lockout::LockPolicy;
 use crate::domain::mapper::MapperSpec;
 use crate::domain::user::{NewUser, User};
 
@@ -126,21 +127,6 @@ impl FailureKind {
             _ => None,
         }
     }
-}
-
-/// How one more failure moves a counter; times in milliseconds. From the
-/// `max_failures`-th failure on, the lockout is
-/// `min(wait_increment * 2^(failures - max_failures), max_wait)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockPolicy {
-    pub max_failures: u32,
-    pub wait_increment_ms: i64,
-    pub max_wait_ms: i64,
-    /// A counter whose last failure is older than this starts again at one.
-    pub failure_reset_ms: i64,
-    /// Two failures closer than this (0: never) lock for `quick_wait_ms`.
-    pub quick_check_ms: i64,
-    pub quick_wait_ms: i64,
 }
 
 /// A counter right after a failure was recorded.

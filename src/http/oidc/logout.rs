@@ -19,7 +19,7 @@ use super::client_auth;
 use super::form::QueryOrForm;
 use super::pages::{self, LogoutPage, SESSION_COOKIE};
 use crate::domain::opaque;
-use crate::http::openapi::{InvalidClient, LogoutParams, RealmNotFound};
+use crate::http::schemas::{InvalidClient, LogoutParams, RealmNotFound};
 use crate::oidc::error::OAuthErrorBody;
 use crate::oidc::{OAuthError, Params, sessions};
 use crate::state::AppState;

@@ -20,7 +20,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 
 use crate::error::AppError;
-use crate::http::openapi::RealmNotFound;
+use crate::http::schemas::RealmNotFound;
 use crate::state::AppState;
 
 /// A path under `R/protocol/openid-connect`; the router and the OpenAPI

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 
 use super::client_auth;
 use super::form::OAuthForm;
-use crate::http::openapi::{
+use crate::http::schemas::{
     InvalidClient, OAuthBadRequest, OAuthPayloadTooLarge, OAuthUnavailable, RealmNotFound,
     TokenRequest,
 };

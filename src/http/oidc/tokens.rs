@@ -13,7 +13,7 @@ use crate::domain::mapper::Mapper;
 use crate::domain::opaque;
 use crate::domain::token::Claims;
 use crate::domain::user::User;
-use crate::http::openapi::{
+use crate::http::schemas::{
     Introspection, InvalidClient, InvalidToken, OAuthBadRequest, OAuthPayloadTooLarge,
     OAuthUnavailable, RealmNotFound, TokenRequestByValue, UserInfo,
 };

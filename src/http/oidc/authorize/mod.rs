@@ -18,7 +18,7 @@ use super::form::QueryOrForm;
 use super::pages::{self, LoginPage, SESSION_COOKIE};
 use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
-use crate::http::openapi::{AuthorizeParams, CSRF_EXAMPLE, LoginForm, RealmNotFound};
+use crate::http::schemas::{AuthorizeParams, CSRF_EXAMPLE, LoginForm, RealmNotFound};
 use crate::lockout::{self, Attempt, ClientIp, LoginPath};
 use crate::oidc::{OAuthError, Params, scope, sessions};
 use crate::state::AppState;

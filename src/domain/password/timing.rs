@@ -1,52 +1,57 @@
-//! How long a check with the configured parameters takes, so that a check
+//! How long checks with the configured parameters take, so that a check
 //! against a cheaper stored hash (a user seeded or migrated with other
 //! argon2 parameters, until their next login rehashes it) can be padded to
-//! it: otherwise the answer time tells that the user exists.
+//! the same time: otherwise the answer time tells that the user exists.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// An exponentially weighted moving average of the checks with the
-/// configured parameters (the unknown users' dummy hash included), in
-/// nanoseconds. It follows the machine's load; one slow outlier moves it by
-/// an eighth.
-pub(super) struct Reference {
-    nanos: AtomicU64,
-}
+use rand::Rng as _;
 
-/// The weight of the newest check is 1/WINDOW.
-const WINDOW: u64 = 8;
+/// How many recent checks are kept.
+pub(super) const SAMPLES: usize = 32;
+
+/// The durations of the most recent checks with the configured parameters
+/// (the unknown users' dummy hash included), in nanoseconds. A padded check
+/// waits for one of them picked at random, so padded answers have the same
+/// median, spread and tail as real ones, and follow the machine's load.
+pub(super) struct Reference {
+    recent: [AtomicU64; SAMPLES],
+    next: AtomicUsize,
+}
 
 fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Reference {
+    /// Every slot starts as `first`, a check measured at start.
     pub fn new(first: Duration) -> Reference {
         Reference {
-            nanos: AtomicU64::new(nanos(first)),
+            recent: std::array::from_fn(|_| AtomicU64::new(nanos(first))),
+            next: AtomicUsize::new(0),
         }
     }
 
-    pub fn get(&self) -> Duration {
-        Duration::from_nanos(self.nanos.load(Ordering::Relaxed))
-    }
-
-    /// Folds in a check with the configured parameters that took `took`.
+    /// Keeps a check with the configured parameters that took `took`,
+    /// in place of the oldest.
     pub fn record(&self, took: Duration) {
-        let sample = nanos(took);
-        // `fetch_update` retries on a race, so no sample is lost.
-        let _ = self
-            .nanos
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
-                Some((old - old / WINDOW).saturating_add(sample / WINDOW))
-            });
+        let slot = self.next.fetch_add(1, Ordering::Relaxed) % SAMPLES;
+        self.recent[slot].store(nanos(took), Ordering::Relaxed);
     }
 
-    /// How much longer a check that took `took` must wait to answer when
-    /// a check with the configured parameters would have.
+    /// How much longer a check that took `took` must wait to answer when a
+    /// check with the configured parameters would have.
     pub fn shortfall(&self, took: Duration) -> Duration {
-        self.get().saturating_sub(took)
+        let slot = rand::thread_rng().gen_range(0..SAMPLES);
+        Duration::from_nanos(self.recent[slot].load(Ordering::Relaxed)).saturating_sub(took)
+    }
+
+    /// The shortest recent check: no padded check answers sooner.
+    #[cfg(test)]
+    pub fn shortest(&self) -> Duration {
+        let least = self.recent.iter().map(|n| n.load(Ordering::Relaxed)).min();
+        Duration::from_nanos(least.unwrap_or(0))
     }
 }
 
@@ -55,19 +60,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn follows_the_checks_and_pads_the_shorter_ones() {
-        let r = Reference::new(Duration::from_millis(30));
-        assert_eq!(
-            r.shortfall(Duration::from_millis(4)),
-            Duration::from_millis(26)
-        );
-        assert_eq!(r.shortfall(Duration::from_millis(200)), Duration::ZERO);
-        r.record(Duration::from_millis(110));
-        assert_eq!(r.get(), Duration::from_millis(40));
-        for _ in 0..100 {
-            r.record(Duration::from_millis(20));
+    fn pads_to_a_recent_check() {
+        let ms = Duration::from_millis;
+        let r = Reference::new(ms(30));
+        assert_eq!(r.shortfall(ms(4)), ms(26));
+        assert_eq!(r.shortfall(ms(200)), Duration::ZERO);
+        for n in 1..=SAMPLES as u64 {
+            r.record(ms(n));
         }
-        let settled = r.get().as_secs_f64() * 1000.0;
-        assert!((19.9..=20.1).contains(&settled), "{settled} ms");
+        assert_eq!(r.shortest(), ms(1));
+        let waits: std::collections::BTreeSet<_> = (0..2000).map(|_| r.shortfall(ms(0))).collect();
+        assert!(waits.len() > SAMPLES / 2, "{waits:?}");
+        assert!(
+            waits.iter().all(|w| (ms(1)..=ms(32)).contains(w)),
+            "{waits:?}"
+        );
+        // The oldest goes first.
+        r.record(ms(100));
+        assert_eq!(r.shortest(), ms(2));
     }
 }

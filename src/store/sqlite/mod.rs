@@ -70,9 +70,8 @@ impl SqliteStore {
                     StoreError::Open(format!("cannot create {}: {e}", parent.display()))
                 })?;
             }
-            private_file(&file).map_err(|e| {
-                StoreError::Open(format!("cannot create {}: {e}", file.display()))
-            })?;
+            private_file(&file)
+                .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", file.display())))?;
         }
         let open_error = |e: sqlx::Error| StoreError::Open(format!("{}: {e}", file.display()));
         // A local file needs no liveness check before each use (sqlx's

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rand::Rng as _;
 
 /// How many recent checks are kept.
-pub(super) const SAMPLES: usize = 32;
+pub(super) const SAMPLES: usize = 8;
 
 /// The durations of the most recent checks with the configured parameters
 /// (the unknown users' dummy hash included), in nanoseconds. A padded check
@@ -17,7 +17,8 @@ pub(super) const SAMPLES: usize = 32;
 /// median, spread and tail as real ones, and follow the machine's load.
 pub(super) struct Reference {
     recent: [AtomicU64; SAMPLES],
-    next: AtomicUsize,
+    /// How many checks were kept; the next goes to `kept % SAMPLES`.
+    kept: AtomicUsize,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -25,25 +26,29 @@ fn nanos(d: Duration) -> u64 {
 }
 
 impl Reference {
-    /// Every slot starts as `first`, a check measured at start.
+    /// Starts from `first`, a check measured at start. It counts as one
+    /// check, not as `SAMPLES`: measured while the process was starting, it
+    /// may be far from the checks that follow.
     pub fn new(first: Duration) -> Reference {
         Reference {
+            // Every slot holds a real duration, even one not yet written.
             recent: std::array::from_fn(|_| AtomicU64::new(nanos(first))),
-            next: AtomicUsize::new(0),
+            kept: AtomicUsize::new(1),
         }
     }
 
     /// Keeps a check with the configured parameters that took `took`,
     /// in place of the oldest.
     pub fn record(&self, took: Duration) {
-        let slot = self.next.fetch_add(1, Ordering::Relaxed) % SAMPLES;
+        let slot = self.kept.fetch_add(1, Ordering::Relaxed) % SAMPLES;
         self.recent[slot].store(nanos(took), Ordering::Relaxed);
     }
 
     /// How much longer a check that took `took` must wait to answer when a
     /// check with the configured parameters would have.
     pub fn shortfall(&self, took: Duration) -> Duration {
-        let slot = rand::thread_rng().gen_range(0..SAMPLES);
+        let kept = self.kept.load(Ordering::Relaxed).clamp(1, SAMPLES);
+        let slot = rand::thread_rng().gen_range(0..kept);
         Duration::from_nanos(self.recent[slot].load(Ordering::Relaxed)).saturating_sub(took)
     }
 
@@ -65,9 +70,15 @@ mod tests {
         let r = Reference::new(ms(30));
         assert_eq!(r.shortfall(ms(4)), ms(26));
         assert_eq!(r.shortfall(ms(200)), Duration::ZERO);
-        for n in 1..=SAMPLES as u64 {
+        // The first check made at start weighs as one among the next.
+        r.record(ms(10));
+        let waits: std::collections::BTreeSet<_> = (0..200).map(|_| r.shortfall(ms(0))).collect();
+        assert_eq!(waits, [ms(10), ms(30)].into());
+        for n in 2..=SAMPLES as u64 {
             r.record(ms(n));
         }
+        assert_eq!(r.shortest(), ms(2));
+        r.record(ms(1));
         assert_eq!(r.shortest(), ms(1));
         let waits: std::collections::BTreeSet<_> = (0..2000).map(|_| r.shortfall(ms(0))).collect();
         assert!(waits.len() > SAMPLES / 2, "{waits:?}");
@@ -75,8 +86,11 @@ mod tests {
             waits.iter().all(|w| (ms(1)..=ms(32)).contains(w)),
             "{waits:?}"
         );
-        // The oldest goes first.
-        r.record(ms(100));
-        assert_eq!(r.shortest(), ms(2));
+        // The oldest goes first: as many new checks replace them all.
+        for _ in 0..SAMPLES {
+            r.record(ms(50));
+        }
+        assert_eq!(r.shortest(), ms(50));
+        assert_eq!(r.shortfall(ms(20)), ms(30));
     }
 }

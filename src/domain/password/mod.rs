@@ -22,7 +22,7 @@ pub struct PasswordHasher {
     params: Params,
     workers: Workers,
     dummy_hash: String,
-    /// How long a check with `params` takes.
+    /// How long recent checks with `params` took.
     reference: Reference,
 }
 

@@ -97,6 +97,11 @@ pub struct Config {
     pub brute_force: BruteForce,
     /// `[server]`: connection, header and time limits; shutdown grace.
     pub server: ServerSettings,
+    /// Accept a seeded `password_hash` that costs more to check than the
+    /// configured argon2 parameters. Off: such a user answers a wrong
+    /// password slower than an unknown user, which tells that they exist
+    /// (until their next login replaces the hash).
+    pub allow_costlier_password_hashes: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -130,6 +135,7 @@ impl Default for Config {
             key_reload_interval: 10,
             brute_force: BruteForce::default(),
             server: ServerSettings::default(),
+            allow_costlier_password_hashes: false,
             users: Vec::new(),
             clients: Vec::new(),
             mappers: Vec::new(),
@@ -363,6 +369,20 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
         assert_eq!(c.realm, "FromFlag");
         assert_eq!(c.audience, "FileAud");
+    }
+
+    #[test]
+    fn costlier_seeded_hash_is_refused_unless_allowed() {
+        // m=65536,t=3: 64 MiB and three passes against the default 19 MiB, two.
+        let seed = "[[users]]\nusername = \"old\"\npassword_hash = \"$argon2id$v=19$m=65536,t=3,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG\"\n";
+        let err = load_toml(seed).unwrap_err().to_string();
+        assert!(err.contains("users[0] (\"old\")"), "{err}");
+        assert!(
+            err.contains("allow_costlier_password_hashes = true"),
+            "{err}"
+        );
+        let allowed = load_toml(&format!("allow_costlier_password_hashes = true\n{seed}")).unwrap();
+        assert!(allowed.allow_costlier_password_hashes);
     }
 
     #[test]

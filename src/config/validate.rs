@@ -3,6 +3,7 @@
 use super::{Config, ConfigError, KeyStoreKind};
 use crate::domain::client::Client;
 use crate::domain::mapper::validate_all;
+use crate::domain::password::{check_cost, check_phc, configured_params};
 use crate::domain::user::NewUser;
 
 impl Config {
@@ -114,6 +115,13 @@ impl Config {
                     }
                 }
                 Err(why) => problems.push(format!("users[{i}] ({:?}): {why}", spec.username)),
+            }
+            if let Some(hash) = &spec.password_hash
+                && !self.allow_costlier_password_hashes
+                && check_phc(hash.expose()).is_ok()
+                && let Err(why) = check_cost(hash.expose(), &configured_params())
+            {
+                problems.push(format!("users[{i}] ({:?}): {why}", spec.username));
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -65,9 +65,53 @@ where
         let value = match kind {
             Kind::Json => serde_json::from_slice(&bytes)
                 .map_err(|e| AppError::BadRequest(format!("malformed JSON body: {e}")))?,
-            Kind::Form => serde_urlencoded::from_bytes(&bytes)
-                .map_err(|e| AppError::BadRequest(format!("malformed form body: {e}")))?,
+            Kind::Form => {
+                require_utf8_form(&bytes)
+                    .map_err(|why| AppError::BadRequest(format!("malformed form body: {why}")))?;
+                serde_urlencoded::from_bytes(&bytes)
+                    .map_err(|e| AppError::BadRequest(format!("malformed form body: {e}")))?
+            }
         };
         Ok(FormOrJson(value))
+    }
+}
+
+/// Refuses `application/x-www-form-urlencoded` data (a body or a query)
+/// whose names or values are not UTF-8 once percent-decoded: the form
+/// parsers would replace the bytes with U+FFFD and go on with another value
+/// than the one sent. The separators are ASCII, which no UTF-8 sequence
+/// contains, so decoding the whole input at once checks every part.
+pub(crate) fn require_utf8_form(form: &[u8]) -> Result<(), &'static str> {
+    percent_encoding::percent_decode(form)
+        .decode_utf8()
+        .map(|_| ())
+        .map_err(|_| "names and values must be UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::require_utf8_form;
+
+    #[test]
+    fn forms_must_decode_to_utf8() {
+        for ok in [
+            &b""[..],
+            b"username=doc&password=x",
+            b"name=%C3%A9t%C3%A9+x",
+            "name=\u{e9}".as_bytes(),
+            b"a=%EF%BF%BD",
+            b"a=%zz",
+        ] {
+            assert!(require_utf8_form(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            &b"username=%ff%fe&password=x"[..],
+            b"%ff=x",
+            b"a=%C3",
+            b"a=%C3&b=%A9",
+            b"a=\xff",
+        ] {
+            assert!(require_utf8_form(bad).is_err(), "{bad:?}");
+        }
     }
 }

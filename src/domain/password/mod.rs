@@ -1,13 +1,19 @@
 //! Argon2id hashing on its own threads, one per core, each reusing its
 //! argon2 memory (`workers`): a login storm queues here instead of starving
 //! the async runtime or growing the heap. An unknown user is verified
-//! against a dummy hash, so it costs the same.
+//! against a dummy hash, so it costs the same; a stored hash with cheaper
+//! parameters is padded to that cost (`timing`), and a costlier one is
+//! refused before it is stored (`check_cost`).
 
+mod timing;
 mod workers;
+
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{Output, PasswordHash as Phc, SaltString, rand_core::OsRng};
 use argon2::{Argon2, Params, PasswordHasher as _};
 
+use self::timing::Reference;
 use self::workers::{Scratch, Workers};
 use crate::domain::user::{InvalidInput, Password};
 
@@ -16,6 +22,8 @@ pub struct PasswordHasher {
     params: Params,
     workers: Workers,
     dummy_hash: String,
+    /// How long recent checks with `params` took.
+    reference: Reference,
 }
 
 /// The result of checking a password.
@@ -50,6 +58,49 @@ fn hash_blocking(params: &Params, password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError::Hash(e.to_string()))
 }
 
+/// The parameters new hashes get: the argon2 crate's defaults (m=19456 KiB,
+/// t=2, p=1), as OWASP recommends.
+pub fn configured_params() -> Params {
+    Params::default()
+}
+
+/// The work of one argon2 check: memory blocks times passes. The lanes (`p`)
+/// share the memory rather than add to it, and run one after the other here.
+fn cost(params: &Params) -> u64 {
+    (params.block_count() as u64).saturating_mul(u64::from(params.t_cost()))
+}
+
+fn same_cost(a: &Params, b: &Params) -> bool {
+    a.m_cost() == b.m_cost() && a.t_cost() == b.t_cost() && a.p_cost() == b.p_cost()
+}
+
+/// Refuses a stored hash (a valid PHC string, see `check_phc`) that costs
+/// more to check than `configured`: a wrong password for its user would
+/// take longer than for an unknown user, telling who exists, and no padding
+/// can hide that without slowing every login down to it.
+pub fn check_cost(phc: &str, configured: &Params) -> Result<(), InvalidInput> {
+    let params = Phc::new(phc)
+        .ok()
+        .and_then(|phc| Params::try_from(&phc).ok())
+        .ok_or_else(|| InvalidInput("password_hash has invalid argon2 parameters".into()))?;
+    if cost(&params) <= cost(configured) {
+        return Ok(());
+    }
+    Err(InvalidInput(format!(
+        "password_hash costs more to check (m={},t={},p={}) than the configured argon2 parameters \
+         (m={},t={},p={}), so a wrong password for this user answers slower than for an unknown \
+         user and tells that the user exists; give `password` instead, or set the password with \
+         `domino-idp user set-password` after the first start, or accept the leak with \
+         allow_costlier_password_hashes = true (the hash is replaced on the user's next login)",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        configured.m_cost(),
+        configured.t_cost(),
+        configured.p_cost(),
+    )))
+}
+
 /// Accepts an argon2 PHC string (`$argon2id$v=19$m=...`), as `password_hash` in config.
 pub fn check_phc(phc: &str) -> Result<(), InvalidInput> {
     let parsed = Phc::new(phc).map_err(|_| {
@@ -74,21 +125,30 @@ pub fn check_phc(phc: &str) -> Result<(), InvalidInput> {
 }
 
 impl PasswordHasher {
-    /// Argon2id with the argon2 crate's defaults (m=19456 KiB, t=2, p=1), as OWASP recommends.
+    /// Argon2id with `configured_params()`.
     pub async fn new(concurrency: usize) -> Result<Self, HashError> {
-        Self::with_params(Params::default(), concurrency).await
+        Self::with_params(configured_params(), concurrency).await
     }
 
     pub async fn with_params(params: Params, concurrency: usize) -> Result<Self, HashError> {
         let workers = Workers::start(concurrency, params.block_count())?;
         let p = params.clone();
-        let dummy_hash = workers
-            .run(move |_| hash_blocking(&p, &uuid::Uuid::new_v4().to_string()))
+        let (dummy_hash, first_check) = workers
+            .run(move |scratch| {
+                let hash = hash_blocking(&p, &uuid::Uuid::new_v4().to_string())?;
+                // The first reference: one check of the dummy hash, as an
+                // unknown user's login does.
+                let phc = Phc::new(&hash).map_err(|e| HashError::Hash(e.to_string()))?;
+                let started = Instant::now();
+                verify_in(scratch, b"", &phc);
+                Ok::<_, HashError>((hash, started.elapsed()))
+            })
             .await??;
         Ok(PasswordHasher {
             params,
             workers,
             dummy_hash,
+            reference: Reference::new(first_check),
         })
     }
 
@@ -107,6 +167,8 @@ impl PasswordHasher {
 
     /// Checks `password` against `stored`; with no stored hash (unknown user)
     /// it checks against the dummy hash and reports invalid, at the same cost.
+    /// A stored hash with other parameters that checks faster than the
+    /// configured ones answers only when a configured check would have.
     pub async fn verify(
         &self,
         password: &Password,
@@ -117,7 +179,8 @@ impl PasswordHasher {
         let known = stored.is_some();
         let target = stored.unwrap_or(&self.dummy_hash).to_owned();
         let dummy = self.dummy_hash.clone();
-        self.workers
+        let (verification, took, configured_cost) = self
+            .workers
             .run(move |scratch| {
                 let (phc, usable) = match Phc::new(&target) {
                     Ok(phc) => (phc, known),
@@ -125,26 +188,36 @@ impl PasswordHasher {
                     Err(_) => match Phc::new(&dummy) {
                         Ok(phc) => (phc, false),
                         Err(_) => {
-                            return Verification {
+                            let refused = Verification {
                                 valid: false,
                                 needs_rehash: false,
                             };
+                            return (refused, Duration::ZERO, false);
                         }
                     },
                 };
+                let started = Instant::now();
                 let matches = verify_in(scratch, password.expose().as_bytes(), &phc);
-                let current = phc.algorithm.as_str() == "argon2id"
-                    && Params::try_from(&phc).is_ok_and(|p| {
-                        p.m_cost() == params.m_cost()
-                            && p.t_cost() == params.t_cost()
-                            && p.p_cost() == params.p_cost()
-                    });
-                Verification {
+                let took = started.elapsed();
+                let configured_cost = Params::try_from(&phc).is_ok_and(|p| same_cost(&p, &params));
+                let current = configured_cost && phc.algorithm.as_str() == "argon2id";
+                let verification = Verification {
                     valid: usable && matches,
                     needs_rehash: usable && matches && !current,
-                }
+                };
+                (verification, took, configured_cost)
             })
-            .await
+            .await?;
+        if configured_cost {
+            self.reference.record(took);
+        } else {
+            // Off the worker, which is free for the next check meanwhile.
+            let wait = self.reference.shortfall(took);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Ok(verification)
     }
 }
 
@@ -229,6 +302,85 @@ mod tests {
                 needs_rehash: true
             }
         );
+    }
+
+    /// A hash of "pw" with these parameters.
+    fn stored(m: u32, t: u32, p: u32) -> String {
+        let params = Params::new(m, t, p, None).unwrap();
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password(b"pw", &salt)
+            .unwrap()
+            .to_string()
+    }
+
+    /// `stored(8, 1, 1)` claiming other parameters (only parsed, never checked).
+    fn claiming(m: u32, t: u32, p: u32) -> String {
+        stored(8, 1, 1).replacen("m=8,t=1,p=1", &format!("m={m},t={t},p={p}"), 1)
+    }
+
+    #[test]
+    fn only_a_costlier_hash_than_the_configured_one_is_refused() {
+        let configured = configured_params();
+        for (m, t, p) in [
+            (19456, 2, 1),
+            (1024, 1, 1),
+            (19456, 2, 4),
+            (38912, 1, 1),
+            (7168, 5, 1),
+        ] {
+            check_cost(&claiming(m, t, p), &configured)
+                .unwrap_or_else(|e| panic!("m={m},t={t},p={p}: {e}"));
+        }
+        for (m, t, p) in [(65536, 3, 1), (19456, 3, 1), (38916, 1, 1), (65536, 1, 4)] {
+            let why = check_cost(&claiming(m, t, p), &configured)
+                .unwrap_err()
+                .to_string();
+            assert!(why.contains(&format!("m={m},t={t},p={p}")), "{why}");
+            assert!(
+                why.contains("allow_costlier_password_hashes = true"),
+                "{why}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cheaper_stored_hash_answers_when_a_configured_check_would() {
+        let h = PasswordHasher::new(1).await.unwrap();
+        let cheap = stored(1024, 1, 1);
+        for _ in 0..5 {
+            let started = Instant::now();
+            assert!(!h.verify(&pw("wrong"), Some(&cheap)).await.unwrap().valid);
+            let cheap_took = started.elapsed();
+            assert!(cheap_took >= h.reference.shortest(), "{cheap_took:?}");
+            assert!(!h.verify(&pw("wrong"), None).await.unwrap().valid);
+        }
+        // Padding does not change the outcome.
+        let v = h.verify(&pw("pw"), Some(&cheap)).await.unwrap();
+        assert_eq!(
+            v,
+            Verification {
+                valid: true,
+                needs_rehash: true
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn the_reference_follows_the_configured_checks_only() {
+        let h = PasswordHasher::with_params(Params::new(64, 1, 1, None).unwrap(), 1)
+            .await
+            .unwrap();
+        // Neither a cheaper nor a costlier stored hash moves the reference.
+        let before = h.reference.shortest();
+        for other in [stored(8, 1, 1), stored(16384, 2, 1)] {
+            h.verify(&pw("wrong"), Some(&other)).await.unwrap();
+            assert_eq!(h.reference.shortest(), before);
+        }
+        for _ in 0..timing::SAMPLES {
+            h.verify(&pw("wrong"), None).await.unwrap();
+        }
+        assert_ne!(h.reference.shortest(), before);
     }
 
     #[tokio::test]

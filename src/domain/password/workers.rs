@@ -3,7 +3,9 @@
 //! verification to the next. On the shared blocking pool every thread that
 //! ever hashed kept a malloc arena holding such a block, so a login storm
 //! grew the process by hundreds of megabytes; here it is `threads × m_cost`,
-//! allocated once.
+//! allocated once, when the worker starts: the first check on a worker then
+//! costs what every other does (fresh memory made it twice as slow), which
+//! the timing reference relies on.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -78,7 +80,7 @@ impl Workers {
 
 fn work(queue: &Mutex<Receiver<Job>>, keep: usize) {
     let mut scratch = Scratch {
-        blocks: Vec::new(),
+        blocks: vec![Block::default(); keep],
         keep,
     };
     loop {

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, StatusCode, header};
 
+use crate::http::body::require_utf8_form;
 use crate::oidc::{OAuthError, Params};
 use crate::state::AppState;
 
@@ -40,7 +41,12 @@ async fn body_params(req: Request, state: &AppState) -> Result<Params, OAuthErro
             OAuthError::invalid_request("the request body could not be read")
         }
     })?;
-    Params::parse(&bytes).map_err(OAuthError::invalid_request)
+    parse(&bytes)
+}
+
+fn parse(form: &[u8]) -> Result<Params, OAuthError> {
+    require_utf8_form(form).map_err(OAuthError::invalid_request)?;
+    Params::parse(form).map_err(OAuthError::invalid_request)
 }
 
 impl FromRequest<AppState> for OAuthForm {
@@ -59,8 +65,6 @@ impl FromRequest<AppState> for QueryOrForm {
             return body_params(req, state).await.map(QueryOrForm);
         }
         let query = req.uri().query().unwrap_or("");
-        Params::parse(query.as_bytes())
-            .map(QueryOrForm)
-            .map_err(OAuthError::invalid_request)
+        parse(query.as_bytes()).map(QueryOrForm)
     }
 }

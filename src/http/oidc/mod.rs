@@ -74,17 +74,25 @@ async fn known_realm(
 
 /// Whether `origin` is the origin of a redirect URI some client registered
 /// (Keycloak's `+` web origin): browser apps may then call the API endpoints.
+/// Only http(s) redirect URIs name a web origin: a native app's
+/// `com.example.app:/cb` has an opaque origin, serialised `null`, which is
+/// also what sandboxed frames and `file:` pages send.
 async fn registered_origin(state: AppState, origin: HeaderValue) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
+    if origin == "null" {
+        return false;
+    }
     let Ok(clients) = state.store.list_clients().await else {
         return false;
     };
     clients
         .iter()
         .flat_map(|c| &c.redirect_uris)
-        .any(|uri| url::Url::parse(uri).is_ok_and(|u| u.origin().ascii_serialization() == origin))
+        .filter_map(|uri| url::Url::parse(uri).ok())
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .any(|url| url.origin().ascii_serialization() == origin)
 }
 
 /// The OPTIONS route, so that the CORS layer (which wraps each method's

@@ -62,13 +62,17 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let file = options.get_filename().to_owned();
-        if let Some(parent) = file.parent()
-            && !parent.as_os_str().is_empty()
-            && file.as_os_str() != ":memory:"
-        {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Open(format!("cannot create {}: {e}", parent.display()))
-            })?;
+        let on_disk = file.as_os_str() != ":memory:";
+        if on_disk {
+            if let Some(parent) = file.parent()
+                && !parent.as_os_str().is_empty()
+            {
+                private_dir(parent).map_err(|e| {
+                    StoreError::Open(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+            private_file(&file)
+                .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", file.display())))?;
         }
         let open_error = |e: sqlx::Error| StoreError::Open(format!("{}: {e}", file.display()));
         // A local file needs no liveness check before each use (sqlx's
@@ -87,9 +91,79 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(open_error)?;
+        if on_disk {
+            warn_if_shared(&file);
+        }
         Ok(SqliteStore { pool, writer })
     }
 }
+
+// The database holds password hashes, emails, attributes and typed login
+// names: its folder is created 0700 and the file 0600 before SQLite opens it,
+// as the signing keys are. SQLite gives `-wal` and `-shm` the database
+// file's mode.
+
+#[cfg(unix)]
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn private_file(file: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // An empty file is an empty database; an existing one is left as it is.
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn private_file(_: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Warns about a database file (or its `-wal`/`-shm`) that others may read
+/// or write: one made by an earlier version, or copied in.
+#[cfg(unix)]
+fn warn_if_shared(file: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                file = %path.display(),
+                mode = format_args!("{mode:o}"),
+                "the database file is readable or writable by other users: it holds password hashes and personal data; run `chmod 600 {}`",
+                path.display()
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_shared(_: &std::path::Path) {}
 
 pub(super) use crate::store::rows::{from_json, to_json};
 

@@ -29,7 +29,8 @@ pub enum KeysCommand {
     },
     /// Stop publishing a key now and move it to keys_dir/retired/ (tokens it signed stop verifying)
     Retire {
-        /// The kid to retire (not the active signer)
+        /// The kid to retire (not the active signer); a kid may begin with `-`
+        #[arg(allow_hyphen_values = true)]
         kid: String,
     },
     /// Print the public keys for offline consumers
@@ -38,7 +39,7 @@ pub enum KeysCommand {
         #[arg(long, value_enum, default_value = "jwks")]
         format: ExportFormat,
         /// Export this key instead of the active signer (pem only)
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         kid: Option<String>,
     },
 }

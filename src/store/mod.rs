@@ -1,5 +1,7 @@
-//! Persistence behind one trait. Handlers and domain code see only `Store`;
-//! each backend lives in its own module with its own migrations.
+//! Persistence behind small per-area traits (`UserStore`, `ClientStore`,
+//! `MapperStore`, `GrantStore`, `LockoutStore`, `SigningKeyStore`) that
+//! `Store` composes; each backend implements each one directly, in the file
+//! of that area, with its own migrations.
 
 pub mod postgres;
 mod rows;
@@ -200,13 +202,18 @@ pub struct StoredKey {
     pub archived_at: Option<i64>,
 }
 
+/// Reaching the database at all: migrations and the readiness check.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Database: Send + Sync {
     /// Applies the backend's embedded migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Cheap reachability check for `/health/ready`.
     async fn ping(&self) -> Result<(), StoreError>;
+}
 
+/// Users and their password hashes.
+#[async_trait]
+pub trait UserStore: Send + Sync {
     /// Inserts a user; `Conflict` when the username or email is taken.
     async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError>;
     /// Inserts a user unless the username is taken; true when inserted.
@@ -221,8 +228,11 @@ pub trait Store: Send + Sync + 'static {
     async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError>;
     async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError>;
     async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
+}
 
-    // --- clients ---
+/// OAuth clients.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
     /// Inserts a client; `Conflict` when the id is taken.
     async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
     /// Inserts a client unless the id is taken; true when inserted.
@@ -231,16 +241,22 @@ pub trait Store: Send + Sync + 'static {
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     /// Removes a client and everything issued to it.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+}
 
-    // --- claim mappers, in the order they apply ---
+/// Claim mappers, in the order they apply.
+#[async_trait]
+pub trait MapperStore: Send + Sync {
     /// Inserts a mapper; `Conflict` when the name is taken.
     async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError>;
     /// Inserts a mapper unless the name is taken; true when inserted.
     async fn insert_mapper_if_absent(&self, spec: &MapperSpec) -> Result<bool, StoreError>;
     async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError>;
     async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError>;
+}
 
-    // --- sessions ---
+/// Sessions, authorization codes, refresh tokens and the access-token deny-list.
+#[async_trait]
+pub trait GrantStore: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
     async fn find_session_by_cookie(
@@ -271,8 +287,11 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes expired codes, sessions, refresh tokens and deny-list entries,
     /// and login-failure counters that no longer count.
     async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+}
 
-    // --- brute-force counters (times in Unix milliseconds) ---
+/// Brute-force counters (times in Unix milliseconds).
+#[async_trait]
+pub trait LockoutStore: Send + Sync {
     /// Reserves one password check against a counter, atomically across
     /// instances: granted only while the counter is unlocked and its live
     /// failures plus the checks in flight stay under `policy.max_failures`.
@@ -316,8 +335,11 @@ pub trait Store: Send + Sync + 'static {
     async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError>;
     /// The counters locked at `now_ms`, longest lockout first.
     async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError>;
+}
 
-    // --- signing keys (`key_store = "database"`) ---
+/// Signing keys kept in the database (`key_store = "database"`).
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
     /// Every stored key, archived ones included, oldest generation first.
     async fn list_signing_keys(&self) -> Result<Vec<StoredKey>, StoreError>;
     /// Adds `key` and sets the `pins` (kid, dates) of existing keys, in one
@@ -335,6 +357,33 @@ pub trait Store: Send + Sync + 'static {
         dates: &StoredKeyDates,
         archived_at: Option<i64>,
     ) -> Result<bool, StoreError>;
+}
+
+/// Everything the issuer keeps: each backend implements every area trait
+/// directly, in the file of that area; code that needs one area asks for
+/// that trait alone.
+pub trait Store:
+    Database
+    + UserStore
+    + ClientStore
+    + MapperStore
+    + GrantStore
+    + LockoutStore
+    + SigningKeyStore
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: Database
+        + UserStore
+        + ClientStore
+        + MapperStore
+        + GrantStore
+        + LockoutStore
+        + SigningKeyStore
+        + 'static
+{
 }
 
 /// Opens the store a `database_url` names.

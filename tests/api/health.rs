@@ -7,9 +7,10 @@ use domino_idp::domain::client::Client;
 use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::User;
 use domino_idp::store::{
-    CodeRecord, CodeRedemption, FailureKind, LockPolicy, LockState, Lockout, RefreshClaim,
-    RefreshRecord, Reservation, SessionRecord, Store, StoreError, StoredKey, StoredKeyDates,
-    UserRecord,
+    ClientStore, CodeRecord, CodeRedemption, Database, FailureKind, GrantStore, LockPolicy,
+    LockState, Lockout, LockoutStore, MapperStore, RefreshClaim, RefreshRecord, Reservation,
+    SessionRecord, SigningKeyStore, Store, StoreError, StoredKey, StoredKeyDates, UserRecord,
+    UserStore,
 };
 use serde_json::Value;
 
@@ -48,14 +49,11 @@ impl Flaky {
     }
 }
 
-/// Implements `Store` for `Flaky`: every call but `migrate` fails while down.
+/// Implements one area trait for `Flaky`: every call fails while down.
 macro_rules! forward_when_up {
-    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+    ($trait:ident { $($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
         #[async_trait::async_trait]
-        impl Store for Flaky {
-            async fn migrate(&self) -> Result<(), StoreError> {
-                self.inner.migrate().await
-            }
+        impl $trait for Flaky {
             $(async fn $name(&self, $($arg: $ty),*) -> Result<$ret, StoreError> {
                 self.up()?;
                 self.inner.$name($($arg),*).await
@@ -64,8 +62,18 @@ macro_rules! forward_when_up {
     };
 }
 
-forward_when_up! {
-    ping() -> ();
+#[async_trait::async_trait]
+impl Database for Flaky {
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.inner.migrate().await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.up()?;
+        self.inner.ping().await
+    }
+}
+
+forward_when_up!(UserStore {
     insert_user(r: &UserRecord) -> User;
     insert_user_if_absent(r: &UserRecord) -> bool;
     find_user_for_login(key: &str) -> Option<User>;
@@ -75,15 +83,24 @@ forward_when_up! {
     set_enabled(key: &str, enabled: bool) -> bool;
     delete_user(key: &str) -> bool;
     get_user_by_id(id: &str) -> Option<User>;
+});
+
+forward_when_up!(ClientStore {
     insert_client(c: &Client) -> ();
     insert_client_if_absent(c: &Client) -> bool;
     get_client(id: &str) -> Option<Client>;
     list_clients() -> Vec<Client>;
     delete_client(id: &str) -> bool;
+});
+
+forward_when_up!(MapperStore {
     insert_mapper(m: &MapperSpec) -> ();
     insert_mapper_if_absent(m: &MapperSpec) -> bool;
     list_mappers() -> Vec<MapperSpec>;
     delete_mapper(name: &str) -> bool;
+});
+
+forward_when_up!(GrantStore {
     insert_session(s: &SessionRecord) -> ();
     get_session(id: &str) -> Option<SessionRecord>;
     find_session_by_cookie(hash: &str) -> Option<SessionRecord>;
@@ -98,16 +115,22 @@ forward_when_up! {
     deny_jti(jti: &str, exp: i64) -> ();
     is_jti_denied(jti: &str) -> bool;
     purge_expired(now: i64) -> u64;
+});
+
+forward_when_up!(LockoutStore {
     reserve_login_attempt(kind: FailureKind, key: &str, now: i64, policy: &LockPolicy, lease: i64, nonce: i64) -> Reservation;
     release_login_attempt(kind: FailureKind, key: &str, succeeded: bool) -> ();
     record_login_failure(kind: FailureKind, key: &str, now: i64, policy: &LockPolicy) -> LockState;
     login_lock(kind: FailureKind, key: &str, now: i64) -> Option<i64>;
     clear_login_failures(kind: FailureKind, key: &str) -> bool;
     list_lockouts(now: i64) -> Vec<Lockout>;
+});
+
+forward_when_up!(SigningKeyStore {
     list_signing_keys() -> Vec<StoredKey>;
     add_signing_key(k: &StoredKey, pins: &[(String, StoredKeyDates)]) -> bool;
     update_signing_key(kid: &str, dates: &StoredKeyDates, archived_at: Option<i64>) -> bool;
-}
+});
 
 #[tokio::test]
 async fn ready_goes_red_and_logins_get_503_when_the_store_is_down() {

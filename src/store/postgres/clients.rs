@@ -1,9 +1,11 @@
 //! OAuth clients' SQL.
 
+use async_trait::async_trait;
+
 use super::{PgStore, conflict_or_unavailable, to_json, unavailable, unstorable};
 use crate::domain::client::Client;
 use crate::store::rows::ClientRow;
-use crate::store::{StoreError, now};
+use crate::store::{ClientStore, StoreError, now};
 
 /// The JSONB columns come back as text, parsed by `TryFrom<ClientRow>`.
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris::text AS redirect_uris, post_logout_redirect_uris::text AS post_logout_redirect_uris, grant_types::text AS grant_types, default_scopes::text AS default_scopes, allowed_scopes::text AS allowed_scopes, created_at";
@@ -40,19 +42,19 @@ impl PgStore {
             })?;
         Ok(done.rows_affected() == 1)
     }
+}
 
-    pub(super) async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+#[async_trait]
+impl ClientStore for PgStore {
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
         self.write_client(client, false).await.map(|_| ())
     }
 
-    pub(super) async fn insert_client_if_absent(
-        &self,
-        client: &Client,
-    ) -> Result<bool, StoreError> {
+    async fn insert_client_if_absent(&self, client: &Client) -> Result<bool, StoreError> {
         self.write_client(client, true).await
     }
 
-    pub(super) async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         if unstorable(client_id) {
             return Ok(None);
         }
@@ -65,7 +67,7 @@ impl PgStore {
         row.map(Client::try_from).transpose()
     }
 
-    pub(super) async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY client_id");
         let rows: Vec<ClientRow> = sqlx::query_as(&sql)
             .fetch_all(&self.pool)
@@ -78,7 +80,7 @@ impl PgStore {
     /// (ON DELETE CASCADE), atomically. A grant being written for the client
     /// at the same moment holds a key-share lock on its row (the foreign key
     /// check), so it either commits first and is deleted too, or fails.
-    pub(super) async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
         if unstorable(client_id) {
             return Ok(false);
         }

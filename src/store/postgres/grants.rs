@@ -16,12 +16,14 @@
 
 use sqlx::{Postgres, Transaction};
 
+use async_trait::async_trait;
+
 use super::{PgStore, unavailable, unstorable};
 use crate::store::rows::{
     CODE_COLUMNS, CodeRow, REFRESH_COLUMNS, RefreshRow, SESSION_COLUMNS, SessionRow,
 };
 use crate::store::{
-    CodeRecord, CodeRedemption, RefreshClaim, RefreshRecord, SessionRecord, StoreError,
+    CodeRecord, CodeRedemption, GrantStore, RefreshClaim, RefreshRecord, SessionRecord, StoreError,
 };
 
 /// The advisory-lock class of refresh families (the two-key form, so it
@@ -48,22 +50,6 @@ async fn lock_family(
 }
 
 impl PgStore {
-    pub(super) async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(&s.id)
-        .bind(s.cookie_hash.as_deref())
-        .bind(&s.user_id)
-        .bind(s.auth_time)
-        .bind(s.expires_at)
-        .bind(s.ended_at)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
-    }
-
     async fn one_session(
         &self,
         filter: &str,
@@ -80,34 +66,6 @@ impl PgStore {
         .await
         .map_err(unavailable)?;
         Ok(row.map(Into::into))
-    }
-
-    pub(super) async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        self.one_session("id", id).await
-    }
-
-    pub(super) async fn find_session_by_cookie(
-        &self,
-        cookie_hash: &str,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        self.one_session("cookie_hash", cookie_hash).await
-    }
-
-    /// Ends the session and revokes its refresh tokens in one transaction.
-    /// The session row stays locked until commit, so a successor being
-    /// inserted concurrently either commits first (and is revoked here) or
-    /// waits and sees the session ended (see `insert_refresh`).
-    pub(super) async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        if unstorable(id) {
-            return Ok(false);
-        }
-        let mut attempt = 0;
-        loop {
-            match self.try_end_session(id, now).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                done => return done.map_err(unavailable),
-            }
-        }
     }
 
     async fn try_end_session(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
@@ -131,93 +89,6 @@ impl PgStore {
         .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    pub(super) async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO auth_codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(&c.code_hash)
-        .bind(&c.client_id)
-        .bind(&c.redirect_uri)
-        .bind(&c.user_id)
-        .bind(&c.session_id)
-        .bind(&c.scope)
-        .bind(c.nonce.as_deref())
-        .bind(c.code_challenge.as_deref())
-        .bind(c.auth_time)
-        .bind(c.expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
-    }
-
-    pub(super) async fn redeem_code(
-        &self,
-        code_hash: &str,
-        now: i64,
-    ) -> Result<CodeRedemption, StoreError> {
-        if unstorable(code_hash) {
-            return Ok(CodeRedemption::Unknown);
-        }
-        let won: Option<CodeRow> = sqlx::query_as(&format!(
-            "UPDATE auth_codes SET used_at = $1
-             WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1
-             RETURNING {CODE_COLUMNS}"
-        ))
-        .bind(now)
-        .bind(code_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        if let Some(row) = won {
-            return Ok(CodeRedemption::Redeemed(row.into()));
-        }
-        let spent: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT family_id FROM auth_codes WHERE code_hash = $1")
-                .bind(code_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(unavailable)?;
-        Ok(match spent {
-            Some((family_id,)) => CodeRedemption::Spent { family_id },
-            None => CodeRedemption::Unknown,
-        })
-    }
-
-    pub(super) async fn set_code_family(
-        &self,
-        code_hash: &str,
-        family_id: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE auth_codes SET family_id = $1 WHERE code_hash = $2")
-            .bind(family_id)
-            .bind(code_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
-    /// Inserts a refresh token; born revoked (when its family was, else when
-    /// its session ended) when either has happened by the time the locks are
-    /// held. Fails, as a foreign-key violation would, when the session is gone.
-    pub(super) async fn insert_refresh(&self, t: &RefreshRecord) -> Result<(), StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_insert_refresh(t).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                Err(e) => return Err(unavailable(e)),
-                Ok(0) => {
-                    return Err(StoreError::Unavailable(format!(
-                        "refresh token not stored: session {} no longer exists",
-                        t.session_id
-                    )));
-                }
-                Ok(_) => return Ok(()),
-            }
-        }
     }
 
     async fn try_insert_refresh(&self, t: &RefreshRecord) -> Result<u64, sqlx::Error> {
@@ -252,11 +123,150 @@ impl PgStore {
         Ok(done.rows_affected())
     }
 
-    pub(super) async fn claim_refresh(
+    async fn try_revoke_family(&self, family_id: &str, now: i64) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        lock_family(&mut tx, family_id).await?;
+        let done = sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
+                 SELECT token_hash FROM refresh_tokens
+                 WHERE family_id = $2 AND revoked_at IS NULL
+                 ORDER BY token_hash FOR UPDATE)",
+        )
+        .bind(now)
+        .bind(family_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl GrantStore for PgStore {
+    async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        ))
+        .bind(&s.id)
+        .bind(s.cookie_hash.as_deref())
+        .bind(&s.user_id)
+        .bind(s.auth_time)
+        .bind(s.expires_at)
+        .bind(s.ended_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        self.one_session("id", id).await
+    }
+
+    async fn find_session_by_cookie(
         &self,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<RefreshClaim, StoreError> {
+        cookie_hash: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.one_session("cookie_hash", cookie_hash).await
+    }
+
+    /// Ends the session and revokes its refresh tokens in one transaction.
+    /// The session row stays locked until commit, so a successor being
+    /// inserted concurrently either commits first (and is revoked here) or
+    /// waits and sees the session ended (see `insert_refresh`).
+    async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        if unstorable(id) {
+            return Ok(false);
+        }
+        let mut attempt = 0;
+        loop {
+            match self.try_end_session(id, now).await {
+                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
+                done => return done.map_err(unavailable),
+            }
+        }
+    }
+
+    async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO auth_codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&c.code_hash)
+        .bind(&c.client_id)
+        .bind(&c.redirect_uri)
+        .bind(&c.user_id)
+        .bind(&c.session_id)
+        .bind(&c.scope)
+        .bind(c.nonce.as_deref())
+        .bind(c.code_challenge.as_deref())
+        .bind(c.auth_time)
+        .bind(c.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
+        if unstorable(code_hash) {
+            return Ok(CodeRedemption::Unknown);
+        }
+        let won: Option<CodeRow> = sqlx::query_as(&format!(
+            "UPDATE auth_codes SET used_at = $1
+             WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1
+             RETURNING {CODE_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(code_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if let Some(row) = won {
+            return Ok(CodeRedemption::Redeemed(row.into()));
+        }
+        let spent: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT family_id FROM auth_codes WHERE code_hash = $1")
+                .bind(code_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(match spent {
+            Some((family_id,)) => CodeRedemption::Spent { family_id },
+            None => CodeRedemption::Unknown,
+        })
+    }
+
+    async fn set_code_family(&self, code_hash: &str, family_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE auth_codes SET family_id = $1 WHERE code_hash = $2")
+            .bind(family_id)
+            .bind(code_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Inserts a refresh token; born revoked (when its family was, else when
+    /// its session ended) when either has happened by the time the locks are
+    /// held. Fails, as a foreign-key violation would, when the session is gone.
+    async fn insert_refresh(&self, t: &RefreshRecord) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.try_insert_refresh(t).await {
+                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
+                Err(e) => return Err(unavailable(e)),
+                Ok(0) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "refresh token not stored: session {} no longer exists",
+                        t.session_id
+                    )));
+                }
+                Ok(_) => return Ok(()),
+            }
+        }
+    }
+
+    async fn claim_refresh(&self, token_hash: &str, now: i64) -> Result<RefreshClaim, StoreError> {
         if unstorable(token_hash) {
             return Ok(RefreshClaim::Unknown);
         }
@@ -280,10 +290,7 @@ impl PgStore {
         })
     }
 
-    pub(super) async fn get_refresh(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<RefreshRecord>, StoreError> {
+    async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
         if unstorable(token_hash) {
             return Ok(None);
         }
@@ -299,7 +306,7 @@ impl PgStore {
 
     /// Revokes the family under its advisory lock, so a successor being
     /// inserted concurrently is either revoked here or born revoked.
-    pub(super) async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
         if unstorable(family_id) {
             return Ok(0);
         }
@@ -312,24 +319,7 @@ impl PgStore {
         }
     }
 
-    async fn try_revoke_family(&self, family_id: &str, now: i64) -> Result<u64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        lock_family(&mut tx, family_id).await?;
-        let done = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
-                 SELECT token_hash FROM refresh_tokens
-                 WHERE family_id = $2 AND revoked_at IS NULL
-                 ORDER BY token_hash FOR UPDATE)",
-        )
-        .bind(now)
-        .bind(family_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
-    }
-
-    pub(super) async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+    async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
         )
@@ -341,7 +331,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
+    async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
         if unstorable(jti) {
             return Ok(false);
         }
@@ -355,7 +345,7 @@ impl PgStore {
     /// One statement per table rather than one transaction: each delete is
     /// atomic and purging is idempotent, so nothing is gained by holding the
     /// locks of all four until the end.
-    pub(super) async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
         let mut purged = 0;
         for sql in [
             "DELETE FROM revoked_tokens WHERE expires_at <= $1",
@@ -370,7 +360,8 @@ impl PgStore {
                 .map_err(unavailable)?
                 .rows_affected();
         }
-        Ok(purged)
+        let counters = self.purge_login_failures(now.saturating_mul(1000)).await?;
+        Ok(purged + counters)
     }
 }
 
@@ -385,6 +376,7 @@ mod tests {
     use crate::domain::user::{NewUser, UserSpec};
     use crate::store::UserRecord;
     use crate::store::postgres::testdb;
+    use crate::store::{ClientStore, GrantStore, UserStore};
 
     const NOW: i64 = 1_800_000_000;
     const ROUNDS: usize = 40;

@@ -5,8 +5,12 @@
 //! itself, which Postgres locks and re-reads at its latest committed version:
 //! instances sharing the database count every failure exactly once.
 
+use async_trait::async_trait;
+
 use super::{PgStore, unavailable};
-use crate::store::{FailureKind, LockPolicy, LockState, Lockout, Reservation, StoreError};
+use crate::store::{
+    FailureKind, LockPolicy, LockState, Lockout, LockoutStore, Reservation, StoreError,
+};
 
 /// `$1` kind, `$2` key, `$3` now, `$4` max_failures, `$5` failure_reset,
 /// `$6` lease, `$7` nonce. The same rule as the SQLite store's: granted
@@ -90,7 +94,64 @@ fn count(n: i64) -> u32 {
 }
 
 impl PgStore {
-    pub(super) async fn record_login_failure(
+    /// Deletes counters that neither lock nor count any more.
+    pub(super) async fn purge_login_failures(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM login_failures WHERE expires_at <= $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl LockoutStore for PgStore {
+    async fn reserve_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+        policy: &LockPolicy,
+        lease_ms: i64,
+        nonce: i64,
+    ) -> Result<Reservation, StoreError> {
+        let (won, locked_until): (bool, i64) = sqlx::query_as(RESERVE)
+            .bind(kind.as_str())
+            .bind(counter_key(key))
+            .bind(now_ms)
+            .bind(i64::from(policy.max_failures))
+            .bind(policy.failure_reset_ms)
+            .bind(lease_ms)
+            .bind(nonce)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(Reservation::from_row(won, locked_until, now_ms))
+    }
+
+    async fn release_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        succeeded: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE login_failures SET in_flight = GREATEST(in_flight - 1, 0),
+                 failures = CASE WHEN $3 THEN 0 ELSE failures END,
+                 last_failure = CASE WHEN $3 THEN 0 ELSE last_failure END
+             WHERE kind = $1 AND key = $2",
+        )
+        .bind(kind.as_str())
+        .bind(counter_key(key))
+        .bind(succeeded)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn record_login_failure(
         &self,
         kind: FailureKind,
         key: &str,
@@ -120,51 +181,7 @@ impl PgStore {
         })
     }
 
-    pub(super) async fn reserve_login_attempt(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-        policy: &LockPolicy,
-        lease_ms: i64,
-        nonce: i64,
-    ) -> Result<Reservation, StoreError> {
-        let (won, locked_until): (bool, i64) = sqlx::query_as(RESERVE)
-            .bind(kind.as_str())
-            .bind(counter_key(key))
-            .bind(now_ms)
-            .bind(i64::from(policy.max_failures))
-            .bind(policy.failure_reset_ms)
-            .bind(lease_ms)
-            .bind(nonce)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(Reservation::from_row(won, locked_until, now_ms))
-    }
-
-    pub(super) async fn release_login_attempt(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        succeeded: bool,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE login_failures SET in_flight = GREATEST(in_flight - 1, 0),
-                 failures = CASE WHEN $3 THEN 0 ELSE failures END,
-                 last_failure = CASE WHEN $3 THEN 0 ELSE last_failure END
-             WHERE kind = $1 AND key = $2",
-        )
-        .bind(kind.as_str())
-        .bind(counter_key(key))
-        .bind(succeeded)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
-    }
-
-    pub(super) async fn login_lock(
+    async fn login_lock(
         &self,
         kind: FailureKind,
         key: &str,
@@ -182,11 +199,7 @@ impl PgStore {
         .map_err(unavailable)
     }
 
-    pub(super) async fn clear_login_failures(
-        &self,
-        kind: FailureKind,
-        key: &str,
-    ) -> Result<bool, StoreError> {
+    async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM login_failures WHERE kind = $1 AND key = $2")
             .bind(kind.as_str())
             .bind(counter_key(key))
@@ -196,7 +209,7 @@ impl PgStore {
         Ok(done.rows_affected() > 0)
     }
 
-    pub(super) async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError> {
+    async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError> {
         let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
             "SELECT kind, key, failures, last_failure, locked_until FROM login_failures
              WHERE locked_until > $1 ORDER BY locked_until DESC, kind, key",
@@ -218,16 +231,6 @@ impl PgStore {
                 })
             })
             .collect()
-    }
-
-    /// Deletes counters that neither lock nor count any more.
-    pub(super) async fn purge_login_failures(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM login_failures WHERE expires_at <= $1")
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(done.rows_affected())
     }
 }
 

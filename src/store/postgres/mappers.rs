@@ -1,8 +1,10 @@
 //! Claim mappers' SQL.
 
+use async_trait::async_trait;
+
 use super::{PgStore, conflict_or_unavailable, from_json, to_json, unavailable, unstorable};
 use crate::domain::mapper::MapperSpec;
-use crate::store::{StoreError, now};
+use crate::store::{MapperStore, StoreError, now};
 
 impl PgStore {
     async fn write_mapper(&self, spec: &MapperSpec, if_absent: bool) -> Result<bool, StoreError> {
@@ -27,20 +29,20 @@ impl PgStore {
             })?;
         Ok(done.rows_affected() == 1)
     }
+}
 
-    pub(super) async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError> {
+#[async_trait]
+impl MapperStore for PgStore {
+    async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError> {
         self.write_mapper(spec, false).await.map(|_| ())
     }
 
-    pub(super) async fn insert_mapper_if_absent(
-        &self,
-        spec: &MapperSpec,
-    ) -> Result<bool, StoreError> {
+    async fn insert_mapper_if_absent(&self, spec: &MapperSpec) -> Result<bool, StoreError> {
         self.write_mapper(spec, true).await
     }
 
     /// In the order they were added: `seq` is Postgres's stand-in for SQLite's rowid.
-    pub(super) async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError> {
+    async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT name, spec::text FROM mappers ORDER BY created_at, seq")
                 .fetch_all(&self.pool)
@@ -51,7 +53,7 @@ impl PgStore {
             .collect()
     }
 
-    pub(super) async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError> {
+    async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError> {
         if unstorable(name) {
             return Ok(false);
         }

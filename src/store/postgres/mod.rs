@@ -17,14 +17,7 @@ use async_trait::async_trait;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::{
-    CodeRecord, CodeRedemption, FailureKind, LockPolicy, LockState, Lockout, RefreshClaim,
-    RefreshRecord, Reservation, SessionRecord, Store, StoreError, StoredKey, StoredKeyDates,
-    UserRecord,
-};
-use crate::domain::client::Client;
-use crate::domain::mapper::MapperSpec;
-use crate::domain::user::User;
+use super::{Database, StoreError};
 
 mod clients;
 mod grants;
@@ -163,10 +156,8 @@ impl PgStore {
 
 pub(super) use crate::store::rows::{from_json, to_json};
 
-// Each method forwards to the inherent method of the same name in
-// users.rs, clients.rs, mappers.rs, grants.rs or lockouts.rs, where the SQL lives.
 #[async_trait]
-impl Store for PgStore {
+impl Database for PgStore {
     /// sqlx holds a Postgres advisory lock (keyed by the database name) while
     /// it migrates, so instances starting together apply each step once.
     async fn migrate(&self) -> Result<(), StoreError> {
@@ -182,208 +173,6 @@ impl Store for PgStore {
             .await
             .map(|_| ())
             .map_err(unavailable)
-    }
-
-    async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError> {
-        PgStore::insert_user(self, record).await
-    }
-
-    async fn insert_user_if_absent(&self, record: &UserRecord) -> Result<bool, StoreError> {
-        PgStore::insert_user_if_absent(self, record).await
-    }
-
-    async fn find_user_for_login(&self, login_key: &str) -> Result<Option<User>, StoreError> {
-        PgStore::find_user_for_login(self, login_key).await
-    }
-
-    async fn get_user(&self, username_key: &str) -> Result<Option<User>, StoreError> {
-        PgStore::get_user(self, username_key).await
-    }
-
-    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        PgStore::list_users(self).await
-    }
-
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
-        PgStore::set_password_hash(self, user_id, hash).await
-    }
-
-    async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError> {
-        PgStore::set_enabled(self, username_key, enabled).await
-    }
-
-    async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
-        PgStore::delete_user(self, username_key).await
-    }
-
-    async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
-        PgStore::get_user_by_id(self, id).await
-    }
-
-    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
-        PgStore::insert_client(self, client).await
-    }
-
-    async fn insert_client_if_absent(&self, client: &Client) -> Result<bool, StoreError> {
-        PgStore::insert_client_if_absent(self, client).await
-    }
-
-    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        PgStore::get_client(self, client_id).await
-    }
-
-    async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
-        PgStore::list_clients(self).await
-    }
-
-    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
-        PgStore::delete_client(self, client_id).await
-    }
-
-    async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError> {
-        PgStore::insert_mapper(self, spec).await
-    }
-
-    async fn insert_mapper_if_absent(&self, spec: &MapperSpec) -> Result<bool, StoreError> {
-        PgStore::insert_mapper_if_absent(self, spec).await
-    }
-
-    async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError> {
-        PgStore::list_mappers(self).await
-    }
-
-    async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError> {
-        PgStore::delete_mapper(self, name).await
-    }
-
-    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
-        PgStore::insert_session(self, session).await
-    }
-
-    async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        PgStore::get_session(self, id).await
-    }
-
-    async fn find_session_by_cookie(
-        &self,
-        cookie_hash: &str,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        PgStore::find_session_by_cookie(self, cookie_hash).await
-    }
-
-    async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        PgStore::end_session(self, id, now).await
-    }
-
-    async fn insert_code(&self, code: &CodeRecord) -> Result<(), StoreError> {
-        PgStore::insert_code(self, code).await
-    }
-
-    async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
-        PgStore::redeem_code(self, code_hash, now).await
-    }
-
-    async fn set_code_family(&self, code_hash: &str, family_id: &str) -> Result<(), StoreError> {
-        PgStore::set_code_family(self, code_hash, family_id).await
-    }
-
-    async fn insert_refresh(&self, token: &RefreshRecord) -> Result<(), StoreError> {
-        PgStore::insert_refresh(self, token).await
-    }
-
-    async fn claim_refresh(&self, token_hash: &str, now: i64) -> Result<RefreshClaim, StoreError> {
-        PgStore::claim_refresh(self, token_hash, now).await
-    }
-
-    async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
-        PgStore::get_refresh(self, token_hash).await
-    }
-
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
-        PgStore::revoke_family(self, family_id, now).await
-    }
-
-    async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
-        PgStore::deny_jti(self, jti, expires_at).await
-    }
-
-    async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
-        PgStore::is_jti_denied(self, jti).await
-    }
-
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let grants = PgStore::purge_expired(self, now).await?;
-        let counters = PgStore::purge_login_failures(self, now.saturating_mul(1000)).await?;
-        Ok(grants + counters)
-    }
-
-    async fn record_login_failure(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-        policy: &LockPolicy,
-    ) -> Result<LockState, StoreError> {
-        PgStore::record_login_failure(self, kind, key, now_ms, policy).await
-    }
-
-    async fn reserve_login_attempt(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-        policy: &LockPolicy,
-        lease_ms: i64,
-        nonce: i64,
-    ) -> Result<Reservation, StoreError> {
-        PgStore::reserve_login_attempt(self, kind, key, now_ms, policy, lease_ms, nonce).await
-    }
-
-    async fn release_login_attempt(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        succeeded: bool,
-    ) -> Result<(), StoreError> {
-        PgStore::release_login_attempt(self, kind, key, succeeded).await
-    }
-
-    async fn login_lock(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        PgStore::login_lock(self, kind, key, now_ms).await
-    }
-
-    async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError> {
-        PgStore::clear_login_failures(self, kind, key).await
-    }
-
-    async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError> {
-        PgStore::list_lockouts(self, now_ms).await
-    }
-
-    async fn list_signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
-        PgStore::list_signing_keys(self).await
-    }
-
-    async fn add_signing_key(
-        &self,
-        key: &StoredKey,
-        pins: &[(String, StoredKeyDates)],
-    ) -> Result<bool, StoreError> {
-        PgStore::add_signing_key(self, key, pins).await
-    }
-
-    async fn update_signing_key(
-        &self,
-        kid: &str,
-        dates: &StoredKeyDates,
-        archived_at: Option<i64>,
-    ) -> Result<bool, StoreError> {
-        PgStore::update_signing_key(self, kid, dates, archived_at).await
     }
 }
 
@@ -432,7 +221,7 @@ pub(super) mod testdb {
     use sqlx::Connection as _;
 
     use super::PgStore;
-    use crate::store::Store as _;
+    use crate::store::Database as _;
 
     pub async fn fresh() -> Option<(PgStore, String)> {
         let server = std::env::var("IDP_TEST_POSTGRES_URL").ok()?;

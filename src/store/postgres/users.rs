@@ -1,9 +1,11 @@
 //! The password store's SQL.
 
+use async_trait::async_trait;
+
 use super::{PgStore, to_json, unavailable, unstorable};
 use crate::domain::user::User;
 use crate::store::rows::UserRow;
-use crate::store::{StoreError, UserRecord, now};
+use crate::store::{StoreError, UserRecord, UserStore, now};
 
 /// The JSONB columns come back as text, parsed by `TryFrom<UserRow>`.
 const USER_COLUMNS: &str = "id, username, email, cn, org, password_hash, scopes::text AS scopes, attributes::text AS attributes, groups::text AS groups, enabled, created_at, updated_at";
@@ -76,24 +78,19 @@ impl PgStore {
     }
 }
 
-impl PgStore {
-    pub(super) async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError> {
+#[async_trait]
+impl UserStore for PgStore {
+    async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError> {
         self.insert(record, false)
             .await?
             .ok_or_else(|| StoreError::Conflict("a user with this username already exists".into()))
     }
 
-    pub(super) async fn insert_user_if_absent(
-        &self,
-        record: &UserRecord,
-    ) -> Result<bool, StoreError> {
+    async fn insert_user_if_absent(&self, record: &UserRecord) -> Result<bool, StoreError> {
         Ok(self.insert(record, true).await?.is_some())
     }
 
-    pub(super) async fn find_user_for_login(
-        &self,
-        login_key: &str,
-    ) -> Result<Option<User>, StoreError> {
+    async fn find_user_for_login(&self, login_key: &str) -> Result<Option<User>, StoreError> {
         if unstorable(login_key) {
             return Ok(None);
         }
@@ -109,11 +106,11 @@ impl PgStore {
         row.map(User::try_from).transpose()
     }
 
-    pub(super) async fn get_user(&self, username_key: &str) -> Result<Option<User>, StoreError> {
+    async fn get_user(&self, username_key: &str) -> Result<Option<User>, StoreError> {
         self.one_user("username_key", username_key).await
     }
 
-    pub(super) async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username_key");
         let rows: Vec<UserRow> = sqlx::query_as(&sql)
             .fetch_all(&self.pool)
@@ -122,11 +119,7 @@ impl PgStore {
         rows.into_iter().map(User::try_from).collect()
     }
 
-    pub(super) async fn set_password_hash(
-        &self,
-        user_id: &str,
-        hash: &str,
-    ) -> Result<bool, StoreError> {
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
         if unstorable(user_id) {
             return Ok(false);
         }
@@ -141,11 +134,7 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn set_enabled(
-        &self,
-        username_key: &str,
-        enabled: bool,
-    ) -> Result<bool, StoreError> {
+    async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError> {
         if unstorable(username_key) {
             return Ok(false);
         }
@@ -162,7 +151,7 @@ impl PgStore {
 
     /// One statement: the user's sessions, codes and refresh tokens go with it
     /// (ON DELETE CASCADE), atomically.
-    pub(super) async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
+    async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
         if unstorable(username_key) {
             return Ok(false);
         }
@@ -174,7 +163,7 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+    async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.one_user("id", id).await
     }
 }

@@ -1,9 +1,11 @@
 //! OAuth clients' SQL.
 
+use async_trait::async_trait;
+
 use super::{SqliteStore, to_json, unavailable};
 use crate::domain::client::Client;
 use crate::store::rows::ClientRow;
-use crate::store::{StoreError, now};
+use crate::store::{ClientStore, StoreError, now};
 
 const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, default_scopes, allowed_scopes, created_at";
 
@@ -37,19 +39,19 @@ impl SqliteStore {
             })?;
         Ok(done.rows_affected() == 1)
     }
+}
 
-    pub(super) async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+#[async_trait]
+impl ClientStore for SqliteStore {
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
         self.write_client(client, false).await.map(|_| ())
     }
 
-    pub(super) async fn insert_client_if_absent(
-        &self,
-        client: &Client,
-    ) -> Result<bool, StoreError> {
+    async fn insert_client_if_absent(&self, client: &Client) -> Result<bool, StoreError> {
         self.write_client(client, true).await
     }
 
-    pub(super) async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+    async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM clients WHERE client_id = ?");
         let row: Option<ClientRow> = sqlx::query_as(&sql)
             .bind(client_id)
@@ -59,7 +61,7 @@ impl SqliteStore {
         row.map(Client::try_from).transpose()
     }
 
-    pub(super) async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
+    async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY client_id");
         let rows: Vec<ClientRow> = sqlx::query_as(&sql)
             .fetch_all(&self.pool)
@@ -68,7 +70,7 @@ impl SqliteStore {
         rows.into_iter().map(Client::try_from).collect()
     }
 
-    pub(super) async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+    async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM clients WHERE client_id = ?")
             .bind(client_id)
             .execute(&self.writer)

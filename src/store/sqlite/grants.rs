@@ -2,16 +2,19 @@
 //! Single use is enforced by conditional `UPDATE ... RETURNING`, so two
 //! requests racing for one code or refresh token find exactly one winner.
 
+use async_trait::async_trait;
+
 use super::{SqliteStore, unavailable};
 use crate::store::rows::{
     CODE_COLUMNS, CodeRow, REFRESH_COLUMNS, RefreshRow, SESSION_COLUMNS, SessionRow,
 };
 use crate::store::{
-    CodeRecord, CodeRedemption, RefreshClaim, RefreshRecord, SessionRecord, StoreError,
+    CodeRecord, CodeRedemption, GrantStore, RefreshClaim, RefreshRecord, SessionRecord, StoreError,
 };
 
-impl SqliteStore {
-    pub(super) async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
+#[async_trait]
+impl GrantStore for SqliteStore {
+    async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
         ))
@@ -27,7 +30,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+    async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row: Option<SessionRow> = sqlx::query_as(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?"
         ))
@@ -38,7 +41,7 @@ impl SqliteStore {
         Ok(row.map(Into::into))
     }
 
-    pub(super) async fn find_session_by_cookie(
+    async fn find_session_by_cookie(
         &self,
         cookie_hash: &str,
     ) -> Result<Option<SessionRecord>, StoreError> {
@@ -52,7 +55,7 @@ impl SqliteStore {
         Ok(row.map(Into::into))
     }
 
-    pub(super) async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+    async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await.map_err(unavailable)?;
         let done = sqlx::query(
             "UPDATE sessions SET ended_at = ?, cookie_hash = NULL WHERE id = ? AND ended_at IS NULL",
@@ -74,7 +77,7 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
+    async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO auth_codes ({CODE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
@@ -94,11 +97,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn redeem_code(
-        &self,
-        code_hash: &str,
-        now: i64,
-    ) -> Result<CodeRedemption, StoreError> {
+    async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
         let won: Option<CodeRow> = sqlx::query_as(&format!(
             "UPDATE auth_codes SET used_at = ?1
              WHERE code_hash = ?2 AND used_at IS NULL AND expires_at > ?1
@@ -124,11 +123,7 @@ impl SqliteStore {
         })
     }
 
-    pub(super) async fn set_code_family(
-        &self,
-        code_hash: &str,
-        family_id: &str,
-    ) -> Result<(), StoreError> {
+    async fn set_code_family(&self, code_hash: &str, family_id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE auth_codes SET family_id = ? WHERE code_hash = ?")
             .bind(family_id)
             .bind(code_hash)
@@ -142,7 +137,7 @@ impl SqliteStore {
     /// session ended meanwhile (a replay at another instance can revoke the
     /// family while this rotation is in flight). SQLite runs one write at a
     /// time, so the revocation either sees this row or this row sees it.
-    pub(super) async fn insert_refresh(&self, t: &RefreshRecord) -> Result<(), StoreError> {
+    async fn insert_refresh(&self, t: &RefreshRecord) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, COALESCE(?11,
@@ -166,11 +161,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn claim_refresh(
-        &self,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<RefreshClaim, StoreError> {
+    async fn claim_refresh(&self, token_hash: &str, now: i64) -> Result<RefreshClaim, StoreError> {
         let won: Option<RefreshRow> = sqlx::query_as(&format!(
             "UPDATE refresh_tokens SET used_at = ?1
              WHERE token_hash = ?2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?1
@@ -191,10 +182,7 @@ impl SqliteStore {
         })
     }
 
-    pub(super) async fn get_refresh(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<RefreshRecord>, StoreError> {
+    async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
         let row: Option<RefreshRow> = sqlx::query_as(&format!(
             "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = ?"
         ))
@@ -205,7 +193,7 @@ impl SqliteStore {
         Ok(row.map(Into::into))
     }
 
-    pub(super) async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
+    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
         )
@@ -217,7 +205,7 @@ impl SqliteStore {
         Ok(done.rows_affected())
     }
 
-    pub(super) async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+    async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING")
             .bind(jti)
             .bind(expires_at)
@@ -227,7 +215,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
+    async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
         let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM revoked_tokens WHERE jti = ?")
             .bind(jti)
             .fetch_optional(&self.pool)
@@ -236,7 +224,7 @@ impl SqliteStore {
         Ok(row.is_some())
     }
 
-    pub(super) async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
         let mut tx = self.writer.begin().await.map_err(unavailable)?;
         let mut purged = 0;
         for sql in [
@@ -253,6 +241,7 @@ impl SqliteStore {
                 .rows_affected();
         }
         tx.commit().await.map_err(unavailable)?;
-        Ok(purged)
+        let counters = self.purge_login_failures(now.saturating_mul(1000)).await?;
+        Ok(purged + counters)
     }
 }

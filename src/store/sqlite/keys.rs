@@ -1,11 +1,41 @@
 //! Signing keys' SQL (`key_store = "database"`).
 
+use async_trait::async_trait;
+
 use super::{SqliteStore, unavailable};
 use crate::store::rows::{KEY_COLUMNS, KeyRow};
-use crate::store::{StoreError, StoredKey, StoredKeyDates};
+use crate::store::{SigningKeyStore, StoreError, StoredKey, StoredKeyDates};
 
-impl SqliteStore {
-    pub(super) async fn list_signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+/// Sets a key's dates, and its archive time when `archived_at` is given.
+async fn set_dates(
+    conn: &mut sqlx::SqliteConnection,
+    kid: &str,
+    dates: &StoredKeyDates,
+    archived_at: Option<Option<i64>>,
+) -> Result<bool, StoreError> {
+    let sql = match archived_at {
+        Some(_) => {
+            "UPDATE signing_keys SET created = ?, activates_at = ?, superseded_at = ?, retire_after = ?, archived_at = ? WHERE kid = ?"
+        }
+        None => {
+            "UPDATE signing_keys SET created = ?, activates_at = ?, superseded_at = ?, retire_after = ? WHERE kid = ?"
+        }
+    };
+    let mut query = sqlx::query(sql)
+        .bind(dates.created)
+        .bind(dates.activates_at)
+        .bind(dates.superseded_at)
+        .bind(dates.retire_after);
+    if let Some(archived_at) = archived_at {
+        query = query.bind(archived_at);
+    }
+    let done = query.bind(kid).execute(conn).await.map_err(unavailable)?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[async_trait]
+impl SigningKeyStore for SqliteStore {
+    async fn list_signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
         let rows: Vec<KeyRow> = sqlx::query_as(&format!(
             "SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY generation"
         ))
@@ -15,7 +45,7 @@ impl SqliteStore {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    pub(super) async fn add_signing_key(
+    async fn add_signing_key(
         &self,
         key: &StoredKey,
         pins: &[(String, StoredKeyDates)],
@@ -47,7 +77,7 @@ impl SqliteStore {
         Ok(true)
     }
 
-    pub(super) async fn update_signing_key(
+    async fn update_signing_key(
         &self,
         kid: &str,
         dates: &StoredKeyDates,
@@ -56,31 +86,4 @@ impl SqliteStore {
         let mut conn = self.writer.acquire().await.map_err(unavailable)?;
         set_dates(&mut conn, kid, dates, Some(archived_at)).await
     }
-}
-
-/// Sets a key's dates, and its archive time when `archived_at` is given.
-async fn set_dates(
-    conn: &mut sqlx::SqliteConnection,
-    kid: &str,
-    dates: &StoredKeyDates,
-    archived_at: Option<Option<i64>>,
-) -> Result<bool, StoreError> {
-    let sql = match archived_at {
-        Some(_) => {
-            "UPDATE signing_keys SET created = ?, activates_at = ?, superseded_at = ?, retire_after = ?, archived_at = ? WHERE kid = ?"
-        }
-        None => {
-            "UPDATE signing_keys SET created = ?, activates_at = ?, superseded_at = ?, retire_after = ? WHERE kid = ?"
-        }
-    };
-    let mut query = sqlx::query(sql)
-        .bind(dates.created)
-        .bind(dates.activates_at)
-        .bind(dates.superseded_at)
-        .bind(dates.retire_after);
-    if let Some(archived_at) = archived_at {
-        query = query.bind(archived_at);
-    }
-    let done = query.bind(kid).execute(conn).await.map_err(unavailable)?;
-    Ok(done.rows_affected() == 1)
 }

@@ -3,8 +3,12 @@
 //! SQLite takes the write lock before the statement reads the old row, so
 //! instances sharing the file never lose a count or over-grant a reservation.
 
+use async_trait::async_trait;
+
 use super::{SqliteStore, unavailable};
-use crate::store::{FailureKind, LockPolicy, LockState, Lockout, Reservation, StoreError};
+use crate::store::{
+    FailureKind, LockPolicy, LockState, Lockout, LockoutStore, Reservation, StoreError,
+};
 
 /// `?1` kind, `?2` key, `?3` now, `?4` max_failures, `?5` failure_reset,
 /// `?6` lease, `?7` nonce. Granted (`ok`) when the counter is not locked and
@@ -89,7 +93,64 @@ fn count(n: i64) -> u32 {
 }
 
 impl SqliteStore {
-    pub(super) async fn record_login_failure(
+    /// Deletes counters that neither lock nor count any more.
+    pub(super) async fn purge_login_failures(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM login_failures WHERE expires_at <= ?")
+            .bind(now_ms)
+            .execute(&self.writer)
+            .await
+            .map_err(unavailable)?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl LockoutStore for SqliteStore {
+    async fn reserve_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+        policy: &LockPolicy,
+        lease_ms: i64,
+        nonce: i64,
+    ) -> Result<Reservation, StoreError> {
+        let (won, locked_until): (bool, i64) = sqlx::query_as(RESERVE)
+            .bind(kind.as_str())
+            .bind(key)
+            .bind(now_ms)
+            .bind(i64::from(policy.max_failures))
+            .bind(policy.failure_reset_ms)
+            .bind(lease_ms)
+            .bind(nonce)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(unavailable)?;
+        Ok(Reservation::from_row(won, locked_until, now_ms))
+    }
+
+    async fn release_login_attempt(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        succeeded: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE login_failures SET in_flight = MAX(in_flight - 1, 0),
+                 failures = CASE WHEN ?3 THEN 0 ELSE failures END,
+                 last_failure = CASE WHEN ?3 THEN 0 ELSE last_failure END
+             WHERE kind = ?1 AND key = ?2",
+        )
+        .bind(kind.as_str())
+        .bind(key)
+        .bind(succeeded)
+        .execute(&self.writer)
+        .await
+        .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn record_login_failure(
         &self,
         kind: FailureKind,
         key: &str,
@@ -117,51 +178,7 @@ impl SqliteStore {
         })
     }
 
-    pub(super) async fn reserve_login_attempt(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-        policy: &LockPolicy,
-        lease_ms: i64,
-        nonce: i64,
-    ) -> Result<Reservation, StoreError> {
-        let (won, locked_until): (bool, i64) = sqlx::query_as(RESERVE)
-            .bind(kind.as_str())
-            .bind(key)
-            .bind(now_ms)
-            .bind(i64::from(policy.max_failures))
-            .bind(policy.failure_reset_ms)
-            .bind(lease_ms)
-            .bind(nonce)
-            .fetch_one(&self.writer)
-            .await
-            .map_err(unavailable)?;
-        Ok(Reservation::from_row(won, locked_until, now_ms))
-    }
-
-    pub(super) async fn release_login_attempt(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        succeeded: bool,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE login_failures SET in_flight = MAX(in_flight - 1, 0),
-                 failures = CASE WHEN ?3 THEN 0 ELSE failures END,
-                 last_failure = CASE WHEN ?3 THEN 0 ELSE last_failure END
-             WHERE kind = ?1 AND key = ?2",
-        )
-        .bind(kind.as_str())
-        .bind(key)
-        .bind(succeeded)
-        .execute(&self.writer)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
-    }
-
-    pub(super) async fn login_lock(
+    async fn login_lock(
         &self,
         kind: FailureKind,
         key: &str,
@@ -178,11 +195,7 @@ impl SqliteStore {
         .map_err(unavailable)
     }
 
-    pub(super) async fn clear_login_failures(
-        &self,
-        kind: FailureKind,
-        key: &str,
-    ) -> Result<bool, StoreError> {
+    async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM login_failures WHERE kind = ? AND key = ?")
             .bind(kind.as_str())
             .bind(key)
@@ -192,7 +205,7 @@ impl SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    pub(super) async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError> {
+    async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError> {
         let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
             "SELECT kind, key, failures, last_failure, locked_until FROM login_failures
              WHERE locked_until > ? ORDER BY locked_until DESC, kind, key",
@@ -215,16 +228,6 @@ impl SqliteStore {
             })
             .collect()
     }
-
-    /// Deletes counters that neither lock nor count any more.
-    pub(super) async fn purge_login_failures(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM login_failures WHERE expires_at <= ?")
-            .bind(now_ms)
-            .execute(&self.writer)
-            .await
-            .map_err(unavailable)?;
-        Ok(done.rows_affected())
-    }
 }
 
 #[cfg(test)]
@@ -244,7 +247,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("domino-idp-lock-{}", uuid::Uuid::new_v4()));
         let url = format!("sqlite://{}", dir.join("t.db").display());
         let store = SqliteStore::open(&url).await.unwrap();
-        crate::store::Store::migrate(&store).await.unwrap();
+        crate::store::Database::migrate(&store).await.unwrap();
         (store, dir)
     }
 

@@ -1,8 +1,10 @@
 //! Claim mappers' SQL.
 
+use async_trait::async_trait;
+
 use super::{SqliteStore, from_json, to_json, unavailable};
 use crate::domain::mapper::MapperSpec;
-use crate::store::{StoreError, now};
+use crate::store::{MapperStore, StoreError, now};
 
 impl SqliteStore {
     async fn write_mapper(&self, spec: &MapperSpec, if_absent: bool) -> Result<bool, StoreError> {
@@ -28,19 +30,19 @@ impl SqliteStore {
             })?;
         Ok(done.rows_affected() == 1)
     }
+}
 
-    pub(super) async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError> {
+#[async_trait]
+impl MapperStore for SqliteStore {
+    async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError> {
         self.write_mapper(spec, false).await.map(|_| ())
     }
 
-    pub(super) async fn insert_mapper_if_absent(
-        &self,
-        spec: &MapperSpec,
-    ) -> Result<bool, StoreError> {
+    async fn insert_mapper_if_absent(&self, spec: &MapperSpec) -> Result<bool, StoreError> {
         self.write_mapper(spec, true).await
     }
 
-    pub(super) async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError> {
+    async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT name, spec FROM mappers ORDER BY created_at, rowid")
                 .fetch_all(&self.pool)
@@ -51,7 +53,7 @@ impl SqliteStore {
             .collect()
     }
 
-    pub(super) async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError> {
+    async fn delete_mapper(&self, name: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM mappers WHERE name = ?")
             .bind(name)
             .execute(&self.writer)

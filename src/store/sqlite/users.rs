@@ -1,9 +1,11 @@
 //! The password store's SQL.
 
+use async_trait::async_trait;
+
 use super::{SqliteStore, to_json, unavailable, user_write_error};
 use crate::domain::user::User;
 use crate::store::rows::UserRow;
-use crate::store::{StoreError, UserRecord, now};
+use crate::store::{StoreError, UserRecord, UserStore, now};
 
 const USER_COLUMNS: &str = "id, username, email, cn, org, password_hash, scopes, attributes, groups, enabled, created_at, updated_at";
 
@@ -47,24 +49,19 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
-    pub(super) async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError> {
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn insert_user(&self, record: &UserRecord) -> Result<User, StoreError> {
         self.insert(record, false)
             .await?
             .ok_or_else(|| StoreError::Conflict("a user with this username already exists".into()))
     }
 
-    pub(super) async fn insert_user_if_absent(
-        &self,
-        record: &UserRecord,
-    ) -> Result<bool, StoreError> {
+    async fn insert_user_if_absent(&self, record: &UserRecord) -> Result<bool, StoreError> {
         Ok(self.insert(record, true).await?.is_some())
     }
 
-    pub(super) async fn find_user_for_login(
-        &self,
-        login_key: &str,
-    ) -> Result<Option<User>, StoreError> {
+    async fn find_user_for_login(&self, login_key: &str) -> Result<Option<User>, StoreError> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE username_key = ?1 OR email_key = ?1
              ORDER BY username_key = ?1 DESC LIMIT 1"
@@ -77,7 +74,7 @@ impl SqliteStore {
         row.map(User::try_from).transpose()
     }
 
-    pub(super) async fn get_user(&self, username_key: &str) -> Result<Option<User>, StoreError> {
+    async fn get_user(&self, username_key: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username_key = ?");
         let row: Option<UserRow> = sqlx::query_as(&sql)
             .bind(username_key)
@@ -87,7 +84,7 @@ impl SqliteStore {
         row.map(User::try_from).transpose()
     }
 
-    pub(super) async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+    async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username_key");
         let rows: Vec<UserRow> = sqlx::query_as(&sql)
             .fetch_all(&self.pool)
@@ -96,11 +93,7 @@ impl SqliteStore {
         rows.into_iter().map(User::try_from).collect()
     }
 
-    pub(super) async fn set_password_hash(
-        &self,
-        user_id: &str,
-        hash: &str,
-    ) -> Result<bool, StoreError> {
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
             .bind(hash)
             .bind(now())
@@ -111,11 +104,7 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn set_enabled(
-        &self,
-        username_key: &str,
-        enabled: bool,
-    ) -> Result<bool, StoreError> {
+    async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError> {
         let done =
             sqlx::query("UPDATE users SET enabled = ?, updated_at = ? WHERE username_key = ?")
                 .bind(enabled)
@@ -127,7 +116,7 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
+    async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM users WHERE username_key = ?")
             .bind(username_key)
             .execute(&self.writer)
@@ -136,7 +125,7 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
+    async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
         let row: Option<UserRow> = sqlx::query_as(&sql)
             .bind(id)

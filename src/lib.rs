@@ -1,7 +1,7 @@
 //! domino-idp: a token issuer and minimal OpenID Connect provider that speaks
 //! the Domino REST API ("Keep") login and Keycloak's realm endpoints.
 
-// Request paths must never panic: errors go through `error::AppError`.
+// Request paths must never panic: errors go through `http::error::AppError`.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -11,7 +11,6 @@ pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod domain;
-pub mod error;
 pub mod http;
 pub mod keys;
 pub mod lockout;

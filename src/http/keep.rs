@@ -13,7 +13,7 @@ use utoipa::{OpenApi, ToSchema};
 use crate::domain::mapper::KEEP_CLIENT;
 use crate::domain::token::{self, Claims};
 use crate::domain::user::{LoginName, Password};
-use crate::error::{AppError, Result};
+use crate::http::error::{AppError, Result};
 use crate::http::FormOrJson;
 use crate::http::schemas::{
     BadRequest, InvalidCredentials, PayloadTooLarge, TooManyRequests, Unavailable,

@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per endpoint group, each with its own `router()`.
 
 mod body;
+pub mod error;
 mod health;
 mod keep;
 mod metrics;
@@ -19,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::state::AppState;
 
 pub use body::FormOrJson;

@@ -19,8 +19,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 
 use super::schemas::*;
 use super::{health, keep, metrics, oidc, realm};
-use crate::error::{AppError, ErrorBody};
-use crate::oidc::error::OAuthErrorBody;
+use crate::http::error::{AppError, ErrorBody};
+use crate::http::error::OAuthErrorBody;
 use crate::state::AppState;
 
 pub(super) const OPENAPI: &str = "/openapi.json";

@@ -11,7 +11,7 @@ use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 
-use crate::error::{AppError, Result};
+use crate::http::error::{AppError, Result};
 use crate::http::schemas::{Discovery, Jwks, RealmInfo, RealmNotFound};
 use crate::state::AppState;
 

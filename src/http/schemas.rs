@@ -10,8 +10,8 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::{IntoParams, PartialSchema, ToResponse, ToSchema};
 
-use crate::error::ErrorBody;
-use crate::oidc::error::OAuthErrorBody;
+use crate::http::error::ErrorBody;
+use crate::http::error::OAuthErrorBody;
 
 // ---- Error responses in the application's shape: {status, error, message}.
 

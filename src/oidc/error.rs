@@ -1,26 +1,12 @@
-//! Errors of the OAuth endpoints, in the shape RFC 6749 §5.2 prescribes:
-//! `{"error": "<code>", "error_description": "..."}`, never cached.
+//! Errors of the OAuth operations, typed by RFC 6749 §5.2's codes. How they
+//! are sent (`{"error": "<code>", "error_description": "..."}`, never
+//! cached) is the HTTP layer's business: `http::error`.
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
+use axum::http::StatusCode;
 
 use crate::domain::password::HashError;
 use crate::keys::KeyError;
 use crate::store::StoreError;
-
-/// The body of an OAuth error (RFC 6749 §5.2).
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"error": "invalid_grant", "error_description": "Invalid user credentials"}))]
-pub struct OAuthErrorBody {
-    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
-    /// `unsupported_grant_type`, `invalid_scope`, `invalid_token`,
-    /// `temporarily_unavailable` or `server_error`.
-    pub error: &'static str,
-    pub error_description: String,
-}
 
 #[derive(Debug)]
 pub struct OAuthError {
@@ -31,6 +17,8 @@ pub struct OAuthError {
     pub challenge: Option<String>,
     /// `Retry-After` seconds to send.
     pub retry_after: Option<u64>,
+    /// What went wrong on our side, for the log only (never sent).
+    pub cause: Option<String>,
 }
 
 impl OAuthError {
@@ -41,6 +29,7 @@ impl OAuthError {
             description: description.into(),
             challenge: None,
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -98,13 +87,15 @@ impl OAuthError {
             "the service is temporarily unavailable; retry shortly",
         )
     }
+    /// An error on our side; `cause` is logged where the response is sent.
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "request failed");
-        Self::new(
+        let mut e = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "internal error; the cause has been logged",
-        )
+        );
+        e.cause = Some(cause.to_string());
+        e
     }
 }
 
@@ -114,34 +105,14 @@ impl std::fmt::Display for OAuthError {
     }
 }
 
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
-        let body = OAuthErrorBody {
-            error: self.code,
-            error_description: self.description,
-        };
-        let mut response = (self.status, Json(body)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
-        if let Some(seconds) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, seconds.into());
-        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        response
-    }
-}
 
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(cause) | StoreError::Open(cause) => {
-                tracing::warn!(%cause, "store unavailable");
-                OAuthError::unavailable()
+                let mut e = OAuthError::unavailable();
+                e.cause = Some(format!("store unavailable: {cause}"));
+                e
             }
             StoreError::Conflict(m) => OAuthError::invalid_request(m),
             StoreError::Corrupt(m) => OAuthError::server_error(m),

@@ -43,9 +43,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limit = settings.request_timeout();
-    let router = router.layer(axum::middleware::from_fn(move |req, next| {
-        timeout::enforce(limit, req, next)
-    }));
+    let router = router
+        .layer(axum::middleware::from_fn(move |req, next| {
+            timeout::enforce(limit, req, next)
+        }))
+        // Outermost, so that a timeout's cause is logged like any other.
+        .layer(axum::middleware::from_fn(crate::http::error::log_causes));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(settings.header_read_timeout())

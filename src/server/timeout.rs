@@ -16,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 
 /// Runs the rest of the stack under `limit`.
 pub async fn enforce(limit: Duration, req: Request, next: Next) -> Response {

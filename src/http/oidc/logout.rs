@@ -20,7 +20,7 @@ use super::form::QueryOrForm;
 use super::pages::{self, LogoutPage, SESSION_COOKIE};
 use crate::domain::opaque;
 use crate::http::schemas::{InvalidClient, LogoutParams, RealmNotFound};
-use crate::oidc::error::OAuthErrorBody;
+use crate::http::error::OAuthErrorBody;
 use crate::oidc::{OAuthError, Params, sessions};
 use crate::state::AppState;
 use crate::store::{StoreError, now};

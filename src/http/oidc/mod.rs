@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 
-use crate::error::AppError;
+use crate::http::error::AppError;
 use crate::http::schemas::RealmNotFound;
 use crate::state::AppState;
 

@@ -1,12 +1,19 @@
-//! One error type for the HTTP layer. Every JSON error has the same shape,
-//! `{"status": <code>, "error": "<kind>", "message": "<what to do>"}`;
-//! server-side causes are logged, never sent.
+//! How errors are sent and logged. Every JSON error outside the OAuth
+//! endpoints has one shape, `{"status": <code>, "error": "<kind>",
+//! "message": "<what to do>"}`; the OAuth operations' errors are sent in RFC
+//! 6749 §5.2's. A server-side cause is never sent: the response carries it
+//! as an extension and `log_causes`, the one place that logs errors, writes
+//! it.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::oidc::OAuthError;
 
 use crate::domain::password::HashError;
 use crate::domain::user::InvalidInput;
@@ -88,19 +95,78 @@ impl AppError {
     }
 }
 
+/// The server-side cause of an error response, for `log_causes`.
+#[derive(Debug, Clone)]
+pub struct Cause(pub String);
+
+/// Logs the cause an error response carries: a failure (500) as an error,
+/// anything else (an unavailable dependency, a timeout) as a warning.
+pub fn log_cause(response: &Response) {
+    if let Some(Cause(cause)) = response.extensions().get::<Cause>() {
+        if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(%cause, "request failed");
+        } else {
+            tracing::warn!(%cause, status = response.status().as_u16(), "request not served");
+        }
+    }
+}
+
+/// The middleware that logs every error response's cause.
+pub async fn log_causes(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    log_cause(&response);
+    response
+}
+
+/// The body of an OAuth error (RFC 6749 §5.2).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_grant", "error_description": "Invalid user credentials"}))]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+    /// `unsupported_grant_type`, `invalid_scope`, `invalid_token`,
+    /// `temporarily_unavailable` or `server_error`.
+    pub error: &'static str,
+    pub error_description: String,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = OAuthErrorBody {
+            error: self.code,
+            error_description: self.description,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, seconds.into());
+        } else if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(Cause(cause));
+        }
+        response
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = match &self {
-            AppError::Internal(cause) => {
-                tracing::error!(%cause, "request failed");
-                "internal error; the cause has been logged".to_owned()
-            }
-            AppError::Unavailable(cause) => {
-                tracing::warn!(%cause, "dependency unavailable");
-                "the service is temporarily unavailable; retry shortly".to_owned()
-            }
-            other => other.to_string(),
+        let (message, cause) = match &self {
+            AppError::Internal(cause) => (
+                "internal error; the cause has been logged".to_owned(),
+                Some(cause.clone()),
+            ),
+            AppError::Unavailable(cause) => (
+                "the service is temporarily unavailable; retry shortly".to_owned(),
+                Some(cause.clone()),
+            ),
+            other => (other.to_string(), None),
         };
         let body = ErrorBody {
             status: status.as_u16(),
@@ -118,6 +184,9 @@ impl IntoResponse for AppError {
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("5"),
             );
+        }
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(Cause(cause));
         }
         response
     }

@@ -12,13 +12,13 @@ use jsonwebtoken::crypto::aws_lc;
 use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::json;
 
+use domino_idp::app::oidc::claims::ClaimContext;
 use domino_idp::config::SubjectKind;
 use domino_idp::domain::client::ClientSpec;
 use domino_idp::domain::mapper::{Mapper, MapperSpec, Output, apply_all};
 use domino_idp::domain::token::{Claims, TokenPolicy};
 use domino_idp::domain::user::{PasswordHash, User};
 use domino_idp::keys::{KeyRing, KeySettings, rotate};
-use domino_idp::oidc::claims::ClaimContext;
 use domino_idp::realm::Realm;
 
 const ISSUER: &str = "http://127.0.0.1:8080/auth/realms/DominoRealm";
@@ -193,7 +193,7 @@ fn benches(c: &mut Criterion) {
         let store = domino_idp::store::open(&url).await.unwrap();
         store.migrate().await.unwrap();
         for mapper in &f.mappers {
-            domino_idp::mappers::create(store.as_ref(), &mapper.spec)
+            domino_idp::app::mappers::create(store.as_ref(), &mapper.spec)
                 .await
                 .unwrap();
         }
@@ -201,7 +201,7 @@ fn benches(c: &mut Criterion) {
             "client_id": CLIENT, "grant_types": ["client_credentials"]
         }))
         .unwrap();
-        domino_idp::clients::create(store.as_ref(), &spec)
+        domino_idp::app::clients::create(store.as_ref(), &spec)
             .await
             .unwrap();
         store
@@ -209,7 +209,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("store/mappers_load_six", |b| {
         b.iter(|| {
             black_box(
-                rt.block_on(domino_idp::mappers::load(store.as_ref()))
+                rt.block_on(domino_idp::app::mappers::load(store.as_ref()))
                     .unwrap(),
             )
         })

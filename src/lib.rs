@@ -7,22 +7,17 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod app;
 pub mod cli;
-pub mod clients;
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod keys;
-pub mod lockout;
-pub mod mappers;
 pub mod metrics;
-pub mod oidc;
 pub mod realm;
 pub mod server;
 pub mod startup;
-pub mod state;
 pub mod store;
-pub mod users;
 pub mod verify;
 
 pub use http::build_router;

@@ -9,9 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
+use crate::app::oidc::scope::OIDC_SCOPES;
 use crate::domain::client::GrantType;
 use crate::keys::{Documents, KeyRing};
-use crate::oidc::scope::OIDC_SCOPES;
 
 /// Claims that tokens from this issuer may carry (for discovery).
 const CLAIMS_SUPPORTED: &[&str] = &[

@@ -10,12 +10,13 @@ use anyhow::Context as _;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::app::Issuer;
+use crate::app::{clients, mappers, users};
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::keys::{KeyHome, live};
-use crate::state::AppState;
 use crate::store::Store;
-use crate::{clients, http, mappers, server, store, users};
+use crate::{http, server, store};
 
 /// How many argon2 computations may run at once: one per core.
 pub fn hash_concurrency() -> usize {
@@ -25,7 +26,7 @@ pub fn hash_concurrency() -> usize {
 pub struct Application {
     listener: TcpListener,
     router: Router,
-    state: AppState,
+    state: Issuer,
     key_home: KeyHome,
 }
 
@@ -76,7 +77,7 @@ impl Application {
                 "listening on all interfaces without public_url: tokens will name an issuer clients cannot reach; set public_url"
             );
         }
-        let state = AppState::new(config, &public_url, store, keys, passwords);
+        let state = Issuer::new(config, &public_url, store, keys, passwords);
         let router = http::build_router(state.clone());
         Ok(Application {
             listener,
@@ -92,7 +93,7 @@ impl Application {
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
-    pub fn state(&self) -> &AppState {
+    pub fn state(&self) -> &Issuer {
         &self.state
     }
 

@@ -3,8 +3,8 @@
 
 #![no_main]
 
-use domino_idp::oidc::Params;
-use domino_idp::oidc::params::MAX_VALUE_CHARS;
+use domino_idp::app::oidc::Params;
+use domino_idp::app::oidc::params::MAX_VALUE_CHARS;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -10,14 +10,14 @@ use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::password::PasswordHasher;
 use domino_idp::domain::user::{ScopeList, UserSpec};
 use domino_idp::keys::{KeyRing, KeySettings, rotate};
-use domino_idp::state::AppState;
+use domino_idp::app::Issuer;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const CLIENT_SECRET: &str = "fuzz-client-secret-0123";
 
 pub struct Fixture {
     pub runtime: tokio::runtime::Runtime,
-    pub state: AppState,
+    pub state: Issuer,
     pub router: Router,
     /// Where the database and keys live; removed at exit.
     _dir: tempfile::TempDir,
@@ -92,17 +92,17 @@ fn build() -> Fixture {
                 .await
                 .expect("hasher"),
         );
-        domino_idp::users::seed(store.as_ref(), &passwords, &config.users)
+        domino_idp::app::users::seed(store.as_ref(), &passwords, &config.users)
             .await
             .expect("users");
-        domino_idp::clients::seed(store.as_ref(), &config.clients)
+        domino_idp::app::clients::seed(store.as_ref(), &config.clients)
             .await
             .expect("clients");
-        domino_idp::mappers::seed(store.as_ref(), &config.mappers)
+        domino_idp::app::mappers::seed(store.as_ref(), &config.mappers)
             .await
             .expect("mappers");
         let keys = ring(&config);
-        AppState::new(config, "http://idp.test", store, keys, passwords)
+        Issuer::new(config, "http://idp.test", store, keys, passwords)
     });
     let router = domino_idp::build_router(state.clone());
     Fixture {

@@ -14,12 +14,12 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{Failure, Outcome};
+use crate::app::oidc::claims::ClaimContext;
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::domain::token::{Claims, TokenPolicy};
 use crate::domain::user::{Password, PasswordHash, User};
 use crate::keys::LiveKeys;
-use crate::oidc::claims::ClaimContext;
 use crate::realm::Realm;
 
 #[derive(Debug, Subcommand)]

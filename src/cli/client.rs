@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::{Failure, Outcome, open_store};
-use crate::clients::{self, ClientError};
+use crate::app::clients::{self, ClientError};
 use crate::config::{Config, Secret};
 use crate::domain::client::{Client, ClientSpec, GrantType};
 

@@ -4,12 +4,12 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 
 use super::{Failure, Outcome, open_store};
+use crate::app::mappers::{self, MapperError};
+use crate::app::oidc::claims::ClaimContext;
+use crate::app::oidc::scope;
 use crate::config::Config;
 use crate::domain::mapper::{JsonType, KEEP_CLIENT, MapperSpec, MapperType, Output, Property};
 use crate::domain::user::name_key;
-use crate::mappers::{self, MapperError};
-use crate::oidc::claims::ClaimContext;
-use crate::oidc::scope;
 use crate::realm::Realm;
 use crate::store::now;
 

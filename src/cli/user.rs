@@ -8,15 +8,15 @@ use std::net::IpAddr;
 use clap::{Args, Subcommand};
 
 use super::{Failure, Outcome, open_store};
+use crate::app::login;
+use crate::app::users;
 use crate::config::{Config, Secret};
 use crate::domain::password::PasswordHasher;
 use crate::domain::user::{
     AttributeValue, LoginName, NewUser, Password, ScopeList, UserSpec, name_key,
 };
-use crate::lockout;
 use crate::startup::hash_concurrency;
 use crate::store::{FailureKind, Store};
-use crate::users;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -246,7 +246,7 @@ async fn unlock(store: &dyn Store, name: Option<String>, ip: Option<String>) -> 
         }
         let mut cleared = false;
         for key in keys {
-            cleared |= lockout::clear(store, FailureKind::User, &key)
+            cleared |= login::clear(store, FailureKind::User, &key)
                 .await
                 .map_err(Failure::new)?;
         }
@@ -267,8 +267,8 @@ async fn unlock(store: &dyn Store, name: Option<String>, ip: Option<String>) -> 
             .map_err(|_| {
                 Failure::usage(format!("--ip {raw:?}: give an IP address like 192.0.2.7"))
             })?;
-        let key = lockout::ip_key(addr);
-        let cleared = lockout::clear(store, FailureKind::Ip, &key)
+        let key = login::ip_key(addr);
+        let cleared = login::clear(store, FailureKind::Ip, &key)
             .await
             .map_err(Failure::new)?;
         println!(
@@ -284,7 +284,7 @@ async fn unlock(store: &dyn Store, name: Option<String>, ip: Option<String>) -> 
 }
 
 async fn lockouts(store: &dyn Store, json: bool) -> Outcome {
-    let now = lockout::now_ms();
+    let now = login::now_ms();
     let all = store.list_lockouts(now).await.map_err(Failure::new)?;
     if json {
         println!(

@@ -1,5 +1,5 @@
 //! `[brute_force]`: failure counters per login name and per client address,
-//! with exponential back-off (see `crate::lockout`). Durations are seconds
+//! with exponential back-off (see `crate::app::login`). Durations are seconds
 //! unless the name says otherwise.
 
 use std::fmt;

@@ -1,5 +1,5 @@
 //! The brute-force rule: how failures turn into lockouts. The counters live
-//! in the store; `crate::lockout` applies the rule to every password check.
+//! in the store; `crate::app::login` applies the rule to every password check.
 
 /// How one more failure moves a counter; times in milliseconds. From the
 /// `max_failures`-th failure on, the lockout is

@@ -6,8 +6,8 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use crate::app::Issuer;
 use crate::http::error::AppError;
-use crate::state::AppState;
 
 /// `application/json` or `application/x-www-form-urlencoded`, decoded into `T`.
 pub struct FormOrJson<T>(pub T);
@@ -43,13 +43,13 @@ fn kind_of(req: &Request) -> Result<Kind, AppError> {
     }
 }
 
-impl<T> FromRequest<AppState> for FormOrJson<T>
+impl<T> FromRequest<Issuer> for FormOrJson<T>
 where
     T: DeserializeOwned,
 {
     type Rejection = AppError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Issuer) -> Result<Self, Self::Rejection> {
         let kind = kind_of(&req)?;
         let limit = state.config.max_body_bytes;
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::oidc::OAuthError;
+use crate::app::oidc::OAuthError;
 
 use crate::domain::password::HashError;
 use crate::domain::user::InvalidInput;

@@ -7,13 +7,13 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
+use crate::app::Issuer;
 use crate::http::schemas::Health;
-use crate::state::AppState;
 
 pub(super) const LIVE: &str = "/health/live";
 pub(super) const READY: &str = "/health/ready";
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Issuer> {
     Router::new()
         .route(LIVE, get(live))
         .route(READY, get(ready))
@@ -50,7 +50,7 @@ async fn live() -> Json<Value> {
         (status = 503, description = "Not ready: the store or the keys are down", body = Health),
     ),
 )]
-async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn ready(State(state): State<Issuer>) -> (StatusCode, Json<Value>) {
     let store_up = match state.store.ping().await {
         Ok(()) => true,
         Err(e) => {

@@ -6,27 +6,23 @@ use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::domain::mapper::KEEP_CLIENT;
-use crate::domain::token::{self, Claims};
+use crate::app::Issuer;
+use crate::app::keep::{KeepError, KeepLogin};
+use crate::app::login::ClientIp;
+use crate::app::users::LoginError;
+use crate::domain::token::Claims;
 use crate::domain::user::{LoginName, Password};
-use crate::http::error::{AppError, Result};
 use crate::http::FormOrJson;
+use crate::http::error::{AppError, Result};
 use crate::http::schemas::{
     BadRequest, InvalidCredentials, PayloadTooLarge, TooManyRequests, Unavailable,
     UnsupportedMediaType,
 };
-use crate::lockout::{self, Attempt, ClientIp, LoginPath};
-use crate::mappers;
-use crate::oidc::claims::ClaimContext;
-use crate::oidc::sessions;
-use crate::state::AppState;
-use crate::users::LoginError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Issuer> {
     Router::new()
         .route(LOGIN, post(login))
         .route(LOGIN_V1, post(login))
@@ -99,7 +95,7 @@ struct LoginResponse {
     ),
 )]
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     ip: ClientIp,
     FormOrJson(req): FormOrJson<LoginRequest>,
 ) -> Result<impl IntoResponse> {
@@ -112,51 +108,31 @@ async fn login(
             "scope must be at most 4096 characters without control characters".into(),
         ));
     }
-    let attempt = Attempt {
-        path: LoginPath::Keep,
-        login: &login,
-        password: &password,
-        ip,
-    };
-    let user = lockout::authenticate(&state, attempt)
+    let token = state
+        .keep_login(KeepLogin {
+            login: &login,
+            password: &password,
+            ip,
+            scope: req.scope.as_deref(),
+            exp_seconds: req.exp_seconds,
+        })
         .await
         .map_err(|e| match e {
-            LoginError::Refused => AppError::InvalidCredentials,
-            LoginError::Locked { retry_after } => AppError::TooManyRequests(retry_after),
-            LoginError::Store(e) => e.into(),
-            LoginError::Hash(e) => e.into(),
+            KeepError::Login(LoginError::Refused) => AppError::InvalidCredentials,
+            KeepError::Login(LoginError::Locked { retry_after }) => {
+                AppError::TooManyRequests(retry_after)
+            }
+            KeepError::Login(LoginError::Store(e)) | KeepError::Store(e) => e.into(),
+            KeepError::Login(LoginError::Hash(e)) => e.into(),
+            KeepError::Key(e) => e.into(),
+            KeepError::Internal(why) => AppError::Internal(why.into()),
         })?;
-
-    let now = OffsetDateTime::now_utc();
-    let lifetime = state.policy.lifetime(req.exp_seconds);
-    // A session as long as the token, so userinfo and introspection find the
-    // token's user by id and `user remove` or `disable` ends it at once.
-    let session_ttl = lifetime.saturating_add(state.config.leeway);
-    let (session, _) = sessions::start(&state, &user, false, session_ttl).await?;
-    let scopes = token::narrow_scopes(&user.scopes, req.scope.as_deref());
-    let jti = uuid::Uuid::new_v4().to_string();
-    let mappers = mappers::load(state.store.as_ref()).await?;
-    let ctx = ClaimContext {
-        policy: &state.policy,
-        mappers: &mappers,
-        client_id: KEEP_CLIENT,
-        user: Some(&user),
-        scopes: &scopes,
-        session: Some((session.id.as_str(), session.auth_time)),
-        now: now.unix_timestamp(),
-        lifetime,
-    };
-    let claims = ctx
-        .keep(&jti)
-        .ok_or_else(|| AppError::Internal("no user for a Keep token".into()))?;
-    let bearer = state.keys.sign(&claims)?;
-    state.metrics.token_issued("keep");
-    tracing::info!(target: "audit", event = "token.issued", client_id = KEEP_CLIENT, user_id = %user.id, jti = %jti, "keep token issued");
+    let now = token.issued_at;
     let body = LoginResponse {
-        bearer,
-        claims,
+        bearer: token.bearer,
+        claims: token.claims,
         leeway: state.config.leeway,
-        exp_seconds: lifetime,
+        exp_seconds: token.lifetime,
         issue_date: now
             .replace_nanosecond(0)
             .unwrap_or(now)

@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use utoipa::OpenApi;
 
-use crate::state::AppState;
+use crate::app::Issuer;
 
 pub(super) const METRICS: &str = "/metrics";
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Issuer> {
     Router::new().route(METRICS, get(render))
 }
 
@@ -39,7 +39,7 @@ pub(super) fn api() -> utoipa::openapi::OpenApi {
             content_type = "application/openmetrics-text"),
     ),
 )]
-async fn render(State(state): State<AppState>) -> Response {
+async fn render(State(state): State<Issuer>) -> Response {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -58,7 +58,7 @@ async fn render(State(state): State<AppState>) -> Response {
 
 /// Counts the request under its route template (never the raw path, so
 /// scanners cannot create series) with its status and latency.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(state): State<Issuer>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per endpoint group, each with its own `router()`.
 
 mod body;
+pub mod client_ip;
 pub mod error;
 mod health;
 mod keep;
@@ -20,14 +21,14 @@ use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::app::Issuer;
 use crate::http::error::AppError;
-use crate::state::AppState;
 
 pub use body::FormOrJson;
 
 /// The whole application. Binds nothing and migrates nothing, so tests can
 /// drive it on a port-0 listener.
-pub fn build_router(state: AppState) -> Router {
+pub fn build_router(state: Issuer) -> Router {
     let body_limit = state.config.max_body_bytes;
     Router::new()
         .merge(keep::router())

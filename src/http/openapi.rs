@@ -19,9 +19,9 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 
 use super::schemas::*;
 use super::{health, keep, metrics, oidc, realm};
-use crate::http::error::{AppError, ErrorBody};
+use crate::app::Issuer;
 use crate::http::error::OAuthErrorBody;
-use crate::state::AppState;
+use crate::http::error::{AppError, ErrorBody};
 
 pub(super) const OPENAPI: &str = "/openapi.json";
 
@@ -281,7 +281,7 @@ fn realm_parameter(realm: &str) -> utoipa::openapi::path::Parameter {
 }
 
 /// `GET /openapi.json`, rendered once for the configured realm.
-pub fn router(realm: &str) -> Router<AppState> {
+pub fn router(realm: &str) -> Router<Issuer> {
     let body = match document(realm).to_json() {
         Ok(json) => Some(Bytes::from(json)),
         Err(e) => {

@@ -11,16 +11,16 @@ use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 
+use crate::app::Issuer;
 use crate::http::error::{AppError, Result};
 use crate::http::schemas::{Discovery, Jwks, RealmInfo, RealmNotFound};
-use crate::state::AppState;
 
 pub(super) const REALM: &str = "/auth/realms/{realm}";
 pub(super) const CERTS: &str = "/auth/realms/{realm}/protocol/openid-connect/certs";
 pub(super) const REALM_DISCOVERY: &str = "/auth/realms/{realm}/.well-known/openid-configuration";
 pub(super) const DISCOVERY: &str = "/.well-known/openid-configuration";
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Issuer> {
     Router::new()
         .route(REALM, get(realm_info))
         .route(CERTS, get(certs))
@@ -43,7 +43,7 @@ pub(super) fn api() -> utoipa::openapi::OpenApi {
 }
 
 /// Resolves the `{realm}` path segment; only the configured realm exists.
-fn check_realm(state: &AppState, realm: RealmPath) -> Result<()> {
+fn check_realm(state: &Issuer, realm: RealmPath) -> Result<()> {
     match realm {
         Ok(Path(name)) if name == state.realm.name => Ok(()),
         _ => Err(AppError::NotFound("Realm does not exist".into())),
@@ -179,7 +179,7 @@ type RealmPath = std::result::Result<Path<String>, PathRejection>;
     ),
 )]
 async fn realm_info(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     realm: RealmPath,
     headers: HeaderMap,
 ) -> Result<Response> {
@@ -219,7 +219,7 @@ async fn realm_info(
     ),
 )]
 async fn certs(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     realm: RealmPath,
     headers: HeaderMap,
 ) -> Result<Response> {
@@ -259,7 +259,7 @@ async fn certs(
     ),
 )]
 async fn realm_discovery(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     realm: RealmPath,
     headers: HeaderMap,
 ) -> Result<Response> {
@@ -290,11 +290,11 @@ async fn realm_discovery(
             )),
     ),
 )]
-async fn discovery(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn discovery(State(state): State<Issuer>, headers: HeaderMap) -> Response {
     discovery_document(&state, &headers)
 }
 
-fn discovery_document(state: &AppState, headers: &HeaderMap) -> Response {
+fn discovery_document(state: &Issuer, headers: &HeaderMap) -> Response {
     document(
         headers,
         &state.realm.discovery,

@@ -142,7 +142,7 @@ pub struct LockState {
     pub lock_started: bool,
 }
 
-/// What reserving a password check found (see `crate::lockout`).
+/// What reserving a password check found (see `crate::app::login`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reservation {
     /// The check may run; it must be settled by a failure or a release.

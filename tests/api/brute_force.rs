@@ -268,7 +268,7 @@ async fn a_success_is_withheld_when_a_lockout_began_during_the_check() {
     );
     app.add_doc().await;
     // Queue the argon2 workers behind other names' guesses.
-    let backlog: Vec<_> = (0..40)
+    let backlog: Vec<_> = (0..80)
         .map(|i| {
             let app = app.clone();
             tokio::spawn(async move { app.login(&format!("zed{i}"), "guess").await.status() })
@@ -279,14 +279,39 @@ async fn a_success_is_withheld_when_a_lockout_began_during_the_check() {
         let app = app.clone();
         tokio::spawn(async move { answer(app.login("doc", PASSWORD).await).await })
     };
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Wait until doc's check holds its place on the counter (a probe that
+    // wants the only place finds it taken), i.e. the check is under way.
+    let policy = app.state.config.brute_force.user_policy();
+    let one = domino_idp::store::LockPolicy {
+        max_failures: 1,
+        ..policy
+    };
+    loop {
+        let now = domino_idp::app::login::now_ms();
+        match app
+            .state
+            .store
+            .reserve_login_attempt(FailureKind::User, "doc", now, &one, 60_000, -7)
+            .await
+            .unwrap()
+        {
+            domino_idp::store::Reservation::Busy => break,
+            _ => {
+                app.state
+                    .store
+                    .release_login_attempt(FailureKind::User, "doc", false)
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    }
     assert!(
         !right.is_finished(),
         "the backlog was too short to test this"
     );
-    let policy = app.state.config.brute_force.user_policy();
     for _ in 0..3 {
-        let now = domino_idp::lockout::now_ms();
+        let now = domino_idp::app::login::now_ms();
         app.state
             .store
             .record_login_failure(FailureKind::User, "doc", now, &policy)

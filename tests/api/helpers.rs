@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Mutex;
 
+use domino_idp::app::Issuer;
+use domino_idp::app::users;
 use domino_idp::config::{Config, KeyStoreKind, Secret};
 use domino_idp::domain::client::{ClientSpec, GrantType};
 use domino_idp::domain::user::{NewUser, ScopeList, UserSpec};
 use domino_idp::startup::Application;
-use domino_idp::state::AppState;
-use domino_idp::users;
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -157,7 +157,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,
     pub client: reqwest::Client,
-    pub state: AppState,
+    pub state: Issuer,
     _tmp: Option<TempDir>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -303,7 +303,7 @@ impl TestApp {
 
     /// Registers a client; returns the generated secret, if any.
     pub async fn add_client(&self, spec: ClientSpec) -> Option<String> {
-        domino_idp::clients::create(self.state.store.as_ref(), &spec)
+        domino_idp::app::clients::create(self.state.store.as_ref(), &spec)
             .await
             .expect("client created")
             .1

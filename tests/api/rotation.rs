@@ -9,9 +9,9 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use domino_idp::app::Issuer;
 use domino_idp::config::Config;
 use domino_idp::startup::Application;
-use domino_idp::state::AppState;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -415,9 +415,7 @@ async fn a_key_from_before_rotation_is_active_since_its_file_time() {
 
 /// Starts the app without `Config::validate`, whose minimum rotation period
 /// (an hour) is too long for a test.
-async fn spawn_unchecked(
-    config: Config,
-) -> (AppState, SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn spawn_unchecked(config: Config) -> (Issuer, SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let app = Application::build(config).await.expect("app builds");
     let addr = app.local_addr();
     let state = app.state().clone();

@@ -5,9 +5,9 @@
 use axum::http::{HeaderMap, header};
 use axum_extra::headers::authorization::{Basic, Credentials};
 
+use crate::app::Issuer;
+use crate::app::oidc::{OAuthError, Params};
 use crate::domain::client::{Client, parse_client_id};
-use crate::oidc::{OAuthError, Params};
-use crate::state::AppState;
 
 /// Who the caller says it is and what it proves it with.
 struct Presented {
@@ -74,7 +74,7 @@ fn presented(headers: &HeaderMap, params: &Params, realm: &str) -> Result<Presen
 /// Authenticates the calling client. Every failure is `invalid_client` (401),
 /// with a Basic challenge when the client tried Basic.
 pub async fn authenticate(
-    state: &AppState,
+    state: &Issuer,
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<Client, OAuthError> {

@@ -6,9 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, StatusCode, header};
 
+use crate::app::Issuer;
+use crate::app::oidc::{OAuthError, Params};
 use crate::http::body::require_utf8_form;
-use crate::oidc::{OAuthError, Params};
-use crate::state::AppState;
 
 /// Parameters from an `application/x-www-form-urlencoded` POST body.
 pub struct OAuthForm(pub Params);
@@ -27,7 +27,7 @@ fn is_form(req: &Request) -> bool {
         })
 }
 
-async fn body_params(req: Request, state: &AppState) -> Result<Params, OAuthError> {
+async fn body_params(req: Request, state: &Issuer) -> Result<Params, OAuthError> {
     if !is_form(&req) {
         return Err(OAuthError::invalid_request(
             "send the parameters as application/x-www-form-urlencoded",
@@ -49,18 +49,18 @@ fn parse(form: &[u8]) -> Result<Params, OAuthError> {
     Params::parse(form).map_err(OAuthError::invalid_request)
 }
 
-impl FromRequest<AppState> for OAuthForm {
+impl FromRequest<Issuer> for OAuthForm {
     type Rejection = OAuthError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Issuer) -> Result<Self, Self::Rejection> {
         body_params(req, state).await.map(OAuthForm)
     }
 }
 
-impl FromRequest<AppState> for QueryOrForm {
+impl FromRequest<Issuer> for QueryOrForm {
     type Rejection = OAuthError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Issuer) -> Result<Self, Self::Rejection> {
         if req.method() == Method::POST && req.headers().contains_key(header::CONTENT_TYPE) {
             return body_params(req, state).await.map(QueryOrForm);
         }

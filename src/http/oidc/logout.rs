@@ -18,11 +18,11 @@ use serde_json::Value;
 use super::client_auth;
 use super::form::QueryOrForm;
 use super::pages::{self, LogoutPage, SESSION_COOKIE};
+use crate::app::Issuer;
+use crate::app::oidc::{OAuthError, Params, sessions};
 use crate::domain::opaque;
-use crate::http::schemas::{InvalidClient, LogoutParams, RealmNotFound};
 use crate::http::error::OAuthErrorBody;
-use crate::oidc::{OAuthError, Params, sessions};
-use crate::state::AppState;
+use crate::http::schemas::{InvalidClient, LogoutParams, RealmNotFound};
 use crate::store::{StoreError, now};
 
 /// RP-initiated logout, or (with `refresh_token` and client authentication)
@@ -50,7 +50,7 @@ use crate::store::{StoreError, now};
     ),
 )]
 pub async fn logout(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     headers: HeaderMap,
     jar: CookieJar,
     params: Result<QueryOrForm, OAuthError>,
@@ -80,7 +80,7 @@ pub async fn logout(
 
 /// Keycloak adapters: the client ends the session its refresh token belongs to.
 async fn backchannel(
-    state: &AppState,
+    state: &Issuer,
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<(), OAuthError> {
@@ -99,11 +99,7 @@ async fn backchannel(
     Ok(())
 }
 
-async fn browser(
-    state: &AppState,
-    jar: CookieJar,
-    params: &Params,
-) -> Result<Response, StoreError> {
+async fn browser(state: &Issuer, jar: CookieJar, params: &Params) -> Result<Response, StoreError> {
     let bad = |m: &str| Ok(pages::error_page(state, StatusCode::BAD_REQUEST, m));
     let hint = match params.get("id_token_hint") {
         None => None,

@@ -19,9 +19,9 @@ use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 
+use crate::app::Issuer;
 use crate::http::error::AppError;
 use crate::http::schemas::RealmNotFound;
-use crate::state::AppState;
 
 /// A path under `R/protocol/openid-connect`; the router and the OpenAPI
 /// document use the same constants.
@@ -59,7 +59,7 @@ pub(super) fn api() -> utoipa::openapi::OpenApi {
 
 /// Only the configured realm exists; any other name is a JSON 404.
 async fn known_realm(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     params: Result<Path<Vec<(String, String)>>, PathRejection>,
     request: Request,
     next: Next,
@@ -77,7 +77,7 @@ async fn known_realm(
 /// Only http(s) redirect URIs name a web origin: a native app's
 /// `com.example.app:/cb` has an opaque origin, serialised `null`, which is
 /// also what sandboxed frames and `file:` pages send.
-async fn registered_origin(state: AppState, origin: HeaderValue) -> bool {
+async fn registered_origin(state: Issuer, origin: HeaderValue) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
@@ -113,7 +113,7 @@ async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-pub fn router(state: AppState) -> Router<AppState> {
+pub fn router(state: Issuer) -> Router<Issuer> {
     let cors_state = state.clone();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::async_predicate(

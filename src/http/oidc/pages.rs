@@ -8,9 +8,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
+use crate::app::Issuer;
+use crate::app::oidc::Params;
 use crate::domain::opaque;
-use crate::oidc::Params;
-use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "DOMINO_IDP_SESSION";
 pub const CSRF_COOKIE: &str = "DOMINO_IDP_CSRF";
@@ -75,7 +75,7 @@ pub fn html(status: StatusCode, page: &impl Template) -> Response {
     response
 }
 
-pub fn error_page(state: &AppState, status: StatusCode, message: &str) -> Response {
+pub fn error_page(state: &Issuer, status: StatusCode, message: &str) -> Response {
     html(
         status,
         &ErrorPage {
@@ -86,21 +86,16 @@ pub fn error_page(state: &AppState, status: StatusCode, message: &str) -> Respon
 }
 
 /// The path the browser cookies are scoped to.
-pub fn cookie_path(state: &AppState) -> String {
+pub fn cookie_path(state: &Issuer) -> String {
     format!("/auth/realms/{}/", state.realm.name)
 }
 
-fn secure(state: &AppState) -> bool {
+fn secure(state: &Issuer) -> bool {
     state.realm.issuer.starts_with("https://")
 }
 
 /// A cookie with the attributes every cookie of ours has.
-pub fn cookie(
-    state: &AppState,
-    name: &'static str,
-    value: String,
-    strict: bool,
-) -> Cookie<'static> {
+pub fn cookie(state: &Issuer, name: &'static str, value: String, strict: bool) -> Cookie<'static> {
     Cookie::build((name, value))
         .path(cookie_path(state))
         .http_only(true)
@@ -113,14 +108,14 @@ pub fn cookie(
         .build()
 }
 
-pub fn removal(state: &AppState, name: &'static str) -> Cookie<'static> {
+pub fn removal(state: &Issuer, name: &'static str) -> Cookie<'static> {
     let mut c = cookie(state, name, String::new(), false);
     c.make_removal();
     c
 }
 
 /// The CSRF token for a form: the browser's existing one, or a new one set now.
-pub fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+pub fn csrf_token(state: &Issuer, jar: CookieJar) -> (CookieJar, String) {
     if let Some(existing) = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned())
         && existing.len() == 43
     {

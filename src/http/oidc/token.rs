@@ -7,14 +7,14 @@ use axum::response::IntoResponse;
 
 use super::client_auth;
 use super::form::OAuthForm;
+use crate::app::Issuer;
+use crate::app::login::ClientIp;
+use crate::app::oidc::mint::TokenResponse;
+use crate::app::oidc::{OAuthError, grants};
 use crate::http::schemas::{
     InvalidClient, OAuthBadRequest, OAuthPayloadTooLarge, OAuthUnavailable, RealmNotFound,
     TokenRequest,
 };
-use crate::lockout::ClientIp;
-use crate::oidc::mint::TokenResponse;
-use crate::oidc::{OAuthError, grants};
-use crate::state::AppState;
 
 /// The token endpoint: the `authorization_code`, `refresh_token`, `password`
 /// and `client_credentials` grants.
@@ -41,7 +41,7 @@ use crate::state::AppState;
     ),
 )]
 pub async fn token(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     headers: HeaderMap,
     ip: ClientIp,
     OAuthForm(params): OAuthForm,

@@ -9,6 +9,12 @@ use serde_json::{Value, json};
 
 use super::client_auth;
 use super::form::{OAuthForm, QueryOrForm};
+use crate::app::Issuer;
+use crate::app::mappers;
+use crate::app::oidc::OAuthError;
+use crate::app::oidc::access::{self, AccessCheck};
+use crate::app::oidc::claims::{ClaimContext, client_of};
+use crate::app::oidc::sessions::{self, Holder};
 use crate::domain::mapper::Mapper;
 use crate::domain::opaque;
 use crate::domain::token::Claims;
@@ -17,12 +23,6 @@ use crate::http::schemas::{
     Introspection, InvalidClient, InvalidToken, OAuthBadRequest, OAuthPayloadTooLarge,
     OAuthUnavailable, RealmNotFound, TokenRequestByValue, UserInfo,
 };
-use crate::mappers;
-use crate::oidc::OAuthError;
-use crate::oidc::access::{self, AccessCheck};
-use crate::oidc::claims::{ClaimContext, client_of};
-use crate::oidc::sessions::{self, Holder};
-use crate::state::AppState;
 use crate::store::{RefreshRecord, now};
 
 fn no_store(body: Value) -> Response {
@@ -56,7 +56,7 @@ fn no_store(body: Value) -> Response {
     ),
 )]
 pub async fn userinfo(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     method: Method,
     headers: HeaderMap,
     QueryOrForm(params): QueryOrForm,
@@ -136,7 +136,7 @@ fn scopes_of(claims: &Claims) -> Vec<String> {
 
 /// The claim context of a presented access token, for userinfo and introspection.
 fn context<'a>(
-    state: &'a AppState,
+    state: &'a Issuer,
     mappers: &'a [Mapper],
     claims: &'a Claims,
     user: Option<&'a User>,
@@ -179,7 +179,7 @@ fn refresh_is_live(r: &RefreshRecord, now: i64) -> bool {
     ),
 )]
 pub async fn introspect(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     headers: HeaderMap,
     OAuthForm(params): OAuthForm,
 ) -> Result<Response, OAuthError> {
@@ -270,7 +270,7 @@ pub async fn introspect(
     ),
 )]
 pub async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     headers: HeaderMap,
     OAuthForm(params): OAuthForm,
 ) -> Result<Response, OAuthError> {

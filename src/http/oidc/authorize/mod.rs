@@ -16,18 +16,18 @@ use axum_extra::extract::cookie::CookieJar;
 
 use super::form::QueryOrForm;
 use super::pages::{self, LoginPage, SESSION_COOKIE};
+use crate::app::Issuer;
+use crate::app::login::{self, Attempt, ClientIp, LoginPath};
+use crate::app::oidc::{OAuthError, Params, scope, sessions};
+use crate::app::users::LoginError;
 use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
 use crate::http::schemas::{AuthorizeParams, CSRF_EXAMPLE, LoginForm, RealmNotFound};
-use crate::lockout::{self, Attempt, ClientIp, LoginPath};
-use crate::oidc::{OAuthError, Params, scope, sessions};
-use crate::state::AppState;
 use crate::store::{CodeRecord, SessionRecord, StoreError, now};
-use crate::users::LoginError;
 
 /// Issues a code for an authenticated session and redirects to the client.
 async fn issue_code(
-    state: &AppState,
+    state: &Issuer,
     req: &AuthRequest,
     session: &SessionRecord,
     user: &User,
@@ -62,7 +62,7 @@ async fn issue_code(
 }
 
 fn login_form(
-    state: &AppState,
+    state: &Issuer,
     jar: CookieJar,
     req: &AuthRequest,
     username: &str,
@@ -83,7 +83,7 @@ fn login_form(
     (jar, pages::html(status, &page)).into_response()
 }
 
-fn refusal_response(state: &AppState, refusal: Refusal) -> Response {
+fn refusal_response(state: &Issuer, refusal: Refusal) -> Response {
     match refusal {
         Refusal::Page(status, message) => pages::error_page(state, status, &message),
         Refusal::Redirect(response) => response,
@@ -93,7 +93,7 @@ fn refusal_response(state: &AppState, refusal: Refusal) -> Response {
 /// Parses and validates an authorization request; the response to send when
 /// it cannot be accepted.
 async fn accept(
-    state: &AppState,
+    state: &Issuer,
     params: Result<QueryOrForm, OAuthError>,
     status: StatusCode,
 ) -> Result<(Params, AuthRequest), Response> {
@@ -126,7 +126,7 @@ async fn accept(
     ),
 )]
 pub async fn authorize(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     jar: CookieJar,
     params: Result<QueryOrForm, OAuthError>,
 ) -> Response {
@@ -190,7 +190,7 @@ pub async fn authorize(
     ),
 )]
 pub async fn authenticate(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     jar: CookieJar,
     ip: ClientIp,
     params: Result<QueryOrForm, OAuthError>,
@@ -230,7 +230,7 @@ pub async fn authenticate(
         password: &password,
         ip,
     };
-    let user = match lockout::authenticate(&state, attempt).await {
+    let user = match login::authenticate(&state, attempt).await {
         Ok(user) => user,
         Err(LoginError::Locked { retry_after }) => {
             let mut page = login_form(

@@ -4,10 +4,10 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::app::Issuer;
+use crate::app::oidc::grants::valid_verifier;
+use crate::app::oidc::{Params, scope};
 use crate::domain::client::{Client, GrantType, parse_client_id};
-use crate::oidc::grants::valid_verifier;
-use crate::oidc::{Params, scope};
-use crate::state::AppState;
 use crate::store::StoreError;
 
 /// The parameters the login form carries through, as hidden fields.
@@ -106,7 +106,7 @@ pub(super) fn redirect_with(
 }
 
 pub(super) async fn validate(
-    state: &AppState,
+    state: &Issuer,
     params: &Params,
     status: StatusCode,
 ) -> Result<AuthRequest, Refusal> {

@@ -1,8 +1,8 @@
 //! Checking this issuer's own access tokens, as userinfo, introspection and
 //! revocation need: signature, issuer, expiry with leeway, and the deny-list.
 
+use crate::app::Issuer;
 use crate::domain::token::Claims;
-use crate::state::AppState;
 use crate::store::StoreError;
 
 pub enum AccessCheck {
@@ -11,7 +11,7 @@ pub enum AccessCheck {
     Inactive(String),
 }
 
-pub async fn check(state: &AppState, token: &str) -> Result<AccessCheck, StoreError> {
+pub async fn check(state: &Issuer, token: &str) -> Result<AccessCheck, StoreError> {
     let claims =
         match state
             .keys

@@ -4,14 +4,14 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::Issuer;
+use crate::app::mappers;
+use crate::app::oidc::claims::ClaimContext;
+use crate::app::oidc::error::OAuthError;
+use crate::app::oidc::scope;
 use crate::domain::client::Client;
 use crate::domain::opaque;
 use crate::domain::user::User;
-use crate::mappers;
-use crate::oidc::claims::ClaimContext;
-use crate::oidc::error::OAuthError;
-use crate::oidc::scope;
-use crate::state::AppState;
 use crate::store::{RefreshRecord, SessionRecord, now};
 
 /// The token response, with Keycloak's field names.
@@ -57,7 +57,7 @@ pub struct Minted {
 }
 
 /// Signs the tokens of a grant and stores its refresh token.
-pub async fn mint(state: &AppState, grant: Grant<'_>) -> Result<Minted, OAuthError> {
+pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError> {
     let policy = &state.policy;
     let now = now();
     let lifetime = policy.lifetime(None);

@@ -90,7 +90,7 @@ pub enum LoginError {
 /// Checks a password against the user a login name resolved to (`None`:
 /// no such user). Unknown users, wrong passwords and disabled accounts cost
 /// one argon2 verification each. Endpoints call it through
-/// `lockout::authenticate`, which resolves the name and adds the
+/// `login::authenticate`, which resolves the name and adds the
 /// brute-force counters.
 pub async fn check_password(
     store: &dyn Store,

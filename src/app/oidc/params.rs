@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::oidc::error::OAuthError;
+use crate::app::oidc::error::OAuthError;
 
 pub const MAX_PARAMS: usize = 64;
 pub const MAX_VALUE_CHARS: usize = 8192;

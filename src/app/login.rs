@@ -17,19 +17,15 @@
 //! Every outcome is an `audit` event: `login.success`, `login.failure`,
 //! `login.locked`, and `lockout.cleared` from the CLI. Never a password.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::HeaderMap;
-use axum::http::request::Parts;
+use std::net::{IpAddr, Ipv6Addr};
 
 use std::sync::Arc;
 
-use crate::config::{BruteForce, canonical_ip as canonical};
+use crate::app::Issuer;
+use crate::app::users::{self, LoginError};
+use crate::config::canonical_ip as canonical;
 use crate::domain::user::{LoginName, Password, User, name_key};
-use crate::state::AppState;
 use crate::store::{FailureKind, LockPolicy, Reservation, Store, StoreError};
-use crate::users::{self, LoginError};
 
 /// Which endpoint checked a password (the `path` of audit events and metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,59 +45,11 @@ impl LoginPath {
     }
 }
 
-/// The client's address: the TCP peer, or what trusted proxies say in
-/// `X-Forwarded-For`. `None` when the server was not started with connect
-/// info (then only the per-name counter applies).
+/// The client's address, as the HTTP layer found it (`http::client_ip`).
+/// `None` when the server was not started with connect info (then only the
+/// per-name counter applies).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
-        Ok(ClientIp(peer.map(|peer| {
-            client_ip(peer, &parts.headers, &state.config.brute_force)
-        })))
-    }
-}
-
-/// Walks `X-Forwarded-For` from the right while the hop is a trusted proxy;
-/// the first untrusted hop is the client. Entries left of it are the
-/// client's to forge, so they are never read.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, settings: &BruteForce) -> IpAddr {
-    let mut client = canonical(peer);
-    if !settings.is_trusted_proxy(client) {
-        return client;
-    }
-    let hops: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .collect();
-    for hop in hops.iter().rev() {
-        let hop = hop.trim();
-        let Some(ip) = hop
-            .parse::<IpAddr>()
-            .ok()
-            .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        else {
-            break;
-        };
-        client = canonical(ip);
-        if !settings.is_trusted_proxy(client) {
-            break;
-        }
-    }
-    client
-}
 
 /// The counter key of an address: IPv4 as is, IPv6 by its /64, the block
 /// one subscriber gets, so rotating through it does not reset the count.
@@ -268,7 +216,7 @@ impl Drop for Reserved {
 /// that resolves to a user counts on the user's counter (its username's
 /// key), so the username and the email share one budget; an unknown name
 /// has a counter of its own, which behaves the same.
-pub async fn authenticate(state: &AppState, attempt: Attempt<'_>) -> Result<User, LoginError> {
+pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, LoginError> {
     let settings = &state.config.brute_force;
     let store = state.store.as_ref();
     let path = attempt.path.as_str();
@@ -413,7 +361,6 @@ pub async fn clear(store: &dyn Store, kind: FailureKind, key: &str) -> Result<bo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -425,41 +372,6 @@ mod tests {
         assert_eq!(ip_key(ip("2001:db8:1:2:bbbb::9")), "2001:db8:1:2::/64");
         assert_eq!(ip_key(ip("::ffff:192.0.2.7")), "192.0.2.7");
         assert_eq!(ip_key(ip("192.0.2.7")), "192.0.2.7");
-    }
-
-    #[test]
-    fn forwarded_for_is_believed_only_from_trusted_proxies() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            HeaderValue::from_static("6.6.6.6, 203.0.113.9, 10.0.0.2"),
-        );
-        let untrusted = BruteForce::default();
-        assert_eq!(
-            client_ip(ip("10.0.0.1"), &headers, &untrusted),
-            ip("10.0.0.1")
-        );
-        let trusted = BruteForce {
-            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
-            ..BruteForce::default()
-        };
-        // The rightmost untrusted hop; the forged 6.6.6.6 left of it is ignored.
-        assert_eq!(
-            client_ip(ip("10.0.0.1"), &headers, &trusted),
-            ip("203.0.113.9")
-        );
-        assert_eq!(
-            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
-            ip("10.0.0.1")
-        );
-        headers.insert(
-            "x-forwarded-for",
-            HeaderValue::from_static("garbage, 10.0.0.3"),
-        );
-        assert_eq!(
-            client_ip(ip("10.0.0.1"), &headers, &trusted),
-            ip("10.0.0.3")
-        );
     }
 
     #[test]

@@ -6,16 +6,16 @@
 
 use serde_json::Value;
 
+use crate::app::Issuer;
 use crate::domain::opaque;
 use crate::domain::token::Claims;
 use crate::domain::user::User;
-use crate::state::AppState;
 use crate::store::{SessionRecord, StoreError, now};
 
 /// Starts a session for `user` that lasts `ttl` seconds. With `browser`,
 /// also returns the cookie value (only its digest is stored).
 pub async fn start(
-    state: &AppState,
+    state: &Issuer,
     user: &User,
     browser: bool,
     ttl: u64,
@@ -36,7 +36,7 @@ pub async fn start(
 
 /// The live session a browser cookie names, with its enabled user.
 pub async fn from_cookie(
-    state: &AppState,
+    state: &Issuer,
     cookie: &str,
 ) -> Result<Option<(SessionRecord, User)>, StoreError> {
     if cookie.len() != 43 {
@@ -80,7 +80,7 @@ impl Holder {
 /// Resolves a token's holder from what only the issuer sets: `sid` names
 /// the session, whose user id is immutable; a token without a session is a
 /// client's own only when its subject is the client it was issued to.
-pub async fn holder(state: &AppState, claims: &Claims) -> Result<Holder, StoreError> {
+pub async fn holder(state: &Issuer, claims: &Claims) -> Result<Holder, StoreError> {
     match claims.get("sid") {
         Some(Value::String(sid)) => {
             let Some(session) = state.store.get_session(sid).await? else {

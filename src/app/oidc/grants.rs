@@ -1,21 +1,21 @@
 //! The four grants of the token endpoint. Each checks what RFC 6749 asks of it
 //! and hands a `Grant` to `mint`. Client authentication has already happened.
 
+use crate::app::Issuer;
+use crate::app::login::{self, Attempt, ClientIp, LoginPath};
+use crate::app::oidc::error::OAuthError;
+use crate::app::oidc::mint::{Grant, TokenResponse, mint};
+use crate::app::oidc::params::Params;
+use crate::app::oidc::{scope, sessions};
+use crate::app::users::LoginError;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
-use crate::lockout::{self, Attempt, ClientIp, LoginPath};
-use crate::oidc::error::OAuthError;
-use crate::oidc::mint::{Grant, TokenResponse, mint};
-use crate::oidc::params::Params;
-use crate::oidc::{scope, sessions};
-use crate::state::AppState;
 use crate::store::{CodeRedemption, RefreshClaim, now};
-use crate::users::LoginError;
 
 /// Dispatches on `grant_type`.
 pub async fn exchange(
-    state: &AppState,
+    state: &Issuer,
     client: &Client,
     params: &Params,
     ip: ClientIp,
@@ -43,7 +43,7 @@ pub async fn exchange(
 }
 
 async fn password(
-    state: &AppState,
+    state: &Issuer,
     client: &Client,
     params: &Params,
     ip: ClientIp,
@@ -58,7 +58,7 @@ async fn password(
         password: &password,
         ip,
     };
-    let user = lockout::authenticate(state, attempt)
+    let user = login::authenticate(state, attempt)
         .await
         .map_err(|e| match e {
             LoginError::Refused => OAuthError::invalid_grant("Invalid user credentials"),
@@ -86,7 +86,7 @@ async fn password(
 }
 
 async fn client_credentials(
-    state: &AppState,
+    state: &Issuer,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -107,7 +107,7 @@ async fn client_credentials(
 }
 
 async fn refresh(
-    state: &AppState,
+    state: &Issuer,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -184,7 +184,7 @@ async fn refresh(
 }
 
 async fn authorization_code(
-    state: &AppState,
+    state: &Issuer,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {

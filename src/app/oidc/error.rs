@@ -2,7 +2,7 @@
 //! are sent (`{"error": "<code>", "error_description": "..."}`, never
 //! cached) is the HTTP layer's business: `http::error`.
 
-use axum::http::StatusCode;
+use http::StatusCode;
 
 use crate::domain::password::HashError;
 use crate::keys::KeyError;
@@ -104,7 +104,6 @@ impl std::fmt::Display for OAuthError {
         write!(f, "{}: {}", self.code, self.description)
     }
 }
-
 
 impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {

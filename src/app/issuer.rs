@@ -11,7 +11,7 @@ use crate::realm::Realm;
 use crate::store::Store;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct Issuer {
     pub config: Arc<Config>,
     pub policy: Arc<TokenPolicy>,
     pub store: Arc<dyn Store>,
@@ -22,7 +22,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
 }
 
-impl AppState {
+impl Issuer {
     /// `public_url` is the resolved base URL (the configured one, or the bound address).
     pub fn new(
         config: Config,
@@ -30,12 +30,12 @@ impl AppState {
         store: Arc<dyn Store>,
         keys: KeyRing,
         passwords: Arc<PasswordHasher>,
-    ) -> AppState {
+    ) -> Issuer {
         let realm = Realm::new(public_url, &config.realm, config.jwks_max_age);
         let documents = realm.documents(&keys);
         let keys = Arc::new(LiveKeys::new(keys, documents));
         let policy = config.token_policy(realm.issuer.clone());
-        AppState {
+        Issuer {
             config: Arc::new(config),
             policy: Arc::new(policy),
             store,

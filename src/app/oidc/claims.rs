@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
+use crate::app::oidc::scope;
 use crate::domain::mapper::{KEEP_CLIENT, Mapper, Output, apply_all};
 use crate::domain::token::{self, Claims, TokenPolicy};
 use crate::domain::user::User;
-use crate::oidc::scope;
 
 /// What a claim set is built for.
 pub struct ClaimContext<'a> {

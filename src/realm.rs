@@ -3,14 +3,14 @@
 //! realm info) and served as bytes, each with a strong ETag computed then.
 
 use aws_lc_rs::digest;
-use axum::http::HeaderValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
+use http::HeaderValue;
 use serde_json::{Value, json};
 
-use crate::app::oidc::scope::OIDC_SCOPES;
 use crate::domain::client::GrantType;
+use crate::domain::scope::OIDC_SCOPES;
 use crate::keys::{Documents, KeyRing};
 
 /// Claims that tokens from this issuer may carry (for discovery).

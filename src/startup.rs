@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::app::Issuer;
 use crate::app::{clients, mappers, users};
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::keys::{KeyHome, live};
@@ -31,7 +32,16 @@ pub struct Application {
 }
 
 impl Application {
+    /// The application on the system clock.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// The application reading the time from `clock` (tests move it).
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
         let store = store::open(&config.database_url).await.with_context(|| {
             format!(
                 "opening database_url {:?}",
@@ -77,7 +87,7 @@ impl Application {
                 "listening on all interfaces without public_url: tokens will name an issuer clients cannot reach; set public_url"
             );
         }
-        let state = Issuer::new(config, &public_url, store, keys, passwords);
+        let state = Issuer::new(config, &public_url, store, keys, passwords, clock);
         let router = http::build_router(state.clone());
         Ok(Application {
             listener,

@@ -1,7 +1,10 @@
-//! Everything a handler needs, built once and cloned cheaply into each request.
+//! The issuer: everything the operations need (settings, token policy,
+//! store, keys, password workers, realm documents, metrics, clock), built
+//! once and cloned cheaply into each request.
 
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
 use crate::domain::token::TokenPolicy;
@@ -20,6 +23,8 @@ pub struct Issuer {
     pub passwords: Arc<PasswordHasher>,
     pub realm: Arc<Realm>,
     pub metrics: Arc<Metrics>,
+    /// Where every operation reads the time.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Issuer {
@@ -30,6 +35,7 @@ impl Issuer {
         store: Arc<dyn Store>,
         keys: KeyRing,
         passwords: Arc<PasswordHasher>,
+        clock: Arc<dyn Clock>,
     ) -> Issuer {
         let realm = Realm::new(public_url, &config.realm, config.jwks_max_age);
         let documents = realm.documents(&keys);
@@ -43,6 +49,7 @@ impl Issuer {
             passwords,
             realm: Arc::new(realm),
             metrics: Arc::new(Metrics::new()),
+            clock,
         }
     }
 }

@@ -60,7 +60,7 @@ impl Issuer {
             ip: req.ip,
         };
         let user = login::authenticate(self, attempt).await?;
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now_utc();
         let lifetime = self.policy.lifetime(req.exp_seconds);
         // A session as long as the token, so userinfo and introspection find the
         // token's user by id and `user remove` or `disable` ends it at once.

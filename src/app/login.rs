@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use crate::app::Issuer;
 use crate::app::users::{self, LoginError};
+use crate::clock::Clock;
 use crate::config::canonical_ip as canonical;
 use crate::domain::user::{LoginName, Password, User, name_key};
 use crate::store::{FailureKind, LockPolicy, Reservation, Store, StoreError};
@@ -69,11 +70,6 @@ pub struct Attempt<'a> {
     pub login: &'a LoginName,
     pub password: &'a Password,
     pub ip: ClientIp,
-}
-
-pub fn now_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-    i64::try_from(now).unwrap_or(i64::MAX)
 }
 
 /// Whole seconds until `until`, at least one.
@@ -132,6 +128,7 @@ impl Reserved {
     /// was taken.
     async fn take(
         store: &Arc<dyn Store>,
+        clock: &dyn Clock,
         counters: Vec<(FailureKind, String, LockPolicy)>,
         now: i64,
     ) -> Result<Result<Reserved, Refusal>, StoreError> {
@@ -143,7 +140,7 @@ impl Reserved {
         for (kind, key, policy) in counters {
             let mut pause = 10;
             loop {
-                let now = now_ms();
+                let now = clock.now_ms();
                 let nonce = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes());
                 match store
                     .reserve_login_attempt(kind, &key, now, &policy, RESERVATION_LEASE_MS, nonce)
@@ -253,7 +250,7 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
     };
 
     let reserved = if settings.enabled {
-        let now = now_ms();
+        let now = state.clock.now_ms();
         let mut counters = vec![(
             FailureKind::User,
             user_key.to_owned(),
@@ -262,7 +259,7 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
         if let Some(key) = &ip_key {
             counters.push((FailureKind::Ip, key.clone(), settings.ip_policy()));
         }
-        match Reserved::take(&state.store, counters, now).await? {
+        match Reserved::take(&state.store, state.clock.as_ref(), counters, now).await? {
             Ok(held) => Some(held),
             Err(Refusal { scope, until }) => {
                 return Err(locked(scope, until, now, "before_check"));
@@ -274,7 +271,7 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
     match users::check_password(store, &state.passwords, found, attempt.password).await {
         Ok(user) => {
             if let Some(held) = reserved {
-                let now = now_ms();
+                let now = state.clock.now_ms();
                 // A lockout that began during the check (other guesses' failures,
                 // here or on another instance) withholds even a right answer.
                 if let Some((scope, until)) =
@@ -303,7 +300,7 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
             if let Some(mut held) = reserved {
                 // Recording the failure also gives the reservation back.
                 held.counters.clear();
-                let now = now_ms();
+                let now = state.clock.now_ms();
                 let user = store
                     .record_login_failure(FailureKind::User, user_key, now, &settings.user_policy())
                     .await?;

@@ -284,7 +284,7 @@ async fn unlock(store: &dyn Store, name: Option<String>, ip: Option<String>) -> 
 }
 
 async fn lockouts(store: &dyn Store, json: bool) -> Outcome {
-    let now = login::now_ms();
+    let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
     let all = store.list_lockouts(now).await.map_err(Failure::new)?;
     if json {
         println!(

@@ -128,27 +128,6 @@ pub struct Client {
     pub created_at: i64,
 }
 
-/// A list of scope tokens (RFC 6749 §3.3), duplicates dropped.
-fn scope_tokens(what: &str, list: &[String]) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::new();
-    for s in list {
-        if s.is_empty()
-            || s.len() > 256
-            || !s
-                .chars()
-                .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
-        {
-            return Err(format!(
-                "{what} {s:?} is not a valid scope token (RFC 6749 §3.3)"
-            ));
-        }
-        if !out.contains(s) {
-            out.push(s.clone());
-        }
-    }
-    Ok(out)
-}
-
 impl Client {
     /// Validates a spec. A confidential client without a secret gets a
     /// generated one, returned so it can be shown once.
@@ -191,11 +170,12 @@ impl Client {
         let post_logout_redirect_uris =
             parse_uris("post_logout_redirect_uris", &spec.post_logout_redirect_uris)
                 .map_err(ctx)?;
-        let default_scopes = scope_tokens("default scope", &spec.default_scopes).map_err(ctx)?;
+        let default_scopes =
+            crate::domain::scope::tokens("default scope", &spec.default_scopes).map_err(ctx)?;
         let allowed_scopes = spec
             .allowed_scopes
             .as_deref()
-            .map(|list| scope_tokens("allowed scope", list))
+            .map(|list| crate::domain::scope::tokens("allowed scope", list))
             .transpose()
             .map_err(ctx)?;
         let name = match &spec.name {

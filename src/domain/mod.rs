@@ -6,6 +6,7 @@ pub mod lockout;
 pub mod mapper;
 pub mod opaque;
 pub mod password;
+pub mod scope;
 pub mod secret;
 pub mod token;
 pub mod user;

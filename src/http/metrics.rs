@@ -1,6 +1,6 @@
 //! `GET /metrics` and the middleware that counts every request.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -40,10 +40,7 @@ pub(super) fn api() -> utoipa::openapi::OpenApi {
     ),
 )]
 async fn render(State(state): State<Issuer>) -> Response {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = u64::try_from(state.clock.now()).unwrap_or(0);
     let created = state.keys.signer().dates.created;
     let age = i64::try_from(now.saturating_sub(created)).unwrap_or(i64::MAX);
     (

@@ -20,16 +20,16 @@ use crate::domain::token::Claims;
 pub struct Documents {
     /// The JWKS: every published key.
     pub jwks: Bytes,
-    pub jwks_etag: axum::http::HeaderValue,
+    pub jwks_etag: http::HeaderValue,
     /// The Keycloak realm document; its `public_key` is the signer's.
     pub info: Bytes,
-    pub info_etag: axum::http::HeaderValue,
+    pub info_etag: http::HeaderValue,
 }
 
 impl Default for Documents {
     /// Nothing rendered: empty bodies, tagged as such.
     fn default() -> Self {
-        let empty = axum::http::HeaderValue::from_static("\"empty\"");
+        let empty = http::HeaderValue::from_static("\"empty\"");
         Documents {
             jwks: Bytes::new(),
             jwks_etag: empty.clone(),
@@ -158,10 +158,9 @@ fn wait_for(next_change: Option<u64>, interval: Duration) -> Duration {
 
 /// Time from now until 50 ms past Unix second `at`; `None` if already past.
 fn until(at: u64) -> Option<Duration> {
+    use crate::clock::{Clock as _, SystemClock};
     let target = Duration::from_secs(at) + Duration::from_millis(50);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .ok()?;
+    let now = Duration::from_millis(u64::try_from(SystemClock.now_ms()).ok()?);
     target.checked_sub(now).filter(|d| !d.is_zero())
 }
 

@@ -22,7 +22,8 @@ pub mod sealed;
 mod signer;
 
 use std::path::PathBuf;
-use std::time::SystemTime;
+
+use crate::clock::{Clock as _, SystemClock};
 
 use crate::config::Config;
 pub use db::DbKeys;
@@ -121,18 +122,16 @@ impl KeySettings {
     }
 }
 
-/// Now, in whole Unix seconds (rounded down).
+/// Now, in whole Unix seconds (rounded down), from the system clock: key
+/// lifecycles are shared through files and the database with other
+/// processes, which read the same clock.
 pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    u64::try_from(SystemClock.now()).unwrap_or(0)
 }
 
 /// Now, in whole Unix seconds rounded up.
 pub fn now_ceil() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+    u64::try_from(SystemClock.now_ms().saturating_add(999).div_euclid(1000)).unwrap_or(0)
 }
 
 /// The keys archived in `keys_dir/retired/`, for listing. Never published.

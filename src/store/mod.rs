@@ -400,8 +400,11 @@ pub async fn open(database_url: &str) -> Result<Arc<dyn Store>, StoreError> {
     }
 }
 
+/// Row bookkeeping times (created_at, updated_at); the operations pass
+/// their own `now` from the issuer's clock.
 pub(crate) fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
+    use crate::clock::Clock as _;
+    crate::clock::SystemClock.now()
 }
 
 /// Scenarios both backends' tests run against their own store.

@@ -2,7 +2,6 @@
 //! `kid` lookup, then jsonwebtoken's signature and claim checks. No I/O.
 
 use std::str::FromStr as _;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -387,10 +386,8 @@ fn one_of(audiences: &[String]) -> String {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    use crate::clock::{Clock as _, SystemClock};
+    u64::try_from(SystemClock.now()).unwrap_or(0)
 }
 
 fn timestamp(secs: u64) -> String {

@@ -50,7 +50,7 @@ async fn keep_login_locks_after_max_failures_even_for_the_right_password() {
     expect_error(app.login("ＤＯＣ", PASSWORD).await, 429).await;
 
     // The lockout ends; the next failure doubles it.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     expect_error(app.login("doc", "wrong password").await, 401).await;
     let resp = app.login("doc", PASSWORD).await;
     assert_eq!(retry_after(resp.headers()), 2);
@@ -63,7 +63,7 @@ async fn the_lockout_expires_and_success_resets_the_count() {
     app.add_doc().await;
     fail_times(&app, "doc", 3).await;
     expect_error(app.login("doc", PASSWORD).await, 429).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.clock.advance(Duration::from_millis(1100));
     assert_eq!(app.login("doc", PASSWORD).await.status(), 200);
     // Counting starts again: two failures do not lock, a third does.
     fail_times(&app, "doc", 2).await;
@@ -287,7 +287,7 @@ async fn a_success_is_withheld_when_a_lockout_began_during_the_check() {
         ..policy
     };
     loop {
-        let now = domino_idp::app::login::now_ms();
+        let now = app.state.clock.now_ms();
         match app
             .state
             .store
@@ -311,7 +311,7 @@ async fn a_success_is_withheld_when_a_lockout_began_during_the_check() {
         "the backlog was too short to test this"
     );
     for _ in 0..3 {
-        let now = domino_idp::app::login::now_ms();
+        let now = app.state.clock.now_ms();
         app.state
             .store
             .record_login_failure(FailureKind::User, "doc", now, &policy)

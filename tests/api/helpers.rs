@@ -4,10 +4,11 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use domino_idp::app::Issuer;
 use domino_idp::app::users;
+use domino_idp::clock::TestClock;
 use domino_idp::config::{Config, KeyStoreKind, Secret};
 use domino_idp::domain::client::{ClientSpec, GrantType};
 use domino_idp::domain::user::{NewUser, ScopeList, UserSpec};
@@ -158,6 +159,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub state: Issuer,
+    /// The app's clock: move it instead of sleeping.
+    pub clock: Arc<TestClock>,
     _tmp: Option<TempDir>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -195,7 +198,10 @@ pub async fn spawn_in(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = config_in(dir);
     tweak(&mut config);
     config.validate().expect("test config is valid");
-    let app = Application::build(config).await.expect("app builds");
+    let clock = Arc::new(TestClock::new());
+    let app = Application::build_with_clock(config, clock.clone())
+        .await
+        .expect("app builds");
     let addr = app.local_addr();
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -207,6 +213,7 @@ pub async fn spawn_in(dir: &Path, tweak: impl FnOnce(&mut Config)) -> TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         state,
+        clock,
         _tmp: None,
         stop: Some(stop),
         server: Some(server),

@@ -163,7 +163,7 @@ async fn code_exchange_errors() {
     expect_oauth_error(resp, 400, "invalid_grant").await;
     // Expired code (code_ttl = 1 s).
     let code = code_for(&app).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.clock.advance(std::time::Duration::from_millis(2100));
     expect_oauth_error(exchange(&app, &code, VERIFIER).await, 400, "invalid_grant").await;
 }
 

@@ -11,7 +11,7 @@ use crate::app::users::LoginError;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
-use crate::store::{CodeRedemption, RefreshClaim, now};
+use crate::store::{CodeRedemption, RefreshClaim};
 
 /// Dispatches on `grant_type`.
 pub async fn exchange(
@@ -113,7 +113,7 @@ async fn refresh(
 ) -> Result<TokenResponse, OAuthError> {
     let presented = params.require("refresh_token")?;
     let token_hash = opaque::digest(presented);
-    let now = now();
+    let now = state.clock.now();
     // A scope that widens the grant is refused before the token is spent, so
     // the client can retry with a valid request.
     let requested_scope = params.get("scope");
@@ -190,7 +190,7 @@ async fn authorization_code(
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let code_hash = opaque::digest(code);
-    let now = now();
+    let now = state.clock.now();
     let record = match state.store.redeem_code(&code_hash, now).await? {
         CodeRedemption::Redeemed(record) => record,
         CodeRedemption::Spent { family_id } => {

@@ -12,7 +12,7 @@ use crate::app::oidc::scope;
 use crate::domain::client::Client;
 use crate::domain::opaque;
 use crate::domain::user::User;
-use crate::store::{RefreshRecord, SessionRecord, now};
+use crate::store::{RefreshRecord, SessionRecord};
 
 /// The token response, with Keycloak's field names.
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,7 +59,7 @@ pub struct Minted {
 /// Signs the tokens of a grant and stores its refresh token.
 pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError> {
     let policy = &state.policy;
-    let now = now();
+    let now = state.clock.now();
     let lifetime = policy.lifetime(None);
     let jti = uuid::Uuid::new_v4().to_string();
     let client_id = grant.client.client_id.as_str();

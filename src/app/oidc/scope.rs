@@ -5,8 +5,7 @@
 use crate::domain::client::Client;
 use crate::domain::user::User;
 
-/// The OpenID Connect scopes this provider understands, besides users' own.
-pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "email"];
+pub use crate::domain::scope::OIDC_SCOPES;
 
 pub const MAX_SCOPE_PARAM: usize = 4096;
 

@@ -10,7 +10,7 @@ use crate::app::Issuer;
 use crate::domain::opaque;
 use crate::domain::token::Claims;
 use crate::domain::user::User;
-use crate::store::{SessionRecord, StoreError, now};
+use crate::store::{SessionRecord, StoreError};
 
 /// Starts a session for `user` that lasts `ttl` seconds. With `browser`,
 /// also returns the cookie value (only its digest is stored).
@@ -20,7 +20,7 @@ pub async fn start(
     browser: bool,
     ttl: u64,
 ) -> Result<(SessionRecord, Option<String>), StoreError> {
-    let now = now();
+    let now = state.clock.now();
     let cookie = browser.then(opaque::generate);
     let session = SessionRecord {
         id: uuid::Uuid::new_v4().to_string(),
@@ -49,7 +49,7 @@ pub async fn from_cookie(
     else {
         return Ok(None);
     };
-    if session.ended_at.is_some() || session.expires_at <= now() {
+    if session.ended_at.is_some() || session.expires_at <= state.clock.now() {
         return Ok(None);
     }
     match state.store.get_user_by_id(&session.user_id).await? {
@@ -86,7 +86,7 @@ pub async fn holder(state: &Issuer, claims: &Claims) -> Result<Holder, StoreErro
             let Some(session) = state.store.get_session(sid).await? else {
                 return Ok(Holder::Gone);
             };
-            if session.ended_at.is_some() || session.expires_at <= now() {
+            if session.ended_at.is_some() || session.expires_at <= state.clock.now() {
                 return Ok(Holder::Gone);
             }
             Ok(

@@ -23,7 +23,7 @@ use crate::app::oidc::{OAuthError, Params, sessions};
 use crate::domain::opaque;
 use crate::http::error::OAuthErrorBody;
 use crate::http::schemas::{InvalidClient, LogoutParams, RealmNotFound};
-use crate::store::{StoreError, now};
+use crate::store::StoreError;
 
 /// RP-initiated logout, or (with `refresh_token` and client authentication)
 /// Keycloak's back-channel logout.
@@ -94,7 +94,10 @@ async fn backchannel(
             "refresh token was issued to another client",
         ));
     }
-    state.store.end_session(&record.session_id, now()).await?;
+    state
+        .store
+        .end_session(&record.session_id, state.clock.now())
+        .await?;
     tracing::info!(target: "audit", event = "session.ended", client_id = %client.client_id, session_id = %record.session_id, "session ended by client");
     Ok(())
 }
@@ -178,7 +181,7 @@ async fn browser(state: &Issuer, jar: CookieJar, params: &Params) -> Result<Resp
         return Ok((jar, pages::html(StatusCode::OK, &page)).into_response());
     }
     if let Some(id) = &session_id
-        && state.store.end_session(id, now()).await?
+        && state.store.end_session(id, state.clock.now()).await?
     {
         tracing::info!(target: "audit", event = "session.ended", session_id = %id, "session ended by the user");
     }

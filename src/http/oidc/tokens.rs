@@ -23,7 +23,7 @@ use crate::http::schemas::{
     Introspection, InvalidClient, InvalidToken, OAuthBadRequest, OAuthPayloadTooLarge,
     OAuthUnavailable, RealmNotFound, TokenRequestByValue, UserInfo,
 };
-use crate::store::{RefreshRecord, now};
+use crate::store::RefreshRecord;
 
 fn no_store(body: Value) -> Response {
     (
@@ -149,7 +149,7 @@ fn context<'a>(
         user,
         scopes,
         session: None,
-        now: now(),
+        now: state.clock.now(),
         lifetime: 0,
     }
 }
@@ -223,7 +223,7 @@ pub async fn introspect(
     let Some(record) = state.store.get_refresh(&opaque::digest(token)).await? else {
         return inactive();
     };
-    if record.client_id != client.client_id || !refresh_is_live(&record, now()) {
+    if record.client_id != client.client_id || !refresh_is_live(&record, state.clock.now()) {
         return inactive();
     }
     let Some(user) = state
@@ -279,7 +279,7 @@ pub async fn revoke(
     let foreign = || {
         OAuthError::unauthorized_client("the token was not issued to this client; it is unchanged")
     };
-    let now = now();
+    let now = state.clock.now();
     if access::is_jwt(token) {
         // Signature and issuer must hold; expiry need not (revoking an expired token is a no-op).
         if let Ok((_, claims)) = state

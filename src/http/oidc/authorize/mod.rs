@@ -23,7 +23,7 @@ use crate::app::users::LoginError;
 use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
 use crate::http::schemas::{AuthorizeParams, CSRF_EXAMPLE, LoginForm, RealmNotFound};
-use crate::store::{CodeRecord, SessionRecord, StoreError, now};
+use crate::store::{CodeRecord, SessionRecord, StoreError};
 
 /// Issues a code for an authenticated session and redirects to the client.
 async fn issue_code(
@@ -34,7 +34,7 @@ async fn issue_code(
     status: StatusCode,
 ) -> Result<Response, StoreError> {
     let code = opaque::generate();
-    let now = now();
+    let now = state.clock.now();
     let scopes = scope::for_user(&req.client, user, req.scope.as_deref());
     state
         .store
@@ -142,7 +142,7 @@ pub async fn authorize(
             Ok(Some((session, user)))
                 if req
                     .max_age
-                    .is_none_or(|age| now() - session.auth_time <= age) =>
+                    .is_none_or(|age| state.clock.now() - session.auth_time <= age) =>
             {
                 return match issue_code(&state, &req, &session, &user, StatusCode::FOUND).await {
                     Ok(r) => r,

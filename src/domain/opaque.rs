@@ -3,7 +3,7 @@
 //! base64url and stored only as its SHA-256 digest. A fast hash is the right
 //! tool here: the inputs are high-entropy, so there is nothing to brute-force.
 
-use aws_lc_rs::digest;
+use aws_lc_rs::{constant_time, digest};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -31,11 +31,7 @@ pub fn salted_digest(salt: &str, value: &str) -> String {
 
 /// Compares two strings in time that depends only on their lengths.
 pub fn equal(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
 /// `at_hash` / `c_hash` of OIDC Core §3.1.3.6: the left half of the SHA-256 of

@@ -198,10 +198,7 @@ async fn browser(
             }
             (
                 jar,
-                [
-                    (header::LOCATION, url.to_string()),
-                    (header::CACHE_CONTROL, "no-store".to_owned()),
-                ],
+                [(header::LOCATION, url.to_string())],
                 StatusCode::FOUND,
             )
                 .into_response()

@@ -5,6 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::headers::HeaderMapExt as _;
+use axum_extra::headers::authorization::{Authorization, Bearer};
 use serde_json::{Value, json};
 
 use super::client_auth;
@@ -59,19 +61,13 @@ pub async fn userinfo(
             "send the access token in the Authorization header (Bearer), not in the URL",
         ));
     }
-    let from_header = match headers.get(header::AUTHORIZATION) {
-        None => None,
-        Some(v) => {
-            let v = v.to_str().unwrap_or("");
-            match v.get(..7) {
-                Some(p) if p.eq_ignore_ascii_case("bearer ") => Some(v[7..].trim().to_owned()),
-                _ => {
-                    return Err(OAuthError::invalid_token(
-                        &realm,
-                        "use the Bearer scheme with an access token",
-                    ));
-                }
-            }
+    let from_header = match headers.typed_try_get::<Authorization<Bearer>>() {
+        Ok(bearer) => bearer.map(|b| b.token().trim_end().to_owned()),
+        Err(_) => {
+            return Err(OAuthError::invalid_token(
+                &realm,
+                "use the Bearer scheme with an access token",
+            ));
         }
     };
     let token = match (from_header, params.get("access_token")) {

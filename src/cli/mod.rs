@@ -8,13 +8,17 @@ mod mapper;
 mod token;
 mod user;
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::layer::{Layered, SubscriberExt as _};
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer, Registry, reload};
 
-use crate::config::{Config, Overrides};
+use crate::config::{Config, LogFormat, Overrides};
 use crate::startup::{Application, shutdown_signal};
 use crate::store::{self, Store};
 
@@ -89,7 +93,43 @@ impl Failure {
 
 type Outcome = Result<(), Failure>;
 
-pub fn run(cli: Cli) -> ExitCode {
+type Filtered = Layered<EnvFilter, Registry>;
+type LogWriter = Box<dyn Layer<Filtered> + Send + Sync>;
+
+/// How log lines are written, decided here only: on stderr, filtered by
+/// `RUST_LOG` (default `info`), as text until the configuration is loaded,
+/// then in its `log_format`.
+pub struct Logs(reload::Handle<LogWriter, Filtered>);
+
+impl Logs {
+    /// Installs the process's subscriber. Call once, first thing.
+    pub fn init() -> Logs {
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+        let (writer, handle) = reload::Layer::new(log_writer(LogFormat::Text));
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(writer)
+            .init();
+        Logs(handle)
+    }
+
+    fn set_format(&self, format: LogFormat) {
+        if let Err(e) = self.0.reload(log_writer(format)) {
+            eprintln!("warning: cannot switch the log format to {format:?}: {e}");
+        }
+    }
+}
+
+fn log_writer(format: LogFormat) -> LogWriter {
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => layer.with_ansi(std::io::stderr().is_terminal()).boxed(),
+        LogFormat::Json => layer.json().boxed(),
+    }
+}
+
+pub fn run(cli: Cli, logs: &Logs) -> ExitCode {
+    // Printed, not logged: a bad `log_format` must still be readable.
     let config = match Config::load(cli.config.as_deref(), &cli.overrides) {
         Ok(config) => config,
         Err(e) => {
@@ -100,6 +140,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    logs.set_format(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+use ipnet::{IpNet, Ipv4Net};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::lockout::LockPolicy;
@@ -135,28 +136,11 @@ impl BruteForce {
 /// An address or CIDR range, e.g. `10.0.0.0/8` or `::1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ProxyNet {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct ProxyNet(IpNet);
 
 impl ProxyNet {
     pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, canonical_ip(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&canonical_ip(ip))
     }
 }
 
@@ -177,17 +161,20 @@ impl FromStr for ProxyNet {
                 "trusted_proxies entry {raw:?}: write an IP address or a CIDR range like 10.0.0.0/8"
             )
         };
-        let (addr, prefix) = match raw.trim().split_once('/') {
-            Some((addr, prefix)) => (addr, Some(prefix)),
-            None => (raw.trim(), None),
+        let trimmed = raw.trim();
+        let net = match trimmed.parse::<IpNet>() {
+            Ok(net) => net,
+            Err(_) => IpNet::from(trimmed.parse::<IpAddr>().map_err(|_| bad())?),
         };
-        let addr = canonical_ip(addr.parse::<IpAddr>().map_err(|_| bad())?);
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
-            None => max,
+        // Mapped client addresses reach `contains` as IPv4, so a mapped range becomes one too.
+        let net = match net {
+            IpNet::V6(v6) => match (v6.addr().to_ipv4_mapped(), v6.prefix_len().checked_sub(96)) {
+                (Some(v4), Some(prefix)) => IpNet::V4(Ipv4Net::new(v4, prefix).map_err(|_| bad())?),
+                _ => net,
+            },
+            v4 => v4,
         };
-        Ok(ProxyNet { addr, prefix })
+        Ok(ProxyNet(net))
     }
 }
 
@@ -206,7 +193,7 @@ impl From<ProxyNet> for String {
 
 impl fmt::Display for ProxyNet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
+        self.0.fmt(f)
     }
 }
 
@@ -248,5 +235,9 @@ mod tests {
         assert!("10.0.0.0/33".parse::<ProxyNet>().is_err());
         assert!("proxy.local".parse::<ProxyNet>().is_err());
         assert_eq!(net.to_string(), "10.0.0.0/8");
+        let mapped: ProxyNet = "::ffff:10.0.0.0/104".parse().unwrap();
+        assert!(mapped.contains("10.1.2.3".parse().unwrap()));
+        assert_eq!(mapped.to_string(), "10.0.0.0/8");
+        assert_eq!(one.to_string(), "::1/128");
     }
 }

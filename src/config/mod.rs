@@ -49,6 +49,17 @@ pub enum KeyStoreKind {
     Database,
 }
 
+/// How log lines are written (`log_format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log aggregators.
+    Json,
+}
+
 /// The whole configuration. Durations are whole seconds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -97,6 +108,8 @@ pub struct Config {
     pub brute_force: BruteForce,
     /// `[server]`: connection, header and time limits; shutdown grace.
     pub server: ServerSettings,
+    /// `text`, or `json` (one object per line, audit lines included).
+    pub log_format: LogFormat,
     /// Accept a seeded `password_hash` that costs more to check than the
     /// configured argon2 parameters. Off: such a user answers a wrong
     /// password slower than an unknown user, which tells that they exist
@@ -135,6 +148,7 @@ impl Default for Config {
             key_reload_interval: 10,
             brute_force: BruteForce::default(),
             server: ServerSettings::default(),
+            log_format: LogFormat::Text,
             allow_costlier_password_hashes: false,
             users: Vec::new(),
             clients: Vec::new(),

@@ -3,16 +3,25 @@
 //! base64url and stored only as its SHA-256 digest. A fast hash is the right
 //! tool here: the inputs are high-entropy, so there is nothing to brute-force.
 
-use aws_lc_rs::digest;
+use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+use aws_lc_rs::{constant_time, digest};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 
 /// A fresh random credential (43 base64url characters).
 pub fn generate() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+/// `N` bytes from the operating system's CSPRNG, through AWS-LC.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // AWS-LC's RAND_bytes aborts rather than return without random bytes, so
+    // this branch is not taken; if it were, no credential may be made.
+    if SystemRandom::new().fill(&mut bytes).is_err() {
+        std::process::abort();
+    }
+    bytes
 }
 
 /// The stored form of a credential: base64url(SHA-256(value)).
@@ -31,11 +40,7 @@ pub fn salted_digest(salt: &str, value: &str) -> String {
 
 /// Compares two strings in time that depends only on their lengths.
 pub fn equal(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
 /// `at_hash` / `c_hash` of OIDC Core §3.1.3.6: the left half of the SHA-256 of

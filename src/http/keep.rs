@@ -1,7 +1,6 @@
 //! Keep login: `POST /auth` and `POST /api/v1/auth` (Domino REST API dialect).
 
 use axum::extract::State;
-use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -26,6 +25,7 @@ pub fn router() -> Router<Issuer> {
     Router::new()
         .route(LOGIN, post(login))
         .route(LOGIN_V1, post(login))
+        .layer(super::no_store())
 }
 
 pub(super) const LOGIN: &str = "/auth";
@@ -139,11 +139,5 @@ async fn login(
             .format(&Rfc3339)
             .map_err(|e| AppError::Internal(e.to_string()))?,
     };
-    Ok((
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
-        Json(body),
-    ))
+    Ok(Json(body))
 }

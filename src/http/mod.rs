@@ -15,10 +15,11 @@ pub mod schemas;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, Uri};
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::Issuer;
@@ -51,6 +52,21 @@ pub fn build_router(state: Issuer) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+type SetHeader = SetResponseHeaderLayer<HeaderValue>;
+
+/// `Cache-Control: no-store` and `Pragma: no-cache` on every response of the
+/// routes it wraps: tokens, user data and login pages are never cached
+/// (RFC 6749 §5.1, OIDC Core §5.3.2).
+fn no_store() -> (SetHeader, SetHeader) {
+    (
+        SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ),
+        SetResponseHeaderLayer::overriding(header::PRAGMA, HeaderValue::from_static("no-cache")),
+    )
 }
 
 async fn not_found(method: Method, uri: Uri) -> AppError {

@@ -19,6 +19,7 @@ mod interop;
 mod keep_login;
 mod keep_login_input;
 mod key_store;
+mod log_format;
 mod mappers;
 mod metrics;
 mod multi_instance;

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use rand::Rng as _;
+use crate::domain::opaque::random_bytes;
 
 /// How many recent checks are kept.
 pub(super) const SAMPLES: usize = 8;
@@ -48,7 +48,8 @@ impl Reference {
     /// check with the configured parameters would have.
     pub fn shortfall(&self, took: Duration) -> Duration {
         let kept = self.kept.load(Ordering::Relaxed).clamp(1, SAMPLES);
-        let slot = rand::thread_rng().gen_range(0..kept);
+        // 64 random bits reduced modulo at most `SAMPLES`: no bias worth the name.
+        let slot = (u64::from_le_bytes(random_bytes()) % kept as u64) as usize;
         Duration::from_nanos(self.recent[slot].load(Ordering::Relaxed)).saturating_sub(took)
     }
 

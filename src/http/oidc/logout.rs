@@ -197,10 +197,7 @@ async fn browser(state: &Issuer, jar: CookieJar, params: &Params) -> Result<Resp
             }
             (
                 jar,
-                [
-                    (header::LOCATION, url.to_string()),
-                    (header::CACHE_CONTROL, "no-store".to_owned()),
-                ],
+                [(header::LOCATION, url.to_string())],
                 StatusCode::FOUND,
             )
                 .into_response()

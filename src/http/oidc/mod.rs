@@ -127,7 +127,8 @@ pub fn router(state: Issuer) -> Router<Issuer> {
             AUTHORIZE,
             get(authorize::authorize).post(authorize::authorize),
         )
-        .route(AUTHENTICATE, post(authorize::authenticate));
+        .route(AUTHENTICATE, post(authorize::authenticate))
+        .layer(super::no_store());
     Router::new()
         .route(TOKEN, post(token::token).options(preflight))
         .route(
@@ -142,6 +143,8 @@ pub fn router(state: Issuer) -> Router<Issuer> {
             LOGOUT,
             get(logout::logout).post(logout::logout).options(preflight),
         )
+        // Inside the CORS layer: the preflights it answers stay as they were.
+        .layer(super::no_store())
         .layer(cors)
         .merge(pages)
         .route_layer(middleware::from_fn_with_state(state, known_realm))

@@ -55,8 +55,6 @@ pub fn html(status: StatusCode, page: &impl Template) -> Response {
     };
     let mut response = (status, Html(body)).into_response();
     let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 
 use super::client_auth;
@@ -48,11 +48,5 @@ pub async fn token(
 ) -> Result<impl IntoResponse, OAuthError> {
     let client = client_auth::authenticate(&state, &headers, &params).await?;
     let response = grants::exchange(&state, &client, &params, ip).await?;
-    Ok((
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
-        Json(response),
-    ))
+    Ok(Json(response))
 }

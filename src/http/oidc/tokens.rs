@@ -5,6 +5,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::headers::HeaderMapExt as _;
+use axum_extra::headers::authorization::{Authorization, Bearer};
 use serde_json::{Value, json};
 
 use super::client_auth;
@@ -24,17 +26,6 @@ use crate::http::schemas::{
     OAuthUnavailable, RealmNotFound, TokenRequestByValue, UserInfo,
 };
 use crate::store::RefreshRecord;
-
-fn no_store(body: Value) -> Response {
-    (
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
-        Json(body),
-    )
-        .into_response()
-}
 
 /// `GET|POST R/protocol/openid-connect/userinfo` with a Bearer access token
 /// (header, or `access_token` in a form body per RFC 6750 §2.2; never in
@@ -70,19 +61,13 @@ pub async fn userinfo(
             "send the access token in the Authorization header (Bearer), not in the URL",
         ));
     }
-    let from_header = match headers.get(header::AUTHORIZATION) {
-        None => None,
-        Some(v) => {
-            let v = v.to_str().unwrap_or("");
-            match v.get(..7) {
-                Some(p) if p.eq_ignore_ascii_case("bearer ") => Some(v[7..].trim().to_owned()),
-                _ => {
-                    return Err(OAuthError::invalid_token(
-                        &realm,
-                        "use the Bearer scheme with an access token",
-                    ));
-                }
-            }
+    let from_header = match headers.typed_try_get::<Authorization<Bearer>>() {
+        Ok(bearer) => bearer.map(|b| b.token().trim_end().to_owned()),
+        Err(_) => {
+            return Err(OAuthError::invalid_token(
+                &realm,
+                "use the Bearer scheme with an access token",
+            ));
         }
     };
     let token = match (from_header, params.get("access_token")) {
@@ -121,7 +106,7 @@ pub async fn userinfo(
     let mappers = mappers::load(state.store.as_ref()).await?;
     let scopes = scopes_of(&claims);
     let ctx = context(&state, &mappers, &claims, holder.user(), &scopes);
-    Ok(no_store(Value::Object(ctx.userinfo())))
+    Ok(Json(Value::Object(ctx.userinfo())).into_response())
 }
 
 fn scopes_of(claims: &Claims) -> Vec<String> {
@@ -191,7 +176,7 @@ pub async fn introspect(
         ));
     }
     let token = params.require("token")?;
-    let inactive = || Ok(no_store(json!({ "active": false })));
+    let inactive = || Ok(Json(json!({ "active": false })).into_response());
     if access::is_jwt(token) {
         let claims = match access::check(&state, token).await? {
             AccessCheck::Active(claims) => claims,
@@ -218,7 +203,7 @@ pub async fn introspect(
             "Bearer"
         };
         out.insert("token_type".into(), json!(typ));
-        return Ok(no_store(Value::Object(out)));
+        return Ok(Json(Value::Object(out)).into_response());
     }
     let Some(record) = state.store.get_refresh(&opaque::digest(token)).await? else {
         return inactive();
@@ -234,7 +219,7 @@ pub async fn introspect(
     else {
         return inactive();
     };
-    Ok(no_store(json!({
+    Ok(Json(json!({
         "active": true,
         "token_type": "Refresh",
         "client_id": record.client_id,
@@ -245,7 +230,8 @@ pub async fn introspect(
         "exp": record.expires_at,
         "iss": state.policy.issuer,
         "sid": record.session_id,
-    })))
+    }))
+    .into_response())
 }
 
 /// `POST R/protocol/openid-connect/revoke` (RFC 7009). A refresh token ends its
@@ -306,12 +292,5 @@ pub async fn revoke(
         state.metrics.revocation("refresh");
         tracing::info!(target: "audit", event = "token.revoked", kind = "refresh", client_id = %client.client_id, family_id = %record.family_id, revoked, "refresh token revoked");
     }
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
-    )
-        .into_response())
+    Ok(StatusCode::OK.into_response())
 }

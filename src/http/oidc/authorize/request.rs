@@ -58,14 +58,7 @@ impl From<StoreError> for Refusal {
 
 fn found(url: &str, status: StatusCode) -> Response {
     match HeaderValue::from_str(url) {
-        Ok(location) => (
-            status,
-            [
-                (header::LOCATION, location),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-        )
-            .into_response(),
+        Ok(location) => (status, [(header::LOCATION, location)]).into_response(),
         Err(_) => (StatusCode::BAD_REQUEST, "bad redirect").into_response(),
     }
 }

@@ -217,7 +217,7 @@ impl ConfigError {
     }
 }
 
-const FIX_HINT: &str = "see the configuration table in README.md; `domino-idp check-config` shows the effective settings";
+const FIX_HINT: &str = "see the configuration table in docs/configuration.md (linked from the README); `domino-idp check-config` shows the effective settings";
 
 impl Config {
     /// Loads the layers in order and validates the result.

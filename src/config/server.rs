@@ -74,7 +74,7 @@ impl ServerSettings {
         for (name, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
                 problems.push(format!(
-                    "server.{name} = {value}: use a value between {min} and {max} (see [server] in README.md)"
+                    "server.{name} = {value}: use a value between {min} and {max} (see [server] in docs/configuration.md)"
                 ));
             }
         }

@@ -136,9 +136,8 @@ impl IntoResponse for OAuthError {
             error_description: self.description,
         };
         let mut response = (self.status, Json(body)).into_response();
+        // `Cache-Control: no-store` comes from the OAuth routes' layer (`http::no_store`).
         let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         if let Some(value) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }

@@ -267,8 +267,21 @@ async fn a_success_is_withheld_when_a_lockout_began_during_the_check() {
         .await,
     );
     app.add_doc().await;
-    // Queue the argon2 workers behind other names' guesses.
-    let backlog: Vec<_> = (0..80)
+    // Occupy the argon2 workers with slow checks (a costly stored hash), so
+    // that doc's check waits its turn for a while after it is reserved.
+    let costly = "$argon2id$v=19$m=65536,t=4,p=1$c29tZXNhbHRzb21lc2FsdA$\
+                  AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let busy: Vec<_> = (0..2 * app.state.passwords.concurrency())
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let guess = domino_idp::domain::user::Password::parse("guess").unwrap();
+                app.state.passwords.verify(&guess, Some(costly)).await
+            })
+        })
+        .collect();
+    // And other names' guesses.
+    let backlog: Vec<_> = (0..10)
         .map(|i| {
             let app = app.clone();
             tokio::spawn(async move { app.login(&format!("zed{i}"), "guess").await.status() })
@@ -321,6 +334,9 @@ async fn a_success_is_withheld_when_a_lockout_began_during_the_check() {
     let (status, headers, _) = right.await.unwrap();
     assert_eq!(status, 429);
     assert!(headers.iter().any(|(n, _)| n == "retry-after"));
+    for check in busy {
+        assert!(!check.await.unwrap().unwrap().valid);
+    }
     for guess in backlog {
         assert_eq!(guess.await.unwrap(), 401);
     }

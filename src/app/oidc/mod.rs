@@ -9,6 +9,7 @@ pub mod mint;
 pub mod params;
 pub mod scope;
 pub mod sessions;
+pub mod tokens;
 
 pub use crate::domain::client::GrantType;
 pub use error::OAuthError;

@@ -33,14 +33,22 @@ pub enum KeysCommand {
         #[arg(allow_hyphen_values = true)]
         kid: String,
     },
-    /// Print the public keys for offline consumers
+    /// Print the public keys for offline consumers, or a Keep provider file
     Export {
-        /// jwks: the JWKS document; pem: the signing key's public key (Keep's keyFile)
+        /// jwks: the JWKS document; pem: the signing key's public key (Keep's
+        /// keyFile); keepconfig: a keepconfig.d file that makes Keep trust this issuer
         #[arg(long, value_enum, default_value = "jwks")]
         format: ExportFormat,
         /// Export this key instead of the active signer (pem only)
         #[arg(long, allow_hyphen_values = true)]
         kid: Option<String>,
+        /// keepconfig: name the signing key's PEM file (`keyFile` + `kid`)
+        /// instead of the JWKS URL; re-export after every rotation
+        #[arg(long)]
+        offline: bool,
+        /// keepconfig --offline: the keepconfig.d folder the PEM is written to
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        key_dir: std::path::PathBuf,
     },
 }
 
@@ -48,6 +56,7 @@ pub enum KeysCommand {
 pub enum ExportFormat {
     Jwks,
     Pem,
+    Keepconfig,
 }
 
 /// Where `config` keeps the keys; opens the database only when they are there.
@@ -105,9 +114,17 @@ pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
             println!("retired: no longer published once servers reload; {to}");
             Ok(())
         }
-        KeysCommand::Export { format, kid } => {
+        KeysCommand::Export {
+            format,
+            kid,
+            offline,
+            key_dir,
+        } => {
             let ring = home.load().await.map_err(Failure::new)?;
             match format {
+                ExportFormat::Keepconfig => {
+                    super::keepconfig::export(config, &ring, offline.then_some(key_dir.as_path()))?;
+                }
                 ExportFormat::Jwks => {
                     println!(
                         "{}",

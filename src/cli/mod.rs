@@ -3,6 +3,7 @@
 
 mod bench;
 mod client;
+mod keepconfig;
 mod keys;
 mod mapper;
 mod token;

@@ -18,6 +18,7 @@ mod hostile_tokens;
 mod interop;
 mod keep_login;
 mod keep_login_input;
+mod keepconfig;
 mod key_store;
 mod log_format;
 mod mappers;

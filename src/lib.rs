@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod domino;
 pub mod http;
 pub mod keys;
 pub mod metrics;

@@ -3,6 +3,7 @@
 
 mod bench;
 mod client;
+mod domino;
 mod keepconfig;
 mod keys;
 mod mapper;
@@ -63,6 +64,10 @@ pub enum Command {
     /// Work with tokens
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Keep a Domino Token file fresh (DOMINO_API_HOST, DOMINO_USER_API_KEY, DOMINO_TOKEN_FILE)
+    Agent(domino::AgentArgs),
+    /// The Domino API proxy: adds the Domino Token to every request it forwards
+    Proxy(domino::ProxyArgs),
     /// Load and validate the configuration, then print the effective settings
     CheckConfig,
     /// Measure the signing and argon2 ceilings on this machine (for bench/)
@@ -178,6 +183,8 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
         Command::Claims(cmd) => mapper::run_claims(cmd, &config).await,
         Command::Keys(cmd) => keys::run_keys(cmd, &config).await,
         Command::Token(cmd) => token::run_token(cmd, &config).await,
+        Command::Agent(args) => domino::run_agent(args, &config).await,
+        Command::Proxy(args) => domino::run_proxy(args, &config).await,
         Command::Bench(cmd) => bench::run(cmd, &config).await,
         Command::CheckConfig => {
             let text = toml::to_string(&config).map_err(Failure::new)?;

@@ -31,7 +31,7 @@ pub struct ErrorBody {
     /// A stable machine-readable kind: `invalid_request`, `invalid_credentials`,
     /// `too_many_requests`, `not_found`, `method_not_allowed`, `request_timeout`,
     /// `payload_too_large`, `unsupported_media_type`, `temporarily_unavailable`
-    /// or `server_error`.
+    /// `server_error` or (the API proxy) `bad_gateway`.
     pub error: &'static str,
     /// What went wrong and what to do, for people.
     pub message: String,
@@ -61,6 +61,9 @@ pub enum AppError {
     RequestTimeout(u64),
     #[error("internal error")]
     Internal(String),
+    /// A proxy's upstream (or token endpoint) failed: what and why.
+    #[error("{0}")]
+    BadGateway(String),
 }
 
 impl AppError {
@@ -76,6 +79,7 @@ impl AppError {
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -91,6 +95,7 @@ impl AppError {
             AppError::Unavailable(_) => "temporarily_unavailable",
             AppError::RequestTimeout(_) => "request_timeout",
             AppError::Internal(_) => "server_error",
+            AppError::BadGateway(_) => "bad_gateway",
         }
     }
 }

@@ -11,6 +11,7 @@ mod cli;
 mod cluster_script;
 mod concurrency;
 mod crash;
+mod domino_proxy;
 mod hardening;
 mod health;
 mod helpers;

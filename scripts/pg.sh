@@ -11,6 +11,9 @@
 #                                      so `start DIR` brings the same server back
 #   scripts/pg.sh url DIR             print the URL again
 #
+# With PG_SSL_CERT and PG_SSL_KEY (PEM files) the server also speaks TLS with
+# that certificate (copied into DIR/data); plain connections still work.
+#
 # Only the URL goes to stdout. Trust authentication on 127.0.0.1, no Unix
 # socket: it is for tests on this machine, never for a deployment. fsync is
 # off unless PG_FSYNC=on: the data is thrown away anyway, and with it on every
@@ -108,10 +111,18 @@ start() {
   fi
   # Settings that vary per start go on the command line; the log sits beside
   # the data so `stop` + `start` keeps one history.
+  local ssl=""
+  if [ -n "${PG_SSL_CERT:-}" ] && [ -n "${PG_SSL_KEY:-}" ]; then
+    cp "$PG_SSL_CERT" "$dir/data/server.crt"
+    cp "$PG_SSL_KEY" "$dir/data/server.key"
+    chmod 600 "$dir/data/server.crt" "$dir/data/server.key"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/data/server.crt" "$dir/data/server.key"; fi
+    ssl=" -c ssl=on"
+  fi
   touch "$dir/server.log"
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/server.log"; fi
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=300 -c shared_buffers=64MB -c fsync=${PG_FSYNC:-off}" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=300 -c shared_buffers=64MB -c fsync=${PG_FSYNC:-off}$ssl" \
     start >/dev/null || {
     tail -n 30 "$dir/server.log" >&2
     exit 1

@@ -32,6 +32,7 @@ mod oidc_token;
 mod oidc_tokens;
 mod openapi;
 mod pg_outage;
+mod pg_tls;
 mod process;
 mod pyjwt;
 mod realm;

@@ -5,6 +5,7 @@ pub mod access;
 pub mod claims;
 pub mod error;
 pub mod grants;
+pub mod logout;
 pub mod mint;
 pub mod params;
 pub mod scope;

@@ -1,26 +1,20 @@
 //! `GET|POST R/protocol/openid-connect/logout`: OpenID Connect RP-Initiated
 //! Logout for browsers, and Keycloak's adapter form (POST with the client's
-//! credentials and a `refresh_token`) for back ends.
-//!
-//! Only the browser's own session (its cookie) can end here. It ends at once
-//! when `id_token_hint` is an ID token of a registered client whose `sid` is
-//! that session; with any other hint, or none, the user confirms on a
-//! CSRF-protected page, so a third-party page cannot sign anybody out with a
-//! token of its own. `post_logout_redirect_uri` must be registered by the
-//! client the hint (or `client_id`) names, else an error page is shown.
+//! credentials and a `refresh_token`) for back ends. The decisions are the
+//! operations' (`Issuer::browser_logout`, `end_session_of_refresh`); this
+//! renders the confirmation page, the signed-out page or the redirect.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use serde_json::Value;
 
 use super::client_auth;
 use super::form::QueryOrForm;
 use super::pages::{self, LogoutPage, SESSION_COOKIE};
 use crate::app::Issuer;
-use crate::app::oidc::{OAuthError, Params, sessions};
-use crate::domain::opaque;
+use crate::app::oidc::logout::{Logout, LogoutRequest};
+use crate::app::oidc::{OAuthError, Params};
 use crate::http::error::OAuthErrorBody;
 use crate::http::schemas::{InvalidClient, LogoutParams, RealmNotFound};
 use crate::store::StoreError;
@@ -86,105 +80,41 @@ async fn backchannel(
 ) -> Result<(), OAuthError> {
     let client = client_auth::authenticate(state, headers, params).await?;
     let token = params.require("refresh_token")?;
-    let Some(record) = state.store.get_refresh(&opaque::digest(token)).await? else {
-        return Err(OAuthError::invalid_grant("refresh token is invalid"));
-    };
-    if record.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant(
-            "refresh token was issued to another client",
-        ));
-    }
-    state
-        .store
-        .end_session(&record.session_id, state.clock.now())
-        .await?;
-    tracing::info!(target: "audit", event = "session.ended", client_id = %client.client_id, session_id = %record.session_id, "session ended by client");
-    Ok(())
+    state.end_session_of_refresh(&client, token).await
 }
 
 async fn browser(state: &Issuer, jar: CookieJar, params: &Params) -> Result<Response, StoreError> {
     let bad = |m: &str| Ok(pages::error_page(state, StatusCode::BAD_REQUEST, m));
-    let hint = match params.get("id_token_hint") {
-        None => None,
-        Some(token) => match state
-            .keys
-            .verify_ignoring_expiry(token, &state.policy.issuer)
-        {
-            Ok((_, claims)) => Some(claims),
-            Err(_) => {
-                return bad("The sign-out request carries an ID token this service did not issue.");
+    let request = LogoutRequest {
+        id_token_hint: params.get("id_token_hint"),
+        client_id: params.get("client_id"),
+        post_logout_redirect_uri: params.get("post_logout_redirect_uri"),
+        session_cookie: jar.get(SESSION_COOKIE).map(|c| c.value()),
+        confirmed: params.get("confirm") == Some("yes") && pages::csrf_ok(&jar, params),
+    };
+    let redirect = match state.browser_logout(request).await? {
+        Logout::Refused(why) => return bad(why),
+        Logout::Confirm { client_id } => {
+            let (jar, csrf) = pages::csrf_token(state, jar);
+            let mut hidden: Vec<(&str, String)> = ["post_logout_redirect_uri", "state"]
+                .into_iter()
+                .filter_map(|k| params.get(k).map(|v| (k, v.to_owned())))
+                .collect();
+            if let Some(id) = client_id {
+                hidden.insert(0, ("client_id", id));
             }
-        },
-    };
-    // Only an ID token says which client asks; any other token's `aud` is no client.
-    let hinted_client = hint
-        .as_ref()
-        .filter(|c| c.get("typ").and_then(Value::as_str) == Some("ID"))
-        .and_then(|c| c.get("aud"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let client_id = match (params.get("client_id"), hinted_client.clone()) {
-        (Some(a), Some(b)) if a != b => {
-            return bad("client_id does not match the ID token's audience.");
+            let action = format!("{}/protocol/openid-connect/logout", state.realm.issuer);
+            let page = LogoutPage {
+                realm: &state.realm.name,
+                done: false,
+                action: &action,
+                hidden,
+                csrf: &csrf,
+            };
+            return Ok((jar, pages::html(StatusCode::OK, &page)).into_response());
         }
-        (Some(a), _) => Some(a.to_owned()),
-        (None, b) => b,
+        Logout::Ended { redirect } => redirect,
     };
-    let client = match &client_id {
-        Some(id) => state.store.get_client(id).await?,
-        None => None,
-    };
-    let redirect = match params.get("post_logout_redirect_uri") {
-        None => None,
-        Some(uri) => match &client {
-            Some(c) if c.has_post_logout_redirect_uri(uri) => Some(uri.to_owned()),
-            _ => {
-                return bad(
-                    "The application asked to return to an address it has not registered (post_logout_redirect_uri).",
-                );
-            }
-        },
-    };
-    // The browser's own session is the only one this request can end.
-    let session_id = match jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) {
-        Some(cookie) => sessions::from_cookie(state, &cookie)
-            .await?
-            .map(|(s, _)| s.id),
-        None => None,
-    };
-    // RP-Initiated Logout §2: without asking, only when the hint is an ID
-    // token of a registered client for this very session (expired or not).
-    let hint_is_this_session = hint.as_ref().is_some_and(|h| {
-        hinted_client.is_some()
-            && client.as_ref().map(|c| c.client_id.as_str()) == hinted_client.as_deref()
-            && session_id.is_some()
-            && h.get("sid").and_then(Value::as_str) == session_id.as_deref()
-    });
-    let confirmed = params.get("confirm") == Some("yes") && pages::csrf_ok(&jar, params);
-    if !hint_is_this_session && !confirmed {
-        let (jar, csrf) = pages::csrf_token(state, jar);
-        let mut hidden: Vec<(&str, String)> = ["post_logout_redirect_uri", "state"]
-            .into_iter()
-            .filter_map(|k| params.get(k).map(|v| (k, v.to_owned())))
-            .collect();
-        if let Some(id) = &client_id {
-            hidden.insert(0, ("client_id", id.clone()));
-        }
-        let action = format!("{}/protocol/openid-connect/logout", state.realm.issuer);
-        let page = LogoutPage {
-            realm: &state.realm.name,
-            done: false,
-            action: &action,
-            hidden,
-            csrf: &csrf,
-        };
-        return Ok((jar, pages::html(StatusCode::OK, &page)).into_response());
-    }
-    if let Some(id) = &session_id
-        && state.store.end_session(id, state.clock.now()).await?
-    {
-        tracing::info!(target: "audit", event = "session.ended", session_id = %id, "session ended by the user");
-    }
     let jar = jar.add(pages::removal(state, SESSION_COOKIE));
     Ok(match redirect {
         Some(uri) => {

@@ -2,9 +2,8 @@
 //! and an upstream that echoes what it received, with the token from a
 //! token file (the key exchange is tested with the issuer in `domino_run`).
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,6 +11,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use serde_json::{Value, json};
 
 use crate::helpers::idp_command;
+use crate::process::spawn_until_listening;
 
 /// An upstream that answers every request with what it received, and 401
 /// for the token `expired`.
@@ -57,9 +57,9 @@ async fn echo_upstream() -> String {
     format!("http://{addr}")
 }
 
-struct ProxyProcess {
+pub struct ProxyProcess {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Drop for ProxyProcess {
@@ -69,30 +69,24 @@ impl Drop for ProxyProcess {
     }
 }
 
-fn start_proxy(dir: &Path, api_host: &str, token_file: &Path) -> ProxyProcess {
-    let mut child = idp_command(dir)
-        .env("RUST_LOG", "info")
-        .env("DOMINO_API_HOST", api_host)
-        .env("DOMINO_TOKEN_FILE", token_file)
-        .env_remove("DOMINO_USER_API_KEY")
-        .args(["proxy", "--proxy-listen", "127.0.0.1:0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("proxy exited").unwrap();
-        if let Some(rest) = line.split("proxy listening on ").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+/// `cmd` (a `domino-idp` command with its environment) running `proxy` on
+/// a port-0 listener.
+pub fn run_proxy(mut cmd: Command) -> ProxyProcess {
+    cmd.env("RUST_LOG", "info")
+        .args(["proxy", "--proxy-listen", "127.0.0.1:0"]);
+    let (child, addr, _) = spawn_until_listening(cmd, "proxy listening on ");
     ProxyProcess {
         child,
         base: format!("http://{addr}"),
     }
+}
+
+fn start_proxy(dir: &Path, api_host: &str, token_file: &Path) -> ProxyProcess {
+    let mut cmd = idp_command(dir);
+    cmd.env("DOMINO_API_HOST", api_host)
+        .env("DOMINO_TOKEN_FILE", token_file)
+        .env_remove("DOMINO_USER_API_KEY");
+    run_proxy(cmd)
 }
 
 #[tokio::test]

@@ -19,35 +19,12 @@ impl ServerProcess {
     /// Starts `domino-idp --config <config> serve` in `dir` and waits for its
     /// "listening on" line.
     pub fn start(dir: &Path, config: &Path) -> ServerProcess {
-        let mut child = idp_command(dir)
-            .env("RUST_LOG", "info")
+        let mut cmd = idp_command(dir);
+        cmd.env("RUST_LOG", "info")
             .arg("--config")
             .arg(config)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("server starts");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let mut seen = Vec::new();
-        let addr = loop {
-            let Some(Ok(line)) = lines.next() else {
-                let _ = child.kill();
-                panic!("server exited before listening:\n{}", seen.join("\n"));
-            };
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                break rest.split_whitespace().next().expect("address").to_owned();
-            }
-            seen.push(line);
-        };
-        let log = Arc::new(Mutex::new(seen));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().expect("log").push(line);
-            }
-        });
+            .args(["serve", "--listen", "127.0.0.1:0"]);
+        let (child, addr, log) = spawn_until_listening(cmd, "listening on ");
         ServerProcess { child, addr, log }
     }
 
@@ -85,6 +62,41 @@ impl ServerProcess {
     pub fn log(&self) -> String {
         self.log.lock().expect("log").join("\n")
     }
+}
+
+/// Spawns `cmd` (stderr piped) and waits for the stderr line that contains
+/// `marker` followed by an address; returns the child, that address and
+/// the log, which a thread keeps reading.
+pub fn spawn_until_listening(
+    mut cmd: Command,
+    marker: &str,
+) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("process starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    let addr = loop {
+        let Some(Ok(line)) = lines.next() else {
+            let _ = child.kill();
+            panic!("exited before listening:\n{}", seen.join("\n"));
+        };
+        if let Some(rest) = line.split(marker).nth(1) {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+        seen.push(line);
+    };
+    let log = Arc::new(Mutex::new(seen));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().expect("log").push(line);
+        }
+    });
+    (child, addr, log)
 }
 
 impl Drop for ServerProcess {

@@ -198,7 +198,8 @@ def report(args):
     mock_jwks = load(w, "mock_jwks")
     mock_token = load(w, "mock_token")
     res = {k: load(w, k) for k in ("jwks", "discovery", "cc", "refresh", "login",
-                                   "f_login", "f_jwks", "rss", "startup")}
+                                   "f_login", "f_jwks", "rss", "startup",
+                                   "self_key", "self_bearer", "self_proxy")}
 
     # Per-core rates: the bench commands use `threads` threads; their totals
     # divided by the threads give one core's rate, times the server's cores.
@@ -260,6 +261,28 @@ def report(args):
     row("(g) peak RSS during (e)", fmt(m["peak_kb"] / 1024, " MB"), m["peak_how"], "", "< 150 MB",
         m["peak_kb"] < 150 * 1024)
 
+    minting = res["cc"]["rps"] if res.get("cc") else None
+    for key, label in (("self_key", "(i) /v4/users/self, API key"),
+                       ("self_bearer", "(j) /v4/users/self, bearer")):
+        r = res.get(key)
+        if not r:
+            continue
+        ratio = r["rps"] / minting if minting else None
+        row(f"{label} req/s", fmt(r["rps"]), f"token minting (c) {fmt(minting)}",
+            fmt(ratio, "×"), "≥ 10× minting", None if ratio is None else ratio >= 10)
+        row(f"{label} p50 / p99", f"{fmt(r['p50_ms'])} / {fmt(r['p99_ms'], ' ms')}", "", "", "", "")
+        row(f"{label} errors", str(errors(r)), "", "", "0", errors(r) == 0)
+    p, d = res.get("self_proxy"), res.get("self_bearer")
+    if p and d:
+        ratio = p["rps"] / d["rps"] if d["rps"] else None
+        added = p["p99_ms"] - d["p99_ms"]
+        row("(k) through the proxy req/s", fmt(p["rps"]), f"direct (j) {fmt(d['rps'])}",
+            fmt(None if ratio is None else ratio * 100, " %"), "≥ 80 % of direct",
+            None if ratio is None else ratio >= 0.8)
+        row("(k) added p99", fmt(added, " ms"), f"p99 {fmt(p['p99_ms'])} vs {fmt(d['p99_ms'], ' ms')}",
+            "", "< 2 ms", added < 2)
+        row("(k) errors", str(errors(p)), "", "", "0", errors(p) == 0)
+
     s = res["startup"]
     row(f"(h) start → ready (median of {s['runs']})", fmt(s["median_ms"], " ms"),
         f"min {fmt(s['min_ms'])} / max {fmt(s['max_ms'], ' ms')}", "", "< 150 ms", s["median_ms"] < 150)
@@ -288,6 +311,8 @@ def report(args):
     labels = (("jwks", "(a) JWKS"), ("discovery", "(b) discovery"), ("cc", "(c) client_credentials"),
               ("refresh", "(d) refresh_token"), ("login", "(e) Keep logins"),
               ("f_login", "(f) logins, beside:"), ("f_jwks", "(f) paced JWKS"),
+              ("self_key", "(i) users/self, API key"), ("self_bearer", "(j) users/self, bearer"),
+              ("self_proxy", "(k) users/self, proxy"),
               ("mock_jwks", "mock JWKS"), ("mock_token", "mock token"))
     for key, label in labels:
         r = res.get(key) or {"mock_jwks": mock_jwks, "mock_token": mock_token}.get(key)

@@ -291,6 +291,34 @@ bench_wrk f_jwks "$BASE$OIDC/certs" BENCH_DELAY_MS=5 -- -t1 -c4 -d"${F_JWKS_DUR}
 WRK_PID=$F_LOGIN_PID
 wrk_finish f_login
 
+log "(i) GET /v4/users/self with an API key"
+record "$BIN" apikey create "$USER_NAME" --name bench
+API_KEY=$("$BIN" apikey create "$USER_NAME" --name bench 2>>"$WORK/server.log" | tail -n 1) \
+    || die "apikey create failed"
+bench_wrk self_key "$BASE/v4/users/self" "BENCH_HEADER=X-Domino-Api-Key: $API_KEY" -- "${WRK_OPTS[@]}"
+
+log "(j) GET /v4/users/self with a bearer Domino Token (exchanged for the API key)"
+DOMINO_TOKEN=$(curl -fs "$BASE$OIDC/token" -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \
+    -d "subject_token=$API_KEY" -d subject_token_type=urn:domino:params:oauth:token-type:api-key \
+    -d client_id=domino-play | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') \
+    || die "the token exchange failed"
+bench_wrk self_bearer "$BASE/v4/users/self" "BENCH_AUTH=Bearer $DOMINO_TOKEN" -- "${WRK_OPTS[@]}"
+
+log "(k) the same through domino-idp proxy (it exchanges the API key itself)"
+PPORT=$(python3 "$BENCH/helper.py" free-port)
+record env DOMINO_API_HOST="$BASE" DOMINO_USER_API_KEY=... "$BIN" proxy --proxy-listen "127.0.0.1:$PPORT"
+DOMINO_API_HOST=$BASE DOMINO_USER_API_KEY=$API_KEY "$BIN" proxy --proxy-listen "127.0.0.1:$PPORT" \
+    >>"$WORK/proxy.log" 2>&1 &
+PROXY_PID=$!
+BG_PIDS+=("$PROXY_PID")
+for _ in $(seq 200); do
+    curl -fs -o /dev/null "http://127.0.0.1:$PPORT/access-token" && break
+    sleep 0.05
+done
+curl -fs -o /dev/null "http://127.0.0.1:$PPORT/v4/users/self" || die "the proxy does not answer"
+bench_wrk self_proxy "http://127.0.0.1:$PPORT/v4/users/self" -- "${WRK_OPTS[@]}"
+stop_pid "$PROXY_PID"
+
 stop_pid "$SERVER_PID"
 SERVER_PID=
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on both backends. Installs the third-party consumers
 # the tests drive the issuer with (PyJWT, Authlib, Playwright:
-# tests/requirements.txt, into .venv-test), runs `cargo test` (SQLite), then
+# tests/requirements.txt, into .venv-test; the official Domino clients:
+# tests/requirements-domino.txt, into .venv-domino), runs `cargo test` (SQLite), then
 # runs the API suite and the Postgres store's own tests again on a throwaway
 # PostgreSQL server (scripts/pg.sh; or the server IDP_TEST_POSTGRES_URL names),
 # stopped on exit. Extra args go to every cargo test.
@@ -29,6 +30,18 @@ if ! "$venv/bin/python" -c 'import jwt, cryptography, authlib, requests, playwri
   cp tests/requirements.txt "$stamp"
 fi
 export IDP_TEST_PYTHON="$PWD/$venv/bin/python"
+
+# The official Domino clients pin packaging==23.2: a virtualenv of their own.
+dvenv=.venv-domino
+dstamp="$dvenv/.requirements-domino.txt"
+if ! "$dvenv/bin/python" -c 'import domino, domino_data.auth' 2>/dev/null \
+  || ! cmp -s tests/requirements-domino.txt "$dstamp"; then
+  echo "scripts/test.sh: installing tests/requirements-domino.txt into $dvenv" >&2
+  python3 -m venv "$dvenv"
+  "$dvenv/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements-domino.txt
+  cp tests/requirements-domino.txt "$dstamp"
+fi
+export IDP_TEST_DOMINO_PYTHON="$PWD/$dvenv/bin/python"
 export IDP_TEST_CHROMIUM="${IDP_TEST_CHROMIUM:-/usr/bin/chromium}"
 
 pg_url="${IDP_TEST_POSTGRES_URL:-}"

@@ -1,0 +1,188 @@
+//! A Domino run, end to end: an API key from the CLI, `domino-idp agent`
+//! keeping a token file fresh with it, `domino-idp proxy` in front of the
+//! issuer, and the official clients (python-domino, domino_data) using each
+//! of the three ways, unmodified (tests/api/domino_clients.py).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::attacks::cli;
+use crate::helpers::{PASSWORD, idp_command};
+use crate::domino_proxy::run_proxy;
+use crate::process::ServerProcess;
+
+/// Doctor Notes, with the built-in `domino-play` client left as it is.
+fn config(dir: &Path) -> PathBuf {
+    let path = dir.join("idp.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+key_reload_interval = 1
+
+[[users]]
+username = "doc"
+password = "{PASSWORD}"
+email = "doctor.notes@projectkeep.io"
+cn = "Doctor Notes"
+org = "ProjectKeep"
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// A child process killed on drop.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn domino_env(cmd: &mut Command, host: &str, key: &str) {
+    cmd.env("DOMINO_API_HOST", host)
+        .env("DOMINO_USER_API_KEY", key)
+        .env_remove("DOMINO_TOKEN_FILE")
+        .env_remove("DOMINO_API_PROXY");
+}
+
+/// `apikey create doc`: the key is the last line of stdout.
+fn new_key(dir: &Path, cfg: &Path) -> String {
+    let out = cli(dir, cfg, &["apikey", "create", "doc", "--name", "run"]);
+    out.lines().last().unwrap().trim().to_owned()
+}
+
+fn wait_for_file(path: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_domino_clients_authenticate_every_way() {
+    let Ok(python) = std::env::var("IDP_TEST_DOMINO_PYTHON") else {
+        panic!("IDP_TEST_DOMINO_PYTHON is not set: run the suite through scripts/test.sh");
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cfg = config(dir);
+    let server = ServerProcess::start(dir, &cfg);
+    let host = server.url("");
+    let key = new_key(dir, &cfg);
+
+    let me: Value = reqwest::Client::new()
+        .get(server.url("/v4/users/self"))
+        .header("X-Domino-Api-Key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let user_id = me["id"].as_str().unwrap().to_owned();
+
+    let token_file = dir.join("api/token");
+    std::fs::create_dir_all(token_file.parent().unwrap()).unwrap();
+    let mut agent = idp_command(dir);
+    domino_env(&mut agent, &host, &key);
+    let _agent = Running(
+        agent
+            .args(["agent", "--refresh-interval", "2", "--token-file"])
+            .arg(&token_file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_file(&token_file);
+
+    let mut proxy = idp_command(dir);
+    domino_env(&mut proxy, &host, &key);
+    let proxy = run_proxy(proxy);
+    let proxy_addr = proxy.base.trim_start_matches("http://").to_owned();
+
+    let out = Command::new(python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/domino_clients.py"))
+        .env("HOST", &host)
+        .env("API_KEY", &key)
+        .env("TOKEN_FILE", &token_file)
+        .env("PROXY", &proxy_addr)
+        .env("USER_ID", &user_id)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the Domino clients failed:\n{stdout}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    assert!(stdout.contains("all passed"), "{stdout}");
+}
+
+#[tokio::test]
+async fn the_agent_writes_once_and_keeps_the_old_file_when_the_issuer_is_away() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cfg = config(dir);
+    let server = ServerProcess::start(dir, &cfg);
+    let key = new_key(dir, &cfg);
+    let token_file = dir.join("token");
+
+    let mut once = idp_command(dir);
+    domino_env(&mut once, &server.url(""), &key);
+    let out = once
+        .args(["agent", "--once", "--token-file"])
+        .arg(&token_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    assert_eq!(token.split('.').count(), 3, "a JWT, as is: {token:?}");
+    assert!(!token.ends_with('\n'));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // The issuer is unreachable: --once fails and the old token stays.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let away = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut again = idp_command(dir);
+    domino_env(&mut again, &away, &key);
+    let out = again
+        .args(["agent", "--once", "--token-file"])
+        .arg(&token_file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be reached"));
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap(), token);
+    // A revoked key is refused with the issuer's reason.
+    let mut bogus = idp_command(dir);
+    domino_env(&mut bogus, &server.url(""), "not-a-key");
+    let out = bogus
+        .args(["agent", "--once", "--token-file"])
+        .arg(&token_file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refused"));
+}

@@ -1,6 +1,7 @@
 //! The rules: users and their names, passwords, and the claims a token carries.
 //! Pure and testable; nothing here knows about HTTP or SQL.
 
+pub mod apikey;
 pub mod client;
 pub mod lockout;
 pub mod mapper;

@@ -3,6 +3,7 @@
 
 pub mod apikey;
 pub mod client;
+pub mod domino;
 pub mod lockout;
 pub mod mapper;
 pub mod opaque;

@@ -26,6 +26,8 @@ const CLAIMS_SUPPORTED: &[&str] = &[
     "email",
     "name",
     "preferred_username",
+    "given_name",
+    "family_name",
     "azp",
     "sid",
     "auth_time",

@@ -1,5 +1,6 @@
 //! Turning a `Config` into a running server: open and migrate the store,
-//! seed users, load or create keys, bind, and serve until told to stop,
+//! seed users and clients (and the built-in `domino-play`), load or create
+//! keys, bind, and serve until told to stop,
 //! with background tasks that purge expired grants and follow key rotation.
 
 use std::future::Future;
@@ -61,6 +62,11 @@ impl Application {
             .context("seeding [[clients]]")?;
         if seeded > 0 {
             tracing::info!(count = seeded, "seeded clients from the config file");
+        }
+        if config.builtin_domino_play {
+            clients::ensure_builtin(store.as_ref())
+                .await
+                .context("creating the built-in domino-play client")?;
         }
         let seeded = mappers::seed(store.as_ref(), &config.mappers)
             .await

@@ -1,6 +1,8 @@
-//! Registering OAuth clients: from the CLI and from `[[clients]]` seeding.
+//! Registering OAuth clients: from the CLI and from `[[clients]]` seeding,
+//! and the built-in `domino-play` (see `domain::client::builtin_domino_play`),
+//! which a client of the same id from either replaces.
 
-use crate::domain::client::{Client, ClientSpec};
+use crate::domain::client::{Client, ClientSpec, builtin_domino_play};
 use crate::domain::user::InvalidInput;
 use crate::store::{Store, StoreError};
 
@@ -12,31 +14,89 @@ pub enum ClientError {
     Store(#[from] StoreError),
 }
 
-/// Registers a client; returns it with the generated secret, if one was generated.
+/// Registers a client; returns it with the generated secret, if one was
+/// generated. A client of the built-in `domino-play`'s id replaces it.
 pub async fn create(
     store: &dyn Store,
     spec: &ClientSpec,
 ) -> Result<(Client, Option<String>), ClientError> {
     let (client, secret) = Client::from_spec(spec)?;
-    store.insert_client(&client).await?;
-    Ok((client, secret))
+    match store.insert_client(&client).await {
+        Ok(()) => Ok((client, secret)),
+        Err(StoreError::Conflict(why)) => {
+            if replace_builtin(store, &client).await? {
+                Ok((client, secret))
+            } else {
+                Err(StoreError::Conflict(why).into())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Replaces the stored client of `client`'s id with `client` if the stored
+/// one is the built-in `domino-play`; false, with nothing written, if it is
+/// anything else. The built-in client has no codes or refresh tokens, so
+/// deleting it loses nothing. Not atomic (the client store has no
+/// compare-and-swap): processes replacing it at the same moment each delete
+/// and insert, and the last insert stands, or one insert conflicts; at
+/// start-up they all seed the same `[[clients]]` entry.
+async fn replace_builtin(store: &dyn Store, client: &Client) -> Result<bool, StoreError> {
+    match store.get_client(&client.client_id).await? {
+        Some(existing) if existing.is_builtin() => {}
+        _ => return Ok(false),
+    }
+    store.delete_client(&client.client_id).await?;
+    store.insert_client(client).await?;
+    tracing::info!(client_id = %client.client_id, "replaced the built-in client");
+    Ok(true)
 }
 
 /// Applies `[[clients]]` idempotently: a client that exists is left exactly as
-/// it is (remove it with the CLI to re-seed it). Returns how many were created.
+/// it is (remove it with the CLI to re-seed it), unless it is the built-in
+/// `domino-play`, which a `[[clients]]` entry of that id replaces. Returns
+/// how many were created.
 pub async fn seed(store: &dyn Store, specs: &[ClientSpec]) -> Result<usize, ClientError> {
     let mut created = 0;
     for spec in specs {
-        if store.get_client(&spec.client_id).await?.is_some() {
-            continue;
-        }
         // Config validation has refused confidential clients without a secret,
         // so nothing is generated here that could be lost.
         let (client, _) = Client::from_spec(spec)?;
-        if store.insert_client_if_absent(&client).await? {
-            created += 1;
-            tracing::info!(client_id = %client.client_id, "seeded client");
+        // Instances starting together may create the built-in client or
+        // replace it while this one looks: look again, a few times.
+        for _ in 0..3 {
+            match store.get_client(&spec.client_id).await? {
+                Some(existing) if existing.is_builtin() && !client.is_builtin() => {
+                    match replace_builtin(store, &client).await {
+                        Ok(true) => {
+                            created += 1;
+                            break;
+                        }
+                        Ok(false) | Err(StoreError::Conflict(_)) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Some(_) => break,
+                None => {
+                    if store.insert_client_if_absent(&client).await? {
+                        created += 1;
+                        tracing::info!(client_id = %client.client_id, "seeded client");
+                        break;
+                    }
+                }
+            }
         }
+    }
+    Ok(created)
+}
+
+/// Creates the built-in `domino-play` unless a client of that id exists;
+/// true when it was created. Safe when several processes start at once.
+pub async fn ensure_builtin(store: &dyn Store) -> Result<bool, ClientError> {
+    let (client, _) = Client::from_spec(&builtin_domino_play())?;
+    let created = store.insert_client_if_absent(&client).await?;
+    if created {
+        tracing::info!(client_id = %client.client_id, "created the built-in client");
     }
     Ok(created)
 }

@@ -56,7 +56,8 @@ pub struct AddArgs {
     secret_stdin: bool,
 }
 
-/// The grant names accepted by `--grant` (those of RFC 6749).
+/// The grant names accepted by `--grant` (those of RFC 6749, and RFC 8693's
+/// token exchange of an API key for a Domino Token).
 #[derive(Debug, Clone, Copy, ValueEnum)]
 #[value(rename_all = "snake_case")]
 enum Grant {
@@ -64,6 +65,8 @@ enum Grant {
     RefreshToken,
     Password,
     ClientCredentials,
+    #[value(alias = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange,
 }
 
 impl From<Grant> for GrantType {
@@ -73,6 +76,7 @@ impl From<Grant> for GrantType {
             Grant::RefreshToken => GrantType::RefreshToken,
             Grant::Password => GrantType::Password,
             Grant::ClientCredentials => GrantType::ClientCredentials,
+            Grant::TokenExchange => GrantType::TokenExchange,
         }
     }
 }

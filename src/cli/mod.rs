@@ -1,6 +1,7 @@
 //! The command line: `serve`, `migrate`, `user`, `client`, `keys`, `token`,
 //! `check-config`.
 
+mod apikey;
 mod bench;
 mod client;
 mod domino;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Manage OAuth clients
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Manage users' API keys (X-Domino-Api-Key)
+    #[command(subcommand)]
+    Apikey(apikey::ApiKeyCommand),
     /// Inspect and export the signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -179,6 +183,7 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
         }
         Command::User(cmd) => user::run(cmd, &config).await,
         Command::Client(cmd) => client::run(cmd, &config).await,
+        Command::Apikey(cmd) => apikey::run(cmd, &config).await,
         Command::Mapper(cmd) => mapper::run(cmd, &config).await,
         Command::Claims(cmd) => mapper::run_claims(cmd, &config).await,
         Command::Keys(cmd) => keys::run_keys(cmd, &config).await,

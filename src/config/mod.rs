@@ -115,6 +115,14 @@ pub struct Config {
     /// password slower than an unknown user, which tells that they exist
     /// (until their next login replaces the hash).
     pub allow_costlier_password_hashes: bool,
+    /// What `GET /version` reports: a strict `X.Y.Z`. python-domino needs
+    /// at least 4.1.0, its `agents` extra at least 6.2.0.
+    pub domino_api_version: String,
+    /// The group whose members `GET /v4/auth/principal` calls admins.
+    pub admin_group: String,
+    /// Create the built-in `domino-play` client at start when no client of
+    /// that id exists (see docs/domino.md).
+    pub builtin_domino_play: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -150,6 +158,9 @@ impl Default for Config {
             server: ServerSettings::default(),
             log_format: LogFormat::Text,
             allow_costlier_password_hashes: false,
+            domino_api_version: "6.2.0".into(),
+            admin_group: "admins".into(),
+            builtin_domino_play: true,
             users: Vec::new(),
             clients: Vec::new(),
             mappers: Vec::new(),
@@ -397,6 +408,31 @@ mod tests {
         );
         let allowed = load_toml(&format!("allow_costlier_password_hashes = true\n{seed}")).unwrap();
         assert!(allowed.allow_costlier_password_hashes);
+    }
+
+    #[test]
+    fn domino_api_version_is_a_strict_triple() {
+        assert_eq!(Config::default().domino_api_version, "6.2.0");
+        for good in ["6.2.0", "10.0.12", "0.0.0"] {
+            load_toml(&format!("domino_api_version = \"{good}\"\n")).unwrap();
+        }
+        for bad in [
+            "6.2",
+            "6.2.0.1",
+            "v6.2.0",
+            "6.2.0-rc1",
+            "6..0",
+            "06.2.0",
+            " 6.2.0",
+            "",
+        ] {
+            let err = load_toml(&format!("domino_api_version = \"{bad}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("domino_api_version"), "{bad}: {err}");
+        }
+        let err = load_toml("admin_group = \"\"\n").unwrap_err().to_string();
+        assert!(err.contains("admin_group"), "{err}");
     }
 
     #[test]

@@ -101,6 +101,21 @@ impl Config {
                 self.max_body_bytes
             ));
         }
+        if !strict_version(&self.domino_api_version) {
+            problems.push(format!(
+                "domino_api_version = {:?}: write a version as X.Y.Z, digits only (default 6.2.0; python-domino needs at least 4.1.0, its agents extra 6.2.0)",
+                self.domino_api_version
+            ));
+        }
+        if self.admin_group.trim().is_empty()
+            || self.admin_group.chars().count() > 1024
+            || self.admin_group.chars().any(char::is_control)
+        {
+            problems.push(format!(
+                "admin_group = {:?}: name the group whose members are Domino API admins (default admins)",
+                self.admin_group
+            ));
+        }
         problems.extend(self.brute_force.problems());
         self.server.check(&mut problems);
         let mut seen = std::collections::HashSet::new();
@@ -148,6 +163,19 @@ impl Config {
             Err(ConfigError { problems })
         }
     }
+}
+
+/// `X.Y.Z`: three numbers without signs or leading zeros, as the agents
+/// extra of python-domino parses a version strictly.
+fn strict_version(raw: &str) -> bool {
+    let parts: Vec<&str> = raw.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 9
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (*p == "0" || !p.starts_with('0'))
+        })
 }
 
 fn parse_public_url(raw: &str) -> Result<url::Url, String> {

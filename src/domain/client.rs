@@ -18,7 +18,8 @@ fn invalid(msg: impl Into<String>) -> InvalidInput {
     InvalidInput(msg.into())
 }
 
-/// The grants of RFC 6749 this issuer implements.
+/// The grants of RFC 6749 this issuer implements, and RFC 8693's token
+/// exchange (an API key for a Domino Token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {
@@ -26,14 +27,22 @@ pub enum GrantType {
     RefreshToken,
     Password,
     ClientCredentials,
+    /// Written as its URN, as clients send it; `token_exchange` is accepted
+    /// in configuration too.
+    #[serde(
+        rename = "urn:ietf:params:oauth:grant-type:token-exchange",
+        alias = "token_exchange"
+    )]
+    TokenExchange,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::RefreshToken,
         GrantType::Password,
         GrantType::ClientCredentials,
+        GrantType::TokenExchange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +51,7 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::Password => "password",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::TokenExchange => TOKEN_EXCHANGE,
         }
     }
 
@@ -53,6 +63,27 @@ impl GrantType {
 impl fmt::Display for GrantType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// RFC 8693's grant type.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// The client whose access token is the Domino Token (seed 001).
+pub const DOMINO_PLAY: &str = "domino-play";
+
+/// The `domino-play` that exists when the configuration defines none: a
+/// public client that can only exchange an API key for a Domino Token (the
+/// key is the credential, so there is no secret to hand out). Its exact
+/// definition marks it: a stored client equal to it is the built-in one,
+/// which a `[[clients]]` entry or `client add` of the same id replaces.
+pub fn builtin_domino_play() -> ClientSpec {
+    ClientSpec {
+        client_id: DOMINO_PLAY.into(),
+        public: true,
+        name: Some("Domino Play (built-in)".into()),
+        grant_types: vec![GrantType::TokenExchange],
+        ..ClientSpec::default()
     }
 }
 
@@ -200,6 +231,18 @@ impl Client {
         Ok((client, generated))
     }
 
+    /// Whether this is the built-in `domino-play`, as `builtin_domino_play`
+    /// defines it (when it was stored does not matter).
+    pub fn is_builtin(&self) -> bool {
+        Client::from_spec(&builtin_domino_play()).is_ok_and(|(builtin, _)| {
+            *self
+                == Client {
+                    created_at: self.created_at,
+                    ..builtin
+                }
+        })
+    }
+
     pub fn is_public(&self) -> bool {
         self.secret_hash.is_none()
     }
@@ -318,6 +361,50 @@ mod tests {
         };
         let (c, generated) = Client::from_spec(&s).unwrap();
         assert!(c.secret_matches(&generated.unwrap()));
+    }
+
+    #[test]
+    fn the_builtin_domino_play_is_known_by_its_definition() {
+        let (builtin, secret) = Client::from_spec(&builtin_domino_play()).unwrap();
+        assert!(secret.is_none() && builtin.is_public());
+        assert!(builtin.allows(GrantType::TokenExchange));
+        assert!(!builtin.allows(GrantType::Password));
+        assert!(
+            Client {
+                created_at: 42,
+                ..builtin.clone()
+            }
+            .is_builtin()
+        );
+        let edited = Client {
+            grant_types: vec![GrantType::TokenExchange, GrantType::Password],
+            ..builtin
+        };
+        assert!(!edited.is_builtin());
+        assert!(
+            !Client::from_spec(&spec("domino-play"))
+                .unwrap()
+                .0
+                .is_builtin()
+        );
+    }
+
+    #[test]
+    fn token_exchange_is_named_by_its_urn() {
+        let g: Vec<GrantType> = serde_json::from_str(
+            r#"["urn:ietf:params:oauth:grant-type:token-exchange", "token_exchange"]"#,
+        )
+        .unwrap();
+        assert_eq!(g, [GrantType::TokenExchange; 2]);
+        assert_eq!(
+            serde_json::to_string(&GrantType::TokenExchange).unwrap(),
+            format!("\"{TOKEN_EXCHANGE}\"")
+        );
+        assert_eq!(
+            GrantType::parse(TOKEN_EXCHANGE),
+            Some(GrantType::TokenExchange)
+        );
+        assert_eq!(GrantType::parse("token_exchange"), None);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The rules: users and their names, passwords, and the claims a token carries.
 //! Pure and testable; nothing here knows about HTTP or SQL.
 
+pub mod apikey;
 pub mod client;
+pub mod domino;
 pub mod lockout;
 pub mod mapper;
 pub mod opaque;

@@ -2,6 +2,7 @@
 
 mod body;
 pub mod client_ip;
+mod domino;
 pub mod error;
 mod health;
 mod keep;
@@ -33,6 +34,7 @@ pub fn build_router(state: Issuer) -> Router {
     let body_limit = state.config.max_body_bytes;
     Router::new()
         .merge(keep::router())
+        .merge(domino::router())
         .merge(realm::router())
         .merge(oidc::router(state.clone()))
         .merge(health::router())

@@ -14,11 +14,11 @@ use utoipa::OpenApi;
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required};
 
 use super::schemas::*;
-use super::{health, keep, metrics, oidc, realm};
+use super::{domino, health, keep, metrics, oidc, realm};
 use crate::app::Issuer;
 use crate::http::error::OAuthErrorBody;
 use crate::http::error::{AppError, ErrorBody};
@@ -60,6 +60,7 @@ path 404. Below the routes the server also answers 431 (request headers too larg
     ),
     tags(
         (name = "keep", description = "Domino REST API (Keep) login"),
+        (name = "domino", description = "The Domino Data Lab API's identity endpoints, at the root"),
         (name = "realm", description = "Keycloak-shaped realm documents"),
         (name = "oidc", description = "OpenID Connect and OAuth 2.0 endpoints under /auth/realms/{realm}"),
         (name = "operations", description = "Health, metrics and this document"),
@@ -136,6 +137,7 @@ pub fn document(realm: &str) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for part in [
         keep::api(),
+        domino::api(),
         realm::api(),
         oidc::api(),
         health::api(),
@@ -182,6 +184,13 @@ pub fn document(realm: &str) -> utoipa::openapi::OpenApi {
                 ))
                 .build(),
         ),
+    );
+    components.add_security_scheme(
+        "DominoApiKey",
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "X-Domino-Api-Key",
+            "A user's API key (`domino-idp apikey create`)",
+        ))),
     );
     components.add_security_scheme(
         "BearerAuth",

@@ -1,5 +1,6 @@
 //! Persistence behind small per-area traits (`UserStore`, `ClientStore`,
-//! `MapperStore`, `GrantStore`, `LockoutStore`, `SigningKeyStore`) that
+//! `MapperStore`, `GrantStore`, `LockoutStore`, `SigningKeyStore`,
+//! `ApiKeyStore`) that
 //! `Store` composes; each backend implements each one directly, in the file
 //! of that area, with its own migrations.
 
@@ -202,6 +203,21 @@ pub struct StoredKey {
     pub archived_at: Option<i64>,
 }
 
+/// A user's API key (stored under the digest of the key, never the key).
+/// The columns line up in both backends, so one `FromRow` serves both.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiKeyRecord {
+    /// Public id: what `apikey list` shows and `apikey revoke` takes.
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub key_hash: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    /// Kept to the minute (see `ApiKeyStore::touch_api_key`).
+    pub last_used_at: Option<i64>,
+}
+
 /// Reaching the database at all: migrations and the readiness check.
 #[async_trait]
 pub trait Database: Send + Sync {
@@ -359,6 +375,23 @@ pub trait SigningKeyStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
+/// API keys. A user's keys go with the user (foreign key cascade).
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Inserts a key; `Conflict` when its id or digest is taken or its user
+    /// is gone.
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    /// The key with this digest, expired or not.
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// One user's keys, or every key, oldest first.
+    async fn list_api_keys(&self, user_id: Option<&str>) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Deletes a key; returns what it was, `None` when there was no such key.
+    async fn delete_api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    /// Records a use at `now`, unless one was recorded in the minute before:
+    /// a busy key costs one write a minute, not one per request.
+    async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError>;
+}
+
 /// Everything the issuer keeps: each backend implements every area trait
 /// directly, in the file of that area; code that needs one area asks for
 /// that trait alone.
@@ -370,6 +403,7 @@ pub trait Store:
     + GrantStore
     + LockoutStore
     + SigningKeyStore
+    + ApiKeyStore
     + 'static
 {
 }
@@ -382,6 +416,7 @@ impl<T> Store for T where
         + GrantStore
         + LockoutStore
         + SigningKeyStore
+        + ApiKeyStore
         + 'static
 {
 }
@@ -426,6 +461,94 @@ pub(crate) mod scenarios {
             .reserve_login_attempt(FailureKind::User, key, now, &POLICY, 10_000, nonce)
             .await
             .unwrap()
+    }
+
+    fn key(id: &str, user_id: &str, key_hash: &str) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: id.into(),
+            user_id: user_id.into(),
+            name: format!("key {id}"),
+            key_hash: key_hash.into(),
+            created_at: 1_000,
+            expires_at: None,
+            last_used_at: None,
+        }
+    }
+
+    async fn user(store: &dyn Store, name: &str) -> User {
+        let spec = crate::domain::user::UserSpec {
+            username: name.into(),
+            ..Default::default()
+        };
+        let user = NewUser::from_spec(&spec).unwrap();
+        store
+            .insert_user(&UserRecord {
+                user,
+                password_hash: "x".into(),
+            })
+            .await
+            .unwrap()
+    }
+
+    /// API keys: found by digest, listed per user, touched at most once a
+    /// minute, deleted once, and gone with their user.
+    pub(crate) async fn api_keys_live_and_die_with_their_user(store: Arc<dyn Store>) {
+        let s = store.as_ref();
+        let doc = user(s, "doc").await;
+        let nurse = user(s, "nurse").await;
+        s.insert_api_key(&key("k1", &doc.id, "h1")).await.unwrap();
+        s.insert_api_key(&ApiKeyRecord {
+            created_at: 2_000,
+            expires_at: Some(9_000),
+            ..key("k2", &doc.id, "h2")
+        })
+        .await
+        .unwrap();
+        s.insert_api_key(&key("k3", &nurse.id, "h3")).await.unwrap();
+        for (taken, what) in [
+            (key("k1", &doc.id, "h9"), "id"),
+            (key("k9", &doc.id, "h1"), "digest"),
+        ] {
+            assert!(
+                matches!(s.insert_api_key(&taken).await, Err(StoreError::Conflict(_))),
+                "a taken {what}"
+            );
+        }
+        assert!(matches!(
+            s.insert_api_key(&key("k8", "no-such-user", "h8")).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let found = s.find_api_key("h2").await.unwrap().unwrap();
+        assert_eq!((found.id.as_str(), found.expires_at), ("k2", Some(9_000)));
+        assert_eq!(s.find_api_key("nope").await.unwrap(), None);
+        assert_eq!(s.find_api_key("h\0").await.unwrap(), None);
+        let ids = |keys: Vec<ApiKeyRecord>| keys.into_iter().map(|k| k.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(s.list_api_keys(Some(&doc.id)).await.unwrap()),
+            ["k1", "k2"]
+        );
+        assert_eq!(ids(s.list_api_keys(None).await.unwrap()).len(), 3);
+        // Used: recorded; used again within the minute: not rewritten.
+        s.touch_api_key("k1", 5_000).await.unwrap();
+        s.touch_api_key("k1", 5_030).await.unwrap();
+        assert_eq!(
+            s.find_api_key("h1").await.unwrap().unwrap().last_used_at,
+            Some(5_000)
+        );
+        s.touch_api_key("k1", 5_060).await.unwrap();
+        assert_eq!(
+            s.find_api_key("h1").await.unwrap().unwrap().last_used_at,
+            Some(5_060)
+        );
+        // Revoked once.
+        let gone = s.delete_api_key("k2").await.unwrap().unwrap();
+        assert_eq!(gone.user_id, doc.id);
+        assert_eq!(s.delete_api_key("k2").await.unwrap(), None);
+        assert_eq!(s.find_api_key("h2").await.unwrap(), None);
+        // The user's removal takes their keys, and only theirs.
+        assert!(s.delete_user("doc").await.unwrap());
+        assert_eq!(s.find_api_key("h1").await.unwrap(), None);
+        assert_eq!(ids(s.list_api_keys(None).await.unwrap()), ["k3"]);
     }
 
     /// 40 reservations at once on `max_failures = 3`: exactly 3 granted.

@@ -7,10 +7,10 @@ use domino_idp::domain::client::Client;
 use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::User;
 use domino_idp::store::{
-    ClientStore, CodeRecord, CodeRedemption, Database, FailureKind, GrantStore, LockPolicy,
-    LockState, Lockout, LockoutStore, MapperStore, RefreshClaim, RefreshRecord, Reservation,
-    SessionRecord, SigningKeyStore, Store, StoreError, StoredKey, StoredKeyDates, UserRecord,
-    UserStore,
+    ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, Database, FailureKind,
+    GrantStore, LockPolicy, LockState, Lockout, LockoutStore, MapperStore, RefreshClaim,
+    RefreshRecord, Reservation, SessionRecord, SigningKeyStore, Store, StoreError, StoredKey,
+    StoredKeyDates, UserRecord, UserStore,
 };
 use serde_json::Value;
 
@@ -130,6 +130,14 @@ forward_when_up!(SigningKeyStore {
     list_signing_keys() -> Vec<StoredKey>;
     add_signing_key(k: &StoredKey, pins: &[(String, StoredKeyDates)]) -> bool;
     update_signing_key(kid: &str, dates: &StoredKeyDates, archived_at: Option<i64>) -> bool;
+});
+
+forward_when_up!(ApiKeyStore {
+    insert_api_key(k: &ApiKeyRecord) -> ();
+    find_api_key(hash: &str) -> Option<ApiKeyRecord>;
+    list_api_keys(user_id: Option<&str>) -> Vec<ApiKeyRecord>;
+    delete_api_key(id: &str) -> Option<ApiKeyRecord>;
+    touch_api_key(id: &str, now: i64) -> ();
 });
 
 #[tokio::test]

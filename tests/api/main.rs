@@ -2,6 +2,7 @@
 //! database (a SQLite file, or a Postgres database of its own when
 //! `IDP_TEST_POSTGRES_URL` names a server) and real keys per test.
 
+mod apikeys;
 mod attacks;
 mod audit;
 mod bench_cli;
@@ -11,7 +12,9 @@ mod cli;
 mod cluster_script;
 mod concurrency;
 mod crash;
+mod domino_api;
 mod domino_proxy;
+mod domino_run;
 mod hardening;
 mod health;
 mod helpers;

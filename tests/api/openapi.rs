@@ -14,6 +14,10 @@ use crate::helpers::*;
 const ROUTES: &[&str] = &[
     "POST /auth",
     "POST /api/v1/auth",
+    "GET /version",
+    "GET /v4/users/self",
+    "GET /v4/users",
+    "GET /v4/auth/principal",
     "GET /auth/realms/{realm}",
     "GET /auth/realms/{realm}/protocol/openid-connect/certs",
     "GET /auth/realms/{realm}/.well-known/openid-configuration",

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::app::oidc::scope;
+use crate::domain::domino;
 use crate::domain::mapper::{KEEP_CLIENT, Mapper, Output, apply_all};
 use crate::domain::token::{self, Claims, TokenPolicy};
 use crate::domain::user::User;
@@ -48,6 +49,27 @@ impl ClaimContext<'_> {
 
     /// An access token of an OAuth grant.
     pub fn access(&self, jti: &str) -> Claims {
+        self.mapped(self.access_base(jti), Output::Access)
+    }
+
+    /// The Domino Token (seed 001): an access token for a user with the
+    /// profile claims Domino's carries (`name`, `preferred_username`,
+    /// `email`, `given_name`, `family_name`), then the access mappers of
+    /// its client (`domino-play`), which may override the names.
+    pub fn domino(&self, jti: &str) -> Option<Claims> {
+        let user = self.user?;
+        let mut c = self.access_base(jti);
+        let (given, family) = domino::names(user);
+        for (claim, value) in [("given_name", given), ("family_name", family)] {
+            if !value.is_empty() {
+                c.insert(claim.into(), json!(value));
+            }
+        }
+        Some(self.mapped(c, Output::Access))
+    }
+
+    /// An access token's claims before the mappers.
+    fn access_base(&self, jti: &str) -> Claims {
         let mut c = match self.user {
             Some(user) => {
                 token::access_claims(self.policy, user, self.scopes, self.lifetime, self.now, jti)
@@ -70,7 +92,7 @@ impl ClaimContext<'_> {
         if let Some((sid, _)) = self.session {
             c.insert("sid".into(), json!(sid));
         }
-        self.mapped(c, Output::Access)
+        c
     }
 
     /// The ID token of OIDC Core §2, with Keycloak's `typ: "ID"` so it can

@@ -1,8 +1,16 @@
-//! The four grants of the token endpoint. Each checks what RFC 6749 asks of it
-//! and hands a `Grant` to `mint`. Client authentication has already happened.
+//! The grants of the token endpoint: RFC 6749's four, each checking what
+//! the RFC asks of it and handing a `Grant` to `mint`, and RFC 8693's token
+//! exchange of an API key for a Domino Token. Client authentication has
+//! already happened.
+
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::app::Issuer;
+use crate::app::apikeys::{self, KeyRefusal};
 use crate::app::login::{self, Attempt, ClientIp, LoginPath};
+use crate::app::mappers;
+use crate::app::oidc::claims::ClaimContext;
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::mint::{Grant, TokenResponse, mint};
 use crate::app::oidc::params::Params;
@@ -13,17 +21,47 @@ use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
 use crate::store::{CodeRedemption, RefreshClaim};
 
+/// The `subject_token_type` of an API key (a project-specific URI, as
+/// RFC 8693 §3 allows).
+pub const API_KEY_TOKEN_TYPE: &str = "urn:domino:params:oauth:token-type:api-key";
+/// RFC 8693 §3: what the exchange issues.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// What the token endpoint answers: Keycloak's token response, or RFC 8693
+/// §2.2.1's for a token exchange.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum GrantResponse {
+    Tokens(TokenResponse),
+    Exchanged(ExchangeResponse),
+}
+
+/// RFC 8693 §2.2.1: the issued token, and no refresh token (present the API
+/// key again for the next one).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExchangeResponse {
+    /// The Domino Token.
+    pub access_token: String,
+    #[schema(example = "urn:ietf:params:oauth:token-type:access_token")]
+    pub issued_token_type: &'static str,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
 /// Dispatches on `grant_type`.
 pub async fn exchange(
     state: &Issuer,
     client: &Client,
     params: &Params,
     ip: ClientIp,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<GrantResponse, OAuthError> {
     let raw = params.require("grant_type")?;
     let grant = GrantType::parse(raw).ok_or_else(|| {
         OAuthError::unsupported_grant_type(format!(
-            "grant_type {raw:?} is not supported; use authorization_code, refresh_token, password or client_credentials"
+            "grant_type {raw:?} is not supported; use authorization_code, refresh_token, password, client_credentials or {}",
+            GrantType::TokenExchange
         ))
     })?;
     if !client.allows(grant) {
@@ -37,9 +75,108 @@ pub async fn exchange(
         GrantType::ClientCredentials => client_credentials(state, client, params).await,
         GrantType::RefreshToken => refresh(state, client, params).await,
         GrantType::AuthorizationCode => authorization_code(state, client, params).await,
+        GrantType::TokenExchange => {
+            let exchanged = token_exchange(state, client, params, ip).await?;
+            state.metrics.token_issued(grant.as_str());
+            return Ok(GrantResponse::Exchanged(exchanged));
+        }
     }?;
     state.metrics.token_issued(grant.as_str());
-    Ok(response)
+    Ok(GrantResponse::Tokens(response))
+}
+
+/// RFC 8693 token exchange: an API key (`subject_token`, of type
+/// `API_KEY_TOKEN_TYPE`) for a Domino Token of the key's user, bound to a
+/// session as long as the token, as the Keep login's are (so userinfo,
+/// introspection and the Domino API find the user through it, and
+/// disabling the user ends it). Failed keys count on the address's
+/// brute-force counter; a locked address is `invalid_grant` with
+/// `Retry-After`, as the password grant's.
+async fn token_exchange(
+    state: &Issuer,
+    client: &Client,
+    params: &Params,
+    ip: ClientIp,
+) -> Result<ExchangeResponse, OAuthError> {
+    let token_type = params.require("subject_token_type")?;
+    if token_type != API_KEY_TOKEN_TYPE {
+        return Err(OAuthError::invalid_request(format!(
+            "subject_token_type {token_type:?} is not supported; send an API key as {API_KEY_TOKEN_TYPE}"
+        )));
+    }
+    let subject_token = params.require("subject_token")?;
+    if params.get("actor_token").is_some() || params.get("actor_token_type").is_some() {
+        return Err(OAuthError::invalid_request(
+            "delegation (actor_token) is not supported",
+        ));
+    }
+    if let Some(wanted) = params.get("requested_token_type")
+        && wanted != ACCESS_TOKEN_TYPE
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "requested_token_type {wanted:?} is not supported; only {ACCESS_TOKEN_TYPE} is issued"
+        )));
+    }
+    for target in ["audience", "resource"] {
+        if params
+            .get(target)
+            .is_some_and(|t| t != state.policy.audience)
+        {
+            let mut e = OAuthError::invalid_request(format!(
+                "{target}: the token can only be for {:?}",
+                state.policy.audience
+            ));
+            e.code = "invalid_target";
+            return Err(e);
+        }
+    }
+    let holder = apikeys::authenticate(state, subject_token, ip)
+        .await
+        .map_err(|e| match e {
+            KeyRefusal::Refused => OAuthError::invalid_grant(
+                "the API key is invalid, expired or revoked, or its user is disabled",
+            ),
+            KeyRefusal::Locked { retry_after } => OAuthError::locked(retry_after),
+            KeyRefusal::Store(e) => e.into(),
+        })?;
+    let user = &holder.user;
+    let scopes = scope::for_user(client, user, params.get("scope"));
+    let lifetime = state.policy.lifetime(None);
+    let session_ttl = lifetime.saturating_add(state.config.leeway);
+    let (session, _) = sessions::start(state, user, false, session_ttl).await?;
+    let mappers = mappers::load(state.store.as_ref()).await?;
+    let jti = uuid::Uuid::new_v4().to_string();
+    let ctx = ClaimContext {
+        policy: &state.policy,
+        mappers: &mappers,
+        client_id: &client.client_id,
+        user: Some(user),
+        scopes: &scopes,
+        session: Some((session.id.as_str(), session.auth_time)),
+        now: state.clock.now(),
+        lifetime,
+    };
+    let claims = ctx
+        .domino(&jti)
+        .ok_or_else(|| OAuthError::server_error("no user for a Domino Token"))?;
+    let access_token = state.keys.sign(&claims)?;
+    tracing::info!(
+        target: "audit",
+        event = "token.issued",
+        client_id = %client.client_id,
+        user_id = %user.id,
+        jti = %jti,
+        api_key_id = %holder.key_id,
+        grant = GrantType::TokenExchange.as_str(),
+        "Domino Token issued for an API key"
+    );
+    Ok(ExchangeResponse {
+        access_token,
+        issued_token_type: ACCESS_TOKEN_TYPE,
+        token_type: "Bearer",
+        expires_in: lifetime,
+        scope: scopes.join(" "),
+    })
 }
 
 async fn password(

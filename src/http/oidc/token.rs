@@ -9,7 +9,7 @@ use super::client_auth;
 use super::form::OAuthForm;
 use crate::app::Issuer;
 use crate::app::login::ClientIp;
-use crate::app::oidc::mint::TokenResponse;
+use crate::app::oidc::grants::GrantResponse;
 use crate::app::oidc::{OAuthError, grants};
 use crate::http::schemas::{
     InvalidClient, OAuthBadRequest, OAuthPayloadTooLarge, OAuthUnavailable, RealmNotFound,
@@ -17,13 +17,14 @@ use crate::http::schemas::{
 };
 
 /// The token endpoint: the `authorization_code`, `refresh_token`, `password`
-/// and `client_credentials` grants.
+/// and `client_credentials` grants, and the token exchange of an API key for
+/// a Domino Token (RFC 8693; see docs/domino.md).
 #[utoipa::path(
     post,
     path = super::TOKEN,
     tag = "oidc",
     operation_id = "token",
-    summary = "Token endpoint: the four grants",
+    summary = "Token endpoint: the four grants of RFC 6749 and RFC 8693's token exchange",
     request_body(
         content = TokenRequest,
         content_type = "application/x-www-form-urlencoded",
@@ -31,7 +32,7 @@ use crate::http::schemas::{
     ),
     security((), ("ClientBasic" = [])),
     responses(
-        (status = 200, description = "Tokens", body = TokenResponse,
+        (status = 200, description = "Tokens (Keycloak's response), or for a token exchange RFC 8693's", body = GrantResponse,
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, response = OAuthBadRequest),
         (status = 401, response = InvalidClient),

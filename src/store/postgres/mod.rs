@@ -19,6 +19,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use super::{Database, StoreError};
 
+mod apikeys;
 mod clients;
 mod grants;
 mod keys;

@@ -11,6 +11,7 @@ use sqlx::sqlite::{
 
 use super::{Database, StoreError};
 
+mod apikeys;
 mod clients;
 mod grants;
 mod keys;

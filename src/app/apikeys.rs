@@ -1,0 +1,224 @@
+//! API keys: creating, listing and revoking them (the CLI), and checking a
+//! presented one (`X-Domino-Api-Key`, the token exchange).
+//!
+//! A failed check counts on the client address's brute-force counter, the
+//! one password checks use (`app::login`), and a locked address is refused
+//! before any lookup. The per-name counter does not apply: a key names no
+//! user until it is found. Checks are not reserved ahead as password checks
+//! are: one costs a digest and a lookup, not an argon2 run, and a 256-bit
+//! key is not found by guessing however many guesses run at once.
+//!
+//! Audit events: `apikey.created`, `apikey.revoked`, `apikey.refused`.
+//! Never the key, nor its digest.
+
+use crate::app::Issuer;
+use crate::app::login::{ClientIp, ip_key};
+use crate::domain::user::{InvalidInput, User, name_key};
+use crate::domain::{apikey, opaque};
+use crate::store::{ApiKeyRecord, FailureKind, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiKeyError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidInput),
+    #[error("no user named {0:?}")]
+    UnknownUser(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A key just created: the record, and the key itself, to be shown once.
+pub struct CreatedKey {
+    pub record: ApiKeyRecord,
+    pub key: String,
+}
+
+/// Creates a key for `username`, valid from `now` for `expires_in` seconds
+/// (`None`: until revoked).
+pub async fn create(
+    store: &dyn Store,
+    username: &str,
+    name: Option<&str>,
+    expires_in: Option<u64>,
+    now: i64,
+) -> Result<CreatedKey, ApiKeyError> {
+    let name = apikey::parse_name(name)?;
+    let expires_at = apikey::expiry(now, expires_in)?;
+    let user = store
+        .get_user(&name_key(username))
+        .await?
+        .ok_or_else(|| ApiKeyError::UnknownUser(username.to_owned()))?;
+    let key = apikey::generate();
+    let record = ApiKeyRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user.id.clone(),
+        name,
+        key_hash: opaque::digest(&key),
+        created_at: now,
+        expires_at,
+        last_used_at: None,
+    };
+    store.insert_api_key(&record).await?;
+    tracing::info!(
+        target: "audit",
+        event = "apikey.created",
+        key_id = %record.id,
+        name = %record.name,
+        user_id = %user.id,
+        expires_at = record.expires_at,
+        "API key created"
+    );
+    Ok(CreatedKey { record, key })
+}
+
+/// The keys of `username` (every key when `None`), each with its user's name.
+pub async fn list(
+    store: &dyn Store,
+    username: Option<&str>,
+) -> Result<Vec<(ApiKeyRecord, String)>, ApiKeyError> {
+    match username {
+        Some(username) => {
+            let user = store
+                .get_user(&name_key(username))
+                .await?
+                .ok_or_else(|| ApiKeyError::UnknownUser(username.to_owned()))?;
+            let keys = store.list_api_keys(Some(&user.id)).await?;
+            Ok(keys
+                .into_iter()
+                .map(|k| (k, user.username.clone()))
+                .collect())
+        }
+        None => {
+            let users = store.list_users().await?;
+            let keys = store.list_api_keys(None).await?;
+            Ok(keys
+                .into_iter()
+                .map(|k| {
+                    let owner = users
+                        .iter()
+                        .find(|u| u.id == k.user_id)
+                        .map_or_else(|| k.user_id.clone(), |u| u.username.clone());
+                    (k, owner)
+                })
+                .collect())
+        }
+    }
+}
+
+/// Revokes a key at once; `None` when there is no key with this id.
+pub async fn revoke(store: &dyn Store, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+    let revoked = store.delete_api_key(id).await?;
+    if let Some(key) = &revoked {
+        tracing::info!(
+            target: "audit",
+            event = "apikey.revoked",
+            key_id = %key.id,
+            name = %key.name,
+            user_id = %key.user_id,
+            "API key revoked"
+        );
+    }
+    Ok(revoked)
+}
+
+/// Why a presented key was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRefusal {
+    /// Unknown, malformed, expired or revoked, or its user is disabled or
+    /// gone: callers answer all of these alike.
+    #[error("the API key is invalid, expired or revoked, or its user is disabled")]
+    Refused,
+    /// The client address is locked by brute-force protection.
+    #[error("too many failed attempts from this address; try again later")]
+    Locked { retry_after: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The user a valid key belongs to, and the key's id.
+pub struct KeyHolder {
+    pub user: User,
+    pub key_id: String,
+}
+
+/// Whole seconds until `until` (Unix ms), at least one.
+fn retry_after(until: i64, now: i64) -> u64 {
+    u64::try_from(until.saturating_sub(now).saturating_add(999) / 1000)
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Checks a presented key: its user, if the key is live and the user
+/// enabled. A refusal counts on the address's brute-force counter.
+pub async fn authenticate(
+    state: &Issuer,
+    presented: &str,
+    ip: ClientIp,
+) -> Result<KeyHolder, KeyRefusal> {
+    let settings = &state.config.brute_force;
+    let store = state.store.as_ref();
+    let counter =
+        ip.0.filter(|_| settings.enabled && settings.ip_max_failures > 0)
+            .map(ip_key);
+    let address =
+        ip.0.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    if let Some(key) = &counter {
+        let now_ms = state.clock.now_ms();
+        if let Some(until) = store.login_lock(FailureKind::Ip, key, now_ms).await? {
+            let retry_after = retry_after(until, now_ms);
+            state.metrics.login("api_key", "locked");
+            tracing::info!(
+                target: "audit",
+                event = "apikey.refused",
+                reason = "locked",
+                ip = %address,
+                retry_after,
+                "API key refused: the address is locked by brute-force protection"
+            );
+            return Err(KeyRefusal::Locked { retry_after });
+        }
+    }
+    let now = state.clock.now();
+    let (reason, key_id) = match apikey::digest(presented) {
+        None => ("malformed", None),
+        Some(hash) => match store.find_api_key(&hash).await? {
+            None => ("unknown", None),
+            Some(key) if key.expires_at.is_some_and(|at| at <= now) => ("expired", Some(key.id)),
+            Some(key) => match store.get_user_by_id(&key.user_id).await? {
+                Some(user) if user.enabled => {
+                    store.touch_api_key(&key.id, now).await?;
+                    return Ok(KeyHolder {
+                        user,
+                        key_id: key.id,
+                    });
+                }
+                _ => ("user_disabled", Some(key.id)),
+            },
+        },
+    };
+    let mut failures = None;
+    let mut locked_for = None;
+    if let Some(key) = &counter {
+        let now_ms = state.clock.now_ms();
+        let st = store
+            .record_login_failure(FailureKind::Ip, key, now_ms, &settings.ip_policy())
+            .await?;
+        failures = Some(st.failures);
+        locked_for = st.locked_until.map(|until| retry_after(until, now_ms));
+        if st.lock_started {
+            state.metrics.lockout();
+        }
+    }
+    state.metrics.login("api_key", "failure");
+    tracing::info!(
+        target: "audit",
+        event = "apikey.refused",
+        reason,
+        key_id = key_id.as_deref(),
+        ip = %address,
+        ip_failures = failures,
+        locked_for,
+        "API key refused"
+    );
+    Err(KeyRefusal::Refused)
+}

@@ -376,7 +376,8 @@ B_DUR="${DUR} s, wrk -t$THREADS -c$CONNS unless noted"
 B_MOCK_VERSION=$MOCK_VERSION
 B_MOCK_SKIPPED=$MOCK_SKIPPED
 B_STARTUP_HOW="bench/helper.py forks \`domino-idp serve\` on the data dir of this run (database and signing key already there) and polls GET /health/ready over a raw TCP socket every 1 ms; a sample is the time from just before the fork to the first 200, then the server is stopped with SIGTERM and started again."
-printf '%s\n' "${COMMANDS[@]}" | sed "s#$WORK#\$WORK#g; s#$ROOT/##g" > "$WORK/commands.txt"
+# The run's API key and Domino Token are throwaway, but never written out.
+printf '%s\n' "${COMMANDS[@]}" | sed "s#$WORK#\$WORK#g; s#$ROOT/##g; s#${API_KEY:-@@}#\$API_KEY#g; s#${DOMINO_TOKEN:-@@}#\$DOMINO_TOKEN#g" > "$WORK/commands.txt"
 sed "s#$WORK#\$WORK#g" "$WORK/config.toml" > "$WORK/config.shown"
 python3 - "$WORK" <<'EOF'
 import json, os, sys

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::app::login::LoginGates;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
@@ -25,6 +26,8 @@ pub struct Issuer {
     pub metrics: Arc<Metrics>,
     /// Where every operation reads the time.
     pub clock: Arc<dyn Clock>,
+    /// Per-account queues in front of the brute-force reservations.
+    pub login_gates: Arc<LoginGates>,
 }
 
 impl Issuer {
@@ -50,6 +53,7 @@ impl Issuer {
             realm: Arc::new(realm),
             metrics: Arc::new(Metrics::new()),
             clock,
+            login_gates: Arc::new(LoginGates::default()),
         }
     }
 }

@@ -19,7 +19,10 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::app::Issuer;
 use crate::app::users::{self, LoginError};
@@ -103,6 +106,61 @@ async fn active_lock(
 /// waits in the argon2 queue, short enough that a crashed process's
 /// reservations do not keep an account refusing logins for long.
 pub const RESERVATION_LEASE_MS: i64 = 60_000;
+
+/// In-process gates in front of the store's reservations: at most
+/// `max_failures` attempts on one account go to the store at once from this
+/// process, the others wait here in order. A burst on one account (50
+/// parallel logins of one user, or an attacker's) then waits on a semaphore
+/// instead of polling the database, and the argon2 workers stay busy. The
+/// store's reservation still bounds the budget across instances.
+#[derive(Default)]
+pub struct LoginGates {
+    gates: std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// A place at an account's gate; dropping it lets the next attempt in.
+pub struct Gate<'a> {
+    gates: &'a LoginGates,
+    key: String,
+    semaphore: Arc<Semaphore>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl LoginGates {
+    async fn enter(&self, key: &str, places: usize) -> Gate<'_> {
+        let semaphore = {
+            let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+            gates
+                .entry(key.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(places.max(1))))
+                .clone()
+        };
+        // The semaphore is never closed, so acquiring cannot fail.
+        let permit = semaphore.clone().acquire_owned().await.ok();
+        Gate {
+            gates: self,
+            key: key.to_owned(),
+            semaphore,
+            permit,
+        }
+    }
+
+    /// Accounts with attempts in flight or waiting (for tests and metrics).
+    pub fn open(&self) -> usize {
+        self.gates.lock().map_or(0, |g| g.len())
+    }
+}
+
+impl Drop for Gate<'_> {
+    fn drop(&mut self) {
+        drop(self.permit.take());
+        let mut gates = self.gates.gates.lock().unwrap_or_else(|e| e.into_inner());
+        // Only the map and this gate hold it: nobody else is in or waiting.
+        if Arc::strong_count(&self.semaphore) == 2 {
+            gates.remove(&self.key);
+        }
+    }
+}
 
 /// How long an attempt waits for a place while the budget is taken by
 /// checks in flight, before it is refused with 429.
@@ -249,6 +307,12 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
         LoginError::Locked { retry_after }
     };
 
+    let _gate = if settings.enabled {
+        let places = usize::try_from(settings.max_failures).unwrap_or(usize::MAX);
+        Some(state.login_gates.enter(user_key, places).await)
+    } else {
+        None
+    };
     let reserved = if settings.enabled {
         let now = state.clock.now_ms();
         let mut counters = vec![(

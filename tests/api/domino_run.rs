@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::attacks::cli;
-use crate::helpers::{PASSWORD, idp_command};
 use crate::domino_proxy::run_proxy;
+use crate::helpers::{PASSWORD, idp_command};
 use crate::process::ServerProcess;
 
 /// Doctor Notes, with the built-in `domino-play` client left as it is.
@@ -67,7 +67,11 @@ fn wait_for_file(path: &Path) -> String {
         {
             return text;
         }
-        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -117,7 +121,10 @@ async fn the_official_domino_clients_authenticate_every_way() {
     let proxy_addr = proxy.base.trim_start_matches("http://").to_owned();
 
     let out = Command::new(python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/domino_clients.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/api/domino_clients.py"
+        ))
         .env("HOST", &host)
         .env("API_KEY", &key)
         .env("TOKEN_FILE", &token_file)
@@ -151,7 +158,11 @@ async fn the_agent_writes_once_and_keeps_the_old_file_when_the_issuer_is_away() 
         .arg(&token_file)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = std::fs::read_to_string(&token_file).unwrap();
     assert_eq!(token.split('.').count(), 3, "a JWT, as is: {token:?}");
     assert!(!token.ends_with('\n'));
@@ -185,4 +196,54 @@ async fn the_agent_writes_once_and_keeps_the_old_file_when_the_issuer_is_away() 
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused"));
+}
+
+/// The agent refreshes on its own schedule and exits 0 on SIGTERM, leaving
+/// a whole token file behind.
+#[tokio::test]
+async fn the_agent_refreshes_and_stops_cleanly_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cfg = config(dir);
+    let server = ServerProcess::start(dir, &cfg);
+    let key = new_key(dir, &cfg);
+    let token_file = dir.join("token");
+    let mut agent = idp_command(dir);
+    domino_env(&mut agent, &server.url(""), &key);
+    let mut agent = agent
+        .args(["agent", "--refresh-interval", "1", "--token-file"])
+        .arg(&token_file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = wait_for_file(&token_file);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::fs::read_to_string(&token_file).unwrap() == first {
+        assert!(
+            Instant::now() < deadline,
+            "the agent never refreshed the file"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &agent.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = agent.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+    let last = std::fs::read_to_string(&token_file).unwrap();
+    assert_eq!(last.split('.').count(), 3, "{last:?}");
 }

@@ -24,6 +24,7 @@ mod keep_login;
 mod keep_login_input;
 mod keepconfig;
 mod key_store;
+mod keycloak_connect;
 mod log_format;
 mod mappers;
 mod metrics;

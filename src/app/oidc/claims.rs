@@ -36,15 +36,27 @@ impl ClaimContext<'_> {
         claims
     }
 
-    /// The Keep `POST /auth` token, bound to its login session.
+    /// The Keep `POST /auth` token, bound to its login session, shaped like
+    /// a Keycloak access token too, so that a service guarded by Keycloak's
+    /// adapters accepts it.
     pub fn keep(&self, jti: &str) -> Option<Claims> {
         let user = self.user?;
         let mut claims =
             token::access_claims(self.policy, user, self.scopes, self.lifetime, self.now, jti);
-        if let Some((sid, _)) = self.session {
-            claims.insert("sid".into(), json!(sid));
-        }
+        self.keycloak_access_claims(&mut claims);
         Some(self.mapped(claims, Output::Keep))
+    }
+
+    /// What Keycloak puts in every access token and its adapters check:
+    /// `typ: "Bearer"` (keycloak-connect refuses any other), `acr`, and for
+    /// a session-bound token `sid` and `session_state`.
+    fn keycloak_access_claims(&self, c: &mut Claims) {
+        c.insert("typ".into(), json!("Bearer"));
+        c.insert("acr".into(), json!("1"));
+        if let Some((sid, _)) = self.session {
+            c.insert("sid".into(), json!(sid));
+            c.insert("session_state".into(), json!(sid));
+        }
     }
 
     /// An access token of an OAuth grant.
@@ -89,9 +101,7 @@ impl ClaimContext<'_> {
             }
         };
         c.insert("azp".into(), json!(self.client_id));
-        if let Some((sid, _)) = self.session {
-            c.insert("sid".into(), json!(sid));
-        }
+        self.keycloak_access_claims(&mut c);
         c
     }
 

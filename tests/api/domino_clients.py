@@ -101,7 +101,9 @@ def a_bogus_key_is_refused():
     try:
         Domino("doc/project", host=HOST, api_key="bogus").get_user_id("doc")
     except Exception as e:  # noqa: BLE001
-        assert "409" not in str(e), f"a credential problem must never be a 409: {e}"
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        assert status != 409, f"a credential problem must never be a 409: {e}"
+        assert status == 401, f"expected 401, got {status}: {e}"
         return
     raise AssertionError("a bogus key was accepted")
 

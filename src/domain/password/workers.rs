@@ -2,13 +2,16 @@
 //! own argon2 memory (19 MiB with the default parameters) from one
 //! verification to the next. On the shared blocking pool every thread that
 //! ever hashed kept a malloc arena holding such a block, so a login storm
-//! grew the process by hundreds of megabytes; here it is `threads × m_cost`,
-//! allocated once, when the worker starts: the first check on a worker then
-//! costs what every other does (fresh memory made it twice as slow), which
-//! the timing reference relies on.
+//! grew the process by hundreds of megabytes; here it is at most
+//! `threads × m_cost`, and a worker that has had nothing to do for
+//! `IDLE_RELEASE` gives its memory back (a block this size is its own
+//! mapping, so freeing it returns it to the system at once): a quiet server
+//! holds none of it. The first check after a quiet spell pays for fresh
+//! memory (about twice the time), for known and unknown names alike.
 
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use argon2::Block;
 
@@ -35,6 +38,9 @@ impl Scratch {
         f(&mut self.blocks[..count])
     }
 }
+
+/// How long a worker keeps its argon2 memory without a job.
+const IDLE_RELEASE: Duration = Duration::from_secs(2);
 
 type Job = Box<dyn FnOnce(&mut Scratch) + Send>;
 
@@ -80,18 +86,25 @@ impl Workers {
 
 fn work(queue: &Mutex<Receiver<Job>>, keep: usize) {
     let mut scratch = Scratch {
-        blocks: vec![Block::default(); keep],
+        blocks: Vec::new(),
         keep,
     };
     loop {
-        // The lock is held only while waiting for the next job.
+        // The lock is held only while waiting for the next job; a worker
+        // whose wait times out lets the next one wait (and time out) in turn.
         let job = match queue.lock() {
-            Ok(queue) => queue.recv(),
+            Ok(queue) => queue.recv_timeout(IDLE_RELEASE),
             Err(_) => return,
         };
         match job {
             Ok(job) => job(&mut scratch),
-            Err(_) => return,
+            Err(RecvTimeoutError::Timeout) => {
+                scratch.blocks = Vec::new();
+                // Outside the lock for a moment, so that the other workers
+                // get to wait (and time out, and give back) in turn.
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
         }
     }
 }

@@ -218,7 +218,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(rt.block_on(store.get_client(CLIENT)).unwrap()))
     });
 
-    let realm = Realm::new("http://127.0.0.1:8080", "DominoRealm", 300);
+    let realm = Realm::new("http://127.0.0.1:8080", "/auth", "DominoRealm", 300);
     c.bench_function("jwks/render_documents", |b| {
         b.iter(|| black_box(realm.documents(&f.ring)))
     });

@@ -50,12 +50,14 @@ pub struct Realm {
 }
 
 impl Realm {
-    pub fn issuer_for(public_url: &str, realm: &str) -> String {
-        format!("{}/auth/realms/{realm}", public_url.trim_end_matches('/'))
+    /// `<public_url><prefix>/realms/<realm>`; `prefix` is `/auth` or empty
+    /// (`Config::realms_prefix`).
+    pub fn issuer_for(public_url: &str, prefix: &str, realm: &str) -> String {
+        crate::domain::token::issuer_url(public_url, prefix, realm)
     }
 
-    pub fn new(public_url: &str, name: &str, max_age: u64) -> Realm {
-        let issuer = Self::issuer_for(public_url, name);
+    pub fn new(public_url: &str, prefix: &str, name: &str, max_age: u64) -> Realm {
+        let issuer = Self::issuer_for(public_url, prefix, name);
         let oidc = format!("{issuer}/protocol/openid-connect");
         let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
         let discovery = json!({

@@ -40,7 +40,12 @@ impl Issuer {
         passwords: Arc<PasswordHasher>,
         clock: Arc<dyn Clock>,
     ) -> Issuer {
-        let realm = Realm::new(public_url, &config.realm, config.jwks_max_age);
+        let realm = Realm::new(
+            public_url,
+            config.realms_prefix(),
+            &config.realm,
+            config.jwks_max_age,
+        );
         let documents = realm.documents(&keys);
         let keys = Arc::new(LiveKeys::new(keys, documents));
         let policy = config.token_policy(realm.issuer.clone());

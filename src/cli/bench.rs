@@ -87,7 +87,12 @@ async fn sign(config: &Config, load: &Load) -> Result<String, Failure> {
     let home = super::keys::home(config).await?;
     let ring = home.load().await.map_err(Failure::new)?;
     let public_url = config.public_url_for(config.listen);
-    let realm = Realm::new(&public_url, &config.realm, config.jwks_max_age);
+    let realm = Realm::new(
+        &public_url,
+        config.realms_prefix(),
+        &config.realm,
+        config.jwks_max_age,
+    );
     let policy = config.token_policy(realm.issuer.clone());
     let documents = realm.documents(&ring);
     let keys = LiveKeys::new(ring, documents);

@@ -29,7 +29,7 @@ pub struct Credentials {
     /// Read the API key from this file instead of DOMINO_USER_API_KEY
     #[arg(long, value_name = "FILE")]
     api_key_file: Option<PathBuf>,
-    /// The token endpoint (default: <api host>/auth/realms/<realm>/protocol/openid-connect/token)
+    /// The token endpoint (default: <api host><http_relative_path>/realms/<realm>/protocol/openid-connect/token)
     #[arg(long, value_name = "URL")]
     token_url: Option<Url>,
 }
@@ -101,7 +101,8 @@ fn source(
         (Some(api_key), _) => {
             let token_url = match &credentials.token_url {
                 Some(url) => url.clone(),
-                None => token_url(&credentials.api_host, &config.realm).map_err(Failure::usage)?,
+                None => token_url(&credentials.api_host, config.realms_prefix(), &config.realm)
+                    .map_err(Failure::usage)?,
             };
             Ok(TokenSource::Exchange {
                 http: http_client()?,

@@ -13,13 +13,12 @@ use serde_json::json;
 use super::Failure;
 use crate::config::Config;
 use crate::keys::KeyRing;
-use crate::realm::Realm;
 
 /// Prints the provider file; with `offline_dir`, also writes the signing
 /// key's PEM there (the file the printed `keyFile` names, relative to
 /// `keepconfig.d` as Keep resolves it).
 pub fn export(config: &Config, ring: &KeyRing, offline_dir: Option<&Path>) -> Result<(), Failure> {
-    let issuer = Realm::issuer_for(&config.public_url_for(config.listen), &config.realm);
+    let issuer = config.issuer();
     let mut provider = json!({
         "active": true,
         "algorithm": "RS256",

@@ -10,7 +10,6 @@ use crate::app::oidc::scope;
 use crate::config::Config;
 use crate::domain::mapper::{JsonType, KEEP_CLIENT, MapperSpec, MapperType, Output, Property};
 use crate::domain::user::name_key;
-use crate::realm::Realm;
 use crate::store::now;
 
 #[derive(Debug, Subcommand)]
@@ -206,7 +205,7 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
             )));
         }
     };
-    let issuer = Realm::issuer_for(&config.public_url_for(config.listen), &config.realm);
+    let issuer = config.issuer();
     let policy = config.token_policy(issuer);
     let mappers = mappers::load(store.as_ref()).await.map_err(Failure::new)?;
     let ctx = ClaimContext {

@@ -9,7 +9,6 @@ use url::Url;
 
 use super::{Failure, Outcome};
 use crate::config::Config;
-use crate::realm::Realm;
 use crate::store::now;
 use crate::verify::{Options, Source, verify_against};
 
@@ -161,7 +160,7 @@ async fn verify(args: VerifyArgs, config: &Config) -> Outcome {
     } else {
         Source::Local {
             keys: super::keys::home(config).await?,
-            issuer: Realm::issuer_for(&config.public_url_for(config.listen), &config.realm),
+            issuer: config.issuer(),
         }
     };
     let opts = Options {

@@ -68,6 +68,11 @@ pub struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     pub realm: String,
+    /// Where the realms are served, Keycloak's `KC_HTTP_RELATIVE_PATH`:
+    /// `/auth` (the seeds' layout, Keycloak before 17) puts a realm at
+    /// `/auth/realms/<realm>`, `/` (Keycloak 17 and later) at `/realms/<realm>`.
+    /// Keep's `/auth` login stays where it is.
+    pub http_relative_path: String,
     /// Shown with its password replaced (`check-config`, messages).
     #[serde(serialize_with = "serialize_redacted_url")]
     pub database_url: String,
@@ -137,6 +142,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             realm: "DominoRealm".into(),
+            http_relative_path: "/auth".into(),
             database_url: "sqlite://data/idp.db".into(),
             keys_dir: PathBuf::from("keys"),
             key_store: None,
@@ -268,6 +274,21 @@ impl Config {
     }
 
     /// The base URL tokens name: `public_url`, or `http://<addr>` when unset.
+    /// The path before `/realms/<realm>`: `/auth`, or empty for `/`.
+    pub fn realms_prefix(&self) -> &str {
+        self.http_relative_path.trim_end_matches('/')
+    }
+
+    /// The issuer as the CLI names it (no server bound: `listen` stands in
+    /// when `public_url` is not set).
+    pub fn issuer(&self) -> String {
+        crate::domain::token::issuer_url(
+            &self.public_url_for(self.listen),
+            self.realms_prefix(),
+            &self.realm,
+        )
+    }
+
     pub fn public_url_for(&self, addr: SocketAddr) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),

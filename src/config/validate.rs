@@ -29,6 +29,20 @@ impl Config {
                 self.realm
             ));
         }
+        let rel = &self.http_relative_path;
+        if !rel.starts_with('/')
+            || rel.len() > 64
+            || rel.contains("//")
+            || rel.split('/').any(|part| part == "." || part == "..")
+            || !rel
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'))
+            || (rel.len() > 1 && rel.ends_with('/'))
+        {
+            problems.push(format!(
+                "http_relative_path = {rel:?}: use /auth (realms at /auth/realms/<realm>, the default) or / (Keycloak 17 and later: /realms/<realm>), or another path like /kc"
+            ));
+        }
         if !self.is_sqlite() && !self.is_postgres() {
             problems.push(format!(
                 "database_url = {:?}: use sqlite://PATH (the embedded default, e.g. sqlite://data/idp.db) or postgres://USER:PASSWORD@HOST/DB",

@@ -21,6 +21,15 @@ pub enum SubjectKind {
     Username,
 }
 
+/// The issuer (`iss`) of a realm: `<public_url><prefix>/realms/<realm>`,
+/// where `prefix` is Keycloak's relative path (`/auth`, or empty for `/`).
+pub fn issuer_url(public_url: &str, prefix: &str, realm: &str) -> String {
+    format!(
+        "{}{prefix}/realms/{realm}",
+        public_url.trim_end_matches('/')
+    )
+}
+
 /// What every token from this issuer shares.
 #[derive(Debug, Clone)]
 pub struct TokenPolicy {

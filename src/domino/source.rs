@@ -73,11 +73,12 @@ struct ErrorResponse {
     error_description: Option<String>,
 }
 
-/// The token endpoint of the realm served at `api_host`.
-pub fn token_url(api_host: &Url, realm: &str) -> Result<Url, String> {
+/// The token endpoint of the realm served at `api_host` under `prefix`
+/// (`http_relative_path`: `/auth`, or empty).
+pub fn token_url(api_host: &Url, prefix: &str, realm: &str) -> Result<Url, String> {
     let base = api_host.as_str().trim_end_matches('/');
     Url::parse(&format!(
-        "{base}/auth/realms/{realm}/protocol/openid-connect/token"
+        "{base}{prefix}/realms/{realm}/protocol/openid-connect/token"
     ))
     .map_err(|e| format!("cannot build the token URL from {api_host}: {e}"))
 }

@@ -16,8 +16,9 @@ pub mod schemas;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, Uri, header};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -31,6 +32,53 @@ pub use body::FormOrJson;
 /// The whole application. Binds nothing and migrates nothing, so tests can
 /// drive it on a port-0 listener.
 pub fn build_router(state: Issuer) -> Router {
+    let prefix = state.config.realms_prefix().to_owned();
+    let routes = routes(state);
+    if prefix == "/auth" {
+        return routes;
+    }
+    // The routes name realms at /auth/realms/...; under another
+    // http_relative_path the realms move, and /auth/realms/... is not served.
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let prefix = prefix.clone();
+            async move {
+                let method = req.method().clone();
+                match relocate(req, &prefix) {
+                    Ok(req) => next.run(req).await,
+                    Err(path) => not_found(method, path).await.into_response(),
+                }
+            }
+        }))
+}
+
+/// A request for `<prefix>/realms/...` as the routes name it
+/// (`/auth/realms/...`); a request for `/auth/realms/...` itself is not
+/// served under this layout (`Err` with its path).
+fn relocate(mut req: Request, prefix: &str) -> Result<Request, Uri> {
+    let path = req.uri().path();
+    let served = format!("{prefix}/realms/");
+    let rest = if let Some(rest) = path.strip_prefix(&served) {
+        Some(rest.to_owned())
+    } else if path.starts_with("/auth/realms/") || path == "/auth/realms" {
+        return Err(req.uri().clone());
+    } else {
+        None
+    };
+    if let Some(rest) = rest {
+        let query = req
+            .uri()
+            .query()
+            .map_or_else(String::new, |q| format!("?{q}"));
+        if let Ok(uri) = format!("/auth/realms/{rest}{query}").parse::<Uri>() {
+            *req.uri_mut() = uri;
+        }
+    }
+    Ok(req)
+}
+
+fn routes(state: Issuer) -> Router {
     let body_limit = state.config.max_body_bytes;
     Router::new()
         .merge(keep::router())
@@ -39,7 +87,10 @@ pub fn build_router(state: Issuer) -> Router {
         .merge(oidc::router(state.clone()))
         .merge(health::router())
         .merge(metrics::router())
-        .merge(openapi::router(&state.realm.name))
+        .merge(openapi::router(
+            &state.realm.name,
+            state.config.realms_prefix(),
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

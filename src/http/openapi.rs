@@ -132,8 +132,9 @@ const FORM_TWINS: [FormTwin; 3] = [
     },
 ];
 
-/// The whole document, with `realm` as the only value of `{realm}`.
-pub fn document(realm: &str) -> utoipa::openapi::OpenApi {
+/// The whole document, with `realm` as the only value of `{realm}` and the
+/// realms under `prefix` (`http_relative_path`: `/auth`, or empty).
+pub fn document(realm: &str, prefix: &str) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for part in [
         keep::api(),
@@ -172,6 +173,13 @@ pub fn document(realm: &str) -> utoipa::openapi::OpenApi {
         if path.contains("{realm}") {
             item.parameters = Some(vec![realm_parameter(realm)]);
         }
+    }
+    if prefix != "/auth" {
+        let moved = format!("{prefix}/realms/");
+        doc.paths.paths = std::mem::take(&mut doc.paths.paths)
+            .into_iter()
+            .map(|(path, item)| (path.replacen("/auth/realms/", &moved, 1), item))
+            .collect();
     }
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -290,8 +298,8 @@ fn realm_parameter(realm: &str) -> utoipa::openapi::path::Parameter {
 }
 
 /// `GET /openapi.json`, rendered once for the configured realm.
-pub fn router(realm: &str) -> Router<Issuer> {
-    let body = match document(realm).to_json() {
+pub fn router(realm: &str, prefix: &str) -> Router<Issuer> {
+    let body = match document(realm, prefix).to_json() {
         Ok(json) => Some(Bytes::from(json)),
         Err(e) => {
             tracing::error!(error = %e, "the OpenAPI document could not be rendered");
@@ -327,7 +335,7 @@ mod tests {
     use super::*;
 
     fn json() -> Value {
-        serde_json::from_str(&document("DominoRealm").to_json().unwrap()).unwrap()
+        serde_json::from_str(&document("DominoRealm", "/auth").to_json().unwrap()).unwrap()
     }
 
     fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {

@@ -41,6 +41,7 @@ mod process;
 mod pyjwt;
 mod realm;
 mod realm_cache;
+mod relative_path;
 mod restart;
 mod rotation;
 mod server_limits;

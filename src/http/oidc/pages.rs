@@ -85,7 +85,11 @@ pub fn error_page(state: &Issuer, status: StatusCode, message: &str) -> Response
 
 /// The path the browser cookies are scoped to.
 pub fn cookie_path(state: &Issuer) -> String {
-    format!("/auth/realms/{}/", state.realm.name)
+    format!(
+        "{}/realms/{}/",
+        state.config.realms_prefix(),
+        state.realm.name
+    )
 }
 
 fn secure(state: &Issuer) -> bool {

@@ -23,7 +23,7 @@ fi
 venv=.venv-test
 # Reinstall whenever an import fails or the pins changed since the last install.
 stamp="$venv/.requirements.txt"
-if ! "$venv/bin/python" -c 'import jwt, cryptography, authlib, requests, playwright.sync_api' 2>/dev/null \
+if ! "$venv/bin/python" -c 'import jwt, cryptography, authlib, requests, playwright.sync_api, keycloak' 2>/dev/null \
   || ! cmp -s tests/requirements.txt "$stamp"; then
   echo "scripts/test.sh: installing tests/requirements.txt into $venv" >&2
   python3 -m venv "$venv"

@@ -25,6 +25,7 @@ mod keep_login_input;
 mod keepconfig;
 mod key_store;
 mod keycloak_connect;
+mod keycloak_python;
 mod log_format;
 mod mappers;
 mod metrics;

@@ -1,0 +1,92 @@
+"""python-keycloak's KeycloakOpenID, unmodified, against domino-idp.
+
+Run by tests/api/keycloak_python.rs with SERVER_URL (the base the way
+python-keycloak wants it: "<base>/auth/" for the default layout, "<base>/"
+for http_relative_path = "/"), ISSUER, CLIENT_SECRET and PASSWORD. Prints one
+line per call; exits non-zero on the first failure.
+"""
+
+import os
+import sys
+
+from keycloak import KeycloakOpenID
+
+SERVER_URL = os.environ["SERVER_URL"]
+ISSUER = os.environ["ISSUER"]
+kc = KeycloakOpenID(
+    server_url=SERVER_URL,
+    realm_name="DominoRealm",
+    client_id="domino-play",
+    client_secret_key=os.environ["CLIENT_SECRET"],
+)
+
+
+def check(name, fn):
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - report every failure the same way
+        print(f"FAIL {name}: {type(e).__name__}: {e}")
+        sys.exit(1)
+    print(f"ok   {name}")
+
+
+state = {}
+
+
+def well_known():
+    doc = kc.well_known()
+    assert doc["issuer"] == ISSUER, doc["issuer"]
+
+
+def token():
+    state["t"] = kc.token("doc", os.environ["PASSWORD"], scope="openid profile email")
+    assert state["t"]["token_type"] == "Bearer"
+
+
+def userinfo():
+    info = kc.userinfo(state["t"]["access_token"])
+    assert info["preferred_username"] == "doc", info
+
+
+def public_key_and_decode():
+    assert kc.public_key()
+    claims = kc.decode_token(state["t"]["access_token"])
+    assert claims["iss"] == ISSUER and claims["typ"] == "Bearer", claims
+
+
+def certs():
+    assert kc.certs()["keys"]
+
+
+def introspect():
+    assert kc.introspect(state["t"]["access_token"])["active"] is True
+
+
+def refresh():
+    state["t"] = kc.refresh_token(state["t"]["refresh_token"])
+    assert state["t"]["access_token"]
+
+
+def logout_ends_the_session():
+    kc.logout(state["t"]["refresh_token"])
+    assert kc.introspect(state["t"]["access_token"])["active"] is False
+
+
+def client_credentials():
+    t = kc.token(grant_type="client_credentials")
+    assert t["access_token"]
+
+
+for name, fn in [
+    ("well_known", well_known),
+    ("token (password)", token),
+    ("userinfo", userinfo),
+    ("public_key + decode_token", public_key_and_decode),
+    ("certs", certs),
+    ("introspect", introspect),
+    ("refresh_token", refresh),
+    ("logout ends the session", logout_ends_the_session),
+    ("token (client_credentials)", client_credentials),
+]:
+    check(name, fn)
+print("python-keycloak: all passed")

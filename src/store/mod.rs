@@ -6,6 +6,7 @@
 
 pub mod postgres;
 mod rows;
+mod shared;
 pub mod sqlite;
 
 use std::sync::Arc;

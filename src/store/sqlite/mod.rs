@@ -28,9 +28,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
 }
 
-pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
+pub(super) use super::shared::unavailable;
 
 pub(super) fn user_write_error(e: sqlx::Error) -> StoreError {
     match &e {
@@ -159,7 +157,7 @@ fn warn_if_shared(file: &std::path::Path) {
 #[cfg(not(unix))]
 fn warn_if_shared(_: &std::path::Path) {}
 
-pub(super) use crate::store::rows::{from_json, to_json};
+pub(super) use crate::store::rows::to_json;
 
 #[async_trait]
 impl Database for SqliteStore {

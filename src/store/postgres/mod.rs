@@ -34,7 +34,7 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-pub(super) use super::shared::{conflict_or_unavailable, unavailable, unstorable};
+pub(super) use super::shared::{unavailable, unstorable};
 
 /// The pool settings a `database_url` carries, and the URL without them.
 struct PoolSettings {
@@ -135,8 +135,6 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 }
-
-pub(super) use crate::store::rows::to_json;
 
 #[async_trait]
 impl Database for PgStore {

@@ -7,12 +7,16 @@
 //! per backend.
 
 pub(crate) mod apikeys;
+mod clients;
 mod keys;
 mod mappers;
+pub(crate) mod users;
 
 pub(crate) use apikeys::api_key_store;
+pub(crate) use clients::client_store;
 pub(crate) use keys::signing_key_store;
 pub(crate) use mappers::mapper_store;
+pub(crate) use users::user_store;
 
 use super::StoreError;
 

@@ -30,20 +30,6 @@ pub struct SqliteStore {
 
 pub(super) use super::shared::unavailable;
 
-pub(super) fn user_write_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            let what = if db.message().contains("email") {
-                "email"
-            } else {
-                "username"
-            };
-            StoreError::Conflict(format!("a user with this {what} already exists"))
-        }
-        _ => unavailable(e),
-    }
-}
-
 impl SqliteStore {
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(database_url)
@@ -156,8 +142,6 @@ fn warn_if_shared(file: &std::path::Path) {
 
 #[cfg(not(unix))]
 fn warn_if_shared(_: &std::path::Path) {}
-
-pub(super) use crate::store::rows::to_json;
 
 #[async_trait]
 impl Database for SqliteStore {

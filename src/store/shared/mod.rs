@@ -9,12 +9,14 @@
 pub(crate) mod apikeys;
 mod clients;
 mod keys;
+pub(crate) mod lockouts;
 mod mappers;
 pub(crate) mod users;
 
 pub(crate) use apikeys::api_key_store;
 pub(crate) use clients::client_store;
 pub(crate) use keys::signing_key_store;
+pub(crate) use lockouts::lockout_store;
 pub(crate) use mappers::mapper_store;
 pub(crate) use users::user_store;
 

@@ -34,7 +34,7 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-pub(super) use super::shared::{unavailable, unstorable};
+pub(super) use super::shared::unavailable;
 
 /// The pool settings a `database_url` carries, and the URL without them.
 struct PoolSettings {

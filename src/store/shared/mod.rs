@@ -8,6 +8,7 @@
 
 pub(crate) mod apikeys;
 mod clients;
+mod grants;
 mod keys;
 pub(crate) mod lockouts;
 mod mappers;
@@ -15,6 +16,7 @@ pub(crate) mod users;
 
 pub(crate) use apikeys::api_key_store;
 pub(crate) use clients::client_store;
+pub(crate) use grants::grant_store;
 pub(crate) use keys::signing_key_store;
 pub(crate) use lockouts::lockout_store;
 pub(crate) use mappers::mapper_store;

@@ -8,15 +8,15 @@ use crate::store::rows::ClientRow;
 use crate::store::{ClientStore, StoreError, now};
 
 /// The JSONB columns come back as text, parsed by `TryFrom<ClientRow>`.
-const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris::text AS redirect_uris, post_logout_redirect_uris::text AS post_logout_redirect_uris, grant_types::text AS grant_types, default_scopes::text AS default_scopes, allowed_scopes::text AS allowed_scopes, created_at";
+const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris::text AS redirect_uris, post_logout_redirect_uris::text AS post_logout_redirect_uris, grant_types::text AS grant_types, default_scopes::text AS default_scopes, allowed_scopes::text AS allowed_scopes, web_origins::text AS web_origins, created_at";
 
 impl PgStore {
     async fn write_client(&self, c: &Client, if_absent: bool) -> Result<bool, StoreError> {
         let sql = format!(
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
                                   post_logout_redirect_uris, grant_types, default_scopes,
-                                  allowed_scopes, created_at)
-             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9) {}",
+                                  allowed_scopes, web_origins, created_at)
+             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10) {}",
             if if_absent {
                 "ON CONFLICT (client_id) DO NOTHING"
             } else {
@@ -32,6 +32,7 @@ impl PgStore {
             .bind(to_json(&c.grant_types))
             .bind(to_json(&c.default_scopes))
             .bind(c.allowed_scopes.as_ref().map(to_json))
+            .bind(to_json(&c.web_origins))
             .bind(now())
             .execute(&self.pool)
             .await

@@ -7,12 +7,12 @@ use crate::domain::client::Client;
 use crate::store::rows::ClientRow;
 use crate::store::{ClientStore, StoreError, now};
 
-const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, default_scopes, allowed_scopes, created_at";
+const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, default_scopes, allowed_scopes, web_origins, created_at";
 
 impl SqliteStore {
     async fn write_client(&self, c: &Client, if_absent: bool) -> Result<bool, StoreError> {
         let sql = format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
+            "INSERT INTO clients ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
             if if_absent {
                 "ON CONFLICT(client_id) DO NOTHING"
             } else {
@@ -28,6 +28,7 @@ impl SqliteStore {
             .bind(to_json(&c.grant_types))
             .bind(to_json(&c.default_scopes))
             .bind(c.allowed_scopes.as_ref().map(to_json))
+            .bind(to_json(&c.web_origins))
             .bind(now())
             .execute(&self.writer)
             .await

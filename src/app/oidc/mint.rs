@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::app::Issuer;
 use crate::app::mappers;
-use crate::app::oidc::claims::ClaimContext;
+use crate::app::oidc::claims::{self, ClaimContext};
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::refresh_token::RefreshClaims;
 use crate::app::oidc::scope;
@@ -78,11 +78,7 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
         lifetime,
     };
     let mut access = ctx.access(&jti);
-    // Keycloak's `web-origins` scope: the origins the token may be used from.
-    let origins = grant.client.allowed_origins();
-    if !origins.is_empty() {
-        access.insert("allowed-origins".into(), serde_json::json!(origins));
-    }
+    claims::add_allowed_origins(&mut access, grant.client);
     let access_token = state.keys.sign(&access)?;
     let id_token = if scope::has(&grant.scopes, "openid") {
         let at_hash = opaque::left_half_hash(&access_token);

@@ -263,10 +263,10 @@ async fn refresh(
     let record = match state.store.claim_refresh(&token_hash, now).await? {
         RefreshClaim::Claimed(record) => record,
         RefreshClaim::Replayed(record) => {
-            // A replay means the token leaked: the family goes, and the
-            // session, so that its access tokens stop at once too.
+            // The family goes; the session stays, so that of two requests
+            // racing with one token exactly one wins (and its new refresh
+            // token, of the revoked family, is dead too).
             let revoked = state.store.revoke_family(&record.family_id, now).await?;
-            state.store.end_session(&record.session_id, now).await?;
             state.metrics.refresh_reuse();
             tracing::warn!(
                 target: "audit",
@@ -275,7 +275,7 @@ async fn refresh(
                 user_id = %record.user_id,
                 family_id = %record.family_id,
                 revoked,
-                "refresh token replayed: family revoked, session ended"
+                "refresh token replayed: family revoked"
             );
             return Err(OAuthError::invalid_grant(
                 "refresh token has already been used; its session's tokens are revoked",

@@ -40,7 +40,20 @@ pub fn router() -> Router<Issuer> {
         )
 }
 
-/// An OPTIONS request that is no preflight.
+/// The OPTIONS routes, so that the CORS layer sees preflights (it answers
+/// them itself); this handler only gets an OPTIONS request that is none.
+#[utoipa::path(
+    options,
+    path = CERTS,
+    tag = "realm",
+    operation_id = "certs_preflight",
+    summary = "CORS preflight",
+    responses(
+        (status = 200, description = "Answered by the CORS layer: any origin (`*`), GET, no credentials"),
+        (status = 204, description = "An OPTIONS request without `Access-Control-Request-Method`"),
+        (status = 404, response = RealmNotFound),
+    ),
+)]
 async fn no_content() -> StatusCode {
     StatusCode::NO_CONTENT
 }
@@ -48,7 +61,7 @@ async fn no_content() -> StatusCode {
 /// This group's part of the OpenAPI document.
 pub(super) fn api() -> utoipa::openapi::OpenApi {
     #[derive(OpenApi)]
-    #[openapi(paths(realm_info, certs, realm_discovery, discovery))]
+    #[openapi(paths(realm_info, certs, realm_discovery, discovery, no_content))]
     struct Doc;
     Doc::openapi()
 }

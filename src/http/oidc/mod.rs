@@ -53,6 +53,12 @@ pub(super) fn api() -> utoipa::openapi::OpenApi {
         tokens::revoke,
         logout::logout,
         session_iframe::init,
+        session_iframe::step1,
+        session_iframe::step1_js,
+        session_iframe::step2,
+        session_iframe::step2_js,
+        session_iframe::status_iframe,
+        session_iframe::status_iframe_js,
         preflight,
     ))]
     struct Doc;

@@ -45,20 +45,86 @@ const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; ba
 
 pub fn router() -> Router<Issuer> {
     Router::new()
-        .route(STEP1, get(|| async { page(asset!("step1.html")) }))
-        .route(STEP1_JS, get(|| async { script(asset!("step1.js")) }))
-        .route(STEP2, get(|| async { page(asset!("step2.html")) }))
-        .route(STEP2_JS, get(|| async { script(asset!("step2.js")) }))
-        .route(
-            STATUS_IFRAME,
-            get(|| async { page(asset!("login-status-iframe.html")) }),
-        )
-        .route(
-            STATUS_IFRAME_JS,
-            get(|| async { script(asset!("login-status-iframe.js")) }),
-        )
+        .route(STEP1, get(step1))
+        .route(STEP1_JS, get(step1_js))
+        .route(STEP2, get(step2))
+        .route(STEP2_JS, get(step2_js))
+        .route(STATUS_IFRAME, get(status_iframe))
+        .route(STATUS_IFRAME_JS, get(status_iframe_js))
         .route(STATUS_IFRAME_INIT, get(init).layer(crate::http::no_store()))
 }
+
+/// Declares a handler serving one built-in page or script, with its
+/// OpenAPI operation.
+macro_rules! served {
+    ($name:ident, $path:expr, $file:literal, $render:ident, $content_type:literal, $summary:literal) => {
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = "oidc",
+            operation_id = stringify!($name),
+            summary = $summary,
+            responses(
+                (status = 200, description = $summary, content_type = $content_type, body = String,
+                    headers(("Content-Security-Policy" = String,
+                        description = "Scripts from this origin only, nothing inline; any page may frame it"))),
+                (status = 404, response = RealmNotFound),
+            ),
+        )]
+        pub async fn $name() -> Response {
+            $render(asset!($file))
+        }
+    };
+}
+
+served!(
+    step1,
+    STEP1,
+    "step1.html",
+    page,
+    "text/html",
+    "keycloak-js's third-party cookie check, step 1: sets test cookies, loads step 2"
+);
+served!(
+    step1_js,
+    STEP1_JS,
+    "step1.js",
+    script,
+    "text/javascript",
+    "The script of the third-party cookie check, step 1"
+);
+served!(
+    step2,
+    STEP2,
+    "step2.html",
+    page,
+    "text/html",
+    "keycloak-js's third-party cookie check, step 2: posts supported or unsupported to the embedding page"
+);
+served!(
+    step2_js,
+    STEP2_JS,
+    "step2.js",
+    script,
+    "text/javascript",
+    "The script of the third-party cookie check, step 2"
+);
+served!(
+    status_iframe,
+    STATUS_IFRAME,
+    "login-status-iframe.html",
+    page,
+    "text/html",
+    "keycloak-js's session iframe: answers unchanged, changed or error"
+);
+served!(
+    status_iframe_js,
+    STATUS_IFRAME_JS,
+    "login-status-iframe.js",
+    script,
+    "text/javascript",
+    "The script of the session iframe"
+);
 
 fn page(body: &'static str) -> Response {
     asset_response(body, "text/html; charset=utf-8")
@@ -103,7 +169,6 @@ fn asset_response(body: &'static str, content_type: &'static str) -> Response {
     operation_id = "login_status_iframe_init",
     summary = "The session iframe's origin check (keycloak-js)",
     params(
-        ("realm" = String, Path, description = "The realm name"),
         ("client_id" = String, Query, description = "The app's client"),
         ("origin" = String, Query, description = "The origin of the page that embeds the iframe"),
     ),

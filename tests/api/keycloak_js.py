@@ -13,7 +13,10 @@ in `window.kcResult` and the instance in `window.keycloak`. Steps:
   2. iframe   the session iframe's init call answered 204
   3. refresh  updateToken(-1): the session iframe says "unchanged", the
               refresh grant (another credentialed fetch) gives a new token
-  4. logout   logout() ends the session and comes back to the app, which
+  4. status   fresh session iframes asked directly: this session's id is
+              "unchanged", another id "changed", and a client whose web
+              origins do not include the app's origin "error"
+  5. logout   logout() ends the session and comes back to the app, which
               (login-required) lands on the login page again
 Prints a JSON object with the tokens seen; on any failure prints
 "keycloak_js: <step>: <reason>" and the browser console to stderr, exits 1.
@@ -36,6 +39,30 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 20_000
 LOGIN_PAGE = "/protocol/openid-connect/auth"
+
+
+# A fresh session iframe, asked one question the way keycloak-js asks it.
+ASK_IFRAME = """async ([message]) => {
+    const src = keycloak.endpoints.checkSessionIframe();
+    const iframe = document.createElement("iframe");
+    iframe.src = src;
+    iframe.style.display = "none";
+    const loaded = new Promise((resolve) => iframe.addEventListener("load", resolve));
+    document.body.appendChild(iframe);
+    await loaded;
+    const answer = await new Promise((resolve) => {
+        const onMessage = (event) => {
+            if (event.source === iframe.contentWindow) {
+                window.removeEventListener("message", onMessage);
+                resolve(event.data);
+            }
+        };
+        window.addEventListener("message", onMessage);
+        iframe.contentWindow.postMessage(message, new URL(src).origin);
+    });
+    iframe.remove();
+    return answer;
+}"""
 
 
 class StepFailed(Exception):
@@ -110,6 +137,15 @@ def run(page, app_url, username, password, seen):
     inits = [s for (u, s) in seen if "/login-status-iframe.html/init" in u]
     check(inits == [204], f"session iframe init answers: {inits}")
     result["refresh"] = refreshed
+
+    begin("status")
+    for client, sid, expected in [
+        ("kcjs-app", state["sessionId"], "unchanged"),
+        ("kcjs-app", "another-session", "changed"),
+        ("domino-play", state["sessionId"], "error"),
+    ]:
+        answer = page.evaluate(ASK_IFRAME, [f"{client} {sid}"])
+        check(answer == expected, f"{client} {sid}: {answer!r}, expected {expected!r}")
 
     begin("logout")
     page.evaluate("keycloak.logout()")

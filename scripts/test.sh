@@ -2,8 +2,9 @@
 # The whole test suite, on both backends. Installs the third-party consumers
 # the tests drive the issuer with (PyJWT, Authlib, Playwright:
 # tests/requirements.txt, into .venv-test; the official Domino clients:
-# tests/requirements-domino.txt, into .venv-domino; keycloak-connect:
-# tests/node/package-lock.json, into tests/node/node_modules), runs `cargo test` (SQLite), then
+# tests/requirements-domino.txt, into .venv-domino; keycloak-connect,
+# keycloak-js, express-jwt and jwks-rsa: tests/node/package-lock.json, into
+# tests/node/node_modules), runs `cargo test` (SQLite), then
 # runs the API suite and the Postgres store's own tests again on a throwaway
 # PostgreSQL server (scripts/pg.sh; or the server IDP_TEST_POSTGRES_URL names),
 # stopped on exit. Extra args go to every cargo test.
@@ -44,7 +45,8 @@ if ! "$dvenv/bin/python" -c 'import domino, domino_data.auth' 2>/dev/null \
 fi
 export IDP_TEST_DOMINO_PYTHON="$PWD/$dvenv/bin/python"
 
-# Keycloak's Node adapter (keycloak-connect), from tests/node/package-lock.json.
+# The JavaScript consumers (keycloak-connect, keycloak-js, express-jwt,
+# jwks-rsa), from tests/node/package-lock.json.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "scripts/test.sh: installing Debian's nodejs and npm for the keycloak-connect test" >&2
   sudo=""
@@ -53,7 +55,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
 fi
 nstamp=tests/node/node_modules/.package-lock.json
-if [ ! -d tests/node/node_modules/keycloak-connect ] || ! cmp -s tests/node/package-lock.json "$nstamp.src" 2>/dev/null; then
+if [ ! -d tests/node/node_modules/keycloak-connect ] || [ ! -d tests/node/node_modules/keycloak-js ] || ! cmp -s tests/node/package-lock.json "$nstamp.src" 2>/dev/null; then
   echo "scripts/test.sh: installing tests/node/package-lock.json into tests/node/node_modules" >&2
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
   cp tests/node/package-lock.json "$nstamp.src"

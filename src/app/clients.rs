@@ -2,7 +2,7 @@
 //! and the built-in `domino-play` (see `domain::client::builtin_domino_play`),
 //! which a client of the same id from either replaces.
 
-use crate::domain::client::{Client, ClientSpec, builtin_domino_play};
+use crate::domain::client::{Client, ClientSpec, OriginAccess, builtin_domino_play};
 use crate::domain::user::InvalidInput;
 use crate::store::{Store, StoreError};
 
@@ -99,4 +99,20 @@ pub async fn ensure_builtin(store: &dyn Store) -> Result<bool, ClientError> {
         tracing::info!(client_id = %client.client_id, "created the built-in client");
     }
     Ok(created)
+}
+
+/// How the clients allow a browser page on `origin` (an `Origin` header)
+/// to call the token, userinfo, logout, revocation and introspection
+/// endpoints: the most any client allows (a client naming it allows
+/// credentials; one with `*` allows it without).
+pub async fn origin_access(
+    store: &dyn Store,
+    origin: &str,
+) -> Result<Option<OriginAccess>, StoreError> {
+    Ok(store
+        .list_clients()
+        .await?
+        .iter()
+        .filter_map(|c| c.origin_access(origin))
+        .max())
 }

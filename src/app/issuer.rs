@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::app::login::LoginGates;
+use crate::app::oidc::refresh_token::RefreshKey;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
@@ -28,6 +29,8 @@ pub struct Issuer {
     pub clock: Arc<dyn Clock>,
     /// Per-account queues in front of the brute-force reservations.
     pub login_gates: Arc<LoginGates>,
+    /// The refresh tokens' HMAC key, read from the store on first use.
+    pub refresh_key: Arc<tokio::sync::OnceCell<RefreshKey>>,
 }
 
 impl Issuer {
@@ -59,6 +62,7 @@ impl Issuer {
             metrics: Arc::new(Metrics::new()),
             clock,
             login_gates: Arc::new(LoginGates::default()),
+            refresh_key: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 }

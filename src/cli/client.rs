@@ -51,6 +51,10 @@ pub struct AddArgs {
     /// openid, profile, email and the user's own Keep scopes)
     #[arg(long = "allowed-scope", value_name = "SCOPE")]
     allowed_scopes: Vec<String>,
+    /// Web origin browser apps may call from (Keycloak's webOrigins), repeatable:
+    /// `+` for the redirect URIs' origins (the default), `*` for any, or scheme://host[:port]
+    #[arg(long = "web-origin", value_name = "ORIGIN")]
+    web_origins: Vec<String>,
     /// Read the secret from the first line of standard input instead of generating one
     #[arg(long, conflicts_with = "public")]
     secret_stdin: bool,
@@ -94,6 +98,7 @@ struct ClientView<'a> {
     default_scopes: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed_scopes: Option<&'a [String]>,
+    web_origins: &'a [String],
     created_at: i64,
 }
 
@@ -108,6 +113,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             grant_types: &c.grant_types,
             default_scopes: &c.default_scopes,
             allowed_scopes: c.allowed_scopes.as_deref(),
+            web_origins: &c.web_origins,
             created_at: c.created_at,
         }
     }
@@ -137,6 +143,11 @@ fn spec_from(args: &AddArgs) -> ClientSpec {
         },
         default_scopes: args.default_scopes.clone(),
         allowed_scopes: (!args.allowed_scopes.is_empty()).then(|| args.allowed_scopes.clone()),
+        web_origins: if args.web_origins.is_empty() {
+            defaults.web_origins
+        } else {
+            args.web_origins.clone()
+        },
     }
 }
 

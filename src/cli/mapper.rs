@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{Failure, Outcome, open_store};
 use crate::app::mappers::{self, MapperError};
-use crate::app::oidc::claims::ClaimContext;
+use crate::app::oidc::claims::{ClaimContext, add_allowed_origins};
 use crate::app::oidc::scope;
 use crate::config::Config;
 use crate::domain::mapper::{JsonType, KEEP_CLIENT, MapperSpec, MapperType, Output, Property};
@@ -219,12 +219,19 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
         lifetime: policy.lifetime(None),
     };
     let jti = uuid::Uuid::new_v4().to_string();
+    let access = || {
+        let mut claims = ctx.access(&jti);
+        if let Some(c) = &client {
+            add_allowed_origins(&mut claims, c);
+        }
+        claims
+    };
     let claims = match output {
         Output::Keep => ctx.keep(&jti),
-        Output::Access => Some(ctx.access(&jti)),
+        Output::Access => Some(access()),
         Output::Id => ctx.id(None, None, &jti),
         Output::Userinfo => Some(ctx.userinfo()),
-        Output::Introspection => Some(ctx.introspection(ctx.access(&jti))),
+        Output::Introspection => Some(ctx.introspection(access())),
     }
     .ok_or_else(|| Failure::new("no claims for this combination"))?;
     println!(

@@ -125,7 +125,23 @@ pub struct ClientSpec {
     /// names no Keep scope here gets tokens that no Keep API call accepts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_scopes: Option<Vec<String>>,
+    /// Keycloak's `webOrigins`: the origins browser apps may call the API
+    /// from (CORS), check the session from (the session iframe) and that
+    /// access tokens name in `allowed-origins`. `+` stands for the origins
+    /// of the http(s) redirect URIs (the default), `*` for any origin.
+    #[serde(default = "default_web_origins")]
+    pub web_origins: Vec<String>,
 }
+
+/// `+`: the origins of the redirect URIs, as Keycloak's clients default to.
+pub fn default_web_origins() -> Vec<String> {
+    vec![WEB_ORIGINS_OF_REDIRECTS.to_owned()]
+}
+
+/// The web origin entry that stands for the redirect URIs' origins.
+pub const WEB_ORIGINS_OF_REDIRECTS: &str = "+";
+/// The web origin entry that allows any origin (never with credentials).
+pub const ANY_WEB_ORIGIN: &str = "*";
 
 impl Default for ClientSpec {
     fn default() -> Self {
@@ -139,6 +155,7 @@ impl Default for ClientSpec {
             grant_types: default_grants(),
             default_scopes: Vec::new(),
             allowed_scopes: None,
+            web_origins: default_web_origins(),
         }
     }
 }
@@ -156,6 +173,8 @@ pub struct Client {
     pub default_scopes: Vec<String>,
     /// See `ClientSpec::allowed_scopes`.
     pub allowed_scopes: Option<Vec<String>>,
+    /// See `ClientSpec::web_origins`: `+`, `*` or origins as browsers send them.
+    pub web_origins: Vec<String>,
     pub created_at: i64,
 }
 
@@ -209,6 +228,7 @@ impl Client {
             .map(|list| crate::domain::scope::tokens("allowed scope", list))
             .transpose()
             .map_err(ctx)?;
+        let web_origins = parse_web_origins(&spec.web_origins).map_err(ctx)?;
         let name = match &spec.name {
             Some(n) if n.chars().count() > 256 || n.chars().any(char::is_control) => {
                 return Err(ctx(
@@ -226,6 +246,7 @@ impl Client {
             grant_types,
             default_scopes,
             allowed_scopes,
+            web_origins,
             created_at: 0,
         };
         Ok((client, generated))
@@ -260,6 +281,48 @@ impl Client {
         self.post_logout_redirect_uris.iter().any(|r| r == uri)
     }
 
+    /// The origins this client's browser apps run on, as access tokens name
+    /// them in `allowed-origins`: `+` expanded to the http(s) redirect URIs'
+    /// origins, `*` kept as it is.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for entry in &self.web_origins {
+            let expanded: Vec<String> = if entry == WEB_ORIGINS_OF_REDIRECTS {
+                self.redirect_uris
+                    .iter()
+                    .filter_map(|uri| web_origin_of(uri))
+                    .collect()
+            } else {
+                vec![entry.clone()]
+            };
+            for origin in expanded {
+                if !out.contains(&origin) {
+                    out.push(origin);
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a browser page on `origin` (an `Origin` header) may act for
+    /// this client, and how: `Some(true)` for an origin the client names
+    /// (directly or through `+`), which may send credentials; `Some(false)`
+    /// for any other http(s) origin when the client allows `*`; `None` for
+    /// the rest, and always for `null` (sandboxed frames, `file:` pages).
+    pub fn origin_access(&self, origin: &str) -> Option<OriginAccess> {
+        if origin == "null" || web_origin_of(origin).as_deref() != Some(origin) {
+            return None;
+        }
+        let allowed = self.allowed_origins();
+        if allowed.iter().any(|o| o == origin) {
+            Some(OriginAccess::Named)
+        } else if allowed.iter().any(|o| o == ANY_WEB_ORIGIN) {
+            Some(OriginAccess::Any)
+        } else {
+            None
+        }
+    }
+
     /// Checks a presented secret against the stored hash.
     pub fn secret_matches(&self, presented: &str) -> bool {
         let Some((salt, digest)) = self.secret_hash.as_deref().and_then(|h| h.split_once('$'))
@@ -268,6 +331,59 @@ impl Client {
         };
         opaque::equal(&opaque::salted_digest(salt, presented), digest)
     }
+}
+
+/// How a client allows a web origin (see `Client::origin_access`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OriginAccess {
+    /// Only through the client's `*`: no credentials.
+    Any,
+    /// Named by the client: credentials allowed.
+    Named,
+}
+
+/// The web origin (`scheme://host[:port]`) of an http(s) URL, as browsers
+/// serialise it; `None` for other schemes, whose origin is opaque.
+fn web_origin_of(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.origin().ascii_serialization())
+}
+
+/// Web origins: `+`, `*`, or an http(s) origin with nothing after the port
+/// but an optional `/`, kept as browsers send it (lowercase host, no
+/// default port). `null` and
+/// other schemes never name a page that could be trusted.
+fn parse_web_origins(raw: &[String]) -> Result<Vec<String>, String> {
+    if raw.len() > MAX_URIS {
+        return Err(format!("web_origins: at most {MAX_URIS} entries"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for entry in raw {
+        let origin = if entry == WEB_ORIGINS_OF_REDIRECTS || entry == ANY_WEB_ORIGIN {
+            entry.clone()
+        } else {
+            let bare = url::Url::parse(entry).ok().filter(|u| {
+                u.path() == "/"
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+                    && u.username().is_empty()
+                    && u.password().is_none()
+                    && !entry.ends_with("//")
+            });
+            match bare.and_then(|u| web_origin_of(u.as_str())) {
+                Some(origin) => origin,
+                None => {
+                    return Err(format!(
+                        "web_origins: {entry:.80?} is not an origin; give `+` (the redirect URIs' origins), `*`, or scheme://host[:port] with http or https"
+                    ));
+                }
+            }
+        };
+        if !out.contains(&origin) {
+            out.push(origin);
+        }
+    }
+    Ok(out)
 }
 
 /// Client ids are printable ASCII without spaces, quotes or `:` (Basic auth).
@@ -447,6 +563,61 @@ mod tests {
         ];
         for case in cases {
             assert!(Client::from_spec(&case).is_err(), "{case:?}");
+        }
+    }
+
+    #[test]
+    fn web_origins_expand_and_decide() {
+        let with = |origins: &[&str]| {
+            Client::from_spec(&ClientSpec {
+                redirect_uris: vec![
+                    "http://localhost:3000/cb".into(),
+                    "https://app.example/a?b=c".into(),
+                    "com.example.app:/cb".into(),
+                ],
+                web_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+                ..spec("app")
+            })
+        };
+        let plus = with(&["+"]).unwrap().0;
+        assert_eq!(
+            plus.allowed_origins(),
+            ["http://localhost:3000", "https://app.example"]
+        );
+        assert_eq!(
+            plus.origin_access("http://localhost:3000"),
+            Some(OriginAccess::Named)
+        );
+        assert_eq!(plus.origin_access("http://localhost:3001"), None);
+        assert_eq!(plus.origin_access("null"), None);
+        assert_eq!(plus.origin_access("http://localhost:3000/"), None);
+        // The default is `+`.
+        assert_eq!(Client::from_spec(&spec("x")).unwrap().0.web_origins, ["+"]);
+        let explicit = with(&["https://Other.Example:443/", "+", "*"]).unwrap().0;
+        assert_eq!(explicit.web_origins, ["https://other.example", "+", "*"]);
+        assert_eq!(
+            explicit.origin_access("https://other.example"),
+            Some(OriginAccess::Named)
+        );
+        assert_eq!(
+            explicit.origin_access("https://anyone.example"),
+            Some(OriginAccess::Any)
+        );
+        assert_eq!(explicit.origin_access("null"), None);
+        assert_eq!(explicit.origin_access("ftp://anyone.example"), None);
+        let none = with(&[]).unwrap().0;
+        assert_eq!(none.origin_access("http://localhost:3000"), None);
+        for bad in [
+            "null",
+            "file:///tmp",
+            "ftp://x.example",
+            "https://x.example/path",
+            "https://x.example?q",
+            "https://user@x.example",
+            "x.example",
+            "",
+        ] {
+            assert!(with(&[bad]).is_err(), "{bad}");
         }
     }
 }

@@ -75,7 +75,7 @@ struct Alias {
     operation_id: &'static str,
 }
 
-const ALIASES: [Alias; 5] = [
+const ALIASES: [Alias; 8] = [
     Alias {
         documented: (keep::LOGIN, HttpMethod::Post),
         served: (keep::LOGIN_V1, HttpMethod::Post),
@@ -100,6 +100,21 @@ const ALIASES: [Alias; 5] = [
         documented: (oidc::TOKEN, HttpMethod::Options),
         served: (oidc::LOGOUT, HttpMethod::Options),
         operation_id: "logout_preflight",
+    },
+    Alias {
+        documented: (realm::CERTS, HttpMethod::Options),
+        served: (realm::REALM, HttpMethod::Options),
+        operation_id: "realm_info_preflight",
+    },
+    Alias {
+        documented: (realm::CERTS, HttpMethod::Options),
+        served: (realm::REALM_DISCOVERY, HttpMethod::Options),
+        operation_id: "realm_discovery_preflight",
+    },
+    Alias {
+        documented: (realm::CERTS, HttpMethod::Options),
+        served: (realm::DISCOVERY, HttpMethod::Options),
+        operation_id: "discovery_preflight",
     },
 ];
 

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use utoipa::OpenApi;
 
 use crate::app::Issuer;
@@ -24,22 +24,44 @@ pub(super) const DISCOVERY: &str = "/.well-known/openid-configuration";
 
 pub fn router() -> Router<Issuer> {
     Router::new()
-        .route(REALM, get(realm_info))
-        .route(CERTS, get(certs))
-        .route(REALM_DISCOVERY, get(realm_discovery))
-        .route(DISCOVERY, get(discovery))
+        // The OPTIONS routes let the CORS layer (which wraps each method's
+        // handler) see preflights; it answers them itself.
+        .route(REALM, get(realm_info).options(no_content))
+        .route(CERTS, get(certs).options(no_content))
+        .route(REALM_DISCOVERY, get(realm_discovery).options(no_content))
+        .route(DISCOVERY, get(discovery).options(no_content))
         // Public documents: any page may read them (as Keycloak allows).
         .layer(
             CorsLayer::new()
                 .allow_origin(AllowOrigin::any())
-                .allow_methods([Method::GET]),
+                .allow_methods([Method::GET])
+                .allow_headers(Any)
+                .max_age(std::time::Duration::from_secs(3600)),
         )
+}
+
+/// The OPTIONS routes, so that the CORS layer sees preflights (it answers
+/// them itself); this handler only gets an OPTIONS request that is none.
+#[utoipa::path(
+    options,
+    path = CERTS,
+    tag = "realm",
+    operation_id = "certs_preflight",
+    summary = "CORS preflight",
+    responses(
+        (status = 200, description = "Answered by the CORS layer: any origin (`*`), GET, no credentials"),
+        (status = 204, description = "An OPTIONS request without `Access-Control-Request-Method`"),
+        (status = 404, response = RealmNotFound),
+    ),
+)]
+async fn no_content() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 /// This group's part of the OpenAPI document.
 pub(super) fn api() -> utoipa::openapi::OpenApi {
     #[derive(OpenApi)]
-    #[openapi(paths(realm_info, certs, realm_discovery, discovery))]
+    #[openapi(paths(realm_info, certs, realm_discovery, discovery, no_content))]
     struct Doc;
     Doc::openapi()
 }

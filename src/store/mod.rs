@@ -1,6 +1,6 @@
 //! Persistence behind small per-area traits (`UserStore`, `ClientStore`,
 //! `MapperStore`, `GrantStore`, `LockoutStore`, `SigningKeyStore`,
-//! `ApiKeyStore`) that
+//! `ApiKeyStore`, `RealmSecretStore`) that
 //! `Store` composes; each backend implements each one directly, in the file
 //! of that area, with its own migrations.
 
@@ -393,6 +393,20 @@ pub trait ApiKeyStore: Send + Sync {
     async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError>;
 }
 
+/// Secrets of the realm that never leave the issuer (the refresh tokens'
+/// HMAC key): created once per database, so every instance shares them.
+#[async_trait]
+pub trait RealmSecretStore: Send + Sync {
+    /// The secret called `name`: the stored one, or `candidate`, stored now
+    /// if there was none. Instances starting at once all get the same one.
+    async fn realm_secret(
+        &self,
+        name: &str,
+        candidate: &str,
+        now: i64,
+    ) -> Result<String, StoreError>;
+}
+
 /// Everything the issuer keeps: each backend implements every area trait
 /// directly, in the file of that area; code that needs one area asks for
 /// that trait alone.
@@ -405,6 +419,7 @@ pub trait Store:
     + LockoutStore
     + SigningKeyStore
     + ApiKeyStore
+    + RealmSecretStore
     + 'static
 {
 }
@@ -418,6 +433,7 @@ impl<T> Store for T where
         + LockoutStore
         + SigningKeyStore
         + ApiKeyStore
+        + RealmSecretStore
         + 'static
 {
 }
@@ -639,6 +655,36 @@ pub(crate) mod scenarios {
         // its last failure plus failure_reset) removes it.
         assert_eq!(s.purge_expired(10).await.unwrap(), 0);
         assert_eq!(s.purge_expired(71).await.unwrap(), 1);
+    }
+
+    /// Instances starting together each offer a secret: all get one and
+    /// the same, and it never changes afterwards.
+    pub(crate) async fn realm_secret_is_created_once(store: Arc<dyn Store>) {
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .realm_secret("test", &format!("candidate-{i}"), 1_000)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.push(t.await.unwrap());
+        }
+        assert!(seen.iter().all(|s| *s == seen[0]), "{seen:?}");
+        assert!(seen[0].starts_with("candidate-"));
+        assert_eq!(
+            store.realm_secret("test", "later", 2_000).await.unwrap(),
+            seen[0]
+        );
+        assert_eq!(
+            store.realm_secret("other", "later", 2_000).await.unwrap(),
+            "later"
+        );
     }
 
     /// 40 reservations at once on `max_failures = 3`: exactly 3 granted.

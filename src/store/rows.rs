@@ -69,6 +69,7 @@ pub(super) struct ClientRow {
     pub(super) grant_types: String,
     pub(super) default_scopes: String,
     pub(super) allowed_scopes: Option<String>,
+    pub(super) web_origins: String,
     pub(super) created_at: i64,
 }
 
@@ -89,6 +90,7 @@ impl TryFrom<ClientRow> for Client {
                 .as_deref()
                 .map(|text| from_json(&what("allowed_scopes"), text))
                 .transpose()?,
+            web_origins: from_json(&what("web_origins"), &row.web_origins)?,
             client_id: row.client_id,
             name: row.name,
             secret_hash: row.secret_hash,

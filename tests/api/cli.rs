@@ -662,3 +662,65 @@ fn bad_client_input_is_a_usage_error_and_writes_nothing() {
     assert!(!dir.join("data").exists(), "refused input opens no store");
     assert_eq!(list_json(dir), serde_json::json!([]));
 }
+
+#[test]
+fn client_add_takes_web_origins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = client_add(
+        dir,
+        &[
+            "spa",
+            "--public",
+            "--redirect-uri",
+            "http://localhost:3000/cb",
+            "--web-origin",
+            "+",
+            "--web-origin",
+            "https://Other.Example/",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = client_add(
+        dir,
+        &[
+            "plain",
+            "--public",
+            "--redirect-uri",
+            "http://localhost:4000/cb",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = list_json(dir);
+    let web = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["client_id"] == id)
+            .unwrap()["web_origins"]
+            .clone()
+    };
+    assert_eq!(
+        web("spa"),
+        serde_json::json!(["+", "https://other.example"])
+    );
+    assert_eq!(web("plain"), serde_json::json!(["+"]), "the default");
+    for bad in ["null", "file:///x", "https://x.example/path"] {
+        let out = client_add(
+            dir,
+            &[
+                "bad",
+                "--public",
+                "--redirect-uri",
+                "http://x/cb",
+                "--web-origin",
+                bad,
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains("web_origins"), "{}", stderr(&out));
+    }
+}

@@ -8,9 +8,9 @@ use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::User;
 use domino_idp::store::{
     ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, Database, FailureKind,
-    GrantStore, LockPolicy, LockState, Lockout, LockoutStore, MapperStore, RefreshClaim,
-    RefreshRecord, Reservation, SessionRecord, SigningKeyStore, Store, StoreError, StoredKey,
-    StoredKeyDates, UserRecord, UserStore,
+    GrantStore, LockPolicy, LockState, Lockout, LockoutStore, MapperStore, RealmSecretStore,
+    RefreshClaim, RefreshRecord, Reservation, SessionRecord, SigningKeyStore, Store, StoreError,
+    StoredKey, StoredKeyDates, UserRecord, UserStore,
 };
 use serde_json::Value;
 
@@ -138,6 +138,10 @@ forward_when_up!(ApiKeyStore {
     list_api_keys(user_id: Option<&str>) -> Vec<ApiKeyRecord>;
     delete_api_key(id: &str) -> Option<ApiKeyRecord>;
     touch_api_key(id: &str, now: i64) -> ();
+});
+
+forward_when_up!(RealmSecretStore {
+    realm_secret(name: &str, candidate: &str, now: i64) -> String;
 });
 
 #[tokio::test]

@@ -67,9 +67,27 @@ def refresh():
     assert state["t"]["access_token"]
 
 
+def refresh_token_is_a_jwt_the_jwks_cannot_verify():
+    rt = state["t"]["refresh_token"]
+    claims = kc.decode_token(rt, validate=False)
+    assert claims["typ"] == "Refresh" and claims["iss"] == ISSUER, claims
+    assert kc.introspect(rt, token_type_hint="refresh_token")["active"] is True
+    try:
+        kc.decode_token(rt)
+    except Exception:  # noqa: BLE001 - any refusal will do
+        return
+    raise AssertionError("a refresh token verified against the JWKS")
+
+
 def logout_ends_the_session():
     kc.logout(state["t"]["refresh_token"])
     assert kc.introspect(state["t"]["access_token"])["active"] is False
+    try:
+        kc.userinfo(state["t"]["access_token"])
+    except Exception as e:  # noqa: BLE001 - python-keycloak raises on the 401
+        assert "401" in str(getattr(e, "response_code", "")) or "401" in str(e), repr(e)
+    else:
+        raise AssertionError("userinfo still answers after logout")
 
 
 def client_credentials():
@@ -85,6 +103,7 @@ for name, fn in [
     ("certs", certs),
     ("introspect", introspect),
     ("refresh_token", refresh),
+    ("refresh token: a JWT the JWKS cannot verify", refresh_token_is_a_jwt_the_jwks_cannot_verify),
     ("logout ends the session", logout_ends_the_session),
     ("token (client_credentials)", client_credentials),
 ]:

@@ -27,9 +27,3 @@ pub async fn check(state: &Issuer, token: &str) -> Result<AccessCheck, StoreErro
     }
     Ok(AccessCheck::Active(claims))
 }
-
-/// Whether a presented token looks like a JWT (three dot-separated parts)
-/// rather than one of our opaque refresh tokens.
-pub fn is_jwt(token: &str) -> bool {
-    token.split('.').count() == 3
-}

@@ -5,10 +5,20 @@
 use serde_json::{Value, json};
 
 use crate::app::oidc::scope;
+use crate::domain::client::Client;
 use crate::domain::domino;
 use crate::domain::mapper::{KEEP_CLIENT, Mapper, Output, apply_all};
 use crate::domain::token::{self, Claims, TokenPolicy};
 use crate::domain::user::User;
+
+/// Keycloak's `web-origins` scope: an access token names the origins it may
+/// be used from, the client's web origins with `+` expanded (none: no claim).
+pub fn add_allowed_origins(claims: &mut Claims, client: &Client) {
+    let origins = client.allowed_origins();
+    if !origins.is_empty() {
+        claims.insert("allowed-origins".into(), json!(origins));
+    }
+}
 
 /// What a claim set is built for.
 pub struct ClaimContext<'a> {

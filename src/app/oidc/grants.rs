@@ -263,6 +263,9 @@ async fn refresh(
     let record = match state.store.claim_refresh(&token_hash, now).await? {
         RefreshClaim::Claimed(record) => record,
         RefreshClaim::Replayed(record) => {
+            // The family goes; the session stays, so that of two requests
+            // racing with one token exactly one wins (and its new refresh
+            // token, of the revoked family, is dead too).
             let revoked = state.store.revoke_family(&record.family_id, now).await?;
             state.metrics.refresh_reuse();
             tracing::warn!(

@@ -1,13 +1,15 @@
 //! Turning a granted request into tokens: the access token, the ID token when
-//! `openid` was granted, and the next refresh token of the session's family.
+//! `openid` was granted, and the next refresh token of the session's family
+//! (a JWT, see `refresh_token`, stored as its digest).
 
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::Issuer;
 use crate::app::mappers;
-use crate::app::oidc::claims::ClaimContext;
+use crate::app::oidc::claims::{self, ClaimContext};
 use crate::app::oidc::error::OAuthError;
+use crate::app::oidc::refresh_token::RefreshClaims;
 use crate::app::oidc::scope;
 use crate::domain::client::Client;
 use crate::domain::opaque;
@@ -75,7 +77,9 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
         now,
         lifetime,
     };
-    let access_token = state.keys.sign(&ctx.access(&jti))?;
+    let mut access = ctx.access(&jti);
+    claims::add_allowed_origins(&mut access, grant.client);
+    let access_token = state.keys.sign(&access)?;
     let id_token = if scope::has(&grant.scopes, "openid") {
         let at_hash = opaque::left_half_hash(&access_token);
         let id_jti = uuid::Uuid::new_v4().to_string();
@@ -88,10 +92,20 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
 
     let (refresh_token, refresh_expires_in, family_id) = match (grant.user, grant.session) {
         (Some(user), Some(session)) if grant.client.allows(super::GrantType::RefreshToken) => {
-            let token = opaque::generate();
             let expires_at = now
                 .saturating_add(i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX))
                 .min(session.expires_at);
+            let scope = grant.scopes.join(" ");
+            let token = state
+                .sign_refresh_token(&RefreshClaims {
+                    subject: &state.policy.subject_of(user),
+                    client_id,
+                    session_id: &session.id,
+                    scope: &scope,
+                    issued_at: now,
+                    expires_at,
+                })
+                .await?;
             let family_id = grant
                 .family_id
                 .clone()
@@ -104,7 +118,7 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
                     session_id: session.id.clone(),
                     client_id: client_id.to_owned(),
                     user_id: user.id.clone(),
-                    scope: grant.scopes.join(" "),
+                    scope,
                     auth_time: session.auth_time,
                     issued_at: now,
                     expires_at,

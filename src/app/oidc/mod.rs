@@ -8,6 +8,7 @@ pub mod grants;
 pub mod logout;
 pub mod mint;
 pub mod params;
+pub mod refresh_token;
 pub mod scope;
 pub mod sessions;
 pub mod tokens;

@@ -9,6 +9,7 @@ use crate::app::mappers;
 use crate::app::oidc::OAuthError;
 use crate::app::oidc::access::{self, AccessCheck};
 use crate::app::oidc::claims::{ClaimContext, client_of};
+use crate::app::oidc::refresh_token;
 use crate::app::oidc::sessions::{self, Holder};
 use crate::domain::client::Client;
 use crate::domain::mapper::Mapper;
@@ -49,7 +50,7 @@ impl Issuer {
     /// foreign or of a disabled user is `{"active": false}`.
     pub async fn introspect(&self, client: &Client, token: &str) -> Result<Value, OAuthError> {
         let inactive = || Ok(json!({ "active": false }));
-        if access::is_jwt(token) {
+        if !refresh_token::looks_like_refresh(token) {
             let claims = match access::check(self, token).await? {
                 AccessCheck::Active(claims) => claims,
                 AccessCheck::Inactive(_) => return inactive(),
@@ -94,7 +95,10 @@ impl Issuer {
         Ok(json!({
             "active": true,
             "token_type": "Refresh",
+            "typ": "Refresh",
             "client_id": record.client_id,
+            "azp": record.client_id,
+            "aud": self.policy.issuer,
             "username": user.username,
             "sub": self.policy.subject_of(&user),
             "scope": record.scope,
@@ -105,7 +109,7 @@ impl Issuer {
         }))
     }
 
-    /// RFC 7009: a refresh token ends its family; an access token's `jti` is
+    /// RFC 7009: a refresh token ends its family and its session; an access token's `jti` is
     /// denied until it expires. A token of another client is refused; an
     /// unknown or malformed one is no error (§2.2).
     pub async fn revoke(&self, client: &Client, token: &str) -> Result<(), OAuthError> {
@@ -115,7 +119,7 @@ impl Issuer {
             )
         };
         let now = self.clock.now();
-        if access::is_jwt(token) {
+        if !refresh_token::looks_like_refresh(token) {
             // Signature and issuer must hold; expiry need not (revoking an expired token is a no-op).
             if let Ok((_, claims)) = self.keys.verify_ignoring_expiry(token, &self.policy.issuer) {
                 if claims.get("azp").and_then(Value::as_str) != Some(client.client_id.as_str()) {
@@ -134,9 +138,13 @@ impl Issuer {
             if record.client_id != client.client_id {
                 return Err(foreign());
             }
+            // Its family goes, and with it the session its access tokens
+            // name (`sid`): they turn inactive at once, as Keycloak's do
+            // when a refresh token is revoked.
             let revoked = self.store.revoke_family(&record.family_id, now).await?;
+            self.store.end_session(&record.session_id, now).await?;
             self.metrics.revocation("refresh");
-            tracing::info!(target: "audit", event = "token.revoked", kind = "refresh", client_id = %client.client_id, family_id = %record.family_id, revoked, "refresh token revoked");
+            tracing::info!(target: "audit", event = "token.revoked", kind = "refresh", client_id = %client.client_id, family_id = %record.family_id, session_id = %record.session_id, revoked, "refresh token revoked: its session has ended");
         }
         Ok(())
     }

@@ -115,7 +115,9 @@ async fn browser(state: &Issuer, jar: CookieJar, params: &Params) -> Result<Resp
         }
         Logout::Ended { redirect } => redirect,
     };
-    let jar = jar.add(pages::removal(state, SESSION_COOKIE));
+    let jar = jar
+        .add(pages::removal(state, SESSION_COOKIE))
+        .add(pages::session_status_removal(state));
     Ok(match redirect {
         Some(uri) => {
             let mut url = match url::Url::parse(&uri) {

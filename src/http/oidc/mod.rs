@@ -2,6 +2,7 @@
 
 mod authorize;
 mod client_auth;
+mod cors;
 mod form;
 mod logout;
 mod pages;
@@ -11,12 +12,10 @@ mod tokens;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 
 use crate::app::Issuer;
@@ -30,6 +29,8 @@ macro_rules! oidc_path {
         concat!("/auth/realms/{realm}/protocol/openid-connect", $tail)
     };
 }
+
+mod session_iframe;
 
 pub(super) const TOKEN: &str = oidc_path!("/token");
 pub(super) const AUTHORIZE: &str = oidc_path!("/auth");
@@ -51,6 +52,13 @@ pub(super) fn api() -> utoipa::openapi::OpenApi {
         tokens::introspect,
         tokens::revoke,
         logout::logout,
+        session_iframe::init,
+        session_iframe::step1,
+        session_iframe::step1_js,
+        session_iframe::step2,
+        session_iframe::step2_js,
+        session_iframe::status_iframe,
+        session_iframe::status_iframe_js,
         preflight,
     ))]
     struct Doc;
@@ -72,32 +80,9 @@ async fn known_realm(
     next.run(request).await
 }
 
-/// Whether `origin` is the origin of a redirect URI some client registered
-/// (Keycloak's `+` web origin): browser apps may then call the API endpoints.
-/// Only http(s) redirect URIs name a web origin: a native app's
-/// `com.example.app:/cb` has an opaque origin, serialised `null`, which is
-/// also what sandboxed frames and `file:` pages send.
-async fn registered_origin(state: Issuer, origin: HeaderValue) -> bool {
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    if origin == "null" {
-        return false;
-    }
-    let Ok(clients) = state.store.list_clients().await else {
-        return false;
-    };
-    clients
-        .iter()
-        .flat_map(|c| &c.redirect_uris)
-        .filter_map(|uri| url::Url::parse(uri).ok())
-        .filter(|url| matches!(url.scheme(), "http" | "https"))
-        .any(|url| url.origin().ascii_serialization() == origin)
-}
-
-/// The OPTIONS route, so that the CORS layer (which wraps each method's
-/// handler) sees preflights: it answers every OPTIONS request itself, so this
-/// handler is not reached.
+/// The OPTIONS route, so that the CORS middleware (`cors`, which wraps each
+/// method's handler) sees preflights: it answers every preflight itself, so
+/// this handler is reached only by an OPTIONS request that is none.
 #[utoipa::path(
     options,
     path = TOKEN,
@@ -105,7 +90,8 @@ async fn registered_origin(state: Issuer, origin: HeaderValue) -> bool {
     operation_id = "token_preflight",
     summary = "CORS preflight",
     responses(
-        (status = 200, description = "Answered by the CORS layer: `Access-Control-Allow-Origin` only for the origin of a registered redirect URI"),
+        (status = 200, description = "Answered by the CORS middleware: `Access-Control-Allow-Origin` (and `Access-Control-Allow-Credentials: true`) only for a client's web origin"),
+        (status = 204, description = "An OPTIONS request without `Access-Control-Request-Method`"),
         (status = 404, response = RealmNotFound),
     ),
 )]
@@ -114,14 +100,6 @@ async fn preflight() -> StatusCode {
 }
 
 pub fn router(state: Issuer) -> Router<Issuer> {
-    let cors_state = state.clone();
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::async_predicate(
-            move |origin: HeaderValue, _: &Parts| registered_origin(cors_state.clone(), origin),
-        ))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(std::time::Duration::from_secs(3600));
     let pages = Router::new()
         .route(
             AUTHORIZE,
@@ -143,9 +121,10 @@ pub fn router(state: Issuer) -> Router<Issuer> {
             LOGOUT,
             get(logout::logout).post(logout::logout).options(preflight),
         )
-        // Inside the CORS layer: the preflights it answers stay as they were.
+        // Inside the CORS middleware: the preflights it answers stay as they were.
         .layer(super::no_store())
-        .layer(cors)
+        .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .merge(pages)
+        .merge(session_iframe::router())
         .route_layer(middleware::from_fn_with_state(state, known_realm))
 }

@@ -14,6 +14,10 @@ use crate::domain::opaque;
 
 pub const SESSION_COOKIE: &str = "DOMINO_IDP_SESSION";
 pub const CSRF_COOKIE: &str = "DOMINO_IDP_CSRF";
+/// Keycloak's session-status cookie, which the session iframe's script
+/// reads (so not HttpOnly): base64url(SHA-256(session id)), as Keycloak
+/// 26.1+ sets it. It names the session without being a credential.
+pub const SESSION_STATUS_COOKIE: &str = "KEYCLOAK_SESSION";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -108,6 +112,30 @@ pub fn cookie(state: &Issuer, name: &'static str, value: String, strict: bool) -
             SameSite::Lax
         })
         .build()
+}
+
+/// The session-status cookie for a browser session. Read by the session
+/// iframe inside other sites' pages, it is SameSite=None where that is
+/// allowed (https); over plain http browsers refuse None without Secure, so
+/// it is Lax there and the iframe sees it on same-site pages only.
+pub fn session_status(state: &Issuer, session_id: &str) -> Cookie<'static> {
+    let secure = secure(state);
+    Cookie::build((SESSION_STATUS_COOKIE, opaque::digest(session_id)))
+        .path(cookie_path(state))
+        .http_only(false)
+        .secure(secure)
+        .same_site(if secure {
+            SameSite::None
+        } else {
+            SameSite::Lax
+        })
+        .build()
+}
+
+pub fn session_status_removal(state: &Issuer) -> Cookie<'static> {
+    let mut c = session_status(state, "");
+    c.make_removal();
+    c
 }
 
 pub fn removal(state: &Issuer, name: &'static str) -> Cookie<'static> {

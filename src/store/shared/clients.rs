@@ -17,7 +17,9 @@ macro_rules! client_store {
             $json_out,
             " AS default_scopes, allowed_scopes",
             $json_out,
-            " AS allowed_scopes, created_at"
+            " AS allowed_scopes, web_origins",
+            $json_out,
+            " AS web_origins, created_at"
         );
 
         impl $store {
@@ -31,7 +33,8 @@ macro_rules! client_store {
                     concat!(
                         "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
                                               post_logout_redirect_uris, grant_types,
-                                              default_scopes, allowed_scopes, created_at)
+                                              default_scopes, allowed_scopes, web_origins,
+                                              created_at)
                          VALUES ($1, $2, $3, $4",
                         $json_in,
                         ", $5",
@@ -42,7 +45,9 @@ macro_rules! client_store {
                         $json_in,
                         ", $8",
                         $json_in,
-                        ", $9) {}"
+                        ", $9",
+                        $json_in,
+                        ", $10) {}"
                     ),
                     if if_absent {
                         "ON CONFLICT (client_id) DO NOTHING"
@@ -59,6 +64,7 @@ macro_rules! client_store {
                     .bind(to_json(&c.grant_types))
                     .bind(to_json(&c.default_scopes))
                     .bind(c.allowed_scopes.as_ref().map(to_json))
+                    .bind(to_json(&c.web_origins))
                     .bind($crate::store::now())
                     .execute(&self.$write)
                     .await

@@ -271,7 +271,9 @@ pub async fn authenticate(
             Err(e) => return refusal_response(&state, e.into()),
         };
     let jar = match cookie {
-        Some(value) => jar.add(pages::cookie(&state, SESSION_COOKIE, value, false)),
+        Some(value) => jar
+            .add(pages::cookie(&state, SESSION_COOKIE, value, false))
+            .add(pages::session_status(&state, &session.id)),
         None => jar,
     };
     match issue_code(&state, &req, &session, &user, StatusCode::SEE_OTHER).await {

@@ -1,0 +1,78 @@
+//! CORS for the endpoints browser apps call with their tokens (token,
+//! userinfo, introspection, revocation, logout). keycloak-js sends its
+//! token requests with `credentials: 'include'`, which browsers allow only
+//! with `Access-Control-Allow-Credentials: true` and the page's own origin
+//! echoed. Both go to the origins some client names as a web origin
+//! (`web_origins`, `+` for its redirect URIs' origins); an origin allowed
+//! only through a client's `*` is echoed without credentials; `null` and
+//! everything else get no CORS headers at all. Preflights are answered here.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::app::Issuer;
+use crate::app::clients;
+use crate::domain::client::OriginAccess;
+
+const METHODS: &str = "GET, POST, OPTIONS";
+const HEADERS: &str = "Authorization, Content-Type, Accept, X-Requested-With, DPoP";
+const MAX_AGE: &str = "3600";
+
+pub async fn cors(State(state): State<Issuer>, request: Request, next: Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let access = match origin.as_ref().and_then(|o| o.to_str().ok()) {
+        // A store failure leaves the response without CORS headers: the
+        // browser refuses it, which is the safe way to fail.
+        Some(o) => clients::origin_access(state.store.as_ref(), o)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut response = if preflight {
+        StatusCode::OK.into_response()
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let (Some(origin), Some(access)) = (origin, access) {
+        allow(h, origin, access, preflight);
+    }
+    response
+}
+
+fn allow(h: &mut HeaderMap, origin: HeaderValue, access: OriginAccess, preflight: bool) {
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if access == OriginAccess::Named {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+    if preflight {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(METHODS),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(HEADERS),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static(MAX_AGE),
+        );
+    } else {
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("WWW-Authenticate"),
+        );
+    }
+}

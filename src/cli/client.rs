@@ -44,9 +44,32 @@ pub struct AddArgs {
     /// Allowed grant, repeatable (default: authorization_code, refresh_token, password)
     #[arg(long = "grant", value_name = "GRANT")]
     grants: Vec<Grant>,
-    /// Scope granted when a request names none, repeatable
-    #[arg(long = "default-scope", value_name = "SCOPE")]
+    /// Default client scope, applied to every token request (Keycloak's),
+    /// repeatable or comma-separated (default: profile, email, roles,
+    /// web-origins)
+    #[arg(
+        long = "default-scope",
+        alias = "default-scopes",
+        value_name = "SCOPE",
+        value_delimiter = ','
+    )]
     default_scopes: Vec<String>,
+    /// No default client scopes (a request without `scope` then gets the
+    /// user's scopes plus profile and email)
+    #[arg(long, conflicts_with = "default_scopes")]
+    no_default_scopes: bool,
+    /// Optional client scope, granted only when asked for, repeatable or
+    /// comma-separated (default: address, phone, microprofile-jwt)
+    #[arg(
+        long = "optional-scope",
+        alias = "optional-scopes",
+        value_name = "SCOPE",
+        value_delimiter = ','
+    )]
+    optional_scopes: Vec<String>,
+    /// No optional client scopes
+    #[arg(long, conflicts_with = "optional_scopes")]
+    no_optional_scopes: bool,
     /// The only scope this client may get for a user, repeatable (default:
     /// openid, profile, email and the user's own Keep scopes)
     #[arg(long = "allowed-scope", value_name = "SCOPE")]
@@ -92,6 +115,7 @@ struct ClientView<'a> {
     post_logout_redirect_uris: &'a [String],
     grant_types: &'a [GrantType],
     default_scopes: &'a [String],
+    optional_scopes: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed_scopes: Option<&'a [String]>,
     created_at: i64,
@@ -107,6 +131,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             post_logout_redirect_uris: &c.post_logout_redirect_uris,
             grant_types: &c.grant_types,
             default_scopes: &c.default_scopes,
+            optional_scopes: &c.optional_scopes,
             allowed_scopes: c.allowed_scopes.as_deref(),
             created_at: c.created_at,
         }
@@ -135,8 +160,18 @@ fn spec_from(args: &AddArgs) -> ClientSpec {
         } else {
             args.grants.iter().copied().map(GrantType::from).collect()
         },
-        default_scopes: args.default_scopes.clone(),
+        default_scopes: match (args.no_default_scopes, args.default_scopes.is_empty()) {
+            (true, _) => Vec::new(),
+            (false, true) => defaults.default_scopes,
+            (false, false) => args.default_scopes.clone(),
+        },
+        optional_scopes: match (args.no_optional_scopes, args.optional_scopes.is_empty()) {
+            (true, _) => Vec::new(),
+            (false, true) => defaults.optional_scopes,
+            (false, false) => args.optional_scopes.clone(),
+        },
         allowed_scopes: (!args.allowed_scopes.is_empty()).then(|| args.allowed_scopes.clone()),
+        service_account_roles: Vec::new(),
     }
 }
 

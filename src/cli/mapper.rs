@@ -205,6 +205,7 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
             )));
         }
     };
+    let applied = scope::applied(client.as_ref(), &scopes);
     let issuer = config.issuer();
     let policy = config.token_policy(issuer);
     let mappers = mappers::load(store.as_ref()).await.map_err(Failure::new)?;
@@ -214,6 +215,8 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
         client_id: &client_id,
         user: Some(&user),
         scopes: &scopes,
+        applied: &applied,
+        roles: None,
         session: None,
         now: now(),
         lifetime: policy.lifetime(None),

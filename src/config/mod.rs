@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::client::ClientSpec;
 use crate::domain::mapper::MapperSpec;
+use crate::domain::role::{GroupSpec, RoleSpec};
 pub use crate::domain::secret::Secret;
 pub use crate::domain::token::SubjectKind;
 use crate::domain::token::TokenPolicy;
@@ -134,6 +135,12 @@ pub struct Config {
     pub clients: Vec<ClientSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mappers: Vec<MapperSpec>,
+    /// `[[roles]]`: realm and client roles (docs/roles.md).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleSpec>,
+    /// `[[groups]]`: the roles of a group path's members.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupSpec>,
 }
 
 impl Default for Config {
@@ -170,6 +177,8 @@ impl Default for Config {
             users: Vec::new(),
             clients: Vec::new(),
             mappers: Vec::new(),
+            roles: Vec::new(),
+            groups: Vec::new(),
         }
     }
 }

@@ -7,12 +7,12 @@ use crate::domain::client::Client;
 use crate::store::rows::ClientRow;
 use crate::store::{ClientStore, StoreError, now};
 
-const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, default_scopes, allowed_scopes, created_at";
+const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, default_scopes, allowed_scopes, created_at, optional_scopes";
 
 impl SqliteStore {
     async fn write_client(&self, c: &Client, if_absent: bool) -> Result<bool, StoreError> {
         let sql = format!(
-            "INSERT INTO clients ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
+            "INSERT INTO clients ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {}",
             if if_absent {
                 "ON CONFLICT(client_id) DO NOTHING"
             } else {
@@ -29,6 +29,7 @@ impl SqliteStore {
             .bind(to_json(&c.default_scopes))
             .bind(c.allowed_scopes.as_ref().map(to_json))
             .bind(now())
+            .bind(to_json(&c.optional_scopes))
             .execute(&self.writer)
             .await
             .map_err(|e| match &e {

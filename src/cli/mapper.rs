@@ -206,6 +206,15 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
         }
     };
     let applied = scope::applied(client.as_ref(), &scopes);
+    let roles = if applied.contains("roles") || applied.contains("microprofile-jwt") {
+        Some(
+            crate::app::roles::of_user(store.as_ref(), &config.realm, &user)
+                .await
+                .map_err(Failure::new)?,
+        )
+    } else {
+        None
+    };
     let issuer = config.issuer();
     let policy = config.token_policy(issuer);
     let mappers = mappers::load(store.as_ref()).await.map_err(Failure::new)?;
@@ -216,7 +225,7 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
         user: Some(&user),
         scopes: &scopes,
         applied: &applied,
-        roles: None,
+        roles: roles.as_ref(),
         session: None,
         now: now(),
         lifetime: policy.lifetime(None),

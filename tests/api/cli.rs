@@ -807,4 +807,10 @@ fn client_scopes_and_roles_from_the_command_line() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).contains("/staff/leads"), "{}", stdout(&out));
     assert!(stdout(&out).contains("client app"), "{}", stdout(&out));
+    // A client's roles and its service account's grants go with it.
+    let out = idp(dir).args(["client", "remove", "app"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = role(&["list", "--grants"]);
+    assert!(!stdout(&out).contains("app:reader"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("client app"), "{}", stdout(&out));
 }

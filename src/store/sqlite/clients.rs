@@ -72,11 +72,25 @@ impl ClientStore for SqliteStore {
     }
 
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
+        // Its roles, the grants of them and its service account's grants
+        // go with it: a client added again under this id starts bare.
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        for sql in [
+            "DELETE FROM role_grants WHERE role_client = ?1 OR (holder_kind = 'client' AND holder_id = ?1)",
+            "DELETE FROM roles WHERE client_id = ?1",
+        ] {
+            sqlx::query(sql)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
         let done = sqlx::query("DELETE FROM clients WHERE client_id = ?")
             .bind(client_id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -22,8 +22,73 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show one client (the secret is never shown)
+    Show {
+        client_id: String,
+        /// Print JSON instead of lines
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client's default, optional or allowed scopes
+    Edit(EditArgs),
     /// Delete a client
     Remove { client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    client_id: String,
+    /// Replace the default client scopes, repeatable or comma-separated
+    #[arg(
+        long = "default-scope",
+        alias = "default-scopes",
+        value_name = "SCOPE",
+        value_delimiter = ','
+    )]
+    default_scopes: Vec<String>,
+    /// No default client scopes
+    #[arg(long, conflicts_with = "default_scopes")]
+    no_default_scopes: bool,
+    /// Replace the optional client scopes, repeatable or comma-separated
+    #[arg(
+        long = "optional-scope",
+        alias = "optional-scopes",
+        value_name = "SCOPE",
+        value_delimiter = ','
+    )]
+    optional_scopes: Vec<String>,
+    /// No optional client scopes
+    #[arg(long, conflicts_with = "optional_scopes")]
+    no_optional_scopes: bool,
+    /// Replace the allowed scopes, repeatable
+    #[arg(long = "allowed-scope", value_name = "SCOPE")]
+    allowed_scopes: Vec<String>,
+    /// Remove the allowed-scopes bound
+    #[arg(long, conflicts_with = "allowed_scopes")]
+    any_allowed_scope: bool,
+}
+
+/// A list flag and its `--no-...` switch: `None` when neither was given.
+fn list_edit(list: &[String], none: bool) -> Option<Vec<String>> {
+    if none {
+        Some(Vec::new())
+    } else {
+        (!list.is_empty()).then(|| list.to_vec())
+    }
+}
+
+impl EditArgs {
+    fn edit(&self) -> clients::ScopeEdit {
+        clients::ScopeEdit {
+            default_scopes: list_edit(&self.default_scopes, self.no_default_scopes),
+            optional_scopes: list_edit(&self.optional_scopes, self.no_optional_scopes),
+            allowed_scopes: if self.any_allowed_scope {
+                Some(None)
+            } else {
+                (!self.allowed_scopes.is_empty()).then(|| Some(self.allowed_scopes.clone()))
+            },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -190,7 +255,7 @@ fn read_secret() -> Result<Secret, Failure> {
 fn failure(e: ClientError) -> Failure {
     match e {
         ClientError::Invalid(_) => Failure::usage(e),
-        ClientError::Store(_) => Failure::new(e),
+        ClientError::Store(_) | ClientError::NotFound(_) => Failure::new(e),
     }
 }
 
@@ -247,6 +312,49 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
                     );
                 }
             }
+        }
+        ClientCommand::Show { client_id, json } => {
+            let store = open_store(config).await?;
+            let client = store
+                .get_client(&client_id)
+                .await
+                .map_err(Failure::new)?
+                .ok_or_else(|| Failure::new(format!("no client with id {client_id:?}")))?;
+            let view = ClientView::from(&client);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&view).map_err(Failure::new)?
+                );
+            } else {
+                let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+                println!("client_id       {}", client.client_id);
+                println!("type            {}", kind(&client));
+                println!("grants          {}", grants.join(" "));
+                println!("redirect_uris   {}", client.redirect_uris.join(" "));
+                println!("default_scopes  {}", client.default_scopes.join(" "));
+                println!("optional_scopes {}", client.optional_scopes.join(" "));
+                if let Some(allowed) = &client.allowed_scopes {
+                    println!("allowed_scopes  {}", allowed.join(" "));
+                }
+            }
+        }
+        ClientCommand::Edit(args) => {
+            let edit = args.edit();
+            if edit.default_scopes.is_none()
+                && edit.optional_scopes.is_none()
+                && edit.allowed_scopes.is_none()
+            {
+                return Err(Failure::usage(
+                    "nothing to change: give --default-scope, --optional-scope or --allowed-scope (or their --no-/--any- forms)",
+                ));
+            }
+            let store = open_store(config).await?;
+            let client = clients::edit_scopes(store.as_ref(), &args.client_id, edit)
+                .await
+                .map_err(failure)?;
+            println!("edited client {}", client.client_id);
+            super::audit_admin("client.edit", &client.client_id);
         }
         ClientCommand::Remove { client_id } => {
             let store = open_store(config).await?;

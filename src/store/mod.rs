@@ -258,6 +258,9 @@ pub trait ClientStore: Send + Sync {
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     /// Removes a client and everything issued to it.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+    /// Replaces a client's scope lists (`client edit`); false when there is
+    /// no such client.
+    async fn set_client_scopes(&self, client: &Client) -> Result<bool, StoreError>;
 }
 
 /// Claim mappers, in the order they apply.

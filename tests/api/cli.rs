@@ -718,6 +718,61 @@ fn client_scopes_and_roles_from_the_command_line() {
     );
     assert_eq!(find("app")["optional_scopes"], serde_json::json!(["phone"]));
     assert_eq!(find("bare")["default_scopes"], serde_json::json!([]));
+    // `client edit` changes the lists, `client show` shows one client.
+    let out = idp(dir)
+        .args([
+            "client",
+            "edit",
+            "bare",
+            "--optional-scopes",
+            "phone,address",
+            "--default-scope",
+            "email",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("client.edit"),
+        "audited: {}",
+        stderr(&out)
+    );
+    let out = idp(dir)
+        .args(["client", "show", "bare", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bare: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(bare["default_scopes"], serde_json::json!(["email"]));
+    assert_eq!(
+        bare["optional_scopes"],
+        serde_json::json!(["phone", "address"])
+    );
+    let out = idp(dir)
+        .args(["client", "edit", "bare", "--no-optional-scopes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = idp(dir).args(["client", "show", "bare"]).output().unwrap();
+    assert!(
+        stdout(&out).contains("default_scopes  email"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("optional_scopes \n"),
+        "{}",
+        stdout(&out)
+    );
+    for (args, code) in [
+        (&["client", "edit", "nope", "--no-default-scopes"][..], 1),
+        (&["client", "edit", "bare"], 2),
+        (&["client", "edit", "bare", "--default-scope", "a b"], 2),
+        (&["client", "show", "nope"], 1),
+    ] {
+        let out = idp(dir).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+    }
     let out = client_add(
         dir,
         &["bad", "--redirect-uri", cb, "--default-scope", "a\"b"],

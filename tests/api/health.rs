@@ -92,6 +92,7 @@ forward_when_up!(ClientStore {
     get_client(id: &str) -> Option<Client>;
     list_clients() -> Vec<Client>;
     delete_client(id: &str) -> bool;
+    set_client_scopes(c: &Client) -> bool;
 });
 
 forward_when_up!(MapperStore {

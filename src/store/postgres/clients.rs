@@ -107,4 +107,20 @@ impl ClientStore for PgStore {
         tx.commit().await.map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn set_client_scopes(&self, client: &Client) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE clients SET default_scopes = $1::jsonb, optional_scopes = $2::jsonb,
+                                allowed_scopes = $3::jsonb
+             WHERE client_id = $4",
+        )
+        .bind(to_json(&client.default_scopes))
+        .bind(to_json(&client.optional_scopes))
+        .bind(client.allowed_scopes.as_ref().map(to_json))
+        .bind(&client.client_id)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
 }

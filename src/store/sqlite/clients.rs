@@ -93,4 +93,20 @@ impl ClientStore for SqliteStore {
         tx.commit().await.map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn set_client_scopes(&self, client: &Client) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE clients SET default_scopes = ?, optional_scopes = ?,
+                                allowed_scopes = ?
+             WHERE client_id = ?",
+        )
+        .bind(to_json(&client.default_scopes))
+        .bind(to_json(&client.optional_scopes))
+        .bind(client.allowed_scopes.as_ref().map(to_json))
+        .bind(&client.client_id)
+        .execute(&self.writer)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -427,6 +427,39 @@ mod tests {
     }
 
     #[test]
+    fn roles_and_their_grants_are_checked() {
+        let ok = load_toml(
+            "[[roles]]\nname = \"admin\"\ncomposites = [\"offline_access\"]\n\
+             [[groups]]\npath = \"/staff/admins\"\nroles = [\"admin\"]\n\
+             [[users]]\nusername = \"doc\"\npassword = \"a-long-password\"\nroles = [\"admin\", \"default-roles-dominorealm\"]\n",
+        )
+        .unwrap();
+        assert_eq!(ok.roles.len(), 1);
+        for (toml, why) in [
+            (
+                "[[roles]]\nname = \"a\"\n[[roles]]\nname = \"a\"\n",
+                "appears twice",
+            ),
+            ("[[groups]]\npath = \"/a//b\"\n", "groups[0]"),
+            (
+                "[[groups]]\npath = \"/a\"\nroles = [\"ghost\"]\n",
+                "role ghost is not defined",
+            ),
+            (
+                "[[clients]]\nclient_id = \"svc\"\nsecret = \"svc-secret-0123456789\"\ngrant_types = [\"client_credentials\"]\nservice_account_roles = [\"app:x\"]\n",
+                "service_account_roles: role app:x is not defined",
+            ),
+            (
+                "[[roles]]\nname = \"r\"\nclient = \"bad client\"\n",
+                "roles[0]",
+            ),
+        ] {
+            let err = load_toml(toml).unwrap_err().to_string();
+            assert!(err.contains(why), "{why}: {err}");
+        }
+    }
+
+    #[test]
     fn costlier_seeded_hash_is_refused_unless_allowed() {
         // m=65536,t=3: 64 MiB and three passes against the default 19 MiB, two.
         let seed = "[[users]]\nusername = \"old\"\npassword_hash = \"$argon2id$v=19$m=65536,t=3,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG\"\n";

@@ -9,6 +9,22 @@ use serde::{Deserialize, Serialize};
 /// The longest scope token accepted anywhere.
 pub const MAX_SCOPE_CHARS: usize = 128;
 
+/// The longest `scope` parameter accepted (a request, the Keep login's body).
+pub const MAX_SCOPE_PARAM: usize = 4096;
+
+/// A `scope` parameter as it arrives: at most `MAX_SCOPE_PARAM` bytes, no
+/// control characters (those are refused with a 400; tokens that are not
+/// valid scopes are merely never granted, see `ScopeSet::parse_param`).
+pub fn check_param(param: &str) -> Result<(), String> {
+    if param.len() > MAX_SCOPE_PARAM || param.chars().any(char::is_control) {
+        Err(format!(
+            "scope must be at most {MAX_SCOPE_PARAM} characters without control characters"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// The OpenID Connect scopes any client may ask for, whatever its lists
 /// say (as before client scopes existed).
 pub const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "email"];

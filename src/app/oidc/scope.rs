@@ -6,9 +6,7 @@ use crate::domain::client::Client;
 use crate::domain::scope::{KNOWN_CLIENT_SCOPES, Scope, ScopeSet, UNLISTED_SCOPES};
 use crate::domain::user::User;
 
-pub use crate::domain::scope::OIDC_SCOPES;
-
-pub const MAX_SCOPE_PARAM: usize = 4096;
+pub use crate::domain::scope::{MAX_SCOPE_PARAM, OIDC_SCOPES};
 
 /// Splits a `scope` parameter; `None` when absent or blank.
 pub fn requested(param: Option<&str>) -> Option<ScopeSet> {

@@ -14,6 +14,7 @@ pub mod keep;
 pub mod login;
 pub mod mappers;
 pub mod oidc;
+pub mod roles;
 pub mod users;
 
 pub use issuer::Issuer;

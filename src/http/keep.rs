@@ -101,12 +101,8 @@ async fn login(
 ) -> Result<impl IntoResponse> {
     let login = LoginName::parse(&req.username)?;
     let password = Password::parse(&req.password)?;
-    if let Some(scope) = &req.scope
-        && (scope.len() > 4096 || scope.chars().any(char::is_control))
-    {
-        return Err(AppError::BadRequest(
-            "scope must be at most 4096 characters without control characters".into(),
-        ));
+    if let Some(scope) = &req.scope {
+        crate::domain::scope::check_param(scope).map_err(AppError::BadRequest)?;
     }
     let token = state
         .keep_login(KeepLogin {

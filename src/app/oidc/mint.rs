@@ -11,10 +11,13 @@ use crate::app::oidc::claims::{self, ClaimContext};
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::refresh_token::RefreshClaims;
 use crate::app::oidc::scope;
+use crate::app::roles;
 use crate::domain::client::Client;
 use crate::domain::opaque;
+use crate::domain::role::EffectiveRoles;
+use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
-use crate::store::{RefreshRecord, SessionRecord};
+use crate::store::{RefreshRecord, SessionRecord, StoreError};
 
 /// The token response, with Keycloak's field names.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,7 +47,7 @@ pub struct Grant<'a> {
     pub client: &'a Client,
     /// `None` for client_credentials: the client acts for itself.
     pub user: Option<&'a User>,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// The login session the tokens belong to; refresh tokens need one.
     pub session: Option<&'a SessionRecord>,
     pub nonce: Option<&'a str>,
@@ -58,6 +61,27 @@ pub struct Minted {
     pub family_id: Option<String>,
 }
 
+/// The roles a token carries when a scope that needs them applies
+/// (`roles`, `microprofile-jwt`): the user's, or for a client acting for
+/// itself its service account's.
+pub async fn roles_for(
+    state: &Issuer,
+    client: &Client,
+    user: Option<&User>,
+    applied: &ScopeSet,
+) -> Result<Option<EffectiveRoles>, StoreError> {
+    if !applied.contains("roles") && !applied.contains("microprofile-jwt") {
+        return Ok(None);
+    }
+    let store = state.store.as_ref();
+    let realm = state.config.realm.as_str();
+    let roles = match user {
+        Some(user) => roles::of_user(store, realm, user).await?,
+        None => roles::of_client(store, realm, &client.client_id).await?,
+    };
+    Ok(Some(roles))
+}
+
 /// Signs the tokens of a grant and stores its refresh token.
 pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError> {
     let policy = &state.policy;
@@ -67,12 +91,16 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
     let client_id = grant.client.client_id.as_str();
 
     let mappers = mappers::load(state.store.as_ref()).await?;
+    let applied = scope::applied(Some(grant.client), &grant.scopes);
+    let roles = roles_for(state, grant.client, grant.user, &applied).await?;
     let ctx = ClaimContext {
         policy,
         mappers: &mappers,
         client_id,
         user: grant.user,
         scopes: &grant.scopes,
+        applied: &applied,
+        roles: roles.as_ref(),
         session: grant.session.map(|s| (s.id.as_str(), s.auth_time)),
         now,
         lifetime,
@@ -80,7 +108,7 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
     let mut access = ctx.access(&jti);
     claims::add_allowed_origins(&mut access, grant.client);
     let access_token = state.keys.sign(&access)?;
-    let id_token = if scope::has(&grant.scopes, "openid") {
+    let id_token = if grant.scopes.contains("openid") {
         let at_hash = opaque::left_half_hash(&access_token);
         let id_jti = uuid::Uuid::new_v4().to_string();
         ctx.id(grant.nonce, Some(&at_hash), &id_jti)
@@ -95,7 +123,7 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
             let expires_at = now
                 .saturating_add(i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX))
                 .min(session.expires_at);
-            let scope = grant.scopes.join(" ");
+            let scope = grant.scopes.to_string();
             let token = state
                 .sign_refresh_token(&RefreshClaims {
                     subject: &state.policy.subject_of(user),
@@ -152,7 +180,7 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
             id_token,
             not_before_policy: 0,
             session_state: grant.session.map(|s| s.id.clone()),
-            scope: grant.scopes.join(" "),
+            scope: grant.scopes.to_string(),
         },
         family_id,
     })

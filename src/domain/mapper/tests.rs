@@ -217,7 +217,7 @@ fn protected_claims_are_refused_naming_the_mapper() {
     for claim in PROTECTED
         .iter()
         .map(|c| c.to_string())
-        .chain(["sub.x".into()])
+        .chain(["sub.x".into(), "realm_access.roles".into()])
     {
         let mut s = spec("sneaky", MapperType::Hardcoded);
         s.value = Some(json!("x"));

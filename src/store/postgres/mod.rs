@@ -25,6 +25,7 @@ mod grants;
 mod keys;
 mod lockouts;
 mod mappers;
+mod roles;
 mod secrets;
 mod users;
 

@@ -19,7 +19,9 @@ macro_rules! client_store {
             $json_out,
             " AS allowed_scopes, web_origins",
             $json_out,
-            " AS web_origins, created_at"
+            " AS web_origins, optional_scopes",
+            $json_out,
+            " AS optional_scopes, created_at"
         );
 
         impl $store {
@@ -34,7 +36,7 @@ macro_rules! client_store {
                         "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
                                               post_logout_redirect_uris, grant_types,
                                               default_scopes, allowed_scopes, web_origins,
-                                              created_at)
+                                              optional_scopes, created_at)
                          VALUES ($1, $2, $3, $4",
                         $json_in,
                         ", $5",
@@ -47,7 +49,9 @@ macro_rules! client_store {
                         $json_in,
                         ", $9",
                         $json_in,
-                        ", $10) {}"
+                        ", $10",
+                        $json_in,
+                        ", $11) {}"
                     ),
                     if if_absent {
                         "ON CONFLICT (client_id) DO NOTHING"
@@ -65,6 +69,7 @@ macro_rules! client_store {
                     .bind(to_json(&c.default_scopes))
                     .bind(c.allowed_scopes.as_ref().map(to_json))
                     .bind(to_json(&c.web_origins))
+                    .bind(to_json(&c.optional_scopes))
                     .bind($crate::store::now())
                     .execute(&self.$write)
                     .await
@@ -124,8 +129,10 @@ macro_rules! client_store {
                     .collect()
             }
 
-            /// One statement: the client's codes and refresh tokens go with it
-            /// (ON DELETE CASCADE), atomically. On Postgres a grant being
+            /// The client's codes and refresh tokens go with it (ON DELETE
+            /// CASCADE), and so do its roles, the grants of them and its
+            /// service account's grants, in one transaction: a client added
+            /// again under this id starts bare. On Postgres a grant being
             /// written for the client at the same moment holds a key-share
             /// lock on its row (the foreign key check), so it either commits
             /// first and is deleted too, or fails.
@@ -137,11 +144,52 @@ macro_rules! client_store {
                 if unstorable(client_id) {
                     return Ok(false);
                 }
+                let mut tx = self.$write.begin().await.map_err(unavailable)?;
+                for sql in [
+                    "DELETE FROM role_grants
+                     WHERE role_client = $1 OR (holder_kind = 'client' AND holder_id = $1)",
+                    "DELETE FROM roles WHERE client_id = $1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(client_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(unavailable)?;
+                }
                 let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
                     .bind(client_id)
-                    .execute(&self.$write)
+                    .execute(&mut *tx)
                     .await
                     .map_err(unavailable)?;
+                tx.commit().await.map_err(unavailable)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_client_scopes(
+                &self,
+                client: &$crate::domain::client::Client,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::rows::to_json;
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(&client.client_id) {
+                    return Ok(false);
+                }
+                let done = sqlx::query(concat!(
+                    "UPDATE clients SET default_scopes = $1",
+                    $json_in,
+                    ", optional_scopes = $2",
+                    $json_in,
+                    ", allowed_scopes = $3",
+                    $json_in,
+                    " WHERE client_id = $4"
+                ))
+                .bind(to_json(&client.default_scopes))
+                .bind(to_json(&client.optional_scopes))
+                .bind(client.allowed_scopes.as_ref().map(to_json))
+                .bind(&client.client_id)
+                .execute(&self.$write)
+                .await
+                .map_err(unavailable)?;
                 Ok(done.rows_affected() == 1)
             }
         }

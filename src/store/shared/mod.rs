@@ -12,6 +12,7 @@ mod grants;
 mod keys;
 pub(crate) mod lockouts;
 mod mappers;
+mod roles;
 mod secrets;
 pub(crate) mod users;
 
@@ -21,6 +22,7 @@ pub(crate) use grants::grant_store;
 pub(crate) use keys::signing_key_store;
 pub(crate) use lockouts::lockout_store;
 pub(crate) use mappers::mapper_store;
+pub(crate) use roles::role_store;
 pub(crate) use secrets::realm_secret_store;
 pub(crate) use users::user_store;
 

@@ -206,18 +206,29 @@ macro_rules! user_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            /// One statement: the user's sessions, codes and refresh tokens go
-            /// with it (ON DELETE CASCADE), atomically.
+            /// The user's sessions, codes and refresh tokens go with it (ON
+            /// DELETE CASCADE), and its role grants, in one transaction.
             async fn delete_user(&self, username_key: &str) -> Result<bool, $crate::store::StoreError> {
                 use $crate::store::shared::{unavailable, unstorable};
                 if unstorable(username_key) {
                     return Ok(false);
                 }
+                // The user's role grants go with them.
+                let mut tx = self.$write.begin().await.map_err(unavailable)?;
+                sqlx::query(
+                    "DELETE FROM role_grants WHERE holder_kind = 'user'
+                     AND holder_id IN (SELECT id FROM users WHERE username_key = $1)",
+                )
+                .bind(username_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
                 let done = sqlx::query("DELETE FROM users WHERE username_key = $1")
                     .bind(username_key)
-                    .execute(&self.$write)
+                    .execute(&mut *tx)
                     .await
                     .map_err(unavailable)?;
+                tx.commit().await.map_err(unavailable)?;
                 Ok(done.rows_affected() == 1)
             }
 

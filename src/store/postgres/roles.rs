@@ -104,13 +104,31 @@ impl RoleStore for PgStore {
     }
 
     async fn role_grants(&self, holders: &[Holder]) -> Result<Vec<RoleGrant>, StoreError> {
-        let rows: Vec<GrantRow> = sqlx::query_as(
-            "SELECT holder_kind, holder_id, role_client, role_name FROM role_grants
-             ORDER BY holder_kind, holder_id, role_client, role_name",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        const COLUMNS: &str =
+            "SELECT holder_kind, holder_id, role_client, role_name FROM role_grants";
+        if holders.is_empty() {
+            let sql = format!("{COLUMNS} ORDER BY holder_kind, holder_id, role_client, role_name");
+            let rows: Vec<GrantRow> = sqlx::query_as(&sql)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            return Ok(grants_from_rows(rows, holders));
+        }
+        // A token's holders are a few (the user or client and its groups'
+        // paths): one primary-key lookup each, not a scan of every grant.
+        let sql = format!(
+            "{COLUMNS} WHERE holder_kind = $1 AND holder_id = $2 ORDER BY role_client, role_name"
+        );
+        let mut rows: Vec<GrantRow> = Vec::new();
+        for holder in holders {
+            let found: Vec<GrantRow> = sqlx::query_as(&sql)
+                .bind(holder.kind())
+                .bind(holder.id())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            rows.extend(found);
+        }
         Ok(grants_from_rows(rows, holders))
     }
 }

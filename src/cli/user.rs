@@ -187,9 +187,21 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
                 .await
                 .map_err(Failure::new)?
                 .ok_or_else(|| Failure::new(format!("no user named {username:?}")))?;
+            // With the roles the user's tokens carry (their own, their
+            // groups', composites expanded, the default roles).
+            let roles = crate::app::roles::of_user(store.as_ref(), &config.realm, &user)
+                .await
+                .map_err(Failure::new)?;
+            let mut shown = serde_json::to_value(&user).map_err(Failure::new)?;
+            if let Some(fields) = shown.as_object_mut() {
+                fields.insert(
+                    "roles".into(),
+                    serde_json::json!({ "realm": roles.realm, "clients": roles.clients }),
+                );
+            }
             println!(
                 "{}",
-                serde_json::to_string_pretty(&user).map_err(Failure::new)?
+                serde_json::to_string_pretty(&shown).map_err(Failure::new)?
             );
         }
         UserCommand::SetPassword {

@@ -914,6 +914,21 @@ fn client_scopes_and_roles_from_the_command_line() {
         && g["holder"]["id"] == "/staff/leads"
         && g["role"]["name"] == "editor"));
 
+    // `user show` has the roles alice's tokens carry.
+    let out = idp(dir).args(["user", "show", "alice"]).output().unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        shown["roles"]["clients"]["app"],
+        serde_json::json!(["reader"])
+    );
+    assert_eq!(
+        shown["roles"]["realm"],
+        serde_json::json!([
+            "default-roles-dominorealm",
+            "offline_access",
+            "uma_authorization"
+        ])
+    );
     let out = role(&["revoke", "app:reader", "--user", "alice"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = role(&["revoke", "app:reader", "--user", "alice"]);

@@ -109,14 +109,36 @@ macro_rules! role_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn role_grants(&self, holders: &[$crate::domain::role::Holder]) -> Result<Vec<$crate::store::RoleGrant>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::GrantRow> = sqlx::query_as(
-                    "SELECT holder_kind, holder_id, role_client, role_name FROM role_grants
-                     ORDER BY holder_kind, holder_id, role_client, role_name",
-                )
-                .fetch_all(&self.$read)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
+            /// Every grant when `holders` is empty; else the grants of those
+            /// holders (a token's are a few: the user or client and its
+            /// groups' paths) in one statement of primary-key lookups, not a
+            /// scan of every grant.
+            async fn role_grants(
+                &self,
+                holders: &[$crate::domain::role::Holder],
+            ) -> Result<Vec<$crate::store::RoleGrant>, $crate::store::StoreError> {
+                use std::fmt::Write as _;
+                let mut sql = String::from(
+                    "SELECT holder_kind, holder_id, role_client, role_name FROM role_grants",
+                );
+                for (i, _) in holders.iter().enumerate() {
+                    let _ = write!(
+                        sql,
+                        "{} (holder_kind = ${} AND holder_id = ${})",
+                        if i == 0 { " WHERE" } else { " OR" },
+                        2 * i + 1,
+                        2 * i + 2
+                    );
+                }
+                sql.push_str(" ORDER BY holder_kind, holder_id, role_client, role_name");
+                let mut query = sqlx::query_as(&sql);
+                for holder in holders {
+                    query = query.bind(holder.kind()).bind(holder.id());
+                }
+                let rows: Vec<$crate::store::rows::GrantRow> = query
+                    .fetch_all(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
                 Ok($crate::store::rows::grants_from_rows(rows, holders))
             }
         }

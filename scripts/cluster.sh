@@ -5,6 +5,8 @@
 #
 #   scripts/cluster.sh start DIR [N]  start everything under DIR (N issuers,
 #                                      default 2) and print the balancer's URL
+#   scripts/cluster.sh restart DIR I  stop issuer I (SIGTERM: it drains) and
+#                                      start it again on its port
 #   scripts/cluster.sh stop DIR       stop everything started under DIR
 #   scripts/cluster.sh run [N]        start in a temp dir, wait for Ctrl-C, stop
 #
@@ -16,7 +18,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 usage() {
-  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -46,6 +48,37 @@ wait_ready() {
   return 1
 }
 
+# Starts issuer I of DIR on its recorded port, with DIR/env's settings.
+start_issuer() {
+  local dir="$1" i="$2" port
+  port="$(cat "$dir/idp$i.port")"
+  (
+    # shellcheck disable=SC1091
+    . "$dir/env"
+    export DOMINO_IDP_LISTEN="127.0.0.1:$port"
+    cd "$dir"
+    exec "$(cat "$dir/bin")" serve >>"$dir/idp$i.log" 2>&1
+  ) &
+  echo $! >"$dir/idp$i.pid"
+}
+
+# A rolling restart's step: SIGTERM issuer I (it stops accepting, finishes
+# what it holds and exits), then start it again on the same port.
+restart() {
+  local dir="${1:-}" i="${2:-}" pid t
+  [ -n "$dir" ] && [ -n "$i" ] && [ -f "$dir/idp$i.port" ] || usage
+  if [ -f "$dir/idp$i.pid" ]; then
+    pid="$(cat "$dir/idp$i.pid")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for t in $(seq 1 400); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+  fi
+  start_issuer "$dir" "$i"
+  wait_ready "http://127.0.0.1:$(cat "$dir/idp$i.port")"
+}
+
 start() {
   local dir="${1:-}" n="${2:-2}" bin="${IDP_BIN:-$root/target/release/domino-idp}"
   [ -n "$dir" ] || usage
@@ -73,17 +106,11 @@ ENV
   chmod 600 "$dir/env"
 
   local upstreams="" i port
+  echo "$bin" >"$dir/bin"
   for i in $(seq 1 "$n"); do
     port="$(free_port)"
-    (
-      # shellcheck disable=SC1091
-      . "$dir/env"
-      export DOMINO_IDP_LISTEN="127.0.0.1:$port"
-      cd "$dir"
-      exec "$bin" serve >"$dir/idp$i.log" 2>&1
-    ) &
-    echo $! >"$dir/idp$i.pid"
     echo "$port" >"$dir/idp$i.port"
+    start_issuer "$dir" "$i"
     upstreams="$upstreams        server 127.0.0.1:$port max_fails=1 fail_timeout=5s;
 "
   done
@@ -154,6 +181,7 @@ stop() {
 case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
+  restart) shift; restart "$@" ;;
   run)
     shift
     dir="$(mktemp -d "${TMPDIR:-/tmp}/domino-idp-cluster.XXXXXX")"

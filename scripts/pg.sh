@@ -19,7 +19,8 @@
 # off unless PG_FSYNC=on: the data is thrown away anyway, and with it on every
 # DROP DATABASE (one per test) waits about a second for a checkpoint. Postgres
 # refuses to run as root, so as root the server runs as the `postgres` user
-# (DIR/data is chowned to it).
+# (DIR/data is chowned to it). PG_OPTIONS adds server options, e.g.
+# PG_OPTIONS='-c shared_preload_libraries=pg_stat_statements' (bench/scaling.sh).
 set -euo pipefail
 
 usage() {
@@ -122,7 +123,7 @@ start() {
   touch "$dir/server.log"
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir/server.log"; fi
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=300 -c shared_buffers=64MB -c fsync=${PG_FSYNC:-off}$ssl" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=300 -c shared_buffers=64MB -c fsync=${PG_FSYNC:-off}$ssl ${PG_OPTIONS:-}" \
     start >/dev/null || {
     tail -n 30 "$dir/server.log" >&2
     exit 1

@@ -6,6 +6,7 @@
 
 pub mod postgres;
 mod rows;
+mod shared;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -595,6 +596,95 @@ pub(crate) mod scenarios {
             store.realm_secret("other", "later", 2_000).await.unwrap(),
             "later"
         );
+    }
+
+    /// Back-off doubles from `max_failures` on up to the cap; the other kind
+    /// is a separate counter; a quiet `failure_reset` starts the count again;
+    /// a key Postgres cannot hold as text still gets a counter.
+    pub(crate) async fn back_off_doubles_up_to_the_cap_and_resets(store: Arc<dyn Store>) {
+        let s = store.as_ref();
+        let user = FailureKind::User;
+        let mut t = 1_000_000;
+        for expected in 1..=2 {
+            let st = s
+                .record_login_failure(user, "doc", t, &POLICY)
+                .await
+                .unwrap();
+            assert_eq!((st.failures, st.locked_until), (expected, None));
+            t += 10;
+        }
+        // 3rd failure: 1 s; 4th: 2 s; 5th: 4 s; 6th: capped at 5 s.
+        for (n, wait) in [(3, 1000), (4, 2000), (5, 4000), (6, 5000), (7, 5000)] {
+            let st = s
+                .record_login_failure(user, "doc", t, &POLICY)
+                .await
+                .unwrap();
+            assert_eq!(st.failures, n);
+            assert_eq!(st.locked_until, Some(t + wait), "failure {n}");
+            assert!(st.lock_started);
+            assert_eq!(s.login_lock(user, "doc", t).await.unwrap(), Some(t + wait));
+            assert_eq!(s.login_lock(user, "doc", t + wait).await.unwrap(), None);
+            t += wait;
+        }
+        assert_eq!(
+            s.login_lock(FailureKind::Ip, "doc", t - 1).await.unwrap(),
+            None
+        );
+        assert_eq!(s.list_lockouts(t - 1).await.unwrap().len(), 1);
+        t += POLICY.failure_reset_ms + 1;
+        let st = s
+            .record_login_failure(user, "doc", t, &POLICY)
+            .await
+            .unwrap();
+        assert_eq!((st.failures, st.locked_until), (1, None));
+        assert!(s.clear_login_failures(user, "doc").await.unwrap());
+        assert!(!s.clear_login_failures(user, "doc").await.unwrap());
+        // The first failure can lock already.
+        let once = LockPolicy {
+            max_failures: 1,
+            ..POLICY
+        };
+        let st = s
+            .record_login_failure(user, "x\0y", t, &once)
+            .await
+            .unwrap();
+        assert_eq!((st.failures, st.locked_until), (1, Some(t + 1000)));
+        assert_eq!(s.login_lock(user, "x\0y", t).await.unwrap(), Some(t + 1000));
+    }
+
+    /// Two failures within `quick_check` lock for `quick_wait`; the longer of
+    /// two lockouts wins; counters that neither lock nor count are purged.
+    pub(crate) async fn quick_failures_lock_and_old_rows_are_purged(store: Arc<dyn Store>) {
+        let s = store.as_ref();
+        let quick = LockPolicy {
+            quick_check_ms: 500,
+            quick_wait_ms: 3000,
+            ..POLICY
+        };
+        let ip = FailureKind::Ip;
+        let st = s
+            .record_login_failure(ip, "192.0.2.1", 10_000, &quick)
+            .await
+            .unwrap();
+        assert_eq!(st.locked_until, None);
+        let st = s
+            .record_login_failure(ip, "192.0.2.1", 10_100, &quick)
+            .await
+            .unwrap();
+        assert_eq!(st.locked_until, Some(13_100));
+        // The third failure earns 1 s of back-off; the quick-login lockout is longer and wins.
+        let st = s
+            .record_login_failure(ip, "192.0.2.1", 10_200, &quick)
+            .await
+            .unwrap();
+        assert_eq!(st.locked_until, Some(13_200));
+        let lockouts = s.list_lockouts(10_300).await.unwrap();
+        assert_eq!(lockouts[0].key, "192.0.2.1");
+        assert_eq!(lockouts[0].failures, 3);
+        // `purge_expired` takes seconds: 10 s keeps the counter, 71 s (past
+        // its last failure plus failure_reset) removes it.
+        assert_eq!(s.purge_expired(10).await.unwrap(), 0);
+        assert_eq!(s.purge_expired(71).await.unwrap(), 1);
     }
 
     /// 40 reservations at once on `max_failures = 3`: exactly 3 granted.

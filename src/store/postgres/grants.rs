@@ -16,15 +16,8 @@
 
 use sqlx::{Postgres, Transaction};
 
-use async_trait::async_trait;
-
-use super::{PgStore, unavailable, unstorable};
-use crate::store::rows::{
-    CODE_COLUMNS, CodeRow, REFRESH_COLUMNS, RefreshRow, SESSION_COLUMNS, SessionRow,
-};
-use crate::store::{
-    CodeRecord, CodeRedemption, GrantStore, RefreshClaim, RefreshRecord, SessionRecord, StoreError,
-};
+use super::{PgStore, unavailable};
+use crate::store::{RefreshRecord, StoreError};
 
 /// The advisory-lock class of refresh families (the two-key form, so it
 /// cannot collide with sqlx's single-key migration lock): "domi".
@@ -50,24 +43,6 @@ async fn lock_family(
 }
 
 impl PgStore {
-    async fn one_session(
-        &self,
-        filter: &str,
-        value: &str,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        if unstorable(value) {
-            return Ok(None);
-        }
-        let row: Option<SessionRow> = sqlx::query_as(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter} = $1"
-        ))
-        .bind(value)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(row.map(Into::into))
-    }
-
     async fn try_end_session(&self, id: &str, now: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
@@ -139,45 +114,12 @@ impl PgStore {
         tx.commit().await?;
         Ok(done.rows_affected())
     }
-}
-
-#[async_trait]
-impl GrantStore for PgStore {
-    async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(&s.id)
-        .bind(s.cookie_hash.as_deref())
-        .bind(&s.user_id)
-        .bind(s.auth_time)
-        .bind(s.expires_at)
-        .bind(s.ended_at)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
-        self.one_session("id", id).await
-    }
-
-    async fn find_session_by_cookie(
-        &self,
-        cookie_hash: &str,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        self.one_session("cookie_hash", cookie_hash).await
-    }
 
     /// Ends the session and revokes its refresh tokens in one transaction.
     /// The session row stays locked until commit, so a successor being
     /// inserted concurrently either commits first (and is revoked here) or
     /// waits and sees the session ended (see `insert_refresh`).
-    async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        if unstorable(id) {
-            return Ok(false);
-        }
+    async fn end_session_tx(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         let mut attempt = 0;
         loop {
             match self.try_end_session(id, now).await {
@@ -187,69 +129,10 @@ impl GrantStore for PgStore {
         }
     }
 
-    async fn insert_code(&self, c: &CodeRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO auth_codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(&c.code_hash)
-        .bind(&c.client_id)
-        .bind(&c.redirect_uri)
-        .bind(&c.user_id)
-        .bind(&c.session_id)
-        .bind(&c.scope)
-        .bind(c.nonce.as_deref())
-        .bind(c.code_challenge.as_deref())
-        .bind(c.auth_time)
-        .bind(c.expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
-        if unstorable(code_hash) {
-            return Ok(CodeRedemption::Unknown);
-        }
-        let won: Option<CodeRow> = sqlx::query_as(&format!(
-            "UPDATE auth_codes SET used_at = $1
-             WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1
-             RETURNING {CODE_COLUMNS}"
-        ))
-        .bind(now)
-        .bind(code_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        if let Some(row) = won {
-            return Ok(CodeRedemption::Redeemed(row.into()));
-        }
-        let spent: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT family_id FROM auth_codes WHERE code_hash = $1")
-                .bind(code_hash)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(unavailable)?;
-        Ok(match spent {
-            Some((family_id,)) => CodeRedemption::Spent { family_id },
-            None => CodeRedemption::Unknown,
-        })
-    }
-
-    async fn set_code_family(&self, code_hash: &str, family_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE auth_codes SET family_id = $1 WHERE code_hash = $2")
-            .bind(family_id)
-            .bind(code_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
     /// Inserts a refresh token; born revoked (when its family was, else when
     /// its session ended) when either has happened by the time the locks are
     /// held. Fails, as a foreign-key violation would, when the session is gone.
-    async fn insert_refresh(&self, t: &RefreshRecord) -> Result<(), StoreError> {
+    async fn insert_refresh_tx(&self, t: &RefreshRecord) -> Result<(), StoreError> {
         let mut attempt = 0;
         loop {
             match self.try_insert_refresh(t).await {
@@ -266,50 +149,9 @@ impl GrantStore for PgStore {
         }
     }
 
-    async fn claim_refresh(&self, token_hash: &str, now: i64) -> Result<RefreshClaim, StoreError> {
-        if unstorable(token_hash) {
-            return Ok(RefreshClaim::Unknown);
-        }
-        let won: Option<RefreshRow> = sqlx::query_as(&format!(
-            "UPDATE refresh_tokens SET used_at = $1
-             WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
-             RETURNING {REFRESH_COLUMNS}"
-        ))
-        .bind(now)
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        if let Some(row) = won {
-            return Ok(RefreshClaim::Claimed(row.into()));
-        }
-        Ok(match self.get_refresh(token_hash).await? {
-            None => RefreshClaim::Unknown,
-            Some(r) if r.used_at.is_some() && r.revoked_at.is_none() => RefreshClaim::Replayed(r),
-            Some(_) => RefreshClaim::Inactive,
-        })
-    }
-
-    async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
-        if unstorable(token_hash) {
-            return Ok(None);
-        }
-        let row: Option<RefreshRow> = sqlx::query_as(&format!(
-            "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(row.map(Into::into))
-    }
-
     /// Revokes the family under its advisory lock, so a successor being
     /// inserted concurrently is either revoked here or born revoked.
-    async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
-        if unstorable(family_id) {
-            return Ok(0);
-        }
+    async fn revoke_family_tx(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
         let mut attempt = 0;
         loop {
             match self.try_revoke_family(family_id, now).await {
@@ -318,52 +160,9 @@ impl GrantStore for PgStore {
             }
         }
     }
-
-    async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING",
-        )
-        .bind(jti)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
-        if unstorable(jti) {
-            return Ok(false);
-        }
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)")
-            .bind(jti)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)
-    }
-
-    /// One statement per table rather than one transaction: each delete is
-    /// atomic and purging is idempotent, so nothing is gained by holding the
-    /// locks of all four until the end.
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let mut purged = 0;
-        for sql in [
-            "DELETE FROM revoked_tokens WHERE expires_at <= $1",
-            "DELETE FROM auth_codes WHERE expires_at <= $1",
-            "DELETE FROM refresh_tokens WHERE expires_at <= $1",
-            "DELETE FROM sessions WHERE expires_at <= $1",
-        ] {
-            purged += sqlx::query(sql)
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(unavailable)?
-                .rows_affected();
-        }
-        let counters = self.purge_login_failures(now.saturating_mul(1000)).await?;
-        Ok(purged + counters)
-    }
 }
+
+crate::store::shared::grant_store!(PgStore, pool, pool);
 
 #[cfg(test)]
 mod tests {
@@ -374,9 +173,9 @@ mod tests {
     use super::*;
     use crate::domain::client::{Client, ClientSpec, GrantType};
     use crate::domain::user::{NewUser, UserSpec};
-    use crate::store::UserRecord;
     use crate::store::postgres::testdb;
     use crate::store::{ClientStore, GrantStore, UserStore};
+    use crate::store::{CodeRecord, CodeRedemption, RefreshClaim, SessionRecord, UserRecord};
 
     const NOW: i64 = 1_800_000_000;
     const ROUNDS: usize = 40;

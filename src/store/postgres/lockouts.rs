@@ -5,12 +5,7 @@
 //! itself, which Postgres locks and re-reads at its latest committed version:
 //! instances sharing the database count every failure exactly once.
 
-use async_trait::async_trait;
-
-use super::{PgStore, unavailable};
-use crate::store::{
-    FailureKind, LockPolicy, LockState, Lockout, LockoutStore, Reservation, StoreError,
-};
+use super::PgStore;
 
 /// `$1` kind, `$2` key, `$3` now, `$4` max_failures, `$5` failure_reset,
 /// `$6` lease, `$7` nonce. The same rule as the SQLite store's: granted
@@ -84,163 +79,24 @@ fn record_failure_sql() -> String {
     )
 }
 
-/// Postgres text cannot hold U+0000; a key with one still gets a counter.
-fn counter_key(key: &str) -> String {
-    key.replace('\0', "\u{fffd}")
-}
-
-fn count(n: i64) -> u32 {
-    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
-}
-
-impl PgStore {
-    /// Deletes counters that neither lock nor count any more.
-    pub(super) async fn purge_login_failures(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM login_failures WHERE expires_at <= $1")
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(done.rows_affected())
-    }
-}
-
-#[async_trait]
-impl LockoutStore for PgStore {
-    async fn reserve_login_attempt(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-        policy: &LockPolicy,
-        lease_ms: i64,
-        nonce: i64,
-    ) -> Result<Reservation, StoreError> {
-        let (won, locked_until): (bool, i64) = sqlx::query_as(RESERVE)
-            .bind(kind.as_str())
-            .bind(counter_key(key))
-            .bind(now_ms)
-            .bind(i64::from(policy.max_failures))
-            .bind(policy.failure_reset_ms)
-            .bind(lease_ms)
-            .bind(nonce)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(Reservation::from_row(won, locked_until, now_ms))
-    }
-
-    async fn release_login_attempt(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        succeeded: bool,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE login_failures SET in_flight = GREATEST(in_flight - 1, 0),
-                 failures = CASE WHEN $3 THEN 0 ELSE failures END,
-                 last_failure = CASE WHEN $3 THEN 0 ELSE last_failure END
-             WHERE kind = $1 AND key = $2",
-        )
-        .bind(kind.as_str())
-        .bind(counter_key(key))
-        .bind(succeeded)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
-    }
-
-    async fn record_login_failure(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-        policy: &LockPolicy,
-    ) -> Result<LockState, StoreError> {
-        let key = counter_key(key);
-        let (failures, locked_at, locked_until): (i64, i64, i64) =
-            sqlx::query_as(&record_failure_sql())
-                .bind(kind.as_str())
-                .bind(&key)
-                .bind(now_ms)
-                .bind(i64::from(policy.max_failures))
-                .bind(policy.wait_increment_ms)
-                .bind(policy.max_wait_ms)
-                .bind(policy.quick_check_ms)
-                .bind(policy.quick_wait_ms)
-                .bind(policy.failure_reset_ms)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(unavailable)?;
-        let locked = locked_until > now_ms;
-        Ok(LockState {
-            failures: count(failures),
-            locked_until: locked.then_some(locked_until),
-            lock_started: locked && locked_at == now_ms,
-        })
-    }
-
-    async fn login_lock(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        let key = counter_key(key);
-        sqlx::query_scalar(
-            "SELECT locked_until FROM login_failures WHERE kind = $1 AND key = $2 AND locked_until > $3",
-        )
-        .bind(kind.as_str())
-        .bind(&key)
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)
-    }
-
-    async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM login_failures WHERE kind = $1 AND key = $2")
-            .bind(kind.as_str())
-            .bind(counter_key(key))
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError> {
-        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT kind, key, failures, last_failure, locked_until FROM login_failures
-             WHERE locked_until > $1 ORDER BY locked_until DESC, kind, key",
-        )
-        .bind(now_ms)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.into_iter()
-            .map(|(kind, key, failures, last_failure, locked_until)| {
-                Ok(Lockout {
-                    kind: FailureKind::parse(&kind).ok_or_else(|| {
-                        StoreError::Corrupt(format!("login_failures.kind {kind:?}"))
-                    })?,
-                    key,
-                    failures: count(failures),
-                    last_failure,
-                    locked_until,
-                })
-            })
-            .collect()
-    }
-}
+crate::store::shared::lockout_store!(
+    PgStore,
+    pool,
+    pool,
+    RESERVE,
+    &record_failure_sql(),
+    "GREATEST"
+);
 
 #[cfg(test)]
 mod tests {
-    //! The SQLite store's counter tests, against the server
+    //! The shared counter scenarios, against the server
     //! `IDP_TEST_POSTGRES_URL` names (skipped when it is unset), plus a race
     //! between separate pools, as between instances.
     use super::*;
     use crate::store::postgres::testdb;
+    use crate::store::scenarios;
+    use crate::store::{FailureKind, LockPolicy, LockoutStore as _};
 
     const POLICY: LockPolicy = LockPolicy {
         max_failures: 3,
@@ -253,96 +109,23 @@ mod tests {
 
     #[tokio::test]
     async fn back_off_doubles_up_to_the_cap_and_resets() {
-        let Some((s, _)) = testdb::fresh().await else {
-            return;
-        };
-        let user = FailureKind::User;
-        let mut t = 1_000_000;
-        for expected in 1..=2 {
-            let st = s
-                .record_login_failure(user, "doc", t, &POLICY)
-                .await
-                .unwrap();
-            assert_eq!((st.failures, st.locked_until), (expected, None));
-            t += 10;
+        if let Some((s, _)) = testdb::fresh().await {
+            scenarios::back_off_doubles_up_to_the_cap_and_resets(std::sync::Arc::new(s)).await;
         }
-        for (n, wait) in [(3, 1000), (4, 2000), (5, 4000), (6, 5000), (7, 5000)] {
-            let st = s
-                .record_login_failure(user, "doc", t, &POLICY)
-                .await
-                .unwrap();
-            assert_eq!(st.failures, n);
-            assert_eq!(st.locked_until, Some(t + wait), "failure {n}");
-            assert!(st.lock_started);
-            assert_eq!(s.login_lock(user, "doc", t).await.unwrap(), Some(t + wait));
-            assert_eq!(s.login_lock(user, "doc", t + wait).await.unwrap(), None);
-            t += wait;
-        }
-        assert_eq!(
-            s.login_lock(FailureKind::Ip, "doc", t - 1).await.unwrap(),
-            None
-        );
-        assert_eq!(s.list_lockouts(t - 1).await.unwrap().len(), 1);
-        t += POLICY.failure_reset_ms + 1;
-        let st = s
-            .record_login_failure(user, "doc", t, &POLICY)
-            .await
-            .unwrap();
-        assert_eq!((st.failures, st.locked_until), (1, None));
-        assert!(s.clear_login_failures(user, "doc").await.unwrap());
-        assert!(!s.clear_login_failures(user, "doc").await.unwrap());
-        // The first failure can lock already.
-        let once = LockPolicy {
-            max_failures: 1,
-            ..POLICY
-        };
-        let st = s
-            .record_login_failure(user, "x\0y", t, &once)
-            .await
-            .unwrap();
-        assert_eq!((st.failures, st.locked_until), (1, Some(t + 1000)));
-        assert_eq!(s.login_lock(user, "x\0y", t).await.unwrap(), Some(t + 1000));
     }
 
     #[tokio::test]
     async fn reservations_bound_the_checks() {
-        let Some((s, _)) = testdb::fresh().await else {
-            return;
-        };
-        crate::store::scenarios::reservations_bound_the_checks(std::sync::Arc::new(s)).await;
+        if let Some((s, _)) = testdb::fresh().await {
+            scenarios::reservations_bound_the_checks(std::sync::Arc::new(s)).await;
+        }
     }
 
     #[tokio::test]
     async fn quick_failures_lock_and_old_rows_are_purged() {
-        let Some((s, _)) = testdb::fresh().await else {
-            return;
-        };
-        let quick = LockPolicy {
-            quick_check_ms: 500,
-            quick_wait_ms: 3000,
-            ..POLICY
-        };
-        let ip = FailureKind::Ip;
-        let st = s
-            .record_login_failure(ip, "192.0.2.1", 10_000, &quick)
-            .await
-            .unwrap();
-        assert_eq!(st.locked_until, None);
-        let st = s
-            .record_login_failure(ip, "192.0.2.1", 10_100, &quick)
-            .await
-            .unwrap();
-        assert_eq!(st.locked_until, Some(13_100));
-        let st = s
-            .record_login_failure(ip, "192.0.2.1", 10_200, &quick)
-            .await
-            .unwrap();
-        assert_eq!(st.locked_until, Some(13_200));
-        let lockouts = s.list_lockouts(10_300).await.unwrap();
-        assert_eq!(lockouts[0].key, "192.0.2.1");
-        assert_eq!(lockouts[0].failures, 3);
-        assert_eq!(s.purge_login_failures(10_300).await.unwrap(), 0);
-        assert_eq!(s.purge_login_failures(10_200 + 60_000).await.unwrap(), 1);
+        if let Some((s, _)) = testdb::fresh().await {
+            scenarios::quick_failures_lock_and_old_rows_are_purged(std::sync::Arc::new(s)).await;
+        }
     }
 
     /// Four pools (four "instances") record 80 failures of one new key at

@@ -35,26 +35,7 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
-/// A unique violation as `Conflict(message)`, anything else as `Unavailable`.
-pub(super) fn conflict_or_unavailable(
-    e: sqlx::Error,
-    message: impl FnOnce() -> String,
-) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
-        _ => unavailable(e),
-    }
-}
-
-/// Postgres text cannot hold U+0000, so a key containing it names nothing;
-/// lookups answer "not found" instead of sending the server an invalid string.
-pub(super) fn unstorable(key: &str) -> bool {
-    key.contains('\0')
-}
+pub(super) use super::shared::unavailable;
 
 /// The pool settings a `database_url` carries, and the URL without them.
 struct PoolSettings {
@@ -155,8 +136,6 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 }
-
-pub(super) use crate::store::rows::{from_json, to_json};
 
 #[async_trait]
 impl Database for PgStore {

@@ -29,23 +29,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
 }
 
-pub(super) fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
-pub(super) fn user_write_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            let what = if db.message().contains("email") {
-                "email"
-            } else {
-                "username"
-            };
-            StoreError::Conflict(format!("a user with this {what} already exists"))
-        }
-        _ => unavailable(e),
-    }
-}
+pub(super) use super::shared::unavailable;
 
 impl SqliteStore {
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
@@ -159,8 +143,6 @@ fn warn_if_shared(file: &std::path::Path) {
 
 #[cfg(not(unix))]
 fn warn_if_shared(_: &std::path::Path) {}
-
-pub(super) use crate::store::rows::{from_json, to_json};
 
 #[async_trait]
 impl Database for SqliteStore {

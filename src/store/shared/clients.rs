@@ -1,0 +1,151 @@
+//! OAuth clients' SQL.
+
+/// `impl ClientStore for $store`, reading from `self.$read` and writing
+/// through `self.$write`. JSON columns are written as `$N` followed by
+/// `$json_in` (Postgres: `::jsonb`) and read back as text with `$json_out`
+/// (`::text`), parsed by `TryFrom<ClientRow>`.
+macro_rules! client_store {
+    ($store:ty, $read:ident, $write:ident, $json_in:literal, $json_out:literal) => {
+        const COLUMNS: &str = concat!(
+            "client_id, name, secret_hash, redirect_uris",
+            $json_out,
+            " AS redirect_uris, post_logout_redirect_uris",
+            $json_out,
+            " AS post_logout_redirect_uris, grant_types",
+            $json_out,
+            " AS grant_types, default_scopes",
+            $json_out,
+            " AS default_scopes, allowed_scopes",
+            $json_out,
+            " AS allowed_scopes, web_origins",
+            $json_out,
+            " AS web_origins, created_at"
+        );
+
+        impl $store {
+            async fn write_client(
+                &self,
+                c: &$crate::domain::client::Client,
+                if_absent: bool,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::rows::to_json;
+                let sql = format!(
+                    concat!(
+                        "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
+                                              post_logout_redirect_uris, grant_types,
+                                              default_scopes, allowed_scopes, web_origins,
+                                              created_at)
+                         VALUES ($1, $2, $3, $4",
+                        $json_in,
+                        ", $5",
+                        $json_in,
+                        ", $6",
+                        $json_in,
+                        ", $7",
+                        $json_in,
+                        ", $8",
+                        $json_in,
+                        ", $9",
+                        $json_in,
+                        ", $10) {}"
+                    ),
+                    if if_absent {
+                        "ON CONFLICT (client_id) DO NOTHING"
+                    } else {
+                        ""
+                    }
+                );
+                let done = sqlx::query(&sql)
+                    .bind(&c.client_id)
+                    .bind(c.name.as_deref())
+                    .bind(c.secret_hash.as_deref())
+                    .bind(to_json(&c.redirect_uris))
+                    .bind(to_json(&c.post_logout_redirect_uris))
+                    .bind(to_json(&c.grant_types))
+                    .bind(to_json(&c.default_scopes))
+                    .bind(c.allowed_scopes.as_ref().map(to_json))
+                    .bind(to_json(&c.web_origins))
+                    .bind($crate::store::now())
+                    .execute(&self.$write)
+                    .await
+                    .map_err(|e| {
+                        $crate::store::shared::conflict_or_unavailable(e, || {
+                            format!("a client with id {:?} already exists", c.client_id)
+                        })
+                    })?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::ClientStore for $store {
+            async fn insert_client(
+                &self,
+                client: &$crate::domain::client::Client,
+            ) -> Result<(), $crate::store::StoreError> {
+                self.write_client(client, false).await.map(|_| ())
+            }
+
+            async fn insert_client_if_absent(
+                &self,
+                client: &$crate::domain::client::Client,
+            ) -> Result<bool, $crate::store::StoreError> {
+                self.write_client(client, true).await
+            }
+
+            async fn get_client(
+                &self,
+                client_id: &str,
+            ) -> Result<Option<$crate::domain::client::Client>, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(client_id) {
+                    return Ok(None);
+                }
+                let sql = format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1");
+                let row: Option<$crate::store::rows::ClientRow> = sqlx::query_as(&sql)
+                    .bind(client_id)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err(unavailable)?;
+                row.map($crate::domain::client::Client::try_from)
+                    .transpose()
+            }
+
+            async fn list_clients(
+                &self,
+            ) -> Result<Vec<$crate::domain::client::Client>, $crate::store::StoreError> {
+                let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY client_id");
+                let rows: Vec<$crate::store::rows::ClientRow> = sqlx::query_as(&sql)
+                    .fetch_all(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                rows.into_iter()
+                    .map($crate::domain::client::Client::try_from)
+                    .collect()
+            }
+
+            /// One statement: the client's codes and refresh tokens go with it
+            /// (ON DELETE CASCADE), atomically. On Postgres a grant being
+            /// written for the client at the same moment holds a key-share
+            /// lock on its row (the foreign key check), so it either commits
+            /// first and is deleted too, or fails.
+            async fn delete_client(
+                &self,
+                client_id: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(client_id) {
+                    return Ok(false);
+                }
+                let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
+                    .bind(client_id)
+                    .execute(&self.$write)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+pub(crate) use client_store;

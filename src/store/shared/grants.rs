@@ -1,0 +1,286 @@
+//! Sessions, authorization codes, refresh-token families and the deny-list:
+//! the SQL both backends run alike. Single use is one conditional
+//! `UPDATE ... WHERE used_at IS NULL ... RETURNING`, so two requests racing
+//! for one code or refresh token find exactly one winner (SQLite runs one
+//! write at a time; under Postgres's READ COMMITTED the second update waits
+//! for the first to commit and re-checks its `WHERE` on the committed row).
+//!
+//! The three writes that must also win against a rotation in flight (ending
+//! a session, inserting a successor, revoking a family) take locks the
+//! dialects spell differently: each backend implements them as inherent
+//! methods `end_session_tx`, `insert_refresh_tx` and `revoke_family_tx`, which
+//! the trait impl here calls.
+
+/// `impl GrantStore for $store`, reading from `self.$read` and writing
+/// through `self.$write`.
+macro_rules! grant_store {
+    ($store:ty, $read:ident, $write:ident) => {
+        impl $store {
+            async fn one_session(
+                &self,
+                filter: &str,
+                value: &str,
+            ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
+                use $crate::store::rows::{SESSION_COLUMNS, SessionRow};
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(value) {
+                    return Ok(None);
+                }
+                let row: Option<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter} = $1"
+                ))
+                .bind(value)
+                .fetch_optional(&self.$read)
+                .await
+                .map_err(unavailable)?;
+                Ok(row.map(Into::into))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::GrantStore for $store {
+            async fn insert_session(
+                &self,
+                s: &$crate::store::SessionRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::rows::SESSION_COLUMNS;
+                sqlx::query(&format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                ))
+                .bind(&s.id)
+                .bind(s.cookie_hash.as_deref())
+                .bind(&s.user_id)
+                .bind(s.auth_time)
+                .bind(s.expires_at)
+                .bind(s.ended_at)
+                .execute(&self.$write)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                Ok(())
+            }
+
+            async fn get_session(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
+                self.one_session("id", id).await
+            }
+
+            async fn find_session_by_cookie(
+                &self,
+                cookie_hash: &str,
+            ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
+                self.one_session("cookie_hash", cookie_hash).await
+            }
+
+            async fn end_session(
+                &self,
+                id: &str,
+                now: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                if $crate::store::shared::unstorable(id) {
+                    return Ok(false);
+                }
+                self.end_session_tx(id, now).await
+            }
+
+            async fn insert_code(
+                &self,
+                c: &$crate::store::CodeRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::store::rows::CODE_COLUMNS;
+                sqlx::query(&format!(
+                    "INSERT INTO auth_codes ({CODE_COLUMNS})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                ))
+                .bind(&c.code_hash)
+                .bind(&c.client_id)
+                .bind(&c.redirect_uri)
+                .bind(&c.user_id)
+                .bind(&c.session_id)
+                .bind(&c.scope)
+                .bind(c.nonce.as_deref())
+                .bind(c.code_challenge.as_deref())
+                .bind(c.auth_time)
+                .bind(c.expires_at)
+                .execute(&self.$write)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                Ok(())
+            }
+
+            async fn redeem_code(
+                &self,
+                code_hash: &str,
+                now: i64,
+            ) -> Result<$crate::store::CodeRedemption, $crate::store::StoreError> {
+                use $crate::store::CodeRedemption;
+                use $crate::store::rows::{CODE_COLUMNS, CodeRow};
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(code_hash) {
+                    return Ok(CodeRedemption::Unknown);
+                }
+                let won: Option<CodeRow> = sqlx::query_as(&format!(
+                    "UPDATE auth_codes SET used_at = $1
+                     WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1
+                     RETURNING {CODE_COLUMNS}"
+                ))
+                .bind(now)
+                .bind(code_hash)
+                .fetch_optional(&self.$write)
+                .await
+                .map_err(unavailable)?;
+                if let Some(row) = won {
+                    return Ok(CodeRedemption::Redeemed(row.into()));
+                }
+                let spent: Option<(Option<String>,)> =
+                    sqlx::query_as("SELECT family_id FROM auth_codes WHERE code_hash = $1")
+                        .bind(code_hash)
+                        .fetch_optional(&self.$read)
+                        .await
+                        .map_err(unavailable)?;
+                Ok(match spent {
+                    Some((family_id,)) => CodeRedemption::Spent { family_id },
+                    None => CodeRedemption::Unknown,
+                })
+            }
+
+            async fn set_code_family(
+                &self,
+                code_hash: &str,
+                family_id: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("UPDATE auth_codes SET family_id = $1 WHERE code_hash = $2")
+                    .bind(family_id)
+                    .bind(code_hash)
+                    .execute(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                Ok(())
+            }
+
+            async fn insert_refresh(
+                &self,
+                t: &$crate::store::RefreshRecord,
+            ) -> Result<(), $crate::store::StoreError> {
+                self.insert_refresh_tx(t).await
+            }
+
+            async fn claim_refresh(
+                &self,
+                token_hash: &str,
+                now: i64,
+            ) -> Result<$crate::store::RefreshClaim, $crate::store::StoreError> {
+                use $crate::store::RefreshClaim;
+                use $crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
+                if $crate::store::shared::unstorable(token_hash) {
+                    return Ok(RefreshClaim::Unknown);
+                }
+                let won: Option<RefreshRow> = sqlx::query_as(&format!(
+                    "UPDATE refresh_tokens SET used_at = $1
+                     WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL
+                       AND expires_at > $1
+                     RETURNING {REFRESH_COLUMNS}"
+                ))
+                .bind(now)
+                .bind(token_hash)
+                .fetch_optional(&self.$write)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                if let Some(row) = won {
+                    return Ok(RefreshClaim::Claimed(row.into()));
+                }
+                Ok(match self.get_refresh(token_hash).await? {
+                    None => RefreshClaim::Unknown,
+                    Some(r) if r.used_at.is_some() && r.revoked_at.is_none() => {
+                        RefreshClaim::Replayed(r)
+                    }
+                    Some(_) => RefreshClaim::Inactive,
+                })
+            }
+
+            async fn get_refresh(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<$crate::store::RefreshRecord>, $crate::store::StoreError> {
+                use $crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
+                if $crate::store::shared::unstorable(token_hash) {
+                    return Ok(None);
+                }
+                let row: Option<RefreshRow> = sqlx::query_as(&format!(
+                    "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1"
+                ))
+                .bind(token_hash)
+                .fetch_optional(&self.$read)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn revoke_family(
+                &self,
+                family_id: &str,
+                now: i64,
+            ) -> Result<u64, $crate::store::StoreError> {
+                if $crate::store::shared::unstorable(family_id) {
+                    return Ok(0);
+                }
+                self.revoke_family_tx(family_id, now).await
+            }
+
+            async fn deny_jti(
+                &self,
+                jti: &str,
+                expires_at: i64,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2)
+                     ON CONFLICT (jti) DO NOTHING",
+                )
+                .bind(jti)
+                .bind(expires_at)
+                .execute(&self.$write)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                Ok(())
+            }
+
+            async fn is_jti_denied(&self, jti: &str) -> Result<bool, $crate::store::StoreError> {
+                if $crate::store::shared::unstorable(jti) {
+                    return Ok(false);
+                }
+                let row: Option<(i32,)> =
+                    sqlx::query_as("SELECT 1 FROM revoked_tokens WHERE jti = $1")
+                        .bind(jti)
+                        .fetch_optional(&self.$read)
+                        .await
+                        .map_err($crate::store::shared::unavailable)?;
+                Ok(row.is_some())
+            }
+
+            /// One statement per table rather than one transaction: each
+            /// delete is atomic and purging is idempotent, so nothing is
+            /// gained by holding the locks of all four until the end.
+            async fn purge_expired(&self, now: i64) -> Result<u64, $crate::store::StoreError> {
+                let mut purged = 0;
+                for sql in [
+                    "DELETE FROM revoked_tokens WHERE expires_at <= $1",
+                    "DELETE FROM auth_codes WHERE expires_at <= $1",
+                    "DELETE FROM refresh_tokens WHERE expires_at <= $1",
+                    "DELETE FROM sessions WHERE expires_at <= $1",
+                ] {
+                    purged += sqlx::query(sql)
+                        .bind(now)
+                        .execute(&self.$write)
+                        .await
+                        .map_err($crate::store::shared::unavailable)?
+                        .rows_affected();
+                }
+                let counters = self.purge_login_failures(now.saturating_mul(1000)).await?;
+                Ok(purged + counters)
+            }
+        }
+    };
+}
+
+pub(crate) use grant_store;

@@ -1,0 +1,186 @@
+//! Brute-force counters: the Rust both backends share. Their statements for
+//! a reservation, a failure and its release differ (each dialect's way of
+//! reading the conflicting row safely), so each backend passes its own.
+
+/// Postgres text cannot hold U+0000; a key with one still gets a counter, the
+/// same on both backends.
+pub(crate) fn counter_key(key: &str) -> String {
+    key.replace('\0', "\u{fffd}")
+}
+
+pub(crate) fn count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+/// `impl LockoutStore for $store`, reading from `self.$read` and writing
+/// through `self.$write`, with the
+/// backend's `RESERVE` (`$1` kind, `$2` key, `$3` now, `$4` max_failures,
+/// `$5` failure_reset, `$6` lease, `$7` nonce → (won, locked_until)),
+/// `RECORD_FAILURE` (`$1`..`$3` as above, `$4` max_failures,
+/// `$5` wait_increment, `$6` max_wait, `$7` quick_check, `$8` quick_wait,
+/// `$9` failure_reset → (failures, locked_at, locked_until)) and the name of
+/// its two-argument maximum (`$max`: `MAX` or `GREATEST`).
+macro_rules! lockout_store {
+    ($store:ty, $read:ident, $write:ident, $reserve:expr, $record_failure:expr, $max:literal) => {
+        impl $store {
+            /// Deletes counters that neither lock nor count any more.
+            pub(super) async fn purge_login_failures(
+                &self,
+                now_ms: i64,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM login_failures WHERE expires_at <= $1")
+                    .bind(now_ms)
+                    .execute(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::LockoutStore for $store {
+            async fn reserve_login_attempt(
+                &self,
+                kind: $crate::store::FailureKind,
+                key: &str,
+                now_ms: i64,
+                policy: &$crate::store::LockPolicy,
+                lease_ms: i64,
+                nonce: i64,
+            ) -> Result<$crate::store::Reservation, $crate::store::StoreError> {
+                use $crate::store::shared::lockouts::counter_key;
+                let (won, locked_until): (bool, i64) = sqlx::query_as($reserve)
+                    .bind(kind.as_str())
+                    .bind(counter_key(key))
+                    .bind(now_ms)
+                    .bind(i64::from(policy.max_failures))
+                    .bind(policy.failure_reset_ms)
+                    .bind(lease_ms)
+                    .bind(nonce)
+                    .fetch_one(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                Ok($crate::store::Reservation::from_row(
+                    won,
+                    locked_until,
+                    now_ms,
+                ))
+            }
+
+            async fn release_login_attempt(
+                &self,
+                kind: $crate::store::FailureKind,
+                key: &str,
+                succeeded: bool,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(concat!(
+                    "UPDATE login_failures SET in_flight = ",
+                    $max,
+                    "(in_flight - 1, 0),
+                         failures = CASE WHEN $3 THEN 0 ELSE failures END,
+                         last_failure = CASE WHEN $3 THEN 0 ELSE last_failure END
+                     WHERE kind = $1 AND key = $2"
+                ))
+                .bind(kind.as_str())
+                .bind($crate::store::shared::lockouts::counter_key(key))
+                .bind(succeeded)
+                .execute(&self.$write)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                Ok(())
+            }
+
+            async fn record_login_failure(
+                &self,
+                kind: $crate::store::FailureKind,
+                key: &str,
+                now_ms: i64,
+                policy: &$crate::store::LockPolicy,
+            ) -> Result<$crate::store::LockState, $crate::store::StoreError> {
+                use $crate::store::shared::lockouts::{count, counter_key};
+                let (failures, locked_at, locked_until): (i64, i64, i64) =
+                    sqlx::query_as($record_failure)
+                        .bind(kind.as_str())
+                        .bind(counter_key(key))
+                        .bind(now_ms)
+                        .bind(i64::from(policy.max_failures))
+                        .bind(policy.wait_increment_ms)
+                        .bind(policy.max_wait_ms)
+                        .bind(policy.quick_check_ms)
+                        .bind(policy.quick_wait_ms)
+                        .bind(policy.failure_reset_ms)
+                        .fetch_one(&self.$write)
+                        .await
+                        .map_err($crate::store::shared::unavailable)?;
+                let locked = locked_until > now_ms;
+                Ok($crate::store::LockState {
+                    failures: count(failures),
+                    locked_until: locked.then_some(locked_until),
+                    lock_started: locked && locked_at == now_ms,
+                })
+            }
+
+            async fn login_lock(
+                &self,
+                kind: $crate::store::FailureKind,
+                key: &str,
+                now_ms: i64,
+            ) -> Result<Option<i64>, $crate::store::StoreError> {
+                sqlx::query_scalar(
+                    "SELECT locked_until FROM login_failures
+                     WHERE kind = $1 AND key = $2 AND locked_until > $3",
+                )
+                .bind(kind.as_str())
+                .bind($crate::store::shared::lockouts::counter_key(key))
+                .bind(now_ms)
+                .fetch_optional(&self.$read)
+                .await
+                .map_err($crate::store::shared::unavailable)
+            }
+
+            async fn clear_login_failures(
+                &self,
+                kind: $crate::store::FailureKind,
+                key: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM login_failures WHERE kind = $1 AND key = $2")
+                    .bind(kind.as_str())
+                    .bind($crate::store::shared::lockouts::counter_key(key))
+                    .execute(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn list_lockouts(
+                &self,
+                now_ms: i64,
+            ) -> Result<Vec<$crate::store::Lockout>, $crate::store::StoreError> {
+                use $crate::store::StoreError;
+                let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT kind, key, failures, last_failure, locked_until FROM login_failures
+                     WHERE locked_until > $1 ORDER BY locked_until DESC, kind, key",
+                )
+                .bind(now_ms)
+                .fetch_all(&self.$read)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                rows.into_iter()
+                    .map(|(kind, key, failures, last_failure, locked_until)| {
+                        Ok($crate::store::Lockout {
+                            kind: $crate::store::FailureKind::parse(&kind).ok_or_else(|| {
+                                StoreError::Corrupt(format!("login_failures.kind {kind:?}"))
+                            })?,
+                            key,
+                            failures: $crate::store::shared::lockouts::count(failures),
+                            last_failure,
+                            locked_until,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use lockout_store;

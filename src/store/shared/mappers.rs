@@ -1,0 +1,95 @@
+//! Claim mappers' SQL.
+
+/// `impl MapperStore for $store`, reading from `self.$read` and writing
+/// through `self.$write`. The dialects differ in three fragments: the JSON
+/// parameter (`$json_param`, the spec as `$2`), the spec column read back as
+/// text (`$json_column`), and the column that keeps insertion order
+/// (`$seq`: SQLite's rowid, Postgres's `seq`).
+macro_rules! mapper_store {
+    ($store:ty, $read:ident, $write:ident, $json_param:literal, $json_column:literal, $seq:literal) => {
+        impl $store {
+            async fn write_mapper(
+                &self,
+                spec: &$crate::domain::mapper::MapperSpec,
+                if_absent: bool,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let sql = format!(
+                    concat!(
+                        "INSERT INTO mappers (name, spec, created_at) VALUES ($1, ",
+                        $json_param,
+                        ", $3) {}"
+                    ),
+                    if if_absent {
+                        "ON CONFLICT (name) DO NOTHING"
+                    } else {
+                        ""
+                    }
+                );
+                let done = sqlx::query(&sql)
+                    .bind(&spec.name)
+                    .bind($crate::store::rows::to_json(spec))
+                    .bind($crate::store::now())
+                    .execute(&self.$write)
+                    .await
+                    .map_err(|e| {
+                        $crate::store::shared::conflict_or_unavailable(e, || {
+                            format!("a mapper named {:?} already exists", spec.name)
+                        })
+                    })?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::MapperStore for $store {
+            async fn insert_mapper(
+                &self,
+                spec: &$crate::domain::mapper::MapperSpec,
+            ) -> Result<(), $crate::store::StoreError> {
+                self.write_mapper(spec, false).await.map(|_| ())
+            }
+
+            async fn insert_mapper_if_absent(
+                &self,
+                spec: &$crate::domain::mapper::MapperSpec,
+            ) -> Result<bool, $crate::store::StoreError> {
+                self.write_mapper(spec, true).await
+            }
+
+            /// In the order they were added.
+            async fn list_mappers(
+                &self,
+            ) -> Result<Vec<$crate::domain::mapper::MapperSpec>, $crate::store::StoreError> {
+                let rows: Vec<(String, String)> = sqlx::query_as(concat!(
+                    "SELECT name, ",
+                    $json_column,
+                    " FROM mappers ORDER BY created_at, ",
+                    $seq
+                ))
+                .fetch_all(&self.$read)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                rows.iter()
+                    .map(|(name, spec)| {
+                        $crate::store::rows::from_json(&format!("mapper {name}"), spec)
+                    })
+                    .collect()
+            }
+
+            async fn delete_mapper(&self, name: &str) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(name) {
+                    return Ok(false);
+                }
+                let done = sqlx::query("DELETE FROM mappers WHERE name = $1")
+                    .bind(name)
+                    .execute(&self.$write)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+    };
+}
+
+pub(crate) use mapper_store;

@@ -1,0 +1,234 @@
+//! The password store's SQL.
+
+use crate::store::StoreError;
+
+/// A taken username or email, by the unique index the database names in its
+/// message (`users.email_key` on SQLite, `users_email_key_unique` on
+/// Postgres); anything else as `Unavailable`.
+pub(crate) fn write_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            let what = if db.message().contains("email") {
+                "email"
+            } else {
+                "username"
+            };
+            StoreError::Conflict(format!("a user with this {what} already exists"))
+        }
+        _ => super::unavailable(e),
+    }
+}
+
+/// `impl UserStore for $store`, reading from `self.$read` and writing through
+/// `self.$write`. JSON columns are written as `$N` followed by `$json_in`
+/// (Postgres: `::jsonb`) and read back as text with `$json_out` (`::text`).
+macro_rules! user_store {
+    ($store:ty, $read:ident, $write:ident, $json_in:literal, $json_out:literal) => {
+        const USER_COLUMNS: &str = concat!(
+            "id, username, email, cn, org, password_hash, scopes",
+            $json_out,
+            " AS scopes, attributes",
+            $json_out,
+            " AS attributes, groups",
+            $json_out,
+            " AS groups, enabled, created_at, updated_at"
+        );
+
+        impl $store {
+            async fn insert(
+                &self,
+                record: &$crate::store::UserRecord,
+                if_absent: bool,
+            ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
+                use $crate::store::rows::{UserRow, to_json};
+                let u = &record.user;
+                let now = $crate::store::now();
+                // Only a taken username is absorbed: a taken email is still a conflict.
+                let sql = format!(
+                    concat!(
+                        "INSERT INTO users (id, username, email, cn, org, password_hash, scopes,
+                                            attributes, groups, enabled, created_at, updated_at,
+                                            username_key, email_key)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7",
+                        $json_in,
+                        ", $8",
+                        $json_in,
+                        ", $9",
+                        $json_in,
+                        ", $10, $11, $11, $12, $13) {}
+                         RETURNING {}"
+                    ),
+                    if if_absent {
+                        "ON CONFLICT (username_key) DO NOTHING"
+                    } else {
+                        ""
+                    },
+                    USER_COLUMNS
+                );
+                let row: Option<UserRow> = sqlx::query_as(&sql)
+                    .bind(uuid::Uuid::new_v4().to_string())
+                    .bind(u.username.as_str())
+                    .bind(u.email.as_ref().map(|e| e.as_str()))
+                    .bind(&u.cn)
+                    .bind(u.org.as_deref())
+                    .bind(&record.password_hash)
+                    .bind(to_json(&u.scopes))
+                    .bind(to_json(&u.attributes))
+                    .bind(to_json(&u.groups))
+                    .bind(u.enabled)
+                    .bind(now)
+                    .bind(u.username.key())
+                    .bind(u.email.as_ref().map(|e| e.key()))
+                    .fetch_optional(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::users::write_error)?;
+                row.map($crate::domain::user::User::try_from).transpose()
+            }
+
+            async fn one_user(
+                &self,
+                filter: &str,
+                value: &str,
+            ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(value) {
+                    return Ok(None);
+                }
+                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {filter} = $1");
+                let row: Option<$crate::store::rows::UserRow> = sqlx::query_as(&sql)
+                    .bind(value)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err(unavailable)?;
+                row.map($crate::domain::user::User::try_from).transpose()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::UserStore for $store {
+            async fn insert_user(
+                &self,
+                record: &$crate::store::UserRecord,
+            ) -> Result<$crate::domain::user::User, $crate::store::StoreError> {
+                self.insert(record, false).await?.ok_or_else(|| {
+                    $crate::store::StoreError::Conflict(
+                        "a user with this username already exists".into(),
+                    )
+                })
+            }
+
+            async fn insert_user_if_absent(
+                &self,
+                record: &$crate::store::UserRecord,
+            ) -> Result<bool, $crate::store::StoreError> {
+                Ok(self.insert(record, true).await?.is_some())
+            }
+
+            async fn find_user_for_login(
+                &self,
+                login_key: &str,
+            ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(login_key) {
+                    return Ok(None);
+                }
+                let sql = format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1
+                     ORDER BY username_key = $1 DESC LIMIT 1"
+                );
+                let row: Option<$crate::store::rows::UserRow> = sqlx::query_as(&sql)
+                    .bind(login_key)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err(unavailable)?;
+                row.map($crate::domain::user::User::try_from).transpose()
+            }
+
+            async fn get_user(
+                &self,
+                username_key: &str,
+            ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
+                self.one_user("username_key", username_key).await
+            }
+
+            async fn list_users(
+                &self,
+            ) -> Result<Vec<$crate::domain::user::User>, $crate::store::StoreError> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username_key");
+                let rows: Vec<$crate::store::rows::UserRow> = sqlx::query_as(&sql)
+                    .fetch_all(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                rows.into_iter()
+                    .map($crate::domain::user::User::try_from)
+                    .collect()
+            }
+
+            async fn set_password_hash(
+                &self,
+                user_id: &str,
+                hash: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(user_id) {
+                    return Ok(false);
+                }
+                let done = sqlx::query(
+                    "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
+                )
+                .bind(hash)
+                .bind($crate::store::now())
+                .bind(user_id)
+                .execute(&self.$write)
+                .await
+                .map_err(unavailable)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_enabled(
+                &self,
+                username_key: &str,
+                enabled: bool,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(username_key) {
+                    return Ok(false);
+                }
+                let done = sqlx::query(
+                    "UPDATE users SET enabled = $1, updated_at = $2 WHERE username_key = $3",
+                )
+                .bind(enabled)
+                .bind($crate::store::now())
+                .bind(username_key)
+                .execute(&self.$write)
+                .await
+                .map_err(unavailable)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// One statement: the user's sessions, codes and refresh tokens go
+            /// with it (ON DELETE CASCADE), atomically.
+            async fn delete_user(&self, username_key: &str) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(username_key) {
+                    return Ok(false);
+                }
+                let done = sqlx::query("DELETE FROM users WHERE username_key = $1")
+                    .bind(username_key)
+                    .execute(&self.$write)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn get_user_by_id(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
+                self.one_user("id", id).await
+            }
+        }
+    };
+}
+
+pub(crate) use user_store;

@@ -12,6 +12,7 @@ mod grants;
 mod keys;
 pub(crate) mod lockouts;
 mod mappers;
+mod secrets;
 pub(crate) mod users;
 
 pub(crate) use apikeys::api_key_store;
@@ -20,6 +21,7 @@ pub(crate) use grants::grant_store;
 pub(crate) use keys::signing_key_store;
 pub(crate) use lockouts::lockout_store;
 pub(crate) use mappers::mapper_store;
+pub(crate) use secrets::realm_secret_store;
 pub(crate) use users::user_store;
 
 use super::StoreError;

@@ -1,33 +1,8 @@
-//! Realm-internal secrets' SQL.
+//! Realm-internal secrets' SQL, shared with the other backend (`store::shared::secrets`).
 
-use async_trait::async_trait;
+use super::SqliteStore;
 
-use super::{SqliteStore, unavailable};
-use crate::store::{RealmSecretStore, StoreError};
-
-#[async_trait]
-impl RealmSecretStore for SqliteStore {
-    async fn realm_secret(
-        &self,
-        name: &str,
-        candidate: &str,
-        now: i64,
-    ) -> Result<String, StoreError> {
-        // Whoever inserts first wins; everyone reads the winner's.
-        let (secret,): (String,) = sqlx::query_as(
-            "INSERT INTO realm_secrets (name, secret, created_at) VALUES (?, ?, ?)
-             ON CONFLICT(name) DO UPDATE SET name = excluded.name
-             RETURNING secret",
-        )
-        .bind(name)
-        .bind(candidate)
-        .bind(now)
-        .fetch_one(&self.writer)
-        .await
-        .map_err(unavailable)?;
-        Ok(secret)
-    }
-}
+crate::store::shared::realm_secret_store!(SqliteStore, writer);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
-//! Opaque credentials: refresh tokens, authorization codes, session cookies,
-//! CSRF tokens and generated client secrets. Each is 256 random bits, sent as
-//! base64url and stored only as its SHA-256 digest. A fast hash is the right
+//! Opaque credentials: authorization codes, session cookies, CSRF tokens,
+//! generated client secrets (and refresh tokens issued before they became
+//! JWTs). Each is 256 random bits, sent as base64url and stored only as its
+//! SHA-256 digest, as refresh JWTs are too. A fast hash is the right
 //! tool here: the inputs are high-entropy, so there is nothing to brute-force.
 
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};

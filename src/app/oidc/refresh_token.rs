@@ -21,7 +21,7 @@ use crate::store::StoreError;
 
 /// The store's name for the HMAC key.
 const SECRET_NAME: &str = "refresh-token-hs512";
-/// HS512 takes a key as long as its block size's half at least; 64 bytes.
+/// HMAC-SHA512 wants a key at least as long as its output: 64 bytes.
 const SECRET_BYTES: usize = 64;
 
 /// The realm's refresh-token key, read from the store once per process.

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod claims;
+pub mod codes;
 pub mod error;
 pub mod grants;
 pub mod logout;

@@ -18,12 +18,12 @@ use super::form::QueryOrForm;
 use super::pages::{self, LoginPage, SESSION_COOKIE};
 use crate::app::Issuer;
 use crate::app::login::{self, Attempt, ClientIp, LoginPath};
-use crate::app::oidc::{OAuthError, Params, scope, sessions};
+use crate::app::oidc::codes::{self, CodeRequest};
+use crate::app::oidc::{OAuthError, Params, sessions};
 use crate::app::users::LoginError;
-use crate::domain::opaque;
 use crate::domain::user::{LoginName, Password, User};
 use crate::http::schemas::{AuthorizeParams, CSRF_EXAMPLE, LoginForm, RealmNotFound};
-use crate::store::{CodeRecord, SessionRecord, StoreError};
+use crate::store::{SessionRecord, StoreError};
 
 /// Issues a code for an authenticated session and redirects to the client.
 async fn issue_code(
@@ -33,31 +33,24 @@ async fn issue_code(
     user: &User,
     status: StatusCode,
 ) -> Result<Response, StoreError> {
-    let code = opaque::generate();
-    let now = state.clock.now();
-    let scopes = scope::for_user(&req.client, user, req.scope.as_deref());
-    state
-        .store
-        .insert_code(&CodeRecord {
-            code_hash: opaque::digest(&code),
-            client_id: req.client.client_id.clone(),
-            redirect_uri: req.redirect_uri.clone(),
-            user_id: user.id.clone(),
-            session_id: session.id.clone(),
-            scope: scopes.to_string(),
-            nonce: req.nonce.clone(),
-            code_challenge: req.code_challenge.clone(),
-            auth_time: session.auth_time,
-            expires_at: now
-                .saturating_add(i64::try_from(state.config.code_ttl).unwrap_or(i64::MAX)),
-        })
-        .await?;
+    let code = codes::issue(
+        state,
+        CodeRequest {
+            client: &req.client,
+            redirect_uri: &req.redirect_uri,
+            scope: req.scope.as_deref(),
+            nonce: req.nonce.as_deref(),
+            code_challenge: req.code_challenge.as_deref(),
+        },
+        session,
+        user,
+    )
+    .await?;
     let mut pairs = vec![("code", code.as_str())];
     if let Some(s) = &req.state {
         pairs.push(("state", s));
     }
     pairs.push(("iss", &state.realm.issuer));
-    tracing::info!(client_id = %req.client.client_id, user_id = %user.id, "authorization code issued");
     Ok(redirect_with(&req.redirect_uri, req.mode, &pairs, status))
 }
 
@@ -138,12 +131,8 @@ pub async fn authorize(
     if !req.prompts("login")
         && let Some(cookie) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
     {
-        match sessions::from_cookie(&state, &cookie).await {
-            Ok(Some((session, user)))
-                if req
-                    .max_age
-                    .is_none_or(|age| state.clock.now() - session.auth_time <= age) =>
-            {
+        match codes::signed_in(&state, &cookie, req.max_age).await {
+            Ok(Some((session, user))) => {
                 return match issue_code(&state, &req, &session, &user, StatusCode::FOUND).await {
                     Ok(r) => r,
                     Err(e) => refusal_response(&state, e.into()),

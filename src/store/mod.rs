@@ -218,6 +218,29 @@ pub struct ApiKeyRecord {
     pub last_used_at: Option<i64>,
 }
 
+/// A web-console sign-in (`/admin`), bound to the realm login session it
+/// came from. Kept under the digest of its cookie.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConsoleSessionRecord {
+    pub cookie_hash: String,
+    /// The realm session (`sessions.id`): ending it ends this one.
+    pub session_id: String,
+    pub user_id: String,
+    /// The CSRF token every console form of this session must echo.
+    pub csrf: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// A live login session as the console lists it: the session, and what its
+/// latest refresh token says (the client, when it was last refreshed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub session: SessionRecord,
+    pub client_id: Option<String>,
+    pub last_refresh: Option<i64>,
+}
+
 /// Reaching the database at all: migrations and the readiness check.
 #[async_trait]
 pub trait Database: Send + Sync {
@@ -392,6 +415,27 @@ pub trait ApiKeyStore: Send + Sync {
     async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError>;
 }
 
+/// The web console's sign-ins, and the session listing its pages show.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    /// Inserts a console session; `Conflict` when its realm session or user is gone.
+    async fn insert_console_session(&self, record: &ConsoleSessionRecord)
+    -> Result<(), StoreError>;
+    async fn get_console_session(
+        &self,
+        cookie_hash: &str,
+    ) -> Result<Option<ConsoleSessionRecord>, StoreError>;
+    async fn delete_console_session(&self, cookie_hash: &str) -> Result<bool, StoreError>;
+    /// Login sessions neither ended nor expired at `now`, of one user or of
+    /// all, newest first, at most `limit`.
+    async fn list_live_sessions(
+        &self,
+        user_id: Option<&str>,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<SessionSummary>, StoreError>;
+}
+
 /// Everything the issuer keeps: each backend implements every area trait
 /// directly, in the file of that area; code that needs one area asks for
 /// that trait alone.
@@ -404,6 +448,7 @@ pub trait Store:
     + LockoutStore
     + SigningKeyStore
     + ApiKeyStore
+    + ConsoleStore
     + 'static
 {
 }
@@ -417,6 +462,7 @@ impl<T> Store for T where
         + LockoutStore
         + SigningKeyStore
         + ApiKeyStore
+        + ConsoleStore
         + 'static
 {
 }

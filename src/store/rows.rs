@@ -221,3 +221,39 @@ impl From<KeyRow> for StoredKey {
         }
     }
 }
+
+/// A live session and its latest refresh token's client and issue time.
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionSummaryRow {
+    #[sqlx(flatten)]
+    pub(super) session: SessionRow,
+    pub(super) client_id: Option<String>,
+    pub(super) last_refresh: Option<i64>,
+}
+
+impl From<SessionSummaryRow> for crate::store::SessionSummary {
+    fn from(r: SessionSummaryRow) -> Self {
+        crate::store::SessionSummary {
+            session: r.session.into(),
+            client_id: r.client_id,
+            last_refresh: r.last_refresh,
+        }
+    }
+}
+
+/// The console's session listing: live sessions with their latest refresh
+/// token, `?`-style placeholders numbered by the backend (`{user}`,
+/// `{now}`, `{limit}`).
+pub(super) fn live_sessions_sql(user: &str, now: &str, limit: &str) -> String {
+    format!(
+        "SELECT s.id, s.cookie_hash, s.user_id, s.auth_time, s.expires_at, s.ended_at,
+                (SELECT r.client_id FROM refresh_tokens r WHERE r.session_id = s.id
+                  ORDER BY r.issued_at DESC LIMIT 1) AS client_id,
+                (SELECT MAX(r.issued_at) FROM refresh_tokens r WHERE r.session_id = s.id) AS last_refresh
+           FROM sessions s
+          WHERE s.ended_at IS NULL AND s.expires_at > {now}
+            AND ({user} IS NULL OR s.user_id = {user})
+          ORDER BY s.auth_time DESC, s.id
+          LIMIT {limit}"
+    )
+}

@@ -7,10 +7,10 @@ use domino_idp::domain::client::Client;
 use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::User;
 use domino_idp::store::{
-    ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, Database, FailureKind,
-    GrantStore, LockPolicy, LockState, Lockout, LockoutStore, MapperStore, RefreshClaim,
-    RefreshRecord, Reservation, SessionRecord, SigningKeyStore, Store, StoreError, StoredKey,
-    StoredKeyDates, UserRecord, UserStore,
+    ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, ConsoleSessionRecord,
+    ConsoleStore, Database, FailureKind, GrantStore, LockPolicy, LockState, Lockout, LockoutStore,
+    MapperStore, RefreshClaim, RefreshRecord, Reservation, SessionRecord, SessionSummary,
+    SigningKeyStore, Store, StoreError, StoredKey, StoredKeyDates, UserRecord, UserStore,
 };
 use serde_json::Value;
 
@@ -130,6 +130,13 @@ forward_when_up!(SigningKeyStore {
     list_signing_keys() -> Vec<StoredKey>;
     add_signing_key(k: &StoredKey, pins: &[(String, StoredKeyDates)]) -> bool;
     update_signing_key(kid: &str, dates: &StoredKeyDates, archived_at: Option<i64>) -> bool;
+});
+
+forward_when_up!(ConsoleStore {
+    insert_console_session(r: &ConsoleSessionRecord) -> ();
+    get_console_session(hash: &str) -> Option<ConsoleSessionRecord>;
+    delete_console_session(hash: &str) -> bool;
+    list_live_sessions(user: Option<&str>, now: i64, limit: u32) -> Vec<SessionSummary>;
 });
 
 forward_when_up!(ApiKeyStore {

@@ -6,14 +6,17 @@
 //! errors; how those are sent is the caller's business. Nothing here knows
 //! about axum.
 
+pub mod admin;
 pub mod apikeys;
 pub mod clients;
+pub mod console;
 pub mod domino_api;
 pub mod issuer;
 pub mod keep;
 pub mod login;
 pub mod mappers;
 pub mod oidc;
+pub mod start;
 pub mod users;
 
 pub use issuer::Issuer;

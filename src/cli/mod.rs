@@ -218,14 +218,7 @@ async fn serve(config: Config) -> Outcome {
 
 /// The audit line of an administrative change made from the command line.
 pub(crate) fn audit_admin(action: &str, subject: &str) {
-    tracing::info!(
-        target: "audit",
-        event = "admin.change",
-        action,
-        subject,
-        operator = %std::env::var("USER").unwrap_or_default(),
-        "administrative change"
-    );
+    crate::app::admin::audit(action, subject, &std::env::var("USER").unwrap_or_default());
 }
 
 /// Opens and migrates the configured store (CLI commands work on a fresh directory).

@@ -11,6 +11,7 @@ mod brute_force;
 mod cli;
 mod cluster_script;
 mod concurrency;
+mod console;
 mod crash;
 mod domino_api;
 mod domino_proxy;

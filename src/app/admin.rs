@@ -228,3 +228,113 @@ pub async fn revoke_api_key(store: &dyn Store, id: &str, operator: &str) -> Resu
         None => Err(AdminError::NotFound(format!("no API key with id {id:?}"))),
     }
 }
+
+/// Why an edit was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("{0}")]
+    Invalid(#[from] crate::domain::user::InvalidInput),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Replaces a user's profile (email, cn, org, scopes, attributes, groups)
+/// with `spec`'s, validated as `[[users]]` entries are. The username, the
+/// password and the enabled flag stay as they are.
+pub async fn edit_user(
+    store: &dyn Store,
+    username: &str,
+    spec: &crate::domain::user::UserSpec,
+    operator: &str,
+) -> Result<User, EditError> {
+    let user = store
+        .get_user(&name_key(username))
+        .await?
+        .ok_or_else(|| EditError::NotFound(format!("no user named {username:?}")))?;
+    let spec = crate::domain::user::UserSpec {
+        username: user.username.clone(),
+        password: None,
+        password_hash: None,
+        ..spec.clone()
+    };
+    let new = NewUser::from_spec(&spec)?;
+    if !store.update_user(&user.id, &new).await? {
+        return Err(EditError::NotFound(format!("no user named {username:?}")));
+    }
+    audit("user.edit", &user.username, operator);
+    Ok(user)
+}
+
+/// Replaces a client's settings with `spec`'s, validated as `[[clients]]`
+/// entries are; its type (public or confidential) and secret stay.
+pub async fn edit_client(
+    store: &dyn Store,
+    spec: &ClientSpec,
+    operator: &str,
+) -> Result<Client, EditError> {
+    let existing = store
+        .get_client(&spec.client_id)
+        .await?
+        .ok_or_else(|| EditError::NotFound(format!("no client with id {:?}", spec.client_id)))?;
+    let spec = ClientSpec {
+        public: existing.is_public(),
+        secret: None,
+        ..spec.clone()
+    };
+    let (mut client, _) = Client::from_spec(&spec)?;
+    client.secret_hash = existing.secret_hash.clone();
+    client.created_at = existing.created_at;
+    if !store.update_client(&client).await? {
+        return Err(EditError::NotFound(format!(
+            "no client with id {:?}",
+            spec.client_id
+        )));
+    }
+    audit("client.edit", &client.client_id, operator);
+    Ok(client)
+}
+
+/// Gives a confidential client a new generated secret (returned, to be
+/// shown once); the old one stops working at once. Tokens already issued
+/// stay valid.
+pub async fn rotate_client_secret(
+    store: &dyn Store,
+    client_id: &str,
+    operator: &str,
+) -> Result<String, EditError> {
+    let existing = store
+        .get_client(client_id)
+        .await?
+        .ok_or_else(|| EditError::NotFound(format!("no client with id {client_id:?}")))?;
+    if existing.is_public() {
+        return Err(EditError::Invalid(crate::domain::user::InvalidInput(
+            format!("client {client_id:?} is public: it has no secret"),
+        )));
+    }
+    // Only the generated secret and its digest are taken from this spec.
+    let (fresh, secret) = Client::from_spec(&ClientSpec {
+        client_id: client_id.to_owned(),
+        public: false,
+        secret: None,
+        grant_types: vec![crate::domain::client::GrantType::ClientCredentials],
+        ..ClientSpec::default()
+    })?;
+    let secret = secret.ok_or_else(|| {
+        EditError::Invalid(crate::domain::user::InvalidInput(
+            "no secret generated".into(),
+        ))
+    })?;
+    let client = Client {
+        secret_hash: fresh.secret_hash,
+        ..existing
+    };
+    if !store.update_client(&client).await? {
+        return Err(EditError::NotFound(format!(
+            "no client with id {client_id:?}"
+        )));
+    }
+    audit("client.rotate-secret", client_id, operator);
+    Ok(secret)
+}

@@ -265,6 +265,10 @@ pub trait UserStore: Send + Sync {
     /// Replaces the password hash; false when the user does not exist.
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError>;
     async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError>;
+    /// Replaces a user's email, cn, org, scopes, attributes and groups with
+    /// `user`'s (its username, credential and enabled flag are ignored);
+    /// false when there is no such user, `Conflict` when the email is taken.
+    async fn update_user(&self, user_id: &str, user: &NewUser) -> Result<bool, StoreError>;
     async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError>;
     async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
 }
@@ -278,6 +282,9 @@ pub trait ClientStore: Send + Sync {
     async fn insert_client_if_absent(&self, client: &Client) -> Result<bool, StoreError>;
     async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Replaces every field of the stored client of `client.client_id` but
+    /// its creation time (the secret digest included); false when absent.
+    async fn update_client(&self, client: &Client) -> Result<bool, StoreError>;
     /// Removes a client and everything issued to it.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
 }

@@ -238,6 +238,17 @@ def admin(page, cfg):
     page.fill("#set-password", password + "-2")
     submit(page, "#set-password-button")
     check("password was changed" in page.locator("#notice").inner_text(), "no notice")
+
+    begin("users: edit")
+    page.fill("#edit-email", "not-an-email")
+    submit(page, "#save-user")
+    check("email" in alert_text(page, "#edit-error"), "no error for a bad email")
+    check(page.get_attribute("#edit-email", "aria-invalid") == "true", "the email field is not marked")
+    page.fill("#edit-email", "newbie2@example.com")
+    page.fill("#edit-groups", "devs testers")
+    submit(page, "#save-user")
+    check(page.locator("#notice").inner_text().strip() == "Saved.", "no notice after the edit")
+    check(page.input_value("#edit-groups") == "devs testers", "the groups were not saved")
     shot(page, "admin-user")
 
     begin("log in as the new user")
@@ -315,9 +326,34 @@ def admin(page, cfg):
     page.goto(f"{base}/admin/clients")
     check(page.locator("#client-secret-once").count() == 0, "the secret is shown twice")
 
+    begin("clients: edit")
+    page.goto(f"{base}/admin/clients/webapp")
+    page.fill("#edit-redirect-uris", "not-a-uri")
+    submit(page, "#save-client")
+    check(page.locator("#client-edit-error").count() == 1, "no error for a bad redirect URI")
+    page.fill("#edit-redirect-uris", "https://app.example/cb2")
+    page.check("#grant_client_credentials")
+    submit(page, "#save-client")
+    check(page.locator("#notice").inner_text().strip() == "Saved.", "no notice after the edit")
+    check(page.input_value("#edit-redirect-uris") == "https://app.example/cb2", "not saved")
+
+    begin("clients: rotate the secret")
+    page.once("dialog", lambda d: d.accept())
+    submit(page, "#rotate-secret")
+    check(page.locator("#client-secret-once").count() == 1,
+          f"no new secret: {page.locator('main').inner_text()[:300]}")
+    rotated = page.input_value("#client-secret-once")
+    check(len(rotated) >= 32 and rotated != secret, "no new secret shown")
+    token_url = f"{base}/auth/realms/DominoRealm/protocol/openid-connect/token"
+    for presented, status in ((secret, 401), (rotated, 200)):
+        r = page.request.post(token_url, form={
+            "grant_type": "client_credentials", "client_id": "webapp", "client_secret": presented})
+        check(r.status == status, f"client_credentials with the {'old' if status == 401 else 'new'} "
+              f"secret: HTTP {r.status}")
+
     begin("clients: remove")
     page.once("dialog", lambda d: d.accept())
-    submit(page, "button[aria-label='Remove client webapp']")
+    submit(page, "#remove-client")
     check("webapp" not in page.locator("#clients").inner_text(), "the client is still listed")
 
     begin("sessions: end all of a user")

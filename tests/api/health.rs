@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use domino_idp::domain::client::Client;
 use domino_idp::domain::mapper::MapperSpec;
-use domino_idp::domain::user::User;
+use domino_idp::domain::user::{NewUser, User};
 use domino_idp::store::{
     ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, ConsoleSessionRecord,
     ConsoleStore, Database, FailureKind, GrantStore, LockPolicy, LockState, Lockout, LockoutStore,
@@ -74,6 +74,7 @@ impl Database for Flaky {
 }
 
 forward_when_up!(UserStore {
+    update_user(id: &str, u: &NewUser) -> bool;
     insert_user(r: &UserRecord) -> User;
     insert_user_if_absent(r: &UserRecord) -> bool;
     find_user_for_login(key: &str) -> Option<User>;
@@ -86,6 +87,7 @@ forward_when_up!(UserStore {
 });
 
 forward_when_up!(ClientStore {
+    update_client(c: &Client) -> bool;
     insert_client(c: &Client) -> ();
     insert_client_if_absent(c: &Client) -> bool;
     get_client(id: &str) -> Option<Client>;

@@ -9,6 +9,7 @@ use super::page;
 use crate::app::Issuer;
 use crate::app::admin::AdminError;
 use crate::app::console::Admin;
+use crate::store::{ApiKeyRecord, SessionSummary};
 
 /// The chrome of every admin page: realm, who is signed in, the CSRF token
 /// of their session, the active tab.
@@ -37,6 +38,8 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         "enabled" => "The user is enabled.",
         "disabled" => "The user is disabled: logins are refused and sessions stop counting.",
         "password" => "The password was changed.",
+        "saved" => "Saved.",
+        "secret" => "The client has a new secret; the old one no longer works.",
         "removed" => "Removed.",
         "ended" => "Ended.",
         "revoked" => "Revoked.",
@@ -69,5 +72,52 @@ pub fn refuse(state: &Issuer, e: AdminError, back: &str) -> Response {
             Some((back, "Back")),
         ),
         e => page::unavailable(state, &e),
+    }
+}
+
+/// A login session as the pages list it.
+pub struct SessionRow {
+    pub id: String,
+    pub started: String,
+    pub expires: String,
+    pub client: String,
+    pub last_refresh: String,
+    pub browser: bool,
+}
+
+impl From<&SessionSummary> for SessionRow {
+    fn from(s: &SessionSummary) -> Self {
+        SessionRow {
+            id: s.session.id.clone(),
+            started: page::date(Some(s.session.auth_time)),
+            expires: page::date(Some(s.session.expires_at)),
+            client: s.client_id.clone().unwrap_or_else(|| "-".into()),
+            last_refresh: page::date(s.last_refresh),
+            browser: s.session.cookie_hash.is_some(),
+        }
+    }
+}
+
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+}
+
+impl From<&ApiKeyRecord> for KeyRow {
+    fn from(k: &ApiKeyRecord) -> Self {
+        KeyRow {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            created: page::date(Some(k.created_at)),
+            expires: k
+                .expires_at
+                .map_or_else(|| "never".into(), |t| page::date(Some(t))),
+            last_used: k
+                .last_used_at
+                .map_or_else(|| "never".into(), |t| page::date(Some(t))),
+        }
     }
 }

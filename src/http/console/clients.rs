@@ -24,13 +24,14 @@ pub fn router() -> Router<Issuer> {
     Router::new()
         .route("/admin/clients", get(list).post(create))
         .route("/admin/clients/{id}/remove", post(remove))
+        .merge(super::client::router())
 }
 
 /// A grant checkbox: its form name, label, and whether it is ticked.
 pub struct GrantBox {
-    name: String,
-    label: &'static str,
-    checked: bool,
+    pub name: String,
+    pub label: &'static str,
+    pub checked: bool,
 }
 
 #[derive(Default)]
@@ -62,7 +63,7 @@ struct ClientsPage {
     created: Option<(String, String)>,
 }
 
-fn boxes(checked: &[GrantType]) -> Vec<GrantBox> {
+pub(super) fn boxes(checked: &[GrantType]) -> Vec<GrantBox> {
     GrantType::ALL
         .iter()
         .map(|g| GrantBox {
@@ -73,7 +74,7 @@ fn boxes(checked: &[GrantType]) -> Vec<GrantBox> {
         .collect()
 }
 
-fn short(g: GrantType) -> &'static str {
+pub(super) fn short(g: GrantType) -> &'static str {
     match g {
         GrantType::TokenExchange => "token_exchange",
         other => other.as_str(),
@@ -151,7 +152,7 @@ async fn list(
     .await
 }
 
-fn words(raw: &str) -> Vec<String> {
+pub(super) fn words(raw: &str) -> Vec<String> {
     raw.split_whitespace().map(str::to_owned).collect()
 }
 

@@ -12,6 +12,7 @@
 mod assets;
 mod auth;
 mod chrome;
+mod client;
 mod clients;
 mod keys;
 mod limit;

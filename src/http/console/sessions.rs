@@ -13,10 +13,9 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use super::auth::{actor, viewer};
-use super::chrome::{Chrome, encode, notice, refuse};
+use super::chrome::{Chrome, SessionRow, encode, notice, refuse};
 use super::limit::Limiter;
 use super::page::{self, Form};
-use super::user::SessionRow;
 use crate::app::Issuer;
 use crate::app::admin;
 

@@ -11,20 +11,22 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 use super::auth::{actor, viewer};
-use super::chrome::{Chrome, encode, notice, refuse};
+use super::chrome::{Chrome, KeyRow, SessionRow, encode, notice, refuse};
 use super::limit::Limiter;
 use super::page::{self, Form};
-use crate::app::admin;
+use super::users::{attributes, field_of, words};
+use crate::app::admin::{self, EditError};
 use crate::app::console::Admin;
 use crate::app::{Issuer, apikeys};
-use crate::domain::user::{Password, User};
-use crate::store::{ApiKeyRecord, SessionSummary};
+use crate::domain::user::{Password, ScopeList, User, UserSpec};
+use crate::store::StoreError;
 
 pub fn router() -> Router<Issuer> {
     Router::new()
         .route("/admin/users/{username}", get(show))
         .route("/admin/users/{username}/enabled", post(set_enabled))
         .route("/admin/users/{username}/password", post(set_password))
+        .route("/admin/users/{username}/edit", post(edit))
         .route("/admin/users/{username}/remove", post(remove))
         .route("/admin/apikeys/{id}/revoke", post(revoke_key))
 }
@@ -43,52 +45,47 @@ struct UserPage {
     sessions: Vec<SessionRow>,
     keys: Vec<KeyRow>,
     password_error: Option<String>,
+    edit: EditValues,
 }
 
-pub struct SessionRow {
-    pub id: String,
-    pub started: String,
-    pub expires: String,
-    pub client: String,
-    pub last_refresh: String,
-    pub browser: bool,
+/// The profile form's values (the user's, or as typed) and its error.
+#[derive(Default)]
+pub struct EditValues {
+    email: String,
+    cn: String,
+    org: String,
+    scopes: String,
+    groups: String,
+    attributes: String,
+    error: Option<String>,
+    field: &'static str,
 }
 
-impl From<&SessionSummary> for SessionRow {
-    fn from(s: &SessionSummary) -> Self {
-        SessionRow {
-            id: s.session.id.clone(),
-            started: page::date(Some(s.session.auth_time)),
-            expires: page::date(Some(s.session.expires_at)),
-            client: s.client_id.clone().unwrap_or_else(|| "-".into()),
-            last_refresh: page::date(s.last_refresh),
-            browser: s.session.cookie_hash.is_some(),
+impl EditValues {
+    fn of(user: &User) -> EditValues {
+        let attributes: Vec<String> = user
+            .attributes
+            .iter()
+            .flat_map(|(name, values)| values.iter().map(move |v| format!("{name}={v}")))
+            .collect();
+        EditValues {
+            email: user.email.clone().unwrap_or_default(),
+            cn: user.cn.clone(),
+            org: user.org.clone().unwrap_or_default(),
+            scopes: user.scopes.join(" "),
+            groups: user.groups.join(" "),
+            attributes: attributes.join("; "),
+            error: None,
+            field: "",
         }
     }
 }
 
-pub struct KeyRow {
-    id: String,
-    name: String,
-    created: String,
-    expires: String,
-    last_used: String,
-}
-
-impl From<&ApiKeyRecord> for KeyRow {
-    fn from(k: &ApiKeyRecord) -> Self {
-        KeyRow {
-            id: k.id.clone(),
-            name: k.name.clone(),
-            created: page::date(Some(k.created_at)),
-            expires: k
-                .expires_at
-                .map_or_else(|| "never".into(), |t| page::date(Some(t))),
-            last_used: k
-                .last_used_at
-                .map_or_else(|| "never".into(), |t| page::date(Some(t))),
-        }
-    }
+/// What went wrong on the page's forms, shown next to the field.
+#[derive(Default)]
+struct Problem {
+    password: Option<String>,
+    edit: Option<EditValues>,
 }
 
 #[derive(Deserialize, Default)]
@@ -101,7 +98,7 @@ async fn render_user(
     admin: &Admin,
     username: &str,
     done: Option<&str>,
-    password_error: Option<String>,
+    problem: Problem,
     status: StatusCode,
 ) -> Response {
     let user = match state
@@ -146,8 +143,9 @@ async fn render_user(
             attributes: page::pretty(&user.attributes),
             sessions: sessions.iter().map(SessionRow::from).collect(),
             keys: keys.iter().map(|(k, _)| KeyRow::from(k)).collect(),
+            edit: problem.edit.unwrap_or_else(|| EditValues::of(&user)),
             user,
-            password_error,
+            password_error: problem.password,
         },
     )
 }
@@ -168,7 +166,7 @@ async fn show(
         &admin,
         &username,
         done.as_deref(),
-        None,
+        Problem::default(),
         StatusCode::OK,
     )
     .await
@@ -234,7 +232,10 @@ async fn set_password(
                 &admin,
                 &username,
                 None,
-                Some(e.0),
+                Problem {
+                    password: Some(e.0),
+                    edit: None,
+                },
                 StatusCode::BAD_REQUEST,
             )
             .await;
@@ -292,5 +293,98 @@ async fn revoke_key(
     match admin::revoke_api_key(state.store.as_ref(), &id, &admin.user.username).await {
         Ok(()) => page::see_other(&format!("{back}?done=revoked")),
         Err(e) => refuse(&state, e, &back),
+    }
+}
+
+async fn edit(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(username): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = &form.0;
+    let get = |k: &str| f.get(k).unwrap_or("").trim().to_owned();
+    let values = EditValues {
+        email: get("email"),
+        cn: get("cn"),
+        org: get("org"),
+        scopes: get("scopes"),
+        groups: get("groups"),
+        attributes: get("attributes"),
+        error: None,
+        field: "",
+    };
+    let refused = |mut values: EditValues, why: String| {
+        values.field = field_of(&why);
+        values.error = Some(why);
+        Problem {
+            password: None,
+            edit: Some(values),
+        }
+    };
+    let attrs = match attributes(&values.attributes) {
+        Ok(a) => a,
+        Err(why) => {
+            let problem = refused(values, why);
+            return render_user(
+                &state,
+                &admin,
+                &username,
+                None,
+                problem,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
+    let spec = UserSpec {
+        username: username.clone(),
+        email: opt(&values.email),
+        cn: opt(&values.cn),
+        org: opt(&values.org),
+        scopes: ScopeList::Spaced(values.scopes.clone()),
+        attributes: attrs,
+        groups: words(&values.groups),
+        ..UserSpec::default()
+    };
+    match admin::edit_user(state.store.as_ref(), &username, &spec, &admin.user.username).await {
+        Ok(user) => page::see_other(&format!(
+            "/admin/users/{}?done=saved",
+            encode(&user.username)
+        )),
+        Err(EditError::Invalid(e)) => {
+            let problem = refused(values, e.0);
+            render_user(
+                &state,
+                &admin,
+                &username,
+                None,
+                problem,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(EditError::Store(StoreError::Conflict(why))) => {
+            let problem = refused(values, why.replace("a user with this ", ""));
+            render_user(
+                &state,
+                &admin,
+                &username,
+                None,
+                problem,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(EditError::NotFound(why)) => {
+            refuse(&state, admin::AdminError::NotFound(why), "/admin/users")
+        }
+        Err(EditError::Store(e)) => page::unavailable(&state, &e),
     }
 }

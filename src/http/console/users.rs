@@ -151,12 +151,12 @@ async fn list(
 }
 
 /// Space-separated words.
-fn words(raw: &str) -> Vec<String> {
+pub(super) fn words(raw: &str) -> Vec<String> {
     raw.split_whitespace().map(str::to_owned).collect()
 }
 
 /// `name=value` pairs separated by `;`; a repeated name gets several values.
-fn attributes(raw: &str) -> Result<BTreeMap<String, AttributeValue>, String> {
+pub(super) fn attributes(raw: &str) -> Result<BTreeMap<String, AttributeValue>, String> {
     let mut out: BTreeMap<String, AttributeValue> = BTreeMap::new();
     for pair in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, value) = pair
@@ -173,7 +173,7 @@ fn attributes(raw: &str) -> Result<BTreeMap<String, AttributeValue>, String> {
 }
 
 /// Which field an `InvalidInput` message is about (they start with its name).
-fn field_of(message: &str) -> &'static str {
+pub(super) fn field_of(message: &str) -> &'static str {
     for field in [
         "username",
         "email",

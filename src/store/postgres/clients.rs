@@ -80,6 +80,26 @@ impl ClientStore for PgStore {
     /// (ON DELETE CASCADE), atomically. A grant being written for the client
     /// at the same moment holds a key-share lock on its row (the foreign key
     /// check), so it either commits first and is deleted too, or fails.
+    async fn update_client(&self, c: &Client) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE clients SET name = $1, secret_hash = $2, redirect_uris = $3::jsonb,
+                    post_logout_redirect_uris = $4::jsonb, grant_types = $5::jsonb,
+                    default_scopes = $6::jsonb, allowed_scopes = $7::jsonb WHERE client_id = $8",
+        )
+        .bind(c.name.as_deref())
+        .bind(c.secret_hash.as_deref())
+        .bind(to_json(&c.redirect_uris))
+        .bind(to_json(&c.post_logout_redirect_uris))
+        .bind(to_json(&c.grant_types))
+        .bind(to_json(&c.default_scopes))
+        .bind(c.allowed_scopes.as_ref().map(to_json))
+        .bind(&c.client_id)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
         if unstorable(client_id) {
             return Ok(false);

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{PgStore, to_json, unavailable, unstorable};
-use crate::domain::user::User;
+use crate::domain::user::{NewUser, User};
 use crate::store::rows::UserRow;
 use crate::store::{StoreError, UserRecord, UserStore, now};
 
@@ -131,6 +131,29 @@ impl UserStore for PgStore {
                 .execute(&self.pool)
                 .await
                 .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update_user(&self, user_id: &str, u: &NewUser) -> Result<bool, StoreError> {
+        if unstorable(user_id) {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "UPDATE users SET email = $1, email_key = $2, cn = $3, org = $4, scopes = $5::jsonb,
+                    attributes = $6::jsonb, groups = $7::jsonb, updated_at = $8 WHERE id = $9",
+        )
+        .bind(u.email.as_ref().map(|e| e.as_str()))
+        .bind(u.email.as_ref().map(|e| e.key()))
+        .bind(&u.cn)
+        .bind(u.org.as_deref())
+        .bind(to_json(&u.scopes))
+        .bind(to_json(&u.attributes))
+        .bind(to_json(&u.groups))
+        .bind(now())
+        .bind(user_id)
+        .execute(&self.pool)
+        .await
+        .map_err(user_write_error)?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -70,6 +70,26 @@ impl ClientStore for SqliteStore {
         rows.into_iter().map(Client::try_from).collect()
     }
 
+    async fn update_client(&self, c: &Client) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE clients SET name = ?, secret_hash = ?, redirect_uris = ?,
+                    post_logout_redirect_uris = ?, grant_types = ?, default_scopes = ?,
+                    allowed_scopes = ? WHERE client_id = ?",
+        )
+        .bind(c.name.as_deref())
+        .bind(c.secret_hash.as_deref())
+        .bind(to_json(&c.redirect_uris))
+        .bind(to_json(&c.post_logout_redirect_uris))
+        .bind(to_json(&c.grant_types))
+        .bind(to_json(&c.default_scopes))
+        .bind(c.allowed_scopes.as_ref().map(to_json))
+        .bind(&c.client_id)
+        .execute(&self.writer)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM clients WHERE client_id = ?")
             .bind(client_id)

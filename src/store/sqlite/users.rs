@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{SqliteStore, to_json, unavailable, user_write_error};
+use crate::domain::user::NewUser;
 use crate::domain::user::User;
 use crate::store::rows::UserRow;
 use crate::store::{StoreError, UserRecord, UserStore, now};
@@ -101,6 +102,26 @@ impl UserStore for SqliteStore {
             .execute(&self.writer)
             .await
             .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn update_user(&self, user_id: &str, u: &NewUser) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE users SET email = ?, email_key = ?, cn = ?, org = ?, scopes = ?,
+                    attributes = ?, groups = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(u.email.as_ref().map(|e| e.as_str()))
+        .bind(u.email.as_ref().map(|e| e.key()))
+        .bind(&u.cn)
+        .bind(u.org.as_deref())
+        .bind(to_json(&u.scopes))
+        .bind(to_json(&u.attributes))
+        .bind(to_json(&u.groups))
+        .bind(now())
+        .bind(user_id)
+        .execute(&self.writer)
+        .await
+        .map_err(user_write_error)?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -219,11 +219,15 @@ async fn republish(state: &Issuer, home: &KeyHome) -> Result<(), KeyError> {
 }
 
 /// Revokes an API key at once.
-pub async fn revoke_api_key(store: &dyn Store, id: &str, operator: &str) -> Result<(), AdminError> {
+pub async fn revoke_api_key(
+    store: &dyn Store,
+    id: &str,
+    operator: &str,
+) -> Result<crate::store::ApiKeyRecord, AdminError> {
     match crate::app::apikeys::revoke(store, id).await? {
         Some(key) => {
             audit("apikey.revoke", &key.id, operator);
-            Ok(())
+            Ok(key)
         }
         None => Err(AdminError::NotFound(format!("no API key with id {id:?}"))),
     }

@@ -108,11 +108,10 @@ pub async fn run(cmd: MapperCommand, config: &Config) -> Outcome {
             };
             crate::domain::mapper::Mapper::from_spec(&spec).map_err(Failure::usage)?;
             let store = open_store(config).await?;
-            mappers::create(store.as_ref(), &spec)
+            crate::app::admin::add_mapper(store.as_ref(), &spec, &super::operator())
                 .await
                 .map_err(failure)?;
             println!("added mapper {}", spec.name);
-            super::audit_admin("mapper.add", &spec.name);
             Ok(())
         }
         MapperCommand::List { json } => {
@@ -149,11 +148,10 @@ pub async fn run(cmd: MapperCommand, config: &Config) -> Outcome {
         }
         MapperCommand::Remove { name } => {
             let store = open_store(config).await?;
-            if !store.delete_mapper(&name).await.map_err(Failure::new)? {
-                return Err(Failure::new(format!("no mapper named {name:?}")));
-            }
+            crate::app::admin::remove_mapper(store.as_ref(), &name, &super::operator())
+                .await
+                .map_err(Failure::new)?;
             println!("removed mapper {name}");
-            super::audit_admin("mapper.remove", &name);
             Ok(())
         }
     }

@@ -291,7 +291,7 @@ async fn revoke_key(
         None => "/admin/users".to_owned(),
     };
     match admin::revoke_api_key(state.store.as_ref(), &id, &admin.user.username).await {
-        Ok(()) => page::see_other(&format!("{back}?done=revoked")),
+        Ok(_) => page::see_other(&format!("{back}?done=revoked")),
         Err(e) => refuse(&state, e, &back),
     }
 }

@@ -154,6 +154,7 @@ def developer(page, cfg):
     page.goto(f"{base}/")
     width = page.evaluate("document.documentElement.scrollWidth")
     check(width <= 360, f"the start page is {width}px wide at 360px")
+    shot(page, "start-360")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     begin("keyboard")

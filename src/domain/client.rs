@@ -409,6 +409,31 @@ mod tests {
     }
 
     #[test]
+    fn the_builtin_admin_console_is_known_by_its_definition_at_any_base_url() {
+        for base in ["http://127.0.0.1:8080", "https://idp.example/"] {
+            let (builtin, secret) = Client::from_spec(&builtin_admin_console(base)).unwrap();
+            assert!(secret.is_none() && builtin.is_public());
+            assert!(builtin.is_builtin());
+            assert!(
+                builtin.has_redirect_uri(&format!("{}/admin/callback", base.trim_end_matches('/')))
+            );
+            let moved = Client {
+                redirect_uris: vec!["https://elsewhere.example/callback".into()],
+                ..builtin.clone()
+            };
+            assert!(
+                !moved.is_builtin(),
+                "another redirect URI is someone's own client"
+            );
+            let renamed = Client {
+                name: Some("Ours".into()),
+                ..builtin
+            };
+            assert!(!renamed.is_builtin());
+        }
+    }
+
+    #[test]
     fn the_builtin_domino_play_is_known_by_its_definition() {
         let (builtin, secret) = Client::from_spec(&builtin_domino_play()).unwrap();
         assert!(secret.is_none() && builtin.is_public());

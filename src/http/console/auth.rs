@@ -5,7 +5,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::CookieJar;
+use axum_extra::extract::cookie::{CookieJar, SameSite};
 use serde::Deserialize;
 
 use super::limit::Limiter;
@@ -88,7 +88,12 @@ pub async fn home(State(state): State<Issuer>, jar: CookieJar) -> Response {
         Ok(None) => {
             let sign_in = console::begin(&state, &page::base_url(&state));
             let value = format!("{}.{}", sign_in.state, sign_in.verifier);
-            let jar = jar.add(page::cookie(&state, SIGNIN_COOKIE, value, ADMIN_PATH));
+            // Lax, unlike the console's own cookie: a sign-in that began on
+            // a link from elsewhere still reaches its callback with it (a
+            // redirect chain started cross-site withholds Strict cookies).
+            let mut pending = page::cookie(&state, SIGNIN_COOKIE, value, ADMIN_PATH);
+            pending.set_same_site(SameSite::Lax);
+            let jar = jar.add(pending);
             (jar, page::see_other(&sign_in.url)).into_response()
         }
         Err(response) => response,

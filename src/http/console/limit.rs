@@ -34,3 +34,26 @@ impl Limiter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::TestClock;
+
+    #[test]
+    fn sixty_changes_a_minute_per_admin_then_a_wait() {
+        let clock = TestClock::new();
+        let limiter = Limiter::default();
+        for _ in 0..PER_MINUTE {
+            assert!(limiter.allow("a", &clock).is_ok());
+        }
+        let wait = limiter.allow("a", &clock).unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        // Another admin has a budget of their own.
+        assert!(limiter.allow("b", &clock).is_ok());
+        clock.advance(Duration::from_secs(60));
+        assert!(limiter.allow("a", &clock).is_ok());
+    }
+}

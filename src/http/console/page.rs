@@ -21,7 +21,7 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 pub const START_CSRF_COOKIE: &str = "DOMINO_IDP_START_CSRF";
 /// The admin console's session cookie.
 pub const CONSOLE_COOKIE: &str = "DOMINO_IDP_CONSOLE";
-/// A sign-in under way: its state and PKCE verifier.
+/// A sign-in under way: its state and PKCE verifier (SameSite=Lax).
 pub const SIGNIN_COOKIE: &str = "DOMINO_IDP_CONSOLE_SIGNIN";
 
 /// The headers of every console response.

@@ -66,9 +66,14 @@ fn hidden(html: &str, name: &str) -> String {
 /// Signs in to /admin through the realm's login page with plain HTTP; the
 /// callback's response and the cookies so far.
 async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Response, Vec<String>) {
+    sign_in_at(&app.base, username).await
+}
+
+async fn sign_in_at(base: &str, username: &str) -> (reqwest::Response, Vec<String>) {
+    let url = |path: &str| format!("{base}{path}");
     let http = http();
     let mut jar = Vec::new();
-    let start = http.get(app.url("/admin")).send().await.unwrap();
+    let start = http.get(url("/admin")).send().await.unwrap();
     assert_eq!(start.status(), 303);
     keep_cookies(&start, &mut jar);
     let authorize = start.headers()[LOCATION].to_str().unwrap().to_owned();
@@ -93,7 +98,7 @@ async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Response, Vec<Strin
     form.push(("username".into(), username.into()));
     form.push(("password".into(), PASSWORD.into()));
     let posted = http
-        .post(app.url("/auth/realms/DominoRealm/login-actions/authenticate"))
+        .post(url("/auth/realms/DominoRealm/login-actions/authenticate"))
         .header("cookie", realm_jar.join("; "))
         .form(&form)
         .send()
@@ -101,10 +106,7 @@ async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Response, Vec<Strin
         .unwrap();
     assert_eq!(posted.status(), 303, "{}", posted.text().await.unwrap());
     let callback = posted.headers()[LOCATION].to_str().unwrap().to_owned();
-    assert!(
-        callback.starts_with(&app.url("/admin/callback?")),
-        "{callback}"
-    );
+    assert!(callback.starts_with(&url("/admin/callback?")), "{callback}");
     let done = http
         .get(&callback)
         .header("cookie", jar.join("; "))
@@ -242,6 +244,68 @@ async fn console_forms_need_the_sessions_csrf_token_and_are_rate_limited() {
     assert!(limited.headers().contains_key("retry-after"));
     app.clock.advance(Duration::from_secs(61));
     assert_eq!(post(Some(&csrf), true).await.unwrap().status(), 303);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_changes_are_audited_with_the_admin_as_operator() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("idp.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[users]]\nusername = \"root\"\npassword = \"{PASSWORD}\"\ngroups = [\"admins\"]\n\n\
+             [[users]]\nusername = \"doc\"\npassword = \"{PASSWORD}\"\n"
+        ),
+    )
+    .unwrap();
+    let server = crate::process::ServerProcess::start(tmp.path(), &config);
+    let base = server.url("");
+    let (_, jar) = sign_in_at(&base, ADMIN).await;
+    let cookies = jar.join("; ");
+    let page = http()
+        .get(format!("{base}/admin/users/doc"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf_token");
+    let disabled = http()
+        .post(format!("{base}/admin/users/doc/enabled"))
+        .header("cookie", &cookies)
+        .form(&[("enabled", "false"), ("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 303);
+    let mut line = None;
+    for _ in 0..50 {
+        line = server
+            .log()
+            .lines()
+            .find(|l| l.contains("admin.change") && l.contains("user.disable"))
+            .map(str::to_owned);
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let line = line.unwrap_or_else(|| panic!("no audit line:\n{}", server.log()));
+    assert!(line.contains("audit"), "{line}");
+    assert!(line.contains("operator") && line.contains("root"), "{line}");
+    assert!(line.contains("subject") && line.contains("doc"), "{line}");
+    let log = server.log();
+    assert!(log.contains("console.signin"), "{log}");
+    assert!(
+        !log.contains(PASSWORD) && !log.contains(&csrf),
+        "a secret in the log"
+    );
+    for cookie in &jar {
+        let value = cookie.split_once('=').unwrap().1;
+        assert!(!log.contains(value), "a cookie in the log: {cookie}");
+    }
 }
 
 #[tokio::test]

@@ -12,5 +12,5 @@ mkdir -p "$out"
 export IDP_SCREENSHOTS="$out"
 export IDP_TEST_PYTHON="${IDP_TEST_PYTHON:-$PWD/.venv-test/bin/python}"
 export IDP_TEST_CHROMIUM="${IDP_TEST_CHROMIUM:-/usr/bin/chromium}"
-cargo test --test api the_console_in_a_real_browser -- --exact console::the_console_in_a_real_browser
+cargo test --test api the_console_in_a_real_browser -- --exact console_browser::the_console_in_a_real_browser
 ls -1 "$out"

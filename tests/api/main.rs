@@ -12,6 +12,7 @@ mod cli;
 mod cluster_script;
 mod concurrency;
 mod console;
+mod console_browser;
 mod crash;
 mod domino_api;
 mod domino_proxy;

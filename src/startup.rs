@@ -117,6 +117,11 @@ impl Application {
                 "listening on all interfaces without public_url: tokens will name an issuer clients cannot reach; set public_url"
             );
         }
+        if config.admin_console {
+            clients::ensure_admin_console(store.as_ref(), &public_url)
+                .await
+                .context("creating the built-in admin-console client")?;
+        }
         let state = Issuer::new(config, &public_url, store, keys, passwords, clock);
         let router = http::build_router(state.clone());
         Ok(Application {

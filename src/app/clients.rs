@@ -2,7 +2,9 @@
 //! and the built-in `domino-play` (see `domain::client::builtin_domino_play`),
 //! which a client of the same id from either replaces.
 
-use crate::domain::client::{Client, ClientSpec, OriginAccess, builtin_domino_play};
+use crate::domain::client::{
+    ADMIN_CONSOLE, Client, ClientSpec, OriginAccess, builtin_admin_console, builtin_domino_play,
+};
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::InvalidInput;
 use crate::store::{Store, StoreError};
@@ -156,10 +158,36 @@ pub async fn edit_scopes(
             .map(|list| check("allowed_scopes", &list))
             .transpose()?;
     }
-    if !store.set_client_scopes(&client).await? {
+    if !store.update_client(&client).await? {
         return Err(
             StoreError::Conflict(format!("client {client_id:?} was removed meanwhile")).into(),
         );
     }
     Ok(client)
+}
+
+/// Creates the built-in `admin-console` for `base_url` unless a client of
+/// that id exists; re-points a built-in one made for another base URL (the
+/// port moved). A configured `admin-console` is left as it is. True when
+/// something was written.
+pub async fn ensure_admin_console(store: &dyn Store, base_url: &str) -> Result<bool, ClientError> {
+    let (client, _) = Client::from_spec(&builtin_admin_console(base_url))?;
+    match store.get_client(ADMIN_CONSOLE).await? {
+        Some(existing)
+            if existing.is_builtin() && existing.redirect_uris != client.redirect_uris =>
+        {
+            store.delete_client(ADMIN_CONSOLE).await?;
+            let written = store.insert_client_if_absent(&client).await?;
+            tracing::info!(client_id = ADMIN_CONSOLE, redirect_uri = %client.redirect_uris.join(" "), "re-pointed the built-in client");
+            Ok(written)
+        }
+        Some(_) => Ok(false),
+        None => {
+            let created = store.insert_client_if_absent(&client).await?;
+            if created {
+                tracing::info!(client_id = ADMIN_CONSOLE, "created the built-in client");
+            }
+            Ok(created)
+        }
+    }
 }

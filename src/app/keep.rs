@@ -11,7 +11,7 @@ use crate::app::oidc::sessions;
 use crate::app::users::LoginError;
 use crate::domain::mapper::KEEP_CLIENT;
 use crate::domain::token::{self, Claims};
-use crate::domain::user::{LoginName, Password};
+use crate::domain::user::{LoginName, Password, User};
 use crate::keys::KeyError;
 use crate::store::StoreError;
 
@@ -60,20 +60,32 @@ impl Issuer {
             ip: req.ip,
         };
         let user = login::authenticate(self, attempt).await?;
+        self.keep_token_for(&user, req.scope, req.exp_seconds).await
+    }
+
+    /// Starts a session for a user whose password was just checked and
+    /// signs their Keep token (the Keep login, and the start page's
+    /// "Get a token", which checks the password once for both its tokens).
+    pub async fn keep_token_for(
+        &self,
+        user: &User,
+        scope: Option<&str>,
+        exp_seconds: Option<u64>,
+    ) -> Result<KeepToken, KeepError> {
         let now = self.clock.now_utc();
-        let lifetime = self.policy.lifetime(req.exp_seconds);
+        let lifetime = self.policy.lifetime(exp_seconds);
         // A session as long as the token, so userinfo and introspection find the
         // token's user by id and `user remove` or `disable` ends it at once.
         let session_ttl = lifetime.saturating_add(self.config.leeway);
-        let (session, _) = sessions::start(self, &user, false, session_ttl).await?;
-        let scopes = token::narrow_scopes(&user.scopes, req.scope);
+        let (session, _) = sessions::start(self, user, false, session_ttl).await?;
+        let scopes = token::narrow_scopes(&user.scopes, scope);
         let jti = uuid::Uuid::new_v4().to_string();
         let mappers = mappers::load(self.store.as_ref()).await?;
         let ctx = ClaimContext {
             policy: &self.policy,
             mappers: &mappers,
             client_id: KEEP_CLIENT,
-            user: Some(&user),
+            user: Some(user),
             scopes: &scopes,
             applied: &scopes,
             roles: None,

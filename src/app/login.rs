@@ -37,6 +37,8 @@ pub enum LoginPath {
     Keep,
     PasswordGrant,
     LoginForm,
+    /// The start page's "Get a token" (`/`).
+    StartPage,
 }
 
 impl LoginPath {
@@ -45,6 +47,7 @@ impl LoginPath {
             LoginPath::Keep => "keep",
             LoginPath::PasswordGrant => "password_grant",
             LoginPath::LoginForm => "login_form",
+            LoginPath::StartPage => "start_page",
         }
     }
 }

@@ -1,8 +1,11 @@
 //! Claim mappers in the store: registering (CLI, `[[mappers]]` seeding) and
 //! loading them for minting.
 
-use crate::domain::mapper::{Mapper, MapperSpec};
-use crate::domain::user::InvalidInput;
+use crate::app::oidc::claims::{ClaimContext, add_allowed_origins};
+use crate::app::oidc::scope;
+use crate::domain::mapper::{KEEP_CLIENT, Mapper, MapperSpec, Output};
+use crate::domain::token::{Claims, TokenPolicy};
+use crate::domain::user::{InvalidInput, name_key};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,4 +53,112 @@ pub async fn load(store: &dyn Store) -> Result<Vec<Mapper>, StoreError> {
             }
         })
         .collect())
+}
+
+/// Why `claims preview` has nothing to show.
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("no user {0:?}")]
+    NoUser(String),
+    #[error("no client {0:?}")]
+    NoClient(String),
+    #[error("output {0} needs a client: it is what an OAuth client gets")]
+    NeedsClient(Output),
+    #[error("no claims for this combination")]
+    Nothing,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a preview shows: which claim set, for which client, and the claims.
+pub struct Preview {
+    pub output: Output,
+    pub client_id: String,
+    pub username: String,
+    pub claims: Claims,
+}
+
+/// The claims a user would get (`claims preview`): nothing is signed;
+/// iat/exp/jti are this moment's, sid/auth_time/nonce/at_hash would come
+/// from a real session. `client` `None` (or `keep`) is the Keep login;
+/// `output` defaults to `access` for a client and `keep` otherwise.
+#[allow(clippy::too_many_arguments)]
+pub async fn preview(
+    store: &dyn Store,
+    policy: &TokenPolicy,
+    realm: &str,
+    login: &str,
+    client: Option<&str>,
+    output: Option<Output>,
+    requested: Option<&str>,
+    now: i64,
+) -> Result<Preview, PreviewError> {
+    let user = store
+        .find_user_for_login(&name_key(login))
+        .await?
+        .ok_or_else(|| PreviewError::NoUser(login.to_owned()))?;
+    let client = match client {
+        None | Some(KEEP_CLIENT) => None,
+        Some(id) => Some(
+            store
+                .get_client(id)
+                .await?
+                .ok_or_else(|| PreviewError::NoClient(id.to_owned()))?,
+        ),
+    };
+    let output = output.unwrap_or(if client.is_some() {
+        Output::Access
+    } else {
+        Output::Keep
+    });
+    let (client_id, scopes) = match (&client, output) {
+        (_, Output::Keep) => (
+            KEEP_CLIENT.to_owned(),
+            crate::domain::token::narrow_scopes(&user.scopes, requested),
+        ),
+        (Some(c), _) => (c.client_id.clone(), scope::for_user(c, &user, requested)),
+        (None, other) => return Err(PreviewError::NeedsClient(other)),
+    };
+    let applied = scope::applied(client.as_ref(), &scopes);
+    let roles = if applied.contains("roles") || applied.contains("microprofile-jwt") {
+        Some(crate::app::roles::of_user(store, realm, &user).await?)
+    } else {
+        None
+    };
+    let mappers = load(store).await?;
+    let ctx = ClaimContext {
+        policy,
+        mappers: &mappers,
+        client_id: &client_id,
+        user: Some(&user),
+        scopes: &scopes,
+        applied: &applied,
+        roles: roles.as_ref(),
+        session: None,
+        now,
+        lifetime: policy.lifetime(None),
+    };
+    let jti = uuid::Uuid::new_v4().to_string();
+    // As minted: access tokens name the client's allowed origins.
+    let access = || {
+        let mut claims = ctx.access(&jti);
+        if let Some(c) = &client {
+            add_allowed_origins(&mut claims, c);
+        }
+        claims
+    };
+    let claims = match output {
+        Output::Keep => ctx.keep(&jti),
+        Output::Access => Some(access()),
+        Output::Id => ctx.id(None, None, &jti),
+        Output::Userinfo => Some(ctx.userinfo()),
+        Output::Introspection => Some(ctx.introspection(access())),
+    }
+    .ok_or(PreviewError::Nothing)?;
+    Ok(Preview {
+        output,
+        client_id,
+        username: user.username,
+        claims,
+    })
 }

@@ -6,8 +6,10 @@
 //! errors; how those are sent is the caller's business. Nothing here knows
 //! about axum.
 
+pub mod admin;
 pub mod apikeys;
 pub mod clients;
+pub mod console;
 pub mod domino_api;
 pub mod issuer;
 pub mod keep;
@@ -15,6 +17,7 @@ pub mod login;
 pub mod mappers;
 pub mod oidc;
 pub mod roles;
+pub mod start;
 pub mod users;
 
 pub use issuer::Issuer;

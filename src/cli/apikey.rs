@@ -141,14 +141,10 @@ pub async fn run(cmd: ApiKeyCommand, config: &Config) -> Outcome {
         }
         ApiKeyCommand::Revoke { id } => {
             let store = open_store(config).await?;
-            let Some(key) = apikeys::revoke(store.as_ref(), &id)
+            let key = crate::app::admin::revoke_api_key(store.as_ref(), &id, &super::operator())
                 .await
-                .map_err(Failure::new)?
-            else {
-                return Err(Failure::new(format!("no API key with id {id:?}")));
-            };
+                .map_err(Failure::new)?;
             println!("revoked API key {} ({:?})", key.id, key.name);
-            super::audit_admin("apikey.revoke", &key.id);
         }
     }
     Ok(())

@@ -281,11 +281,11 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
                 Client::from_spec(&spec).map_err(Failure::usage)?;
             }
             let store = open_store(config).await?;
-            let (client, generated) = clients::create(store.as_ref(), &spec)
-                .await
-                .map_err(failure)?;
+            let (client, generated) =
+                crate::app::admin::add_client(store.as_ref(), &spec, &super::operator())
+                    .await
+                    .map_err(failure)?;
             println!("added {} client {}", kind(&client), client.client_id);
-            super::audit_admin("client.add", &client.client_id);
             if let Some(secret) = generated {
                 println!("client_secret: {secret}");
                 println!(
@@ -369,15 +369,10 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
         }
         ClientCommand::Remove { client_id } => {
             let store = open_store(config).await?;
-            if !store
-                .delete_client(&client_id)
+            crate::app::admin::remove_client(store.as_ref(), &client_id, &super::operator())
                 .await
-                .map_err(Failure::new)?
-            {
-                return Err(Failure::new(format!("no client with id {client_id:?}")));
-            }
+                .map_err(Failure::new)?;
             println!("removed client {client_id}");
-            super::audit_admin("client.remove", &client_id);
         }
     }
     Ok(())

@@ -5,11 +5,8 @@ use serde_json::Value;
 
 use super::{Failure, Outcome, open_store};
 use crate::app::mappers::{self, MapperError};
-use crate::app::oidc::claims::{ClaimContext, add_allowed_origins};
-use crate::app::oidc::scope;
 use crate::config::Config;
-use crate::domain::mapper::{JsonType, KEEP_CLIENT, MapperSpec, MapperType, Output, Property};
-use crate::domain::user::name_key;
+use crate::domain::mapper::{JsonType, MapperSpec, MapperType, Output, Property};
 use crate::store::now;
 
 #[derive(Debug, Subcommand)]
@@ -111,11 +108,10 @@ pub async fn run(cmd: MapperCommand, config: &Config) -> Outcome {
             };
             crate::domain::mapper::Mapper::from_spec(&spec).map_err(Failure::usage)?;
             let store = open_store(config).await?;
-            mappers::create(store.as_ref(), &spec)
+            crate::app::admin::add_mapper(store.as_ref(), &spec, &super::operator())
                 .await
                 .map_err(failure)?;
             println!("added mapper {}", spec.name);
-            super::audit_admin("mapper.add", &spec.name);
             Ok(())
         }
         MapperCommand::List { json } => {
@@ -152,11 +148,10 @@ pub async fn run(cmd: MapperCommand, config: &Config) -> Outcome {
         }
         MapperCommand::Remove { name } => {
             let store = open_store(config).await?;
-            if !store.delete_mapper(&name).await.map_err(Failure::new)? {
-                return Err(Failure::new(format!("no mapper named {name:?}")));
-            }
+            crate::app::admin::remove_mapper(store.as_ref(), &name, &super::operator())
+                .await
+                .map_err(Failure::new)?;
             println!("removed mapper {name}");
-            super::audit_admin("mapper.remove", &name);
             Ok(())
         }
     }
@@ -170,89 +165,32 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
         scope: requested,
     } = cmd;
     let store = open_store(config).await?;
-    let user = store
-        .find_user_for_login(&name_key(&user))
-        .await
-        .map_err(Failure::new)?
-        .ok_or_else(|| Failure::new(format!("no user {user:?}")))?;
-    let client = match client.as_deref() {
-        None | Some(KEEP_CLIENT) => None,
-        Some(id) => Some(
-            store
-                .get_client(id)
-                .await
-                .map_err(Failure::new)?
-                .ok_or_else(|| Failure::new(format!("no client {id:?}")))?,
-        ),
-    };
-    let output = output.unwrap_or(if client.is_some() {
-        Output::Access
-    } else {
-        Output::Keep
-    });
-    let (client_id, scopes) = match (&client, output) {
-        (_, Output::Keep) => (
-            KEEP_CLIENT.to_owned(),
-            crate::domain::token::narrow_scopes(&user.scopes, requested.as_deref()),
-        ),
-        (Some(c), _) => (
-            c.client_id.clone(),
-            scope::for_user(c, &user, requested.as_deref()),
-        ),
-        (None, other) => {
-            return Err(Failure::usage(format!(
-                "--output {other} needs --client: it is what an OAuth client gets"
-            )));
-        }
-    };
-    let applied = scope::applied(client.as_ref(), &scopes);
-    let roles = if applied.contains("roles") || applied.contains("microprofile-jwt") {
-        Some(
-            crate::app::roles::of_user(store.as_ref(), &config.realm, &user)
-                .await
-                .map_err(Failure::new)?,
-        )
-    } else {
-        None
-    };
-    let issuer = config.issuer();
-    let policy = config.token_policy(issuer);
-    let mappers = mappers::load(store.as_ref()).await.map_err(Failure::new)?;
-    let ctx = ClaimContext {
-        policy: &policy,
-        mappers: &mappers,
-        client_id: &client_id,
-        user: Some(&user),
-        scopes: &scopes,
-        applied: &applied,
-        roles: roles.as_ref(),
-        session: None,
-        now: now(),
-        lifetime: policy.lifetime(None),
-    };
-    let jti = uuid::Uuid::new_v4().to_string();
-    let access = || {
-        let mut claims = ctx.access(&jti);
-        if let Some(c) = &client {
-            add_allowed_origins(&mut claims, c);
-        }
-        claims
-    };
-    let claims = match output {
-        Output::Keep => ctx.keep(&jti),
-        Output::Access => Some(access()),
-        Output::Id => ctx.id(None, None, &jti),
-        Output::Userinfo => Some(ctx.userinfo()),
-        Output::Introspection => Some(ctx.introspection(access())),
-    }
-    .ok_or_else(|| Failure::new("no claims for this combination"))?;
+    let policy = config.token_policy(config.issuer());
+    let preview = mappers::preview(
+        store.as_ref(),
+        &policy,
+        &config.realm,
+        &user,
+        client.as_deref(),
+        output,
+        requested.as_deref(),
+        now(),
+    )
+    .await
+    .map_err(|e| match e {
+        mappers::PreviewError::NeedsClient(other) => Failure::usage(format!(
+            "--output {other} needs --client: it is what an OAuth client gets"
+        )),
+        e => Failure::new(e),
+    })?;
+    let (claims, output, client_id) = (preview.claims, preview.output, preview.client_id);
+    let user = preview.username;
     println!(
         "{}",
         serde_json::to_string_pretty(&claims).map_err(Failure::new)?
     );
     eprintln!(
-        "preview: {output} claims of {} for client {client_id}; iat/exp/jti are this moment's, sid/auth_time/nonce/at_hash come from a real session",
-        user.username
+        "preview: {output} claims of {user} for client {client_id}; iat/exp/jti are this moment's, sid/auth_time/nonce/at_hash come from a real session"
     );
     Ok(())
 }

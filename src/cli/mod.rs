@@ -223,14 +223,12 @@ async fn serve(config: Config) -> Outcome {
 
 /// The audit line of an administrative change made from the command line.
 pub(crate) fn audit_admin(action: &str, subject: &str) {
-    tracing::info!(
-        target: "audit",
-        event = "admin.change",
-        action,
-        subject,
-        operator = %std::env::var("USER").unwrap_or_default(),
-        "administrative change"
-    );
+    crate::app::admin::audit(action, subject, &operator());
+}
+
+/// Who runs the command, as the audit lines name the operator.
+pub(crate) fn operator() -> String {
+    std::env::var("USER").unwrap_or_default()
 }
 
 /// Opens and migrates the configured store (CLI commands work on a fresh directory).

@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use clap::{Args, Subcommand};
 
 use super::{Failure, Outcome, open_store};
+use crate::app::admin;
 use crate::app::login;
-use crate::app::users;
 use crate::config::{Config, Secret};
 use crate::domain::password::PasswordHasher;
 use crate::domain::user::{
@@ -151,11 +151,10 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
             let hasher = PasswordHasher::new(hash_concurrency())
                 .await
                 .map_err(Failure::new)?;
-            let created = users::create(store.as_ref(), &hasher, user)
+            let created = admin::add_user(store.as_ref(), &hasher, user, &super::operator())
                 .await
                 .map_err(Failure::new)?;
             println!("added user {} ({})", created.username, created.dn());
-            super::audit_admin("user.add", &created.username);
         }
         UserCommand::List { json } => {
             let all = store.list_users().await.map_err(Failure::new)?;
@@ -208,33 +207,34 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
             username,
             password_stdin,
         } => {
-            let user = store
+            if store
                 .get_user(&name_key(&username))
                 .await
                 .map_err(Failure::new)?
-                .ok_or_else(|| Failure::new(format!("no user named {username:?}")))?;
+                .is_none()
+            {
+                return Err(Failure::new(format!("no user named {username:?}")));
+            }
             let password = read_password(password_stdin)?;
             let hasher = PasswordHasher::new(1).await.map_err(Failure::new)?;
-            let hash = hasher.hash(&password).await.map_err(Failure::new)?;
-            store
-                .set_password_hash(&user.id, &hash)
-                .await
-                .map_err(Failure::new)?;
+            let user = admin::set_password(
+                store.as_ref(),
+                &hasher,
+                &username,
+                &password,
+                &super::operator(),
+            )
+            .await
+            .map_err(Failure::new)?;
             println!("password of {} changed", user.username);
-            super::audit_admin("user.set-password", &user.username);
         }
         UserCommand::Disable { username } => set_enabled(store.as_ref(), &username, false).await?,
         UserCommand::Enable { username } => set_enabled(store.as_ref(), &username, true).await?,
         UserCommand::Remove { username } => {
-            if !store
-                .delete_user(&name_key(&username))
+            admin::remove_user(store.as_ref(), &username, &super::operator())
                 .await
-                .map_err(Failure::new)?
-            {
-                return Err(Failure::new(format!("no user named {username:?}")));
-            }
+                .map_err(Failure::new)?;
             println!("removed user {username}");
-            super::audit_admin("user.remove", &username);
         }
         UserCommand::Unlock { name, ip } => unlock(store.as_ref(), name, ip).await?,
         UserCommand::Lockouts { json } => lockouts(store.as_ref(), json).await?,
@@ -330,22 +330,10 @@ async fn lockouts(store: &dyn Store, json: bool) -> Outcome {
 }
 
 async fn set_enabled(store: &dyn crate::store::Store, username: &str, enabled: bool) -> Outcome {
-    if !store
-        .set_enabled(&name_key(username), enabled)
+    admin::set_enabled(store, username, enabled, &super::operator())
         .await
-        .map_err(Failure::new)?
-    {
-        return Err(Failure::new(format!("no user named {username:?}")));
-    }
+        .map_err(Failure::new)?;
     let action = if enabled { "enabled" } else { "disabled" };
     println!("user {username} {action}");
-    super::audit_admin(
-        if enabled {
-            "user.enable"
-        } else {
-            "user.disable"
-        },
-        username,
-    );
     Ok(())
 }

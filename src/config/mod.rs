@@ -129,6 +129,12 @@ pub struct Config {
     /// Create the built-in `domino-play` client at start when no client of
     /// that id exists (see docs/domino.md).
     pub builtin_domino_play: bool,
+    /// Serve the developer start page at `/` and `<issuer>/` (endpoints, get
+    /// a token, check a token). Off: `/` is a 404, for production.
+    pub start_page: bool,
+    /// Serve the admin console at `/admin`, with its built-in
+    /// `admin-console` client (see docs/console.md).
+    pub admin_console: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -174,6 +180,8 @@ impl Default for Config {
             domino_api_version: "6.2.0".into(),
             admin_group: "admins".into(),
             builtin_domino_play: true,
+            start_page: true,
+            admin_console: true,
             users: Vec::new(),
             clients: Vec::new(),
             mappers: Vec::new(),

@@ -92,6 +92,29 @@ pub fn builtin_domino_play() -> ClientSpec {
     }
 }
 
+/// The web console's own client (`/admin`).
+pub const ADMIN_CONSOLE: &str = "admin-console";
+/// The display name that marks the built-in `admin-console`.
+const ADMIN_CONSOLE_NAME: &str = "Admin console (built-in)";
+
+/// The `admin-console` that exists when the configuration defines none: a
+/// public client (PKCE) whose only redirect URI is `<base>/admin/callback`.
+/// It also allows the password grant, as Keycloak's public `admin-cli`
+/// does: the start page's "Get a token" issues its OAuth token as this
+/// client. A stored client equal to this definition for some base URL is
+/// the built-in one, which a `[[clients]]` entry or `client add` of the
+/// same id replaces (and which start-up re-points when the base URL moves).
+pub fn builtin_admin_console(base_url: &str) -> ClientSpec {
+    ClientSpec {
+        client_id: ADMIN_CONSOLE.into(),
+        public: true,
+        name: Some(ADMIN_CONSOLE_NAME.into()),
+        redirect_uris: vec![format!("{}/admin/callback", base_url.trim_end_matches('/'))],
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::Password],
+        ..ClientSpec::default()
+    }
+}
+
 /// The grants a client gets when its definition names none: Keycloak's
 /// defaults (standard flow and direct access grants, no service account).
 pub fn default_grants() -> Vec<GrantType> {
@@ -278,10 +301,32 @@ impl Client {
         Ok((client, generated))
     }
 
-    /// Whether this is the built-in `domino-play`, as `builtin_domino_play`
-    /// defines it (when it was stored does not matter).
+    /// Whether this is a built-in client: `domino-play` as
+    /// `builtin_domino_play` defines it, or an `admin-console` as
+    /// `builtin_admin_console` does (when it was stored does not matter).
     pub fn is_builtin(&self) -> bool {
+        self.is_builtin_domino_play() || self.is_builtin_admin_console()
+    }
+
+    fn is_builtin_domino_play(&self) -> bool {
         Client::from_spec(&builtin_domino_play()).is_ok_and(|(builtin, _)| {
+            *self
+                == Client {
+                    created_at: self.created_at,
+                    ..builtin
+                }
+        })
+    }
+
+    /// Whether this is a built-in `admin-console` (for whatever base URL).
+    fn is_builtin_admin_console(&self) -> bool {
+        let [uri] = self.redirect_uris.as_slice() else {
+            return false;
+        };
+        let Some(base) = uri.strip_suffix("/admin/callback") else {
+            return false;
+        };
+        Client::from_spec(&builtin_admin_console(base)).is_ok_and(|(builtin, _)| {
             *self
                 == Client {
                     created_at: self.created_at,
@@ -503,6 +548,31 @@ mod tests {
         };
         let (c, generated) = Client::from_spec(&s).unwrap();
         assert!(c.secret_matches(&generated.unwrap()));
+    }
+
+    #[test]
+    fn the_builtin_admin_console_is_known_by_its_definition_at_any_base_url() {
+        for base in ["http://127.0.0.1:8080", "https://idp.example/"] {
+            let (builtin, secret) = Client::from_spec(&builtin_admin_console(base)).unwrap();
+            assert!(secret.is_none() && builtin.is_public());
+            assert!(builtin.is_builtin());
+            assert!(
+                builtin.has_redirect_uri(&format!("{}/admin/callback", base.trim_end_matches('/')))
+            );
+            let moved = Client {
+                redirect_uris: vec!["https://elsewhere.example/callback".into()],
+                ..builtin.clone()
+            };
+            assert!(
+                !moved.is_builtin(),
+                "another redirect URI is someone's own client"
+            );
+            let renamed = Client {
+                name: Some("Ours".into()),
+                ..builtin
+            };
+            assert!(!renamed.is_builtin());
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod body;
 pub mod client_ip;
+mod console;
 mod domino;
 pub mod error;
 mod health;
@@ -85,6 +86,7 @@ fn routes(state: Issuer) -> Router {
         .merge(domino::router())
         .merge(realm::router())
         .merge(oidc::router(state.clone()))
+        .merge(console::router(&state))
         .merge(health::router())
         .merge(metrics::router())
         .merge(openapi::router(

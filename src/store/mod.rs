@@ -220,6 +220,29 @@ pub struct ApiKeyRecord {
     pub last_used_at: Option<i64>,
 }
 
+/// A web-console sign-in (`/admin`), bound to the realm login session it
+/// came from. Kept under the digest of its cookie.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConsoleSessionRecord {
+    pub cookie_hash: String,
+    /// The realm session (`sessions.id`): ending it ends this one.
+    pub session_id: String,
+    pub user_id: String,
+    /// The CSRF token every console form of this session must echo.
+    pub csrf: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// A live login session as the console lists it: the session, and what its
+/// latest refresh token says (the client, when it was last refreshed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub session: SessionRecord,
+    pub client_id: Option<String>,
+    pub last_refresh: Option<i64>,
+}
+
 /// Reaching the database at all: migrations and the readiness check.
 #[async_trait]
 pub trait Database: Send + Sync {
@@ -244,6 +267,10 @@ pub trait UserStore: Send + Sync {
     /// Replaces the password hash; false when the user does not exist.
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<bool, StoreError>;
     async fn set_enabled(&self, username_key: &str, enabled: bool) -> Result<bool, StoreError>;
+    /// Replaces a user's email, cn, org, scopes, attributes and groups with
+    /// `user`'s (its username, credential and enabled flag are ignored);
+    /// false when there is no such user, `Conflict` when the email is taken.
+    async fn update_user(&self, user_id: &str, user: &NewUser) -> Result<bool, StoreError>;
     async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError>;
     async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
 }
@@ -257,11 +284,11 @@ pub trait ClientStore: Send + Sync {
     async fn insert_client_if_absent(&self, client: &Client) -> Result<bool, StoreError>;
     async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
+    /// Replaces every field of the stored client of `client.client_id` but
+    /// its creation time (the secret digest included); false when absent.
+    async fn update_client(&self, client: &Client) -> Result<bool, StoreError>;
     /// Removes a client and everything issued to it.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
-    /// Replaces a client's scope lists (`client edit`); false when there is
-    /// no such client.
-    async fn set_client_scopes(&self, client: &Client) -> Result<bool, StoreError>;
 }
 
 /// Claim mappers, in the order they apply.
@@ -438,6 +465,27 @@ pub struct RoleGrant {
     pub role: RoleRef,
 }
 
+/// The web console's sign-ins, and the session listing its pages show.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    /// Inserts a console session; `Conflict` when its realm session or user is gone.
+    async fn insert_console_session(&self, record: &ConsoleSessionRecord)
+    -> Result<(), StoreError>;
+    async fn get_console_session(
+        &self,
+        cookie_hash: &str,
+    ) -> Result<Option<ConsoleSessionRecord>, StoreError>;
+    async fn delete_console_session(&self, cookie_hash: &str) -> Result<bool, StoreError>;
+    /// Login sessions neither ended nor expired at `now`, of one user or of
+    /// all, newest first, at most `limit`.
+    async fn list_live_sessions(
+        &self,
+        user_id: Option<&str>,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<SessionSummary>, StoreError>;
+}
+
 /// Everything the issuer keeps: each backend implements every area trait
 /// directly, in the file of that area; code that needs one area asks for
 /// that trait alone.
@@ -452,6 +500,7 @@ pub trait Store:
     + ApiKeyStore
     + RealmSecretStore
     + RoleStore
+    + ConsoleStore
     + 'static
 {
 }
@@ -467,6 +516,7 @@ impl<T> Store for T where
         + ApiKeyStore
         + RealmSecretStore
         + RoleStore
+        + ConsoleStore
         + 'static
 {
 }

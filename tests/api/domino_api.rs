@@ -719,10 +719,10 @@ fn client_add_replaces_the_builtin_domino_play_from_the_cli() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    // What a first `serve` leaves behind.
+    // What a first `serve` leaves behind (without the console's own client).
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let mut app = spawn_in(dir, |_| {}).await;
+        let mut app = spawn_in(dir, |c| c.admin_console = false).await;
         app.stop().await;
     });
     let listed: Value = serde_json::from_str(&run(&["client", "list", "--json"])).unwrap();

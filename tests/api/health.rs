@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use domino_idp::domain::client::Client;
 use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::role::{Holder, Role, RoleRef};
-use domino_idp::domain::user::User;
+use domino_idp::domain::user::{NewUser, User};
 use domino_idp::store::{
-    ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, Database, FailureKind,
-    GrantStore, LockPolicy, LockState, Lockout, LockoutStore, MapperStore, RealmSecretStore,
-    RefreshClaim, RefreshRecord, Reservation, RoleGrant, RoleStore, SessionRecord, SigningKeyStore,
-    Store, StoreError, StoredKey, StoredKeyDates, UserRecord, UserStore,
+    ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, ConsoleSessionRecord,
+    ConsoleStore, Database, FailureKind, GrantStore, LockPolicy, LockState, Lockout, LockoutStore,
+    MapperStore, RealmSecretStore, RefreshClaim, RefreshRecord, Reservation, RoleGrant, RoleStore,
+    SessionRecord, SessionSummary, SigningKeyStore, Store, StoreError, StoredKey, StoredKeyDates,
+    UserRecord, UserStore,
 };
 use serde_json::Value;
 
@@ -75,6 +76,7 @@ impl Database for Flaky {
 }
 
 forward_when_up!(UserStore {
+    update_user(id: &str, u: &NewUser) -> bool;
     insert_user(r: &UserRecord) -> User;
     insert_user_if_absent(r: &UserRecord) -> bool;
     find_user_for_login(key: &str) -> Option<User>;
@@ -87,12 +89,12 @@ forward_when_up!(UserStore {
 });
 
 forward_when_up!(ClientStore {
+    update_client(c: &Client) -> bool;
     insert_client(c: &Client) -> ();
     insert_client_if_absent(c: &Client) -> bool;
     get_client(id: &str) -> Option<Client>;
     list_clients() -> Vec<Client>;
     delete_client(id: &str) -> bool;
-    set_client_scopes(c: &Client) -> bool;
 });
 
 forward_when_up!(MapperStore {
@@ -132,6 +134,13 @@ forward_when_up!(SigningKeyStore {
     list_signing_keys() -> Vec<StoredKey>;
     add_signing_key(k: &StoredKey, pins: &[(String, StoredKeyDates)]) -> bool;
     update_signing_key(kid: &str, dates: &StoredKeyDates, archived_at: Option<i64>) -> bool;
+});
+
+forward_when_up!(ConsoleStore {
+    insert_console_session(r: &ConsoleSessionRecord) -> ();
+    get_console_session(hash: &str) -> Option<ConsoleSessionRecord>;
+    delete_console_session(hash: &str) -> bool;
+    list_live_sessions(user: Option<&str>, now: i64, limit: u32) -> Vec<SessionSummary>;
 });
 
 forward_when_up!(ApiKeyStore {

@@ -12,6 +12,8 @@ mod cli;
 mod client_scopes;
 mod cluster_script;
 mod concurrency;
+mod console;
+mod console_browser;
 mod crash;
 mod domino_api;
 mod domino_proxy;

@@ -216,7 +216,13 @@ async fn instances_seeding_the_same_users_at_once_neither_duplicate_nor_fail() {
         spawn_in(dirs[3].path(), seeding),
     );
     assert_eq!(first.state.store.list_users().await.unwrap().len(), 1);
-    assert_eq!(first.state.store.list_clients().await.unwrap().len(), 1);
+    let clients = first.state.store.list_clients().await.unwrap();
+    let ids: Vec<&str> = clients.iter().map(|c| c.client_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["admin-console", "domino-play"],
+        "the seeded client and the console's"
+    );
     for app in [&p, &q, &r, &s] {
         assert_eq!(app.login("doc", PASSWORD).await.status(), 200);
         assert_eq!(app.jwks().await, first.jwks().await);

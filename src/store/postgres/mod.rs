@@ -21,6 +21,7 @@ use super::{Database, StoreError};
 
 mod apikeys;
 mod clients;
+mod console;
 mod grants;
 mod keys;
 mod lockouts;

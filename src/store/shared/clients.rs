@@ -165,28 +165,43 @@ macro_rules! client_store {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn set_client_scopes(
+            /// Rewrites every column but the id and creation time.
+            async fn update_client(
                 &self,
-                client: &$crate::domain::client::Client,
+                c: &$crate::domain::client::Client,
             ) -> Result<bool, $crate::store::StoreError> {
                 use $crate::store::rows::to_json;
                 use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(&client.client_id) {
+                if unstorable(&c.client_id) {
                     return Ok(false);
                 }
                 let done = sqlx::query(concat!(
-                    "UPDATE clients SET default_scopes = $1",
+                    "UPDATE clients SET name = $1, secret_hash = $2, redirect_uris = $3",
                     $json_in,
-                    ", optional_scopes = $2",
+                    ", post_logout_redirect_uris = $4",
                     $json_in,
-                    ", allowed_scopes = $3",
+                    ", grant_types = $5",
                     $json_in,
-                    " WHERE client_id = $4"
+                    ", default_scopes = $6",
+                    $json_in,
+                    ", optional_scopes = $7",
+                    $json_in,
+                    ", allowed_scopes = $8",
+                    $json_in,
+                    ", web_origins = $9",
+                    $json_in,
+                    " WHERE client_id = $10"
                 ))
-                .bind(to_json(&client.default_scopes))
-                .bind(to_json(&client.optional_scopes))
-                .bind(client.allowed_scopes.as_ref().map(to_json))
-                .bind(&client.client_id)
+                .bind(c.name.as_deref())
+                .bind(c.secret_hash.as_deref())
+                .bind(to_json(&c.redirect_uris))
+                .bind(to_json(&c.post_logout_redirect_uris))
+                .bind(to_json(&c.grant_types))
+                .bind(to_json(&c.default_scopes))
+                .bind(to_json(&c.optional_scopes))
+                .bind(c.allowed_scopes.as_ref().map(to_json))
+                .bind(to_json(&c.web_origins))
+                .bind(&c.client_id)
                 .execute(&self.$write)
                 .await
                 .map_err(unavailable)?;

@@ -8,6 +8,7 @@
 
 pub(crate) mod apikeys;
 mod clients;
+pub(crate) mod console;
 mod grants;
 mod keys;
 pub(crate) mod lockouts;
@@ -18,6 +19,7 @@ pub(crate) mod users;
 
 pub(crate) use apikeys::api_key_store;
 pub(crate) use clients::client_store;
+pub(crate) use console::console_store;
 pub(crate) use grants::grant_store;
 pub(crate) use keys::signing_key_store;
 pub(crate) use lockouts::lockout_store;

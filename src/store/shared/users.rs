@@ -185,6 +185,41 @@ macro_rules! user_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            /// Rewrites the profile (email, cn, org, scopes, attributes,
+            /// groups); the username, password and enabled flag stay.
+            async fn update_user(
+                &self,
+                user_id: &str,
+                u: &$crate::domain::user::NewUser,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::rows::to_json;
+                if $crate::store::shared::unstorable(user_id) {
+                    return Ok(false);
+                }
+                let done = sqlx::query(concat!(
+                    "UPDATE users SET email = $1, email_key = $2, cn = $3, org = $4, scopes = $5",
+                    $json_in,
+                    ", attributes = $6",
+                    $json_in,
+                    ", groups = $7",
+                    $json_in,
+                    ", updated_at = $8 WHERE id = $9"
+                ))
+                .bind(u.email.as_ref().map(|e| e.as_str()))
+                .bind(u.email.as_ref().map(|e| e.key()))
+                .bind(&u.cn)
+                .bind(u.org.as_deref())
+                .bind(to_json(&u.scopes))
+                .bind(to_json(&u.attributes))
+                .bind(to_json(&u.groups))
+                .bind($crate::store::now())
+                .bind(user_id)
+                .execute(&self.$write)
+                .await
+                .map_err($crate::store::shared::users::write_error)?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn set_enabled(
                 &self,
                 username_key: &str,

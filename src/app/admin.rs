@@ -1,0 +1,344 @@
+//! Administrative acts shared by the command line and the web console: each
+//! makes its change through the store (or the key home) and writes the one
+//! audit line, `admin.change`, naming who did it (`operator`: the shell user
+//! for the CLI, the signed-in admin for the console).
+
+use crate::app::Issuer;
+use crate::app::clients::{self, ClientError};
+use crate::app::mappers::{self, MapperError};
+use crate::app::users::{self, UserError};
+use crate::domain::client::{Client, ClientSpec};
+use crate::domain::mapper::{Mapper, MapperSpec};
+use crate::domain::password::{HashError, PasswordHasher};
+use crate::domain::user::{NewUser, Password, User, name_key};
+use crate::keys::{KeyError, KeyHome, Rotation};
+use crate::store::{Store, StoreError};
+
+/// The audit line of an administrative change.
+pub fn audit(action: &str, subject: &str, operator: &str) {
+    tracing::info!(
+        target: "audit",
+        event = "admin.change",
+        action,
+        subject,
+        operator,
+        "administrative change"
+    );
+}
+
+/// Why an act on a named thing did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+pub async fn add_user(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    user: NewUser,
+    operator: &str,
+) -> Result<User, UserError> {
+    let created = users::create(store, hasher, user).await?;
+    audit("user.add", &created.username, operator);
+    Ok(created)
+}
+
+pub async fn set_enabled(
+    store: &dyn Store,
+    username: &str,
+    enabled: bool,
+    operator: &str,
+) -> Result<(), AdminError> {
+    if !store.set_enabled(&name_key(username), enabled).await? {
+        return Err(AdminError::NotFound(format!("no user named {username:?}")));
+    }
+    let action = if enabled {
+        "user.enable"
+    } else {
+        "user.disable"
+    };
+    audit(action, username, operator);
+    Ok(())
+}
+
+/// Replaces a user's password (hashed here; never logged nor returned).
+pub async fn set_password(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    username: &str,
+    password: &Password,
+    operator: &str,
+) -> Result<User, AdminError> {
+    let user = store
+        .get_user(&name_key(username))
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no user named {username:?}")))?;
+    let hash = hasher.hash(password).await?;
+    store.set_password_hash(&user.id, &hash).await?;
+    audit("user.set-password", &user.username, operator);
+    Ok(user)
+}
+
+pub async fn remove_user(
+    store: &dyn Store,
+    username: &str,
+    operator: &str,
+) -> Result<(), AdminError> {
+    if !store.delete_user(&name_key(username)).await? {
+        return Err(AdminError::NotFound(format!("no user named {username:?}")));
+    }
+    audit("user.remove", username, operator);
+    Ok(())
+}
+
+pub async fn add_client(
+    store: &dyn Store,
+    spec: &ClientSpec,
+    operator: &str,
+) -> Result<(Client, Option<String>), ClientError> {
+    let (client, secret) = clients::create(store, spec).await?;
+    audit("client.add", &client.client_id, operator);
+    Ok((client, secret))
+}
+
+pub async fn remove_client(
+    store: &dyn Store,
+    client_id: &str,
+    operator: &str,
+) -> Result<(), AdminError> {
+    if !store.delete_client(client_id).await? {
+        return Err(AdminError::NotFound(format!(
+            "no client with id {client_id:?}"
+        )));
+    }
+    audit("client.remove", client_id, operator);
+    Ok(())
+}
+
+pub async fn add_mapper(
+    store: &dyn Store,
+    spec: &MapperSpec,
+    operator: &str,
+) -> Result<Mapper, MapperError> {
+    let mapper = mappers::create(store, spec).await?;
+    audit("mapper.add", &spec.name, operator);
+    Ok(mapper)
+}
+
+pub async fn remove_mapper(
+    store: &dyn Store,
+    name: &str,
+    operator: &str,
+) -> Result<(), AdminError> {
+    if !store.delete_mapper(name).await? {
+        return Err(AdminError::NotFound(format!("no mapper named {name:?}")));
+    }
+    audit("mapper.remove", name, operator);
+    Ok(())
+}
+
+/// Ends one login session (its refresh tokens stop working at once).
+pub async fn end_session(state: &Issuer, id: &str, operator: &str) -> Result<(), AdminError> {
+    if !state.store.end_session(id, state.clock.now()).await? {
+        return Err(AdminError::NotFound(format!("no live session {id:?}")));
+    }
+    audit("session.end", id, operator);
+    Ok(())
+}
+
+/// Ends every live session of a user; returns how many.
+pub async fn end_sessions_of(
+    state: &Issuer,
+    username: &str,
+    operator: &str,
+) -> Result<usize, AdminError> {
+    let user = state
+        .store
+        .get_user(&name_key(username))
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("no user named {username:?}")))?;
+    let now = state.clock.now();
+    let mut ended = 0;
+    loop {
+        let live = state
+            .store
+            .list_live_sessions(Some(&user.id), now, 500)
+            .await?;
+        if live.is_empty() {
+            break;
+        }
+        for s in &live {
+            if state.store.end_session(&s.session.id, now).await? {
+                ended += 1;
+            }
+        }
+    }
+    audit("session.end-all", &user.username, operator);
+    Ok(ended)
+}
+
+/// Adds a signing key published now that signs after `lead` seconds, and
+/// makes this server publish it at once (others pick it up on reload).
+pub async fn rotate_keys(
+    state: &Issuer,
+    home: &KeyHome,
+    lead: u64,
+    operator: &str,
+) -> Result<Rotation, AdminError> {
+    let done = home.rotate(lead, false).await?;
+    audit("keys.rotate", &done.kid, operator);
+    republish(state, home).await?;
+    Ok(done)
+}
+
+/// Stops publishing a key (not the signer) and archives it.
+pub async fn retire_key(
+    state: &Issuer,
+    home: &KeyHome,
+    kid: &str,
+    operator: &str,
+) -> Result<String, AdminError> {
+    let to = home.retire(kid).await?;
+    audit("keys.retire", kid, operator);
+    republish(state, home).await?;
+    Ok(to)
+}
+
+async fn republish(state: &Issuer, home: &KeyHome) -> Result<(), KeyError> {
+    let ring = home.refresh().await?;
+    let documents = state.realm.documents(&ring);
+    state.keys.publish(ring, documents);
+    Ok(())
+}
+
+/// Revokes an API key at once.
+pub async fn revoke_api_key(
+    store: &dyn Store,
+    id: &str,
+    operator: &str,
+) -> Result<crate::store::ApiKeyRecord, AdminError> {
+    match crate::app::apikeys::revoke(store, id).await? {
+        Some(key) => {
+            audit("apikey.revoke", &key.id, operator);
+            Ok(key)
+        }
+        None => Err(AdminError::NotFound(format!("no API key with id {id:?}"))),
+    }
+}
+
+/// Why an edit was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("{0}")]
+    Invalid(#[from] crate::domain::user::InvalidInput),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Replaces a user's profile (email, cn, org, scopes, attributes, groups)
+/// with `spec`'s, validated as `[[users]]` entries are. The username, the
+/// password and the enabled flag stay as they are.
+pub async fn edit_user(
+    store: &dyn Store,
+    username: &str,
+    spec: &crate::domain::user::UserSpec,
+    operator: &str,
+) -> Result<User, EditError> {
+    let user = store
+        .get_user(&name_key(username))
+        .await?
+        .ok_or_else(|| EditError::NotFound(format!("no user named {username:?}")))?;
+    let spec = crate::domain::user::UserSpec {
+        username: user.username.clone(),
+        password: None,
+        password_hash: None,
+        ..spec.clone()
+    };
+    let new = NewUser::from_spec(&spec)?;
+    if !store.update_user(&user.id, &new).await? {
+        return Err(EditError::NotFound(format!("no user named {username:?}")));
+    }
+    audit("user.edit", &user.username, operator);
+    Ok(user)
+}
+
+/// Replaces a client's settings with `spec`'s, validated as `[[clients]]`
+/// entries are; its type (public or confidential) and secret stay.
+pub async fn edit_client(
+    store: &dyn Store,
+    spec: &ClientSpec,
+    operator: &str,
+) -> Result<Client, EditError> {
+    let existing = store
+        .get_client(&spec.client_id)
+        .await?
+        .ok_or_else(|| EditError::NotFound(format!("no client with id {:?}", spec.client_id)))?;
+    let spec = ClientSpec {
+        public: existing.is_public(),
+        secret: None,
+        ..spec.clone()
+    };
+    let (mut client, _) = Client::from_spec(&spec)?;
+    client.secret_hash = existing.secret_hash.clone();
+    client.created_at = existing.created_at;
+    if !store.update_client(&client).await? {
+        return Err(EditError::NotFound(format!(
+            "no client with id {:?}",
+            spec.client_id
+        )));
+    }
+    audit("client.edit", &client.client_id, operator);
+    Ok(client)
+}
+
+/// Gives a confidential client a new generated secret (returned, to be
+/// shown once); the old one stops working at once. Tokens already issued
+/// stay valid.
+pub async fn rotate_client_secret(
+    store: &dyn Store,
+    client_id: &str,
+    operator: &str,
+) -> Result<String, EditError> {
+    let existing = store
+        .get_client(client_id)
+        .await?
+        .ok_or_else(|| EditError::NotFound(format!("no client with id {client_id:?}")))?;
+    if existing.is_public() {
+        return Err(EditError::Invalid(crate::domain::user::InvalidInput(
+            format!("client {client_id:?} is public: it has no secret"),
+        )));
+    }
+    // Only the generated secret and its digest are taken from this spec.
+    let (fresh, secret) = Client::from_spec(&ClientSpec {
+        client_id: client_id.to_owned(),
+        public: false,
+        secret: None,
+        grant_types: vec![crate::domain::client::GrantType::ClientCredentials],
+        ..ClientSpec::default()
+    })?;
+    let secret = secret.ok_or_else(|| {
+        EditError::Invalid(crate::domain::user::InvalidInput(
+            "no secret generated".into(),
+        ))
+    })?;
+    let client = Client {
+        secret_hash: fresh.secret_hash,
+        ..existing
+    };
+    if !store.update_client(&client).await? {
+        return Err(EditError::NotFound(format!(
+            "no client with id {client_id:?}"
+        )));
+    }
+    audit("client.rotate-secret", client_id, operator);
+    Ok(secret)
+}

@@ -1,0 +1,258 @@
+//! `/admin/clients/{id}`: one client: edit its redirect URIs, grants and
+//! scopes; rotate its secret (shown once); remove it.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+use super::auth::{actor, viewer};
+use super::chrome::{Chrome, encode, notice, refuse};
+use super::clients::{GrantBox, boxes, short, words};
+use super::limit::Limiter;
+use super::page::{self, Form};
+use crate::app::Issuer;
+use crate::app::admin::{self, AdminError, EditError};
+use crate::app::console::Admin;
+use crate::domain::client::{Client, ClientSpec, GrantType};
+
+pub fn router() -> Router<Issuer> {
+    Router::new()
+        .route("/admin/clients/{id}", get(show))
+        .route("/admin/clients/{id}/edit", post(edit))
+        .route("/admin/clients/{id}/secret", post(rotate_secret))
+}
+
+/// The edit form's values (the client's, or as typed) and its error.
+pub struct EditValues {
+    name: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    default_scopes: String,
+    optional_scopes: String,
+    allowed_scopes: String,
+    web_origins: String,
+    grants: Vec<GrantType>,
+    error: Option<String>,
+}
+
+impl EditValues {
+    fn of(c: &Client) -> EditValues {
+        EditValues {
+            name: c.name.clone().unwrap_or_default(),
+            redirect_uris: c.redirect_uris.join(" "),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.join(" "),
+            default_scopes: c.default_scopes.join(" "),
+            optional_scopes: c.optional_scopes.join(" "),
+            web_origins: c.web_origins.join(" "),
+            allowed_scopes: c
+                .allowed_scopes
+                .as_ref()
+                .map(|a| a.join(" "))
+                .unwrap_or_default(),
+            grants: c.grant_types.clone(),
+            error: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/client.html")]
+struct ClientPage {
+    realm: String,
+    admin: String,
+    csrf: String,
+    active: &'static str,
+    notice: Option<&'static str>,
+    client: Client,
+    path: String,
+    edit: EditValues,
+    boxes: Vec<GrantBox>,
+    /// A secret just generated, shown this once.
+    secret: Option<String>,
+    secret_error: Option<String>,
+}
+
+/// What the page shows besides the client: a typed form, a new secret, an error.
+#[derive(Default)]
+struct Extra {
+    edit: Option<EditValues>,
+    secret: Option<String>,
+    secret_error: Option<String>,
+}
+
+async fn render(
+    state: &Issuer,
+    admin: &Admin,
+    id: &str,
+    done: Option<&str>,
+    extra: Extra,
+    status: StatusCode,
+) -> Response {
+    let client = match state.store.get_client(id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return refuse(
+                state,
+                AdminError::NotFound(format!("no client with id {id:?}")),
+                "/admin/clients",
+            );
+        }
+        Err(e) => return page::unavailable(state, &e),
+    };
+    let edit = extra.edit.unwrap_or_else(|| EditValues::of(&client));
+    let c = Chrome::new(state, admin, "clients");
+    page::html(
+        status,
+        &ClientPage {
+            realm: c.realm,
+            admin: c.admin,
+            csrf: c.csrf,
+            active: c.active,
+            notice: notice(done),
+            path: format!("/admin/clients/{}", encode(&client.client_id)),
+            boxes: boxes(&edit.grants),
+            edit,
+            client,
+            secret: extra.secret,
+            secret_error: extra.secret_error,
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn show(
+    State(state): State<Issuer>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let admin = match viewer(&state, &jar).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let done = query.ok().and_then(|Query(d)| d.done);
+    render(
+        &state,
+        &admin,
+        &id,
+        done.as_deref(),
+        Extra::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn edit(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = &form.0;
+    let get = |k: &str| f.get(k).unwrap_or("").trim().to_owned();
+    let mut values = EditValues {
+        name: get("name"),
+        redirect_uris: get("redirect_uris"),
+        post_logout_redirect_uris: get("post_logout_redirect_uris"),
+        default_scopes: get("default_scopes"),
+        optional_scopes: get("optional_scopes"),
+        allowed_scopes: get("allowed_scopes"),
+        web_origins: get("web_origins"),
+        grants: GrantType::ALL
+            .into_iter()
+            .filter(|g| f.get(&format!("grant_{}", short(*g))).is_some())
+            .collect(),
+        error: None,
+    };
+    if values.grants.is_empty() {
+        values.error = Some("Tick at least one grant.".into());
+        let extra = Extra {
+            edit: Some(values),
+            ..Extra::default()
+        };
+        return render(&state, &admin, &id, None, extra, StatusCode::BAD_REQUEST).await;
+    }
+    let spec = ClientSpec {
+        client_id: id.clone(),
+        secret: None,
+        public: false,
+        name: Some(values.name.clone()).filter(|n| !n.is_empty()),
+        redirect_uris: words(&values.redirect_uris),
+        post_logout_redirect_uris: words(&values.post_logout_redirect_uris),
+        grant_types: values.grants.clone(),
+        default_scopes: words(&values.default_scopes),
+        optional_scopes: words(&values.optional_scopes),
+        allowed_scopes: Some(words(&values.allowed_scopes)).filter(|a| !a.is_empty()),
+        web_origins: words(&values.web_origins),
+        // Role grants are kept in the store, not rewritten by an edit.
+        service_account_roles: Vec::new(),
+    };
+    match admin::edit_client(state.store.as_ref(), &spec, &admin.user.username).await {
+        Ok(c) => page::see_other(&format!(
+            "/admin/clients/{}?done=saved",
+            encode(&c.client_id)
+        )),
+        Err(EditError::Invalid(e)) => {
+            values.error = Some(e.0);
+            let extra = Extra {
+                edit: Some(values),
+                ..Extra::default()
+            };
+            render(&state, &admin, &id, None, extra, StatusCode::BAD_REQUEST).await
+        }
+        Err(EditError::NotFound(why)) => {
+            refuse(&state, AdminError::NotFound(why), "/admin/clients")
+        }
+        Err(EditError::Store(e)) => page::unavailable(&state, &e),
+    }
+}
+
+async fn rotate_secret(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (extra, status) =
+        match admin::rotate_client_secret(state.store.as_ref(), &id, &admin.user.username).await {
+            Ok(secret) => (
+                Extra {
+                    secret: Some(secret),
+                    ..Extra::default()
+                },
+                StatusCode::OK,
+            ),
+            Err(EditError::Invalid(e)) => (
+                Extra {
+                    secret_error: Some(e.0),
+                    ..Extra::default()
+                },
+                StatusCode::BAD_REQUEST,
+            ),
+            Err(EditError::NotFound(why)) => {
+                return refuse(&state, AdminError::NotFound(why), "/admin/clients");
+            }
+            Err(EditError::Store(e)) => return page::unavailable(&state, &e),
+        };
+    let done = extra.secret.is_some().then_some("secret");
+    render(&state, &admin, &id, done, extra, status).await
+}

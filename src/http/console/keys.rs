@@ -1,0 +1,239 @@
+//! `/admin/keys`: every signing key with its state (published ahead,
+//! signing, retiring, retired) and dates; rotate now; retire; the JWKS and
+//! a key's PEM (Keep's `keyFile`) to download.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+use super::auth::{actor, viewer};
+use super::chrome::{Chrome, notice, refuse};
+use super::limit::Limiter;
+use super::page::{self, Form};
+use crate::app::Issuer;
+use crate::app::admin;
+use crate::keys::lifecycle::format_time;
+use crate::keys::{KeyHome, KeyState};
+
+pub fn router() -> Router<Issuer> {
+    Router::new()
+        .route("/admin/keys", get(list))
+        .route("/admin/keys/rotate", post(rotate))
+        .route("/admin/keys/retire", post(retire))
+        .route("/admin/keys/jwks.json", get(jwks))
+        .route("/admin/keys/{kid}/pem", get(pem))
+}
+
+pub struct KeyRow {
+    kid: String,
+    state: &'static str,
+    created: String,
+    activates: String,
+    retires: String,
+    published: bool,
+    signing: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/keys.html")]
+struct KeysPage {
+    realm: String,
+    admin: String,
+    csrf: String,
+    active: &'static str,
+    notice: Option<&'static str>,
+    keys: Vec<KeyRow>,
+    lead: u64,
+    error: Option<String>,
+}
+
+/// What a state means, in the words the page uses.
+fn describe(state: KeyState) -> &'static str {
+    match state {
+        KeyState::Next => "published ahead",
+        KeyState::Active => "signing",
+        KeyState::Retiring => "retiring",
+        KeyState::Retired => "retired",
+    }
+}
+
+fn home(state: &Issuer) -> Result<KeyHome, crate::keys::KeyError> {
+    KeyHome::new(&state.config, Some(state.store.clone()))
+}
+
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn render(
+    state: &Issuer,
+    admin: &crate::app::console::Admin,
+    done: Option<&str>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let home = match home(state) {
+        Ok(h) => h,
+        Err(e) => return page::unavailable(state, &e),
+    };
+    let (ring, archived) = match tokio::try_join!(home.load(), home.archived()) {
+        Ok(found) => found,
+        Err(e) => return page::unavailable(state, &e),
+    };
+    let mut keys: Vec<KeyRow> = ring
+        .entries()
+        .iter()
+        .map(|e| KeyRow {
+            kid: e.key.kid().to_owned(),
+            state: describe(e.status.state),
+            created: format_time(e.key.dates.created),
+            activates: format_time(e.key.dates.activates_at),
+            retires: e.status.retires_at.map_or_else(|| "-".into(), format_time),
+            published: e.status.state.is_published(),
+            signing: e.status.state == KeyState::Active,
+        })
+        .collect();
+    keys.extend(archived.iter().map(|k| KeyRow {
+        kid: k.kid().to_owned(),
+        state: describe(KeyState::Retired),
+        created: format_time(k.dates.created),
+        activates: format_time(k.dates.activates_at),
+        retires: k.dates.retire_after.map_or_else(|| "-".into(), format_time),
+        published: false,
+        signing: false,
+    }));
+    let c = Chrome::new(state, admin, "keys");
+    page::html(
+        status,
+        &KeysPage {
+            realm: c.realm,
+            admin: c.admin,
+            csrf: c.csrf,
+            active: c.active,
+            notice: notice(done),
+            keys,
+            lead: home.settings().rotation_lead,
+            error,
+        },
+    )
+}
+
+async fn list(
+    State(state): State<Issuer>,
+    jar: CookieJar,
+    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let admin = match viewer(&state, &jar).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let done = query.ok().and_then(|Query(d)| d.done);
+    render(&state, &admin, done.as_deref(), None, StatusCode::OK).await
+}
+
+async fn rotate(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let home = match home(&state) {
+        Ok(h) => h,
+        Err(e) => return page::unavailable(&state, &e),
+    };
+    let lead = home.settings().rotation_lead;
+    match admin::rotate_keys(&state, &home, lead, &admin.user.username).await {
+        Ok(_) => page::see_other("/admin/keys?done=rotated"),
+        Err(admin::AdminError::Key(e)) => {
+            render(
+                &state,
+                &admin,
+                None,
+                Some(e.to_string()),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => refuse(&state, e, "/admin/keys"),
+    }
+}
+
+async fn retire(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let home = match home(&state) {
+        Ok(h) => h,
+        Err(e) => return page::unavailable(&state, &e),
+    };
+    let kid = form.0.get("kid").unwrap_or("").to_owned();
+    match admin::retire_key(&state, &home, &kid, &admin.user.username).await {
+        Ok(_) => page::see_other("/admin/keys?done=retired"),
+        Err(admin::AdminError::Key(e)) => {
+            render(
+                &state,
+                &admin,
+                None,
+                Some(e.to_string()),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => refuse(&state, e, "/admin/keys"),
+    }
+}
+
+fn download(body: String, kind: &'static str, name: &str) -> Response {
+    let mut response = page::secure(body.into_response());
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// `GET /admin/keys/jwks.json`: the JWKS this server publishes now.
+async fn jwks(State(state): State<Issuer>, jar: CookieJar) -> Response {
+    if let Err(r) = viewer(&state, &jar).await {
+        return r;
+    }
+    download(
+        page::pretty(&state.keys.jwks()),
+        "application/json",
+        "jwks.json",
+    )
+}
+
+/// `GET /admin/keys/{kid}/pem`: a published key's public key, for Keep's `keyFile`.
+async fn pem(State(state): State<Issuer>, jar: CookieJar, Path(kid): Path<String>) -> Response {
+    if let Err(r) = viewer(&state, &jar).await {
+        return r;
+    }
+    match state.keys.keys().iter().find(|k| k.kid() == kid) {
+        Some(key) => download(key.public.pem(), "application/x-pem-file", "public-key.pem"),
+        None => page::message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "No such key",
+            &format!("No published key has the kid {kid:?}."),
+            Some(("/admin/keys", "Keys")),
+        ),
+    }
+}

@@ -1,0 +1,146 @@
+//! `/admin/sessions`: live login sessions (user, client, started, last
+//! refresh); end one, end all of a user.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+use super::auth::{actor, viewer};
+use super::chrome::{Chrome, SessionRow, encode, notice, refuse};
+use super::limit::Limiter;
+use super::page::{self, Form};
+use crate::app::Issuer;
+use crate::app::admin;
+
+/// The most sessions the page lists.
+const LIMIT: u32 = 500;
+
+pub fn router() -> Router<Issuer> {
+    Router::new()
+        .route("/admin/sessions", get(list))
+        .route("/admin/sessions/end-all", post(end_all))
+        .route("/admin/sessions/{id}/end", post(end))
+}
+
+#[derive(Template)]
+#[template(path = "console/sessions.html")]
+struct SessionsPage {
+    realm: String,
+    admin: String,
+    csrf: String,
+    active: &'static str,
+    notice: Option<&'static str>,
+    sessions: Vec<(String, SessionRow)>,
+    limit: u32,
+}
+
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn list(
+    State(state): State<Issuer>,
+    jar: CookieJar,
+    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let admin = match viewer(&state, &jar).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (live, users) = match tokio::try_join!(
+        state
+            .store
+            .list_live_sessions(None, state.clock.now(), LIMIT),
+        state.store.list_users()
+    ) {
+        Ok(found) => found,
+        Err(e) => return page::unavailable(&state, &e),
+    };
+    let names: HashMap<&str, &str> = users
+        .iter()
+        .map(|u| (u.id.as_str(), u.username.as_str()))
+        .collect();
+    let sessions = live
+        .iter()
+        .map(|s| {
+            let name = names
+                .get(s.session.user_id.as_str())
+                .map_or_else(|| s.session.user_id.clone(), |n| (*n).to_owned());
+            (name, SessionRow::from(s))
+        })
+        .collect();
+    let c = Chrome::new(&state, &admin, "sessions");
+    let done = query.ok().and_then(|Query(d)| d.done);
+    page::html(
+        StatusCode::OK,
+        &SessionsPage {
+            realm: c.realm,
+            admin: c.admin,
+            csrf: c.csrf,
+            active: c.active,
+            notice: notice(done.as_deref()),
+            sessions,
+            limit: LIMIT,
+        },
+    )
+}
+
+/// Where to go back to: the user's page when the form names a user.
+fn back(form: &Form) -> String {
+    match form.0.get("user") {
+        Some(u) => format!("/admin/users/{}", encode(u)),
+        None => "/admin/sessions".to_owned(),
+    }
+}
+
+async fn end(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let back = back(&form);
+    match admin::end_session(&state, &id, &admin.user.username).await {
+        Ok(()) => page::see_other(&format!("{back}?done=ended")),
+        Err(e) => refuse(&state, e, &back),
+    }
+}
+
+async fn end_all(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let back = back(&form);
+    let Some(user) = form.0.get("user") else {
+        return page::message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "Name the user whose sessions to end.",
+            Some((&back, "Back")),
+        );
+    };
+    match admin::end_sessions_of(&state, user, &admin.user.username).await {
+        Ok(_) => page::see_other(&format!("{back}?done=ended")),
+        Err(e) => refuse(&state, e, &back),
+    }
+}

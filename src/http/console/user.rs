@@ -1,0 +1,390 @@
+//! `/admin/users/{username}`: one user (enable/disable, set a password,
+//! remove) with their sessions and API keys (end, revoke).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+
+use super::auth::{actor, viewer};
+use super::chrome::{Chrome, KeyRow, SessionRow, encode, notice, refuse};
+use super::limit::Limiter;
+use super::page::{self, Form};
+use super::users::{attributes, field_of, words};
+use crate::app::admin::{self, EditError};
+use crate::app::console::Admin;
+use crate::app::{Issuer, apikeys};
+use crate::domain::user::{Password, ScopeList, User, UserSpec};
+use crate::store::StoreError;
+
+pub fn router() -> Router<Issuer> {
+    Router::new()
+        .route("/admin/users/{username}", get(show))
+        .route("/admin/users/{username}/enabled", post(set_enabled))
+        .route("/admin/users/{username}/password", post(set_password))
+        .route("/admin/users/{username}/edit", post(edit))
+        .route("/admin/users/{username}/remove", post(remove))
+        .route("/admin/apikeys/{id}/revoke", post(revoke_key))
+}
+
+#[derive(Template)]
+#[template(path = "console/user.html")]
+struct UserPage {
+    realm: String,
+    admin: String,
+    csrf: String,
+    active: &'static str,
+    notice: Option<&'static str>,
+    user: User,
+    path: String,
+    attributes: String,
+    sessions: Vec<SessionRow>,
+    keys: Vec<KeyRow>,
+    password_error: Option<String>,
+    edit: EditValues,
+}
+
+/// The profile form's values (the user's, or as typed) and its error.
+#[derive(Default)]
+pub struct EditValues {
+    email: String,
+    cn: String,
+    org: String,
+    scopes: String,
+    groups: String,
+    attributes: String,
+    error: Option<String>,
+    field: &'static str,
+}
+
+impl EditValues {
+    fn of(user: &User) -> EditValues {
+        let attributes: Vec<String> = user
+            .attributes
+            .iter()
+            .flat_map(|(name, values)| values.iter().map(move |v| format!("{name}={v}")))
+            .collect();
+        EditValues {
+            email: user.email.clone().unwrap_or_default(),
+            cn: user.cn.clone(),
+            org: user.org.clone().unwrap_or_default(),
+            scopes: user.scopes.join(" "),
+            groups: user.groups.join(" "),
+            attributes: attributes.join("; "),
+            error: None,
+            field: "",
+        }
+    }
+}
+
+/// What went wrong on the page's forms, shown next to the field.
+#[derive(Default)]
+struct Problem {
+    password: Option<String>,
+    edit: Option<EditValues>,
+}
+
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn render_user(
+    state: &Issuer,
+    admin: &Admin,
+    username: &str,
+    done: Option<&str>,
+    problem: Problem,
+    status: StatusCode,
+) -> Response {
+    let user = match state
+        .store
+        .get_user(&crate::domain::user::name_key(username))
+        .await
+    {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            return page::message(
+                state,
+                StatusCode::NOT_FOUND,
+                "No such user",
+                &format!("There is no user named {username:?}."),
+                Some(("/admin/users", "All users")),
+            );
+        }
+        Err(e) => return page::unavailable(state, &e),
+    };
+    let sessions = match state
+        .store
+        .list_live_sessions(Some(&user.id), state.clock.now(), 200)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return page::unavailable(state, &e),
+    };
+    let keys = match apikeys::list(state.store.as_ref(), Some(&user.username)).await {
+        Ok(k) => k,
+        Err(e) => return page::unavailable(state, &e),
+    };
+    let c = Chrome::new(state, admin, "users");
+    page::html(
+        status,
+        &UserPage {
+            realm: c.realm,
+            admin: c.admin,
+            csrf: c.csrf,
+            active: c.active,
+            notice: notice(done),
+            path: format!("/admin/users/{}", encode(&user.username)),
+            attributes: page::pretty(&user.attributes),
+            sessions: sessions.iter().map(SessionRow::from).collect(),
+            keys: keys.iter().map(|(k, _)| KeyRow::from(k)).collect(),
+            edit: problem.edit.unwrap_or_else(|| EditValues::of(&user)),
+            user,
+            password_error: problem.password,
+        },
+    )
+}
+
+async fn show(
+    State(state): State<Issuer>,
+    jar: CookieJar,
+    Path(username): Path<String>,
+    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let admin = match viewer(&state, &jar).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let done = query.ok().and_then(|Query(d)| d.done);
+    render_user(
+        &state,
+        &admin,
+        &username,
+        done.as_deref(),
+        Problem::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn set_enabled(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(username): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let enabled = match form.0.get("enabled") {
+        Some("true") => true,
+        Some("false") => false,
+        _ => {
+            return page::message(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "Bad request",
+                "enabled must be true or false",
+                Some(("/admin/users", "Back")),
+            );
+        }
+    };
+    match admin::set_enabled(
+        state.store.as_ref(),
+        &username,
+        enabled,
+        &admin.user.username,
+    )
+    .await
+    {
+        Ok(()) => page::see_other(&format!(
+            "/admin/users/{}?done={}",
+            encode(&username),
+            if enabled { "enabled" } else { "disabled" }
+        )),
+        Err(e) => refuse(&state, e, "/admin/users"),
+    }
+}
+
+async fn set_password(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(username): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let password = match Password::parse(form.0.get("password").unwrap_or("")) {
+        Ok(p) => p,
+        Err(e) => {
+            return render_user(
+                &state,
+                &admin,
+                &username,
+                None,
+                Problem {
+                    password: Some(e.0),
+                    edit: None,
+                },
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    match admin::set_password(
+        state.store.as_ref(),
+        &state.passwords,
+        &username,
+        &password,
+        &admin.user.username,
+    )
+    .await
+    {
+        Ok(user) => page::see_other(&format!(
+            "/admin/users/{}?done=password",
+            encode(&user.username)
+        )),
+        Err(e) => refuse(&state, e, "/admin/users"),
+    }
+}
+
+async fn remove(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(username): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match admin::remove_user(state.store.as_ref(), &username, &admin.user.username).await {
+        Ok(()) => page::see_other("/admin/users?done=removed"),
+        Err(e) => refuse(&state, e, "/admin/users"),
+    }
+}
+
+async fn revoke_key(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let back = match form.0.get("user") {
+        Some(u) => format!("/admin/users/{}", encode(u)),
+        None => "/admin/users".to_owned(),
+    };
+    match admin::revoke_api_key(state.store.as_ref(), &id, &admin.user.username).await {
+        Ok(_) => page::see_other(&format!("{back}?done=revoked")),
+        Err(e) => refuse(&state, e, &back),
+    }
+}
+
+async fn edit(
+    State(state): State<Issuer>,
+    Extension(limiter): Extension<Limiter>,
+    jar: CookieJar,
+    Path(username): Path<String>,
+    form: Form,
+) -> Response {
+    let admin = match actor(&state, &jar, &form, &limiter).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let f = &form.0;
+    let get = |k: &str| f.get(k).unwrap_or("").trim().to_owned();
+    let values = EditValues {
+        email: get("email"),
+        cn: get("cn"),
+        org: get("org"),
+        scopes: get("scopes"),
+        groups: get("groups"),
+        attributes: get("attributes"),
+        error: None,
+        field: "",
+    };
+    let refused = |mut values: EditValues, why: String| {
+        values.field = field_of(&why);
+        values.error = Some(why);
+        Problem {
+            password: None,
+            edit: Some(values),
+        }
+    };
+    let attrs = match attributes(&values.attributes) {
+        Ok(a) => a,
+        Err(why) => {
+            let problem = refused(values, why);
+            return render_user(
+                &state,
+                &admin,
+                &username,
+                None,
+                problem,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
+    let spec = UserSpec {
+        username: username.clone(),
+        email: opt(&values.email),
+        cn: opt(&values.cn),
+        org: opt(&values.org),
+        scopes: ScopeList::Spaced(values.scopes.clone()),
+        attributes: attrs,
+        groups: words(&values.groups),
+        ..UserSpec::default()
+    };
+    match admin::edit_user(state.store.as_ref(), &username, &spec, &admin.user.username).await {
+        Ok(user) => page::see_other(&format!(
+            "/admin/users/{}?done=saved",
+            encode(&user.username)
+        )),
+        Err(EditError::Invalid(e)) => {
+            let problem = refused(values, e.0);
+            render_user(
+                &state,
+                &admin,
+                &username,
+                None,
+                problem,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(EditError::Store(StoreError::Conflict(why))) => {
+            let problem = refused(values, why.replace("a user with this ", ""));
+            render_user(
+                &state,
+                &admin,
+                &username,
+                None,
+                problem,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(EditError::NotFound(why)) => {
+            refuse(&state, admin::AdminError::NotFound(why), "/admin/users")
+        }
+        Err(EditError::Store(e)) => page::unavailable(&state, &e),
+    }
+}

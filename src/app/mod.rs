@@ -11,6 +11,7 @@ pub mod clients;
 pub mod domino_api;
 pub mod issuer;
 pub mod keep;
+pub mod keycloak;
 pub mod login;
 pub mod mappers;
 pub mod oidc;

@@ -128,6 +128,11 @@ pub struct Config {
     /// Create the built-in `domino-play` client at start when no client of
     /// that id exists (see docs/domino.md).
     pub builtin_domino_play: bool,
+    /// A folder of Keycloak realm exports (`*.json`) imported at every
+    /// start, as Keycloak's `--import-realm` imports `data/import`: what
+    /// exists is left as it is (see docs/keycloak.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keycloak_import_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -167,6 +172,7 @@ impl Default for Config {
             domino_api_version: "6.2.0".into(),
             admin_group: "admins".into(),
             builtin_domino_play: true,
+            keycloak_import_dir: None,
             users: Vec::new(),
             clients: Vec::new(),
             mappers: Vec::new(),

@@ -25,6 +25,8 @@ mod keep_login_input;
 mod keepconfig;
 mod key_store;
 mod keycloak_connect;
+mod keycloak_export;
+mod keycloak_import;
 mod keycloak_python;
 mod log_format;
 mod mappers;

@@ -8,7 +8,7 @@ use super::report::Report;
 use crate::app::users::{self, UserError};
 use crate::domain::domino::{FAMILY_NAME, GIVEN_NAME};
 use crate::domain::password::keycloak::KeycloakHash;
-use crate::domain::password::{PasswordHasher, check_stored};
+use crate::domain::password::{PasswordHasher, check_stored, pbkdf2_parts};
 use crate::domain::secret::Secret;
 use crate::domain::user::{AttributeValue, Credential, NewUser, Password, UserSpec};
 use crate::store::{Store, StoreError};
@@ -82,10 +82,32 @@ fn hash_of(cred: &CredentialRep) -> Result<KeycloakHash, String> {
     })
 }
 
+/// `PasswordHasher::costs_more` once per kind of hash (algorithm,
+/// iterations, length): timing a PBKDF2 hash takes several checks, and an
+/// export's users mostly share their parameters.
+#[derive(Default)]
+struct Costs(BTreeMap<(String, u32, usize), bool>);
+
+impl Costs {
+    async fn costs_more(&mut self, hasher: &PasswordHasher, phc: &str) -> Result<bool, UserError> {
+        let Some((algorithm, iterations, _, hash)) = pbkdf2_parts(phc) else {
+            return Ok(hasher.costs_more(phc).await?);
+        };
+        let key = (algorithm, iterations, hash.len());
+        if let Some(known) = self.0.get(&key) {
+            return Ok(*known);
+        }
+        let costlier = hasher.costs_more(phc).await?;
+        self.0.insert(key, costlier);
+        Ok(costlier)
+    }
+}
+
 /// The password credential of a user (the first that converts), noting the
 /// others and every other credential type.
 async fn choose_credential(
     hasher: &PasswordHasher,
+    costs: &mut Costs,
     allow_costlier: bool,
     base: &str,
     user: &UserRep,
@@ -145,7 +167,7 @@ async fn choose_credential(
             report.note(path, kind, format!("not imported: {why}"));
             continue;
         }
-        if !allow_costlier && hasher.costs_more(&phc).await? {
+        if !allow_costlier && costs.costs_more(hasher, &phc).await? {
             report.note(
                 path,
                 kind,
@@ -218,6 +240,7 @@ pub async fn import(
     users: &[UserRep],
     report: &mut Report,
 ) -> Result<(), UserError> {
+    let mut costs = Costs::default();
     for (i, user) in users.iter().enumerate() {
         let base = format!("$.users[{i}]");
         let name = user.username.clone().unwrap_or_default();
@@ -279,6 +302,7 @@ pub async fn import(
         }
         user_record.credential = match choose_credential(
             hasher,
+            &mut costs,
             allow_costlier,
             &base,
             user,

@@ -30,7 +30,7 @@ struct Fixture {
     policy: TokenPolicy,
     user: User,
     mappers: Vec<Mapper>,
-    scopes: Vec<String>,
+    scopes: domino_idp::domain::scope::ScopeSet,
     now: i64,
 }
 
@@ -93,9 +93,7 @@ fn fixture() -> Fixture {
         policy,
         user,
         mappers,
-        scopes: ["openid", "profile", "email", "MAIL", "$DATA"]
-            .map(String::from)
-            .to_vec(),
+        scopes: domino_idp::domain::scope::ScopeSet::parse_param("openid profile email MAIL $DATA"),
         now: domino_idp::keys::now() as i64,
     }
 }
@@ -108,6 +106,8 @@ impl Fixture {
             client_id: CLIENT,
             user: Some(&self.user),
             scopes: &self.scopes,
+            applied: &self.scopes,
+            roles: None,
             session: Some(("5d1c2b3a-4e5f-6a7b-8c9d-0e1f2a3b4c5d", self.now)),
             now: self.now,
             lifetime: 300,

@@ -10,7 +10,7 @@ use http::HeaderValue;
 use serde_json::{Value, json};
 
 use crate::domain::client::GrantType;
-use crate::domain::scope::OIDC_SCOPES;
+use crate::domain::scope::KNOWN_CLIENT_SCOPES;
 use crate::keys::{Documents, KeyRing};
 
 /// Claims that tokens from this issuer may carry (for discovery).
@@ -78,7 +78,7 @@ impl Realm {
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "scopes_supported": OIDC_SCOPES,
+            "scopes_supported": KNOWN_CLIENT_SCOPES,
             "claims_supported": CLAIMS_SUPPORTED,
             "claims_parameter_supported": false,
             "request_parameter_supported": false,

@@ -12,7 +12,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::app::Issuer;
-use crate::app::{clients, keycloak, mappers, users};
+use crate::app::{clients, keycloak, mappers, roles, users};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
@@ -73,6 +73,30 @@ impl Application {
             .context("seeding [[mappers]]")?;
         if seeded > 0 {
             tracing::info!(count = seeded, "seeded mappers from the config file");
+        }
+        let holders: Vec<(roles::HolderName, Vec<String>)> = config
+            .users
+            .iter()
+            .map(|u| (roles::HolderName::User(u.username.clone()), u.roles.clone()))
+            .chain(config.clients.iter().map(|c| {
+                (
+                    roles::HolderName::Client(c.client_id.clone()),
+                    c.service_account_roles.clone(),
+                )
+            }))
+            .filter(|(_, names)| !names.is_empty())
+            .collect();
+        let seeded = roles::seed(
+            store.as_ref(),
+            &config.realm,
+            &config.roles,
+            &config.groups,
+            &holders,
+        )
+        .await
+        .context("seeding [[roles]] and role grants")?;
+        if seeded > 0 {
+            tracing::info!(count = seeded, "seeded roles from the config file");
         }
         if let Some(dir) = &config.keycloak_import_dir {
             import_keycloak_dir(store.as_ref(), &passwords, &config, dir).await?;

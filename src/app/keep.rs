@@ -75,6 +75,8 @@ impl Issuer {
             client_id: KEEP_CLIENT,
             user: Some(&user),
             scopes: &scopes,
+            applied: &scopes,
+            roles: None,
             session: Some((session.id.as_str(), session.auth_time)),
             now: now.unix_timestamp(),
             lifetime,

@@ -15,6 +15,7 @@ pub mod keycloak;
 pub mod login;
 pub mod mappers;
 pub mod oidc;
+pub mod roles;
 pub mod users;
 
 pub use issuer::Issuer;

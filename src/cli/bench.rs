@@ -157,7 +157,7 @@ fn typical_claims(policy: &TokenPolicy) -> Claims {
         created_at: 0,
         updated_at: 0,
     };
-    let scopes = ["openid", "profile", "email", "MAIL", "$DATA"].map(String::from);
+    let scopes = crate::domain::scope::ScopeSet::parse_param("openid profile email MAIL $DATA");
     let session = uuid::Uuid::new_v4().to_string();
     let now = crate::store::now();
     ClaimContext {
@@ -166,6 +166,8 @@ fn typical_claims(policy: &TokenPolicy) -> Claims {
         client_id: "domino-play",
         user: Some(&user),
         scopes: &scopes,
+        applied: &scopes,
+        roles: None,
         session: Some((&session, now)),
         now,
         lifetime: policy.access_token_ttl,

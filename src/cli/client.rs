@@ -22,8 +22,73 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show one client (the secret is never shown)
+    Show {
+        client_id: String,
+        /// Print JSON instead of lines
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a client's default, optional or allowed scopes
+    Edit(EditArgs),
     /// Delete a client
     Remove { client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    client_id: String,
+    /// Replace the default client scopes, repeatable or comma-separated
+    #[arg(
+        long = "default-scope",
+        alias = "default-scopes",
+        value_name = "SCOPE",
+        value_delimiter = ','
+    )]
+    default_scopes: Vec<String>,
+    /// No default client scopes
+    #[arg(long, conflicts_with = "default_scopes")]
+    no_default_scopes: bool,
+    /// Replace the optional client scopes, repeatable or comma-separated
+    #[arg(
+        long = "optional-scope",
+        alias = "optional-scopes",
+        value_name = "SCOPE",
+        value_delimiter = ','
+    )]
+    optional_scopes: Vec<String>,
+    /// No optional client scopes
+    #[arg(long, conflicts_with = "optional_scopes")]
+    no_optional_scopes: bool,
+    /// Replace the allowed scopes, repeatable
+    #[arg(long = "allowed-scope", value_name = "SCOPE")]
+    allowed_scopes: Vec<String>,
+    /// Remove the allowed-scopes bound
+    #[arg(long, conflicts_with = "allowed_scopes")]
+    any_allowed_scope: bool,
+}
+
+/// A list flag and its `--no-...` switch: `None` when neither was given.
+fn list_edit(list: &[String], none: bool) -> Option<Vec<String>> {
+    if none {
+        Some(Vec::new())
+    } else {
+        (!list.is_empty()).then(|| list.to_vec())
+    }
+}
+
+impl EditArgs {
+    fn edit(&self) -> clients::ScopeEdit {
+        clients::ScopeEdit {
+            default_scopes: list_edit(&self.default_scopes, self.no_default_scopes),
+            optional_scopes: list_edit(&self.optional_scopes, self.no_optional_scopes),
+            allowed_scopes: if self.any_allowed_scope {
+                Some(None)
+            } else {
+                (!self.allowed_scopes.is_empty()).then(|| Some(self.allowed_scopes.clone()))
+            },
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -44,9 +109,32 @@ pub struct AddArgs {
     /// Allowed grant, repeatable (default: authorization_code, refresh_token, password)
     #[arg(long = "grant", value_name = "GRANT")]
     grants: Vec<Grant>,
-    /// Scope granted when a request names none, repeatable
-    #[arg(long = "default-scope", value_name = "SCOPE")]
+    /// Default client scope, applied to every token request (Keycloak's),
+    /// repeatable or comma-separated (default: profile, email, roles,
+    /// web-origins)
+    #[arg(
+        long = "default-scope",
+        alias = "default-scopes",
+        value_name = "SCOPE",
+        value_delimiter = ','
+    )]
     default_scopes: Vec<String>,
+    /// No default client scopes (a request without `scope` then gets the
+    /// user's scopes plus profile and email)
+    #[arg(long, conflicts_with = "default_scopes")]
+    no_default_scopes: bool,
+    /// Optional client scope, granted only when asked for, repeatable or
+    /// comma-separated (default: address, phone, microprofile-jwt)
+    #[arg(
+        long = "optional-scope",
+        alias = "optional-scopes",
+        value_name = "SCOPE",
+        value_delimiter = ','
+    )]
+    optional_scopes: Vec<String>,
+    /// No optional client scopes
+    #[arg(long, conflicts_with = "optional_scopes")]
+    no_optional_scopes: bool,
     /// The only scope this client may get for a user, repeatable (default:
     /// openid, profile, email and the user's own Keep scopes)
     #[arg(long = "allowed-scope", value_name = "SCOPE")]
@@ -92,6 +180,7 @@ struct ClientView<'a> {
     post_logout_redirect_uris: &'a [String],
     grant_types: &'a [GrantType],
     default_scopes: &'a [String],
+    optional_scopes: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed_scopes: Option<&'a [String]>,
     created_at: i64,
@@ -107,6 +196,7 @@ impl<'a> From<&'a Client> for ClientView<'a> {
             post_logout_redirect_uris: &c.post_logout_redirect_uris,
             grant_types: &c.grant_types,
             default_scopes: &c.default_scopes,
+            optional_scopes: &c.optional_scopes,
             allowed_scopes: c.allowed_scopes.as_deref(),
             created_at: c.created_at,
         }
@@ -135,8 +225,18 @@ fn spec_from(args: &AddArgs) -> ClientSpec {
         } else {
             args.grants.iter().copied().map(GrantType::from).collect()
         },
-        default_scopes: args.default_scopes.clone(),
+        default_scopes: match (args.no_default_scopes, args.default_scopes.is_empty()) {
+            (true, _) => Vec::new(),
+            (false, true) => defaults.default_scopes,
+            (false, false) => args.default_scopes.clone(),
+        },
+        optional_scopes: match (args.no_optional_scopes, args.optional_scopes.is_empty()) {
+            (true, _) => Vec::new(),
+            (false, true) => defaults.optional_scopes,
+            (false, false) => args.optional_scopes.clone(),
+        },
         allowed_scopes: (!args.allowed_scopes.is_empty()).then(|| args.allowed_scopes.clone()),
+        service_account_roles: Vec::new(),
     }
 }
 
@@ -155,7 +255,7 @@ fn read_secret() -> Result<Secret, Failure> {
 fn failure(e: ClientError) -> Failure {
     match e {
         ClientError::Invalid(_) => Failure::usage(e),
-        ClientError::Store(_) => Failure::new(e),
+        ClientError::Store(_) | ClientError::NotFound(_) => Failure::new(e),
     }
 }
 
@@ -212,6 +312,49 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
                     );
                 }
             }
+        }
+        ClientCommand::Show { client_id, json } => {
+            let store = open_store(config).await?;
+            let client = store
+                .get_client(&client_id)
+                .await
+                .map_err(Failure::new)?
+                .ok_or_else(|| Failure::new(format!("no client with id {client_id:?}")))?;
+            let view = ClientView::from(&client);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&view).map_err(Failure::new)?
+                );
+            } else {
+                let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+                println!("client_id       {}", client.client_id);
+                println!("type            {}", kind(&client));
+                println!("grants          {}", grants.join(" "));
+                println!("redirect_uris   {}", client.redirect_uris.join(" "));
+                println!("default_scopes  {}", client.default_scopes.join(" "));
+                println!("optional_scopes {}", client.optional_scopes.join(" "));
+                if let Some(allowed) = &client.allowed_scopes {
+                    println!("allowed_scopes  {}", allowed.join(" "));
+                }
+            }
+        }
+        ClientCommand::Edit(args) => {
+            let edit = args.edit();
+            if edit.default_scopes.is_none()
+                && edit.optional_scopes.is_none()
+                && edit.allowed_scopes.is_none()
+            {
+                return Err(Failure::usage(
+                    "nothing to change: give --default-scope, --optional-scope or --allowed-scope (or their --no-/--any- forms)",
+                ));
+            }
+            let store = open_store(config).await?;
+            let client = clients::edit_scopes(store.as_ref(), &args.client_id, edit)
+                .await
+                .map_err(failure)?;
+            println!("edited client {}", client.client_id);
+            super::audit_admin("client.edit", &client.client_id);
         }
         ClientCommand::Remove { client_id } => {
             let store = open_store(config).await?;

@@ -205,6 +205,16 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
             )));
         }
     };
+    let applied = scope::applied(client.as_ref(), &scopes);
+    let roles = if applied.contains("roles") || applied.contains("microprofile-jwt") {
+        Some(
+            crate::app::roles::of_user(store.as_ref(), &config.realm, &user)
+                .await
+                .map_err(Failure::new)?,
+        )
+    } else {
+        None
+    };
     let issuer = config.issuer();
     let policy = config.token_policy(issuer);
     let mappers = mappers::load(store.as_ref()).await.map_err(Failure::new)?;
@@ -214,6 +224,8 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
         client_id: &client_id,
         user: Some(&user),
         scopes: &scopes,
+        applied: &applied,
+        roles: roles.as_ref(),
         session: None,
         now: now(),
         lifetime: policy.lifetime(None),

@@ -9,6 +9,7 @@ mod keepconfig;
 mod keycloak;
 mod keys;
 mod mapper;
+mod role;
 mod token;
 mod user;
 
@@ -60,6 +61,9 @@ pub enum Command {
     /// Manage OAuth clients
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Manage realm and client roles and who holds them
+    #[command(subcommand)]
+    Role(role::RoleCommand),
     /// Manage users' API keys (X-Domino-Api-Key)
     #[command(subcommand)]
     Apikey(apikey::ApiKeyCommand),
@@ -190,6 +194,7 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
         }
         Command::User(cmd) => user::run(cmd, &config).await,
         Command::Client(cmd) => client::run(cmd, &config).await,
+        Command::Role(cmd) => role::run(cmd, &config).await,
         Command::Apikey(cmd) => apikey::run(cmd, &config).await,
         Command::Mapper(cmd) => mapper::run(cmd, &config).await,
         Command::Claims(cmd) => mapper::run_claims(cmd, &config).await,

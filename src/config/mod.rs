@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::client::ClientSpec;
 use crate::domain::mapper::MapperSpec;
+use crate::domain::role::{GroupSpec, RoleSpec};
 pub use crate::domain::secret::Secret;
 pub use crate::domain::token::SubjectKind;
 use crate::domain::token::TokenPolicy;
@@ -139,6 +140,12 @@ pub struct Config {
     pub clients: Vec<ClientSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mappers: Vec<MapperSpec>,
+    /// `[[roles]]`: realm and client roles (docs/roles.md).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleSpec>,
+    /// `[[groups]]`: the roles of a group path's members.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupSpec>,
 }
 
 impl Default for Config {
@@ -176,6 +183,8 @@ impl Default for Config {
             users: Vec::new(),
             clients: Vec::new(),
             mappers: Vec::new(),
+            roles: Vec::new(),
+            groups: Vec::new(),
         }
     }
 }
@@ -421,6 +430,39 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
         assert_eq!(c.realm, "FromFlag");
         assert_eq!(c.audience, "FileAud");
+    }
+
+    #[test]
+    fn roles_and_their_grants_are_checked() {
+        let ok = load_toml(
+            "[[roles]]\nname = \"admin\"\ncomposites = [\"offline_access\"]\n\
+             [[groups]]\npath = \"/staff/admins\"\nroles = [\"admin\"]\n\
+             [[users]]\nusername = \"doc\"\npassword = \"a-long-password\"\nroles = [\"admin\", \"default-roles-dominorealm\"]\n",
+        )
+        .unwrap();
+        assert_eq!(ok.roles.len(), 1);
+        for (toml, why) in [
+            (
+                "[[roles]]\nname = \"a\"\n[[roles]]\nname = \"a\"\n",
+                "appears twice",
+            ),
+            ("[[groups]]\npath = \"/a//b\"\n", "groups[0]"),
+            (
+                "[[groups]]\npath = \"/a\"\nroles = [\"ghost\"]\n",
+                "role ghost is not defined",
+            ),
+            (
+                "[[clients]]\nclient_id = \"svc\"\nsecret = \"svc-secret-0123456789\"\ngrant_types = [\"client_credentials\"]\nservice_account_roles = [\"app:x\"]\n",
+                "service_account_roles: role app:x is not defined",
+            ),
+            (
+                "[[roles]]\nname = \"r\"\nclient = \"bad client\"\n",
+                "roles[0]",
+            ),
+        ] {
+            let err = load_toml(toml).unwrap_err().to_string();
+            assert!(err.contains(why), "{why}: {err}");
+        }
     }
 
     #[test]

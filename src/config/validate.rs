@@ -4,6 +4,7 @@ use super::{Config, ConfigError, KeyStoreKind};
 use crate::domain::client::Client;
 use crate::domain::mapper::validate_all;
 use crate::domain::password::{check_cost, check_phc, configured_params};
+use crate::domain::role::{Role, RoleRef, builtin_roles, parse_group_path};
 use crate::domain::user::NewUser;
 
 impl Config {
@@ -168,6 +169,7 @@ impl Config {
                 Err(why) => problems.push(format!("clients[{i}]: {why}")),
             }
         }
+        self.check_roles(&mut problems);
         if let Err(mut mapper_problems) = validate_all(&self.mappers) {
             problems.append(&mut mapper_problems);
         }
@@ -175,6 +177,55 @@ impl Config {
             Ok(())
         } else {
             Err(ConfigError { problems })
+        }
+    }
+}
+
+impl Config {
+    /// `[[roles]]`, `[[groups]]` and the roles users and clients list: valid,
+    /// no role twice, and every granted role defined in the file or built in.
+    fn check_roles(&self, problems: &mut Vec<String>) {
+        let mut defined: Vec<RoleRef> = builtin_roles(&self.realm)
+            .into_iter()
+            .map(|r| r.role)
+            .collect();
+        for (i, spec) in self.roles.iter().enumerate() {
+            match Role::from_spec(spec) {
+                Ok(role) if defined.contains(&role.role) => problems.push(format!(
+                    "roles[{i}] ({}): the same role appears twice; remove one",
+                    role.role
+                )),
+                Ok(role) => defined.push(role.role),
+                Err(why) => problems.push(format!("roles[{i}]: {why}")),
+            }
+        }
+        let check = |place: String, names: &[String]| -> Vec<String> {
+            let mut found = Vec::new();
+            for name in names {
+                match RoleRef::parse(name) {
+                    Ok(r) if defined.contains(&r) => {}
+                    Ok(r) => found.push(format!(
+                        "{place}: role {r} is not defined; add it under [[roles]]"
+                    )),
+                    Err(why) => found.push(format!("{place}: {why}")),
+                }
+            }
+            found
+        };
+        for (i, g) in self.groups.iter().enumerate() {
+            if let Err(why) = parse_group_path(&g.path) {
+                problems.push(format!("groups[{i}]: {why}"));
+            }
+            problems.extend(check(format!("groups[{i}] ({})", g.path), &g.roles));
+        }
+        for (i, u) in self.users.iter().enumerate() {
+            problems.extend(check(format!("users[{i}] ({:?})", u.username), &u.roles));
+        }
+        for (i, c) in self.clients.iter().enumerate() {
+            problems.extend(check(
+                format!("clients[{i}] ({}): service_account_roles", c.client_id),
+                &c.service_account_roles,
+            ));
         }
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::opaque;
+use crate::domain::scope::{ScopeSet, keycloak_default_scopes, keycloak_optional_scopes};
 use crate::domain::secret::Secret;
 use crate::domain::user::InvalidInput;
 
@@ -83,6 +84,10 @@ pub fn builtin_domino_play() -> ClientSpec {
         public: true,
         name: Some("Domino Play (built-in)".into()),
         grant_types: vec![GrantType::TokenExchange],
+        // As it was stored before client scopes, so that a stored built-in
+        // client is still recognised.
+        default_scopes: Vec::new(),
+        optional_scopes: Vec::new(),
         ..ClientSpec::default()
     }
 }
@@ -116,15 +121,26 @@ pub struct ClientSpec {
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(default = "default_grants")]
     pub grant_types: Vec<GrantType>,
-    /// Scopes granted when a request names none; empty means the user's own
-    /// scopes plus `profile email` (and, for client_credentials, nothing).
-    #[serde(default)]
+    /// Keycloak's default client scopes: applied to every token request,
+    /// named in `scope` or not (see docs/oidc.md for what `scope` lists).
+    /// Absent: Keycloak's `profile email roles web-origins`; `[]`: none
+    /// (a request without `scope` then gets the user's scopes plus
+    /// `profile email`, as before client scopes existed).
+    #[serde(default = "keycloak_default_scopes")]
     pub default_scopes: Vec<String>,
+    /// Keycloak's optional client scopes: granted only when asked for.
+    /// Absent: `address phone microprofile-jwt`.
+    #[serde(default = "keycloak_optional_scopes")]
+    pub optional_scopes: Vec<String>,
     /// The only scopes this client may get for a user; absent: the OpenID
     /// Connect scopes plus whatever Keep scopes the user has. A client that
     /// names no Keep scope here gets tokens that no Keep API call accepts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_scopes: Option<Vec<String>>,
+    /// Roles the client's service account holds (client_credentials
+    /// tokens), seeded from the file; see docs/roles.md.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_account_roles: Vec<String>,
 }
 
 impl Default for ClientSpec {
@@ -137,8 +153,10 @@ impl Default for ClientSpec {
             redirect_uris: Vec::new(),
             post_logout_redirect_uris: Vec::new(),
             grant_types: default_grants(),
-            default_scopes: Vec::new(),
+            default_scopes: keycloak_default_scopes(),
+            optional_scopes: keycloak_optional_scopes(),
             allowed_scopes: None,
+            service_account_roles: Vec::new(),
         }
     }
 }
@@ -153,7 +171,10 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<GrantType>,
+    /// See `ClientSpec::default_scopes`; validated by `ScopeSet`.
     pub default_scopes: Vec<String>,
+    /// See `ClientSpec::optional_scopes`.
+    pub optional_scopes: Vec<String>,
     /// See `ClientSpec::allowed_scopes`.
     pub allowed_scopes: Option<Vec<String>>,
     pub created_at: i64,
@@ -201,14 +222,18 @@ impl Client {
         let post_logout_redirect_uris =
             parse_uris("post_logout_redirect_uris", &spec.post_logout_redirect_uris)
                 .map_err(ctx)?;
-        let default_scopes =
-            crate::domain::scope::tokens("default scope", &spec.default_scopes).map_err(ctx)?;
+        let scopes = |what: &str, list: &[String]| {
+            ScopeSet::parse_list(what, list)
+                .map(|set| set.to_strings())
+                .map_err(ctx)
+        };
+        let default_scopes = scopes("default_scopes", &spec.default_scopes)?;
+        let optional_scopes = scopes("optional_scopes", &spec.optional_scopes)?;
         let allowed_scopes = spec
             .allowed_scopes
             .as_deref()
-            .map(|list| crate::domain::scope::tokens("allowed scope", list))
-            .transpose()
-            .map_err(ctx)?;
+            .map(|list| scopes("allowed_scopes", list))
+            .transpose()?;
         let name = match &spec.name {
             Some(n) if n.chars().count() > 256 || n.chars().any(char::is_control) => {
                 return Err(ctx(
@@ -225,6 +250,7 @@ impl Client {
             post_logout_redirect_uris,
             grant_types,
             default_scopes,
+            optional_scopes,
             allowed_scopes,
             created_at: 0,
         };

@@ -8,6 +8,7 @@ pub mod lockout;
 pub mod mapper;
 pub mod opaque;
 pub mod password;
+pub mod role;
 pub mod scope;
 pub mod secret;
 pub mod token;

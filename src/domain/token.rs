@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
 
 /// A JWT payload. A map, not a struct, so later claim mappers can add to it.
@@ -59,20 +60,14 @@ impl TokenPolicy {
     }
 }
 
-/// Narrows the user's scopes to those requested; scopes the user lacks are dropped.
-/// Without a request the token carries all of the user's scopes.
-pub fn narrow_scopes(granted: &[String], requested: Option<&str>) -> Vec<String> {
+/// Narrows the user's scopes to those requested (the Keep login); scopes
+/// the user lacks are dropped. Without a request the token carries all of
+/// the user's scopes.
+pub fn narrow_scopes(granted: &[String], requested: Option<&str>) -> ScopeSet {
+    let own = ScopeSet::parse_param(&granted.join(" "));
     match requested.map(str::trim) {
-        None | Some("") => granted.to_vec(),
-        Some(req) => {
-            let mut out: Vec<String> = Vec::new();
-            for want in req.split_whitespace() {
-                if granted.iter().any(|g| g == want) && !out.iter().any(|o| o == want) {
-                    out.push(want.to_owned());
-                }
-            }
-            out
-        }
+        None | Some("") => own,
+        Some(req) => ScopeSet::parse_param(req).filter(|s| own.contains(s.as_str())),
     }
 }
 
@@ -80,7 +75,7 @@ pub fn narrow_scopes(granted: &[String], requested: Option<&str>) -> Vec<String>
 pub fn access_claims(
     policy: &TokenPolicy,
     user: &User,
-    scopes: &[String],
+    scope: &str,
     lifetime: u64,
     now: i64,
     jti: &str,
@@ -97,7 +92,7 @@ pub fn access_claims(
     );
     claims.insert("jti".into(), json!(jti));
     claims.insert("CN".into(), json!(dn));
-    claims.insert("scope".into(), json!(scopes.join(" ")));
+    claims.insert("scope".into(), json!(scope));
     if let Some(email) = &user.email {
         claims.insert("email".into(), json!(email));
     }
@@ -142,14 +137,14 @@ mod tests {
     fn keep_claims() {
         let p = policy(SubjectKind::Dn);
         let u = user(Some("ProjectKeep"));
-        let c = access_claims(&p, &u, &u.scopes, 300, 1000, "j");
+        let c = access_claims(&p, &u, &u.scopes.join(" "), 300, 1000, "j");
         assert_eq!(c["sub"], "CN=Doctor Notes/O=ProjectKeep");
         assert_eq!(c["CN"], "CN=Doctor Notes/O=ProjectKeep");
         assert_eq!(c["aud"], "Domino");
         assert_eq!(c["exp"], 1300);
         assert_eq!(c["scope"], "MAIL $DATA");
         assert_eq!(c["email"], "doctor.notes@projectkeep.io");
-        let c = access_claims(&policy(SubjectKind::Id), &user(None), &[], 1, 0, "j");
+        let c = access_claims(&policy(SubjectKind::Id), &user(None), "", 1, 0, "j");
         assert_eq!(c["sub"], "0b7c");
         assert_eq!(c["CN"], "CN=Doctor Notes");
     }
@@ -166,8 +161,11 @@ mod tests {
     #[test]
     fn scopes_narrow() {
         let g = vec!["MAIL".to_string(), "$DATA".to_string()];
-        assert_eq!(narrow_scopes(&g, None), g);
-        assert_eq!(narrow_scopes(&g, Some("$DATA ADMIN $DATA")), ["$DATA"]);
+        assert_eq!(narrow_scopes(&g, None).to_strings(), g);
+        assert_eq!(
+            narrow_scopes(&g, Some("$DATA ADMIN $DATA")).to_strings(),
+            ["$DATA"]
+        );
         assert!(narrow_scopes(&g, Some("ADMIN")).is_empty());
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+use crate::domain::scope::ScopeSet;
 use crate::domain::secret::Secret;
 
 pub const MAX_USERNAME_CHARS: usize = 128;
@@ -161,20 +162,6 @@ fn parse_dn_part(field: &str, raw: &str) -> Result<String, InvalidInput> {
     Ok(raw.trim().to_owned())
 }
 
-/// A single scope token, e.g. `MAIL` or `$DATA`.
-fn parse_scope(raw: &str) -> Result<String, InvalidInput> {
-    check_text("scope", raw, 128)?;
-    if raw
-        .chars()
-        .any(|c| c.is_whitespace() || c == '"' || c == '\\')
-    {
-        return Err(invalid(format!(
-            "scope {raw:?} must not contain spaces, quotes or backslashes"
-        )));
-    }
-    Ok(raw.to_owned())
-}
-
 /// Scopes as written in config or on the command line: a list, or one
 /// space-separated string (`"MAIL $DATA"`, Keep's form).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +215,10 @@ pub struct UserSpec {
     pub attributes: BTreeMap<String, AttributeValue>,
     #[serde(default)]
     pub groups: Vec<String>,
+    /// Roles the user holds directly (`admin`, `app:reader`); seeded from
+    /// the file, see docs/roles.md.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
 }
@@ -249,6 +240,7 @@ impl Default for UserSpec {
             scopes: ScopeList::None,
             attributes: BTreeMap::new(),
             groups: Vec::new(),
+            roles: Vec::new(),
             enabled: true,
         }
     }
@@ -289,13 +281,9 @@ impl NewUser {
             .as_deref()
             .map(|o| parse_dn_part("org", o))
             .transpose()?;
-        let mut scopes = Vec::new();
-        for s in spec.scopes.items() {
-            let s = parse_scope(&s)?;
-            if !scopes.contains(&s) {
-                scopes.push(s);
-            }
-        }
+        let scopes = ScopeSet::parse_list("scopes", &spec.scopes.items())
+            .map_err(invalid)?
+            .to_strings();
         if scopes.len() > MAX_SCOPES {
             return Err(invalid(format!("at most {MAX_SCOPES} scopes per user")));
         }

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use crate::domain::client::Client;
 pub use crate::domain::lockout::LockPolicy;
 use crate::domain::mapper::MapperSpec;
+use crate::domain::role::{Holder, Role, RoleRef};
 use crate::domain::user::{NewUser, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +258,9 @@ pub trait ClientStore: Send + Sync {
     async fn list_clients(&self) -> Result<Vec<Client>, StoreError>;
     /// Removes a client and everything issued to it.
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
+    /// Replaces a client's scope lists (`client edit`); false when there is
+    /// no such client.
+    async fn set_client_scopes(&self, client: &Client) -> Result<bool, StoreError>;
 }
 
 /// Claim mappers, in the order they apply.
@@ -392,6 +396,33 @@ pub trait ApiKeyStore: Send + Sync {
     async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError>;
 }
 
+/// Realm and client roles and who holds them (see `domain::role`). The
+/// built-in roles (`default-roles-<realm>` ...) are not stored unless
+/// replaced.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// Inserts a role; `Conflict` when it exists (unless `if_absent`, which
+    /// answers false instead). True when inserted.
+    async fn insert_role(&self, role: &Role, if_absent: bool) -> Result<bool, StoreError>;
+    /// Every stored role, realm roles first, then by client and name.
+    async fn list_roles(&self) -> Result<Vec<Role>, StoreError>;
+    /// Deletes a role and every grant of it; false when there was none.
+    async fn delete_role(&self, role: &RoleRef) -> Result<bool, StoreError>;
+    /// Grants a role; false when the holder had it already.
+    async fn grant_role(&self, holder: &Holder, role: &RoleRef) -> Result<bool, StoreError>;
+    /// Revokes a role; false when the holder did not have it.
+    async fn revoke_role(&self, holder: &Holder, role: &RoleRef) -> Result<bool, StoreError>;
+    /// The grants of these holders, or every grant when `holders` is empty.
+    async fn role_grants(&self, holders: &[Holder]) -> Result<Vec<RoleGrant>, StoreError>;
+}
+
+/// A role held directly by a user, a group or a client's service account.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RoleGrant {
+    pub holder: Holder,
+    pub role: RoleRef,
+}
+
 /// Everything the issuer keeps: each backend implements every area trait
 /// directly, in the file of that area; code that needs one area asks for
 /// that trait alone.
@@ -404,6 +435,7 @@ pub trait Store:
     + LockoutStore
     + SigningKeyStore
     + ApiKeyStore
+    + RoleStore
     + 'static
 {
 }
@@ -417,6 +449,7 @@ impl<T> Store for T where
         + LockoutStore
         + SigningKeyStore
         + ApiKeyStore
+        + RoleStore
         + 'static
 {
 }

@@ -2,8 +2,11 @@
 //! the column types line up (TEXT/JSON text, 64-bit integers, booleans), so
 //! one `FromRow` derive serves SQLite and Postgres alike.
 
-use super::{CodeRecord, RefreshRecord, SessionRecord, StoreError, StoredKey, StoredKeyDates};
+use super::{
+    CodeRecord, RefreshRecord, RoleGrant, SessionRecord, StoreError, StoredKey, StoredKeyDates,
+};
 use crate::domain::client::Client;
+use crate::domain::role::{Holder, Role, RoleRef};
 use crate::domain::user::{PasswordHash, User};
 
 /// Serialises a JSON column; a list or map of strings cannot fail to serialise.
@@ -68,6 +71,7 @@ pub(super) struct ClientRow {
     pub(super) post_logout_redirect_uris: String,
     pub(super) grant_types: String,
     pub(super) default_scopes: String,
+    pub(super) optional_scopes: String,
     pub(super) allowed_scopes: Option<String>,
     pub(super) created_at: i64,
 }
@@ -84,6 +88,7 @@ impl TryFrom<ClientRow> for Client {
             )?,
             grant_types: from_json(&what("grant_types"), &row.grant_types)?,
             default_scopes: from_json(&what("default_scopes"), &row.default_scopes)?,
+            optional_scopes: from_json(&what("optional_scopes"), &row.optional_scopes)?,
             allowed_scopes: row
                 .allowed_scopes
                 .as_deref()
@@ -220,4 +225,43 @@ impl From<KeyRow> for StoredKey {
             archived_at: row.archived_at,
         }
     }
+}
+
+/// A `roles` row: `client_id` is empty for a realm role; `composites` JSON.
+pub(super) type RoleRow = (String, String, Option<String>, String);
+
+pub(super) fn role_from_row(row: RoleRow) -> Result<Role, StoreError> {
+    let (client_id, name, description, composites) = row;
+    let role = RoleRef {
+        client: (!client_id.is_empty()).then_some(client_id),
+        name,
+    };
+    Ok(Role {
+        composites: from_json(&format!("role {role}: composites"), &composites)?,
+        role,
+        description,
+    })
+}
+
+/// A `role_grants` row: holder kind and id, role client (empty: realm) and name.
+pub(super) type GrantRow = (String, String, String, String);
+
+/// Grants of `holders` (all when empty); rows of an unknown kind are skipped.
+pub(super) fn grants_from_rows(rows: Vec<GrantRow>, holders: &[Holder]) -> Vec<RoleGrant> {
+    rows.into_iter()
+        .filter_map(|(kind, id, client, name)| {
+            let holder = Holder::from_parts(&kind, &id)?;
+            let role = RoleRef {
+                client: (!client.is_empty()).then_some(client),
+                name,
+            };
+            Some(RoleGrant { holder, role })
+        })
+        .filter(|g| holders.is_empty() || holders.contains(&g.holder))
+        .collect()
+}
+
+/// The `client_id`/`role_client` column of a role: empty for a realm role.
+pub(super) fn role_client(role: &RoleRef) -> &str {
+    role.client.as_deref().unwrap_or("")
 }

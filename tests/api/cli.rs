@@ -662,3 +662,210 @@ fn bad_client_input_is_a_usage_error_and_writes_nothing() {
     assert!(!dir.join("data").exists(), "refused input opens no store");
     assert_eq!(list_json(dir), serde_json::json!([]));
 }
+
+/// `client add` sets Keycloak's default and optional client scopes (or
+/// Keycloak's defaults), `client list` shows them; `role` adds, grants,
+/// lists, revokes and removes roles, each change an audit line.
+#[test]
+fn client_scopes_and_roles_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cb = "http://localhost:3000/cb";
+    let out = client_add(dir, &["kc", "--redirect-uri", cb], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = client_add(
+        dir,
+        &[
+            "app",
+            "--redirect-uri",
+            cb,
+            "--default-scopes",
+            "profile,roles",
+            "--optional-scope",
+            "phone",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = client_add(
+        dir,
+        &["bare", "--redirect-uri", cb, "--no-default-scopes"],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = list_json(dir);
+    let find = |id: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["client_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let kc = find("kc");
+    assert_eq!(
+        kc["default_scopes"],
+        serde_json::json!(["profile", "email", "roles", "web-origins"])
+    );
+    assert_eq!(
+        kc["optional_scopes"],
+        serde_json::json!(["address", "phone", "microprofile-jwt"])
+    );
+    assert_eq!(
+        find("app")["default_scopes"],
+        serde_json::json!(["profile", "roles"])
+    );
+    assert_eq!(find("app")["optional_scopes"], serde_json::json!(["phone"]));
+    assert_eq!(find("bare")["default_scopes"], serde_json::json!([]));
+    // `client edit` changes the lists, `client show` shows one client.
+    let out = idp(dir)
+        .args([
+            "client",
+            "edit",
+            "bare",
+            "--optional-scopes",
+            "phone,address",
+            "--default-scope",
+            "email",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("client.edit"),
+        "audited: {}",
+        stderr(&out)
+    );
+    let out = idp(dir)
+        .args(["client", "show", "bare", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bare: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(bare["default_scopes"], serde_json::json!(["email"]));
+    assert_eq!(
+        bare["optional_scopes"],
+        serde_json::json!(["phone", "address"])
+    );
+    let out = idp(dir)
+        .args(["client", "edit", "bare", "--no-optional-scopes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = idp(dir).args(["client", "show", "bare"]).output().unwrap();
+    assert!(
+        stdout(&out).contains("default_scopes  email"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("optional_scopes \n"),
+        "{}",
+        stdout(&out)
+    );
+    for (args, code) in [
+        (&["client", "edit", "nope", "--no-default-scopes"][..], 1),
+        (&["client", "edit", "bare"], 2),
+        (&["client", "edit", "bare", "--default-scope", "a b"], 2),
+        (&["client", "show", "nope"], 1),
+    ] {
+        let out = idp(dir).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+    }
+    let out = client_add(
+        dir,
+        &["bad", "--redirect-uri", cb, "--default-scope", "a\"b"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    let mut cmd = idp(dir);
+    cmd.args(["user", "add", "alice", "--password-stdin"]);
+    let out = run_with_stdin(cmd, "correct-horse-battery\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let role = |args: &[&str]| idp(dir).arg("role").args(args).output().unwrap();
+    for args in [
+        &["add", "admin", "--description", "Admins"][..],
+        &["add", "reader", "--client", "app"],
+        &[
+            "add",
+            "editor",
+            "--composite",
+            "admin",
+            "--composite",
+            "app:reader",
+        ],
+        &["grant", "editor", "--group", "/staff/leads"],
+        &["grant", "app:reader", "--user", "alice"],
+        &["grant", "admin", "--client", "app"],
+    ] {
+        let out = role(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("admin.change"),
+            "audited: {}",
+            stderr(&out)
+        );
+    }
+    // Refusals: an unknown role, an unknown user, a bad name, no holder.
+    let out = role(&["grant", "ghost", "--user", "alice"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no role ghost"), "{}", stderr(&out));
+    let out = role(&["grant", "admin", "--user", "nobody"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = role(&["add", "x", "--client", "bad client"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = role(&["grant", "admin"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = role(&["add", "admin"]);
+    assert_eq!(out.status.code(), Some(1), "a duplicate: {}", stderr(&out));
+
+    let out = role(&["list", "--json", "--grants"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let names: Vec<String> = listing["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| match r["client"].as_str() {
+            Some(c) => format!("{c}:{}", r["name"].as_str().unwrap()),
+            None => r["name"].as_str().unwrap().to_owned(),
+        })
+        .collect();
+    for expected in [
+        "admin",
+        "editor",
+        "app:reader",
+        "default-roles-dominorealm",
+        "offline_access",
+    ] {
+        assert!(
+            names.contains(&expected.to_owned()),
+            "{expected}: {names:?}"
+        );
+    }
+    let grants = listing["grants"].as_array().unwrap();
+    assert_eq!(grants.len(), 3, "{grants:?}");
+    assert!(grants.iter().any(|g| g["holder"]["kind"] == "group"
+        && g["holder"]["id"] == "/staff/leads"
+        && g["role"]["name"] == "editor"));
+
+    let out = role(&["revoke", "app:reader", "--user", "alice"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = role(&["revoke", "app:reader", "--user", "alice"]);
+    assert_eq!(out.status.code(), Some(1), "not held any more");
+    let out = role(&["remove", "editor"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = role(&["list", "--grants"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stdout(&out).contains("/staff/leads"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("client app"), "{}", stdout(&out));
+    // A client's roles and its service account's grants go with it.
+    let out = idp(dir).args(["client", "remove", "app"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = role(&["list", "--grants"]);
+    assert!(!stdout(&out).contains("app:reader"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("client app"), "{}", stdout(&out));
+}

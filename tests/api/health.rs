@@ -5,12 +5,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use domino_idp::domain::client::Client;
 use domino_idp::domain::mapper::MapperSpec;
+use domino_idp::domain::role::{Holder, Role, RoleRef};
 use domino_idp::domain::user::User;
 use domino_idp::store::{
     ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, Database, FailureKind,
     GrantStore, LockPolicy, LockState, Lockout, LockoutStore, MapperStore, RefreshClaim,
-    RefreshRecord, Reservation, SessionRecord, SigningKeyStore, Store, StoreError, StoredKey,
-    StoredKeyDates, UserRecord, UserStore,
+    RefreshRecord, Reservation, RoleGrant, RoleStore, SessionRecord, SigningKeyStore, Store,
+    StoreError, StoredKey, StoredKeyDates, UserRecord, UserStore,
 };
 use serde_json::Value;
 
@@ -91,6 +92,7 @@ forward_when_up!(ClientStore {
     get_client(id: &str) -> Option<Client>;
     list_clients() -> Vec<Client>;
     delete_client(id: &str) -> bool;
+    set_client_scopes(c: &Client) -> bool;
 });
 
 forward_when_up!(MapperStore {
@@ -138,6 +140,15 @@ forward_when_up!(ApiKeyStore {
     list_api_keys(user_id: Option<&str>) -> Vec<ApiKeyRecord>;
     delete_api_key(id: &str) -> Option<ApiKeyRecord>;
     touch_api_key(id: &str, now: i64) -> ();
+});
+
+forward_when_up!(RoleStore {
+    insert_role(role: &Role, if_absent: bool) -> bool;
+    list_roles() -> Vec<Role>;
+    delete_role(role: &RoleRef) -> bool;
+    grant_role(holder: &Holder, role: &RoleRef) -> bool;
+    revoke_role(holder: &Holder, role: &RoleRef) -> bool;
+    role_grants(holders: &[Holder]) -> Vec<RoleGrant>;
 });
 
 #[tokio::test]

@@ -3,7 +3,8 @@
 //! it accepts this issuer's access tokens (it requires `typ: "Bearer"`, the
 //! realm URL as `iss`, a key from the JWKS), the Keep token included; it
 //! refuses ID tokens, foreign audiences when it verifies the audience, and
-//! garbage. Needs node and tests/node/node_modules (scripts/test.sh).
+//! garbage; its role guards (`protect('realm:admin')`, `protect('app:role')`)
+//! read the roles where Keycloak puts them. Needs node and tests/node/node_modules (scripts/test.sh).
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
@@ -62,8 +63,12 @@ fn node_app(server: &ServerProcess, resource: &str, verify_audience: bool) -> No
 }
 
 async fn call(app: &NodeApp, token: &str) -> (u16, Value) {
+    call_at(app, "/protected", token).await
+}
+
+async fn call_at(app: &NodeApp, path: &str, token: &str) -> (u16, Value) {
     let resp = reqwest::Client::new()
-        .get(format!("{}/protected", app.base))
+        .get(format!("{}{path}", app.base))
         .bearer_auth(token)
         .send()
         .await
@@ -112,4 +117,102 @@ clients = ["domino-play"]
     assert_eq!(status, 200, "{body}");
     let (status, _) = call(&strict, &api.keep("doc").await).await;
     assert_eq!(status, 403);
+}
+
+/// Roles as Keycloak has them, read by keycloak-connect's own guards: a realm
+/// role held through a parent group, a client role held through a composite,
+/// a service account's role; and the audience Keycloak's audience resolve
+/// gives a token carrying a client's roles.
+#[tokio::test]
+async fn keycloak_connect_role_guards_and_audience() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let cfg = config(
+        dir,
+        &format!(
+            r#"
+[[users]]
+username = "chief"
+password = "{password}"
+email = "chief@projectkeep.io"
+groups = ["/staff/admins/night"]
+roles = ["orders-api:manager"]
+
+[[clients]]
+client_id = "orders-api"
+secret = "orders-api-secret-0123456789"
+grant_types = ["client_credentials"]
+
+[[clients]]
+client_id = "orders-worker"
+secret = "orders-worker-secret-0123456789"
+grant_types = ["client_credentials"]
+service_account_roles = ["admin"]
+
+[[roles]]
+name = "admin"
+
+[[roles]]
+name = "role"
+client = "orders-api"
+
+[[roles]]
+name = "manager"
+client = "orders-api"
+composites = ["orders-api:role"]
+
+[[groups]]
+path = "/staff/admins"
+roles = ["admin"]
+"#,
+            password = crate::helpers::PASSWORD
+        ),
+    );
+    let server = ServerProcess::start(dir, &cfg);
+    let api = Http::of(&server);
+    let app = node_app(&server, "orders-api", false);
+
+    let chief = api.grant("chief", "openid").await;
+    let chief = chief["access_token"].as_str().unwrap();
+    let doc = api.grant("doc", "openid").await;
+    let doc = doc["access_token"].as_str().unwrap();
+
+    // A realm role through the parent of the user's group.
+    let (status, body) = call_at(&app, "/admin", chief).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = call_at(&app, "/admin", doc).await;
+    assert_eq!(status, 403, "doc is no admin");
+    // A client role through a composite.
+    let (status, body) = call_at(&app, "/role", chief).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = call_at(&app, "/role", doc).await;
+    assert_eq!(status, 403, "doc has no role of orders-api");
+    // The Keep token carries no roles (it has no client scopes).
+    let (status, _) = call_at(&app, "/admin", &api.keep("chief").await).await;
+    assert_eq!(status, 403);
+
+    // A service account's realm role.
+    let resp = api
+        .http
+        .post(api.oidc("token"))
+        .basic_auth("orders-worker", Some("orders-worker-secret-0123456789"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let worker: Value = resp.json().await.unwrap();
+    let worker = worker["access_token"].as_str().unwrap();
+    let (status, body) = call_at(&app, "/admin", worker).await;
+    assert_eq!(status, 200, "{body}");
+
+    // Audience verification: chief's token carries orders-api's roles, so
+    // orders-api is in its `aud`; doc's and the worker's are not for it.
+    let strict = node_app(&server, "orders-api", true);
+    let (status, body) = call_at(&strict, "/role", chief).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = call(&strict, doc).await;
+    assert_eq!(status, 403, "doc's token is not for orders-api");
+    let (status, _) = call(&strict, worker).await;
+    assert_eq!(status, 403, "the worker's token is not for orders-api");
 }

@@ -48,6 +48,23 @@ def userinfo():
     assert info["preferred_username"] == "doc", info
 
 
+def userinfo_openid_alone():
+    # The client's default scopes (Keycloak's profile, email, roles) apply
+    # though the request names only openid: the claims are there, `scope`
+    # lists what was asked, and the roles sit where Keycloak puts them.
+    t = kc.token("doc", os.environ["PASSWORD"], scope="openid")
+    info = kc.userinfo(t["access_token"])
+    assert info["preferred_username"] == "doc", info
+    assert info["email"] == "doctor.notes@projectkeep.io", info
+    assert info["name"] == "Doctor Notes", info
+    assert t["scope"] == "openid", t["scope"]
+    claims = kc.decode_token(t["access_token"])
+    roles = claims["realm_access"]["roles"]
+    assert "default-roles-dominorealm" in roles and "offline_access" in roles, claims
+    id_claims = kc.decode_token(t["id_token"], validate=False)
+    assert id_claims["email"] == "doctor.notes@projectkeep.io", id_claims
+
+
 def public_key_and_decode():
     assert kc.public_key()
     claims = kc.decode_token(state["t"]["access_token"])
@@ -81,6 +98,7 @@ for name, fn in [
     ("well_known", well_known),
     ("token (password)", token),
     ("userinfo", userinfo),
+    ("userinfo with openid alone", userinfo_openid_alone),
     ("public_key + decode_token", public_key_and_decode),
     ("certs", certs),
     ("introspect", introspect),

@@ -9,6 +9,7 @@ mod bench_cli;
 mod browser;
 mod brute_force;
 mod cli;
+mod client_scopes;
 mod cluster_script;
 mod concurrency;
 mod crash;

@@ -21,6 +21,13 @@ app.get('/protected', keycloak.protect(), (req, res) => {
   const token = req.kauth.grant.access_token.content;
   res.json({ user: token.preferred_username, typ: token.typ, azp: token.azp });
 });
+// Keycloak's role guards: a realm role, and a role of the resource's client.
+app.get('/admin', keycloak.protect('realm:admin'), (req, res) => {
+  res.json({ admin: true });
+});
+app.get('/role', keycloak.protect(`${process.env.RESOURCE}:role`), (req, res) => {
+  res.json({ role: true });
+});
 app.get('/open', (req, res) => res.json({ open: true }));
 
 const server = app.listen(0, '127.0.0.1', () => {

@@ -4,9 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::app::oidc::scope;
 use crate::domain::domino;
 use crate::domain::mapper::{KEEP_CLIENT, Mapper, Output, apply_all};
+use crate::domain::role::EffectiveRoles;
+use crate::domain::scope::ScopeSet;
 use crate::domain::token::{self, Claims, TokenPolicy};
 use crate::domain::user::User;
 
@@ -18,7 +19,13 @@ pub struct ClaimContext<'a> {
     pub client_id: &'a str,
     /// `None` when a client acts for itself (client_credentials).
     pub user: Option<&'a User>,
-    pub scopes: &'a [String],
+    /// What the token lists in `scope`.
+    pub scopes: &'a ScopeSet,
+    /// The scopes whose claims it carries: those listed plus the client's
+    /// default client scopes (`scope::applied`).
+    pub applied: &'a ScopeSet,
+    /// The holder's roles, when the `roles` scope applies.
+    pub roles: Option<&'a EffectiveRoles>,
     /// The session's id (`sid`) and `auth_time`.
     pub session: Option<(&'a str, i64)>,
     pub now: i64,
@@ -41,8 +48,14 @@ impl ClaimContext<'_> {
     /// adapters accepts it.
     pub fn keep(&self, jti: &str) -> Option<Claims> {
         let user = self.user?;
-        let mut claims =
-            token::access_claims(self.policy, user, self.scopes, self.lifetime, self.now, jti);
+        let mut claims = token::access_claims(
+            self.policy,
+            user,
+            &self.scopes.to_string(),
+            self.lifetime,
+            self.now,
+            jti,
+        );
         self.keycloak_access_claims(&mut claims);
         Some(self.mapped(claims, Output::Keep))
     }
@@ -83,9 +96,14 @@ impl ClaimContext<'_> {
     /// An access token's claims before the mappers.
     fn access_base(&self, jti: &str) -> Claims {
         let mut c = match self.user {
-            Some(user) => {
-                token::access_claims(self.policy, user, self.scopes, self.lifetime, self.now, jti)
-            }
+            Some(user) => token::access_claims(
+                self.policy,
+                user,
+                &self.scopes.to_string(),
+                self.lifetime,
+                self.now,
+                jti,
+            ),
             // RFC 9068 §2.2: a client acting for itself is the subject.
             None => {
                 let mut c = Claims::new();
@@ -96,12 +114,23 @@ impl ClaimContext<'_> {
                 c.insert("exp".into(), json!(self.exp()));
                 c.insert("jti".into(), json!(jti));
                 c.insert("client_id".into(), json!(self.client_id));
-                c.insert("scope".into(), json!(self.scopes.join(" ")));
+                c.insert("scope".into(), json!(self.scopes.to_string()));
                 c
             }
         };
         c.insert("azp".into(), json!(self.client_id));
         self.keycloak_access_claims(&mut c);
+        if let Some(user) = self.user {
+            scope_claims(&mut c, user, self.applied);
+        }
+        if let Some(roles) = self.roles {
+            if self.applied.contains("roles") {
+                role_claims(&mut c, roles, self.client_id);
+            }
+            if self.applied.contains("microprofile-jwt") {
+                c.insert("groups".into(), json!(roles.realm));
+            }
+        }
         c
     }
 
@@ -129,7 +158,8 @@ impl ClaimContext<'_> {
         if let Some(nonce) = nonce {
             c.insert("nonce".into(), json!(nonce));
         }
-        profile_claims(&mut c, user, self.scopes);
+        profile_claims(&mut c, user, self.applied);
+        scope_claims(&mut c, user, self.applied);
         Some(self.mapped(c, Output::Id))
     }
 
@@ -140,7 +170,8 @@ impl ClaimContext<'_> {
         match self.user {
             Some(user) => {
                 c.insert("sub".into(), json!(self.policy.subject_of(user)));
-                profile_claims(&mut c, user, self.scopes);
+                profile_claims(&mut c, user, self.applied);
+                scope_claims(&mut c, user, self.applied);
             }
             None => {
                 c.insert("sub".into(), json!(self.client_id));
@@ -156,16 +187,97 @@ impl ClaimContext<'_> {
 }
 
 /// The standard claims a scope releases (OIDC Core §5.4).
-fn profile_claims(claims: &mut Claims, user: &User, scopes: &[String]) {
-    if scope::has(scopes, "profile") {
+fn profile_claims(claims: &mut Claims, user: &User, scopes: &ScopeSet) {
+    if scopes.contains("profile") {
         claims.insert("name".into(), json!(user.cn));
         claims.insert("preferred_username".into(), json!(user.username));
         claims.insert("CN".into(), json!(user.dn()));
     }
-    if scope::has(scopes, "email")
+    if scopes.contains("email")
         && let Some(email) = &user.email
     {
         claims.insert("email".into(), json!(email));
+    }
+}
+
+/// The claims of Keycloak's optional scopes this issuer honours: `phone`
+/// (`phone_number`, `phone_number_verified` from the attributes
+/// `phoneNumber`, `phoneNumberVerified`), `address` (OIDC Core §5.1.1 from
+/// the attributes `street`, `locality`, `region`, `postal_code`, `country`,
+/// `formatted`), `microprofile-jwt` (`upn`; its `groups` are the realm roles,
+/// added by `role_claims`).
+fn scope_claims(claims: &mut Claims, user: &User, scopes: &ScopeSet) {
+    let attr = |name: &str| user.attributes.get(name).and_then(|v| v.first());
+    if scopes.contains("phone") {
+        if let Some(phone) = attr("phoneNumber") {
+            claims.insert("phone_number".into(), json!(phone));
+        }
+        if let Some(verified) = attr("phoneNumberVerified") {
+            claims.insert("phone_number_verified".into(), json!(verified == "true"));
+        }
+    }
+    if scopes.contains("address") {
+        let mut address = serde_json::Map::new();
+        for part in [
+            "street",
+            "locality",
+            "region",
+            "postal_code",
+            "country",
+            "formatted",
+        ] {
+            if let Some(v) = attr(part) {
+                let key = if part == "street" {
+                    "street_address"
+                } else {
+                    part
+                };
+                address.insert(key.into(), json!(v));
+            }
+        }
+        if !address.is_empty() {
+            claims.insert("address".into(), Value::Object(address));
+        }
+    }
+    if scopes.contains("microprofile-jwt") {
+        claims.insert("upn".into(), json!(user.username));
+    }
+}
+
+/// Keycloak's role claims, where keycloak-connect's `protect('realm:x')` /
+/// `protect('app:x')` and Spring's converters read them: `realm_access.roles`
+/// and `resource_access.<client>.roles`; and, as Keycloak's audience resolve
+/// mapper does, each client whose roles the token carries joins `aud`
+/// (but the token's own client).
+fn role_claims(claims: &mut Claims, roles: &EffectiveRoles, own_client: &str) {
+    if !roles.realm.is_empty() {
+        claims.insert("realm_access".into(), json!({ "roles": roles.realm }));
+    }
+    if !roles.clients.is_empty() {
+        let access: serde_json::Map<String, Value> = roles
+            .clients
+            .iter()
+            .map(|(client, names)| (client.clone(), json!({ "roles": names })))
+            .collect();
+        claims.insert("resource_access".into(), Value::Object(access));
+        let extra: Vec<&String> = roles
+            .clients
+            .keys()
+            .filter(|c| c.as_str() != own_client)
+            .collect();
+        if !extra.is_empty() {
+            let mut aud: Vec<Value> = match claims.get("aud") {
+                Some(Value::Array(list)) => list.clone(),
+                Some(one) => vec![one.clone()],
+                None => Vec::new(),
+            };
+            for c in extra {
+                if !aud.iter().any(|a| a == c) {
+                    aud.push(json!(c));
+                }
+            }
+            claims.insert("aud".into(), Value::Array(aud));
+        }
     }
 }
 

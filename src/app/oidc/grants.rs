@@ -12,12 +12,13 @@ use crate::app::login::{self, Attempt, ClientIp, LoginPath};
 use crate::app::mappers;
 use crate::app::oidc::claims::ClaimContext;
 use crate::app::oidc::error::OAuthError;
-use crate::app::oidc::mint::{Grant, TokenResponse, mint};
+use crate::app::oidc::mint::{self, Grant, TokenResponse, mint};
 use crate::app::oidc::params::Params;
 use crate::app::oidc::{scope, sessions};
 use crate::app::users::LoginError;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
+use crate::domain::scope::ScopeSet;
 use crate::domain::user::{LoginName, Password, User};
 use crate::store::{CodeRedemption, RefreshClaim};
 
@@ -146,12 +147,16 @@ async fn token_exchange(
     let (session, _) = sessions::start(state, user, false, session_ttl).await?;
     let mappers = mappers::load(state.store.as_ref()).await?;
     let jti = uuid::Uuid::new_v4().to_string();
+    let applied = scope::applied(Some(client), &scopes);
+    let roles = mint::roles_for(state, client, Some(user), &applied).await?;
     let ctx = ClaimContext {
         policy: &state.policy,
         mappers: &mappers,
         client_id: &client.client_id,
         user: Some(user),
         scopes: &scopes,
+        applied: &applied,
+        roles: roles.as_ref(),
         session: Some((session.id.as_str(), session.auth_time)),
         now: state.clock.now(),
         lifetime,
@@ -175,7 +180,7 @@ async fn token_exchange(
         issued_token_type: ACCESS_TOKEN_TYPE,
         token_type: "Bearer",
         expires_in: lifetime,
-        scope: scopes.join(" "),
+        scope: scopes.to_string(),
     })
 }
 
@@ -301,10 +306,9 @@ async fn refresh(
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return refuse("the session has ended").await,
     };
-    let Ok(scope) = scope::narrow_refresh(&record.scope, requested_scope) else {
+    let Ok(scopes) = scope::narrow_refresh(&record.scope, requested_scope) else {
         return refuse("scope widens the original grant").await;
     };
-    let scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
     let minted = mint(
         state,
         Grant {
@@ -388,7 +392,7 @@ async fn authorization_code(
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return Err(OAuthError::invalid_grant("the login session has ended")),
     };
-    let scopes: Vec<String> = record.scope.split_whitespace().map(str::to_owned).collect();
+    let scopes = ScopeSet::parse_param(&record.scope);
     let minted = mint(
         state,
         Grant {

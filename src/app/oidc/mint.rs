@@ -9,10 +9,13 @@ use crate::app::mappers;
 use crate::app::oidc::claims::ClaimContext;
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::scope;
+use crate::app::roles;
 use crate::domain::client::Client;
 use crate::domain::opaque;
+use crate::domain::role::EffectiveRoles;
+use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
-use crate::store::{RefreshRecord, SessionRecord};
+use crate::store::{RefreshRecord, SessionRecord, StoreError};
 
 /// The token response, with Keycloak's field names.
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,7 +45,7 @@ pub struct Grant<'a> {
     pub client: &'a Client,
     /// `None` for client_credentials: the client acts for itself.
     pub user: Option<&'a User>,
-    pub scopes: Vec<String>,
+    pub scopes: ScopeSet,
     /// The login session the tokens belong to; refresh tokens need one.
     pub session: Option<&'a SessionRecord>,
     pub nonce: Option<&'a str>,
@@ -56,6 +59,27 @@ pub struct Minted {
     pub family_id: Option<String>,
 }
 
+/// The roles a token carries when a scope that needs them applies
+/// (`roles`, `microprofile-jwt`): the user's, or for a client acting for
+/// itself its service account's.
+pub async fn roles_for(
+    state: &Issuer,
+    client: &Client,
+    user: Option<&User>,
+    applied: &ScopeSet,
+) -> Result<Option<EffectiveRoles>, StoreError> {
+    if !applied.contains("roles") && !applied.contains("microprofile-jwt") {
+        return Ok(None);
+    }
+    let store = state.store.as_ref();
+    let realm = state.config.realm.as_str();
+    let roles = match user {
+        Some(user) => roles::of_user(store, realm, user).await?,
+        None => roles::of_client(store, realm, &client.client_id).await?,
+    };
+    Ok(Some(roles))
+}
+
 /// Signs the tokens of a grant and stores its refresh token.
 pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError> {
     let policy = &state.policy;
@@ -65,18 +89,22 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
     let client_id = grant.client.client_id.as_str();
 
     let mappers = mappers::load(state.store.as_ref()).await?;
+    let applied = scope::applied(Some(grant.client), &grant.scopes);
+    let roles = roles_for(state, grant.client, grant.user, &applied).await?;
     let ctx = ClaimContext {
         policy,
         mappers: &mappers,
         client_id,
         user: grant.user,
         scopes: &grant.scopes,
+        applied: &applied,
+        roles: roles.as_ref(),
         session: grant.session.map(|s| (s.id.as_str(), s.auth_time)),
         now,
         lifetime,
     };
     let access_token = state.keys.sign(&ctx.access(&jti))?;
-    let id_token = if scope::has(&grant.scopes, "openid") {
+    let id_token = if grant.scopes.contains("openid") {
         let at_hash = opaque::left_half_hash(&access_token);
         let id_jti = uuid::Uuid::new_v4().to_string();
         ctx.id(grant.nonce, Some(&at_hash), &id_jti)
@@ -104,7 +132,7 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
                     session_id: session.id.clone(),
                     client_id: client_id.to_owned(),
                     user_id: user.id.clone(),
-                    scope: grant.scopes.join(" "),
+                    scope: grant.scopes.to_string(),
                     auth_time: session.auth_time,
                     issued_at: now,
                     expires_at,
@@ -138,7 +166,7 @@ pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError
             id_token,
             not_before_policy: 0,
             session_state: grant.session.map(|s| s.id.clone()),
-            scope: grant.scopes.join(" "),
+            scope: grant.scopes.to_string(),
         },
         family_id,
     })

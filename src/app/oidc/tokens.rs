@@ -9,10 +9,12 @@ use crate::app::mappers;
 use crate::app::oidc::OAuthError;
 use crate::app::oidc::access::{self, AccessCheck};
 use crate::app::oidc::claims::{ClaimContext, client_of};
+use crate::app::oidc::scope;
 use crate::app::oidc::sessions::{self, Holder};
 use crate::domain::client::Client;
 use crate::domain::mapper::Mapper;
 use crate::domain::opaque;
+use crate::domain::scope::ScopeSet;
 use crate::domain::token::Claims;
 use crate::domain::user::User;
 use crate::store::RefreshRecord;
@@ -41,7 +43,8 @@ impl Issuer {
         }
         let mappers = mappers::load(self.store.as_ref()).await?;
         let scopes = scopes_of(&claims);
-        let ctx = context(self, &mappers, &claims, holder.user(), &scopes);
+        let applied = self.applied_scopes(&claims, &scopes).await?;
+        let ctx = context(self, &mappers, &claims, holder.user(), (&scopes, &applied));
         Ok(ctx.userinfo())
     }
 
@@ -60,7 +63,8 @@ impl Issuer {
             }
             let mappers = mappers::load(self.store.as_ref()).await?;
             let scopes = scopes_of(&claims);
-            let mut out = context(self, &mappers, &claims, holder.user(), &scopes)
+            let applied = self.applied_scopes(&claims, &scopes).await?;
+            let mut out = context(self, &mappers, &claims, holder.user(), (&scopes, &applied))
                 .introspection(claims.clone());
             out.insert("active".into(), json!(true));
             if let Some(azp) = out.get("azp").cloned() {
@@ -142,14 +146,24 @@ impl Issuer {
     }
 }
 
-fn scopes_of(claims: &Claims) -> Vec<String> {
-    claims
-        .get("scope")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
+fn scopes_of(claims: &Claims) -> ScopeSet {
+    ScopeSet::parse_param(claims.get("scope").and_then(Value::as_str).unwrap_or(""))
+}
+
+impl Issuer {
+    /// The scopes a presented token's claims come from: those it lists and
+    /// its client's default client scopes (as when it was minted).
+    async fn applied_scopes(
+        &self,
+        claims: &Claims,
+        listed: &ScopeSet,
+    ) -> Result<ScopeSet, OAuthError> {
+        let client = match claims.get("azp").and_then(Value::as_str) {
+            Some(id) => self.store.get_client(id).await?,
+            None => None,
+        };
+        Ok(scope::applied(client.as_ref(), listed))
+    }
 }
 
 /// The claim context of a presented access token, for userinfo and introspection.
@@ -158,7 +172,7 @@ fn context<'a>(
     mappers: &'a [Mapper],
     claims: &'a Claims,
     user: Option<&'a User>,
-    scopes: &'a [String],
+    (scopes, applied): (&'a ScopeSet, &'a ScopeSet),
 ) -> ClaimContext<'a> {
     ClaimContext {
         policy: &state.policy,
@@ -166,6 +180,8 @@ fn context<'a>(
         client_id: client_of(claims),
         user,
         scopes,
+        applied,
+        roles: None,
         session: None,
         now: state.clock.now(),
         lifetime: 0,

@@ -15,8 +15,11 @@ use crate::domain::user::{InvalidInput, User};
 /// Claims no mapper may set: the token's identity, lifetime and kind, who it
 /// was issued to and for which session (userinfo, introspection, revocation
 /// and logout read these, so a mapper must not be able to move a token to
-/// another user, client or session).
-pub const PROTECTED: [&str; 14] = [
+/// another user, client or session); and the role claims, which guards
+/// such as keycloak-connect's `protect('realm:admin')` trust, so that only
+/// role grants put roles in a token (Keycloak's role mappers write them;
+/// here the `roles` client scope does).
+pub const PROTECTED: [&str; 16] = [
     "iss",
     "sub",
     "exp",
@@ -31,6 +34,8 @@ pub const PROTECTED: [&str; 14] = [
     "auth_time",
     "nonce",
     "at_hash",
+    "realm_access",
+    "resource_access",
 ];
 /// The client name the Keep `POST /auth` login counts as.
 pub const KEEP_CLIENT: &str = "keep";

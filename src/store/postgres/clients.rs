@@ -8,15 +8,16 @@ use crate::store::rows::ClientRow;
 use crate::store::{ClientStore, StoreError, now};
 
 /// The JSONB columns come back as text, parsed by `TryFrom<ClientRow>`.
-const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris::text AS redirect_uris, post_logout_redirect_uris::text AS post_logout_redirect_uris, grant_types::text AS grant_types, default_scopes::text AS default_scopes, allowed_scopes::text AS allowed_scopes, created_at";
+const COLUMNS: &str = "client_id, name, secret_hash, redirect_uris::text AS redirect_uris, post_logout_redirect_uris::text AS post_logout_redirect_uris, grant_types::text AS grant_types, default_scopes::text AS default_scopes, allowed_scopes::text AS allowed_scopes, created_at, optional_scopes::text AS optional_scopes";
 
 impl PgStore {
     async fn write_client(&self, c: &Client, if_absent: bool) -> Result<bool, StoreError> {
         let sql = format!(
             "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
                                   post_logout_redirect_uris, grant_types, default_scopes,
-                                  allowed_scopes, created_at)
-             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9) {}",
+                                  allowed_scopes, created_at, optional_scopes)
+             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7::jsonb, $8::jsonb, $9,
+                     $10::jsonb) {}",
             if if_absent {
                 "ON CONFLICT (client_id) DO NOTHING"
             } else {
@@ -33,6 +34,7 @@ impl PgStore {
             .bind(to_json(&c.default_scopes))
             .bind(c.allowed_scopes.as_ref().map(to_json))
             .bind(now())
+            .bind(to_json(&c.optional_scopes))
             .execute(&self.pool)
             .await
             .map_err(|e| {
@@ -84,11 +86,41 @@ impl ClientStore for PgStore {
         if unstorable(client_id) {
             return Ok(false);
         }
+        // Its roles, the grants of them and its service account's grants
+        // go with it: a client added again under this id starts bare.
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for sql in [
+            "DELETE FROM role_grants WHERE role_client = $1 OR (holder_kind = 'client' AND holder_id = $1)",
+            "DELETE FROM roles WHERE client_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
         let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
             .bind(client_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_client_scopes(&self, client: &Client) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE clients SET default_scopes = $1::jsonb, optional_scopes = $2::jsonb,
+                                allowed_scopes = $3::jsonb
+             WHERE client_id = $4",
+        )
+        .bind(to_json(&client.default_scopes))
+        .bind(to_json(&client.optional_scopes))
+        .bind(client.allowed_scopes.as_ref().map(to_json))
+        .bind(&client.client_id)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -25,6 +25,7 @@ mod grants;
 mod keys;
 mod lockouts;
 mod mappers;
+mod roles;
 mod users;
 
 const DEFAULT_MAX_CONNECTIONS: u32 = 10;

@@ -155,11 +155,22 @@ impl UserStore for PgStore {
         if unstorable(username_key) {
             return Ok(false);
         }
+        // The user's role grants go with them.
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query(
+            "DELETE FROM role_grants WHERE holder_kind = 'user'
+             AND holder_id IN (SELECT id FROM users WHERE username_key = $1)",
+        )
+        .bind(username_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         let done = sqlx::query("DELETE FROM users WHERE username_key = $1")
             .bind(username_key)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
     }
 

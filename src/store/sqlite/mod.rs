@@ -17,6 +17,7 @@ mod grants;
 mod keys;
 mod lockouts;
 mod mappers;
+mod roles;
 mod users;
 
 /// Reads go to a small pool; every write goes through one connection, so

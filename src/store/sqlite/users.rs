@@ -117,11 +117,22 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError> {
+        // The user's role grants go with them.
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        sqlx::query(
+            "DELETE FROM role_grants WHERE holder_kind = 'user'
+             AND holder_id IN (SELECT id FROM users WHERE username_key = ?)",
+        )
+        .bind(username_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         let done = sqlx::query("DELETE FROM users WHERE username_key = ?")
             .bind(username_key)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -44,7 +44,7 @@ async fn issue_code(
             redirect_uri: req.redirect_uri.clone(),
             user_id: user.id.clone(),
             session_id: session.id.clone(),
-            scope: scopes.join(" "),
+            scope: scopes.to_string(),
             nonce: req.nonce.clone(),
             code_challenge: req.code_challenge.clone(),
             auth_time: session.auth_time,

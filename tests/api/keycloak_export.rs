@@ -104,6 +104,25 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
         .find(|c| c["clientId"] == "portal")
         .unwrap();
     assert_eq!(portal["secret"], "**********");
+    let scopes = portal["defaultClientScopes"].as_array().unwrap();
+    assert!(
+        scopes.contains(&"tenant".into()) && scopes.contains(&"roles".into()),
+        "{portal}"
+    );
+    let manager = &realm["roles"]["client"]["portal"];
+    assert!(
+        manager
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "manager"),
+        "{realm}"
+    );
+    assert_eq!(user("user1")["realmRoles"], serde_json::json!(["admin"]));
+    assert_eq!(
+        user("service-account-reports")["serviceAccountClientId"],
+        "reports"
+    );
     assert_eq!(portal["directAccessGrantsEnabled"], true);
     assert_eq!(
         portal["redirectUris"],
@@ -124,6 +143,7 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
     assert_has(&report, "users: 6 created");
     assert_has(&report, "clients: 3 created");
     assert_has(&report, "mappers: 6 created");
+    assert_has(&report, "roles: 5 created");
     let app = spawn_in(fresh, same_issuer).await;
     let after = grant(
         &app,

@@ -16,7 +16,7 @@ pub(crate) fn fixture(name: &str) -> PathBuf {
 }
 
 pub(crate) const PORTAL_SECRET: &str = "portal-secret-0123456789";
-const REPORTS_SECRET: &str = "reports-secret-0123456789";
+pub(crate) const REPORTS_SECRET: &str = "reports-secret-0123456789";
 
 /// A config file for realm `realm` in `dir` (the database and keys are the
 /// test's, as `config_in(dir)` has them; on Postgres the env points there).
@@ -130,20 +130,23 @@ async fn a_realm_hashed_by_keycloak_imports_logs_in_and_reports_what_it_cannot_c
     assert_has(&report, "users: 6 created, 0 already present");
     assert_has(&report, "clients: 3 created, 0 already present");
     assert_has(&report, "mappers: 6 created, 0 already present");
+    assert_has(&report, "roles: 5 created, 0 already present");
+    assert_has(&report, "role grants: 4 added");
     for line in [
         "$.users[0].credentials[1] (otp): not imported: only password credentials are supported",
         "$.users[0].requiredActions[0] (CONFIGURE_TOTP): not imported",
-        "$.users[0].realmRoles (user1): not imported yet",
         "$.users[6] (service-account-reports): not imported: the service account of client reports",
         "$.identityProviders[0] (github): not imported",
         "$.authenticationFlows[1] (browser with otp): not imported",
         "$.requiredActions[0] (CONFIGURE_TOTP): not imported",
-        "$.groups[0].subGroups[0].realmRoles (/staff/ops): not imported yet",
         "$.offlineSessionIdleTimeout: not imported",
         "$.clients[0].redirectUris[1] (http://localhost:3000/*): not imported",
-        "$.clients[0].protocolMappers[5] (realm roles): not imported yet",
+        "$.clients[0].protocolMappers[5] (realm roles): built in here",
+        "$.clients[0].optionalClientScopes[0] (portal): not imported: there are no offline sessions here",
+        "$.roles.realm[1].attributes (operator): not imported",
+        "$.roles.client.account[0] (manage-account): not imported: client account was not imported",
+        "$.users[0].clientRoles.account[0] (account:manage-account): not imported",
         "$.clients[0].protocolMappers[6] (pairwise): not imported: mapper type oidc-sha256-pairwise-sub-mapper has no equivalent",
-        "$.clients[0].defaultClientScopes (portal): not imported yet",
         "$.clients[2].webOrigins (spa): not imported yet",
         "$.clients[3] (account): not imported",
         "$.clientScopes[1] (profile): not imported",
@@ -157,6 +160,8 @@ async fn a_realm_hashed_by_keycloak_imports_logs_in_and_reports_what_it_cannot_c
     assert_has(&again, "users: 0 created, 6 already present");
     assert_has(&again, "clients: 0 created, 3 already present");
     assert_has(&again, "mappers: 0 created, 6 already present");
+    assert_has(&again, "roles: 0 created, 5 already present");
+    assert_has(&again, "role grants: 0 added");
 
     let app = spawn_in(dir, |c| c.realm = "hashed".into()).await;
     assert_eq!(app.state.store.list_users().await.unwrap().len(), 6);
@@ -222,6 +227,46 @@ async fn a_realm_hashed_by_keycloak_imports_logs_in_and_reports_what_it_cannot_c
             .is_some_and(|a| a.contains(&"reports".into())),
         "{claims}"
     );
+    // admin (granted), operator (admin's composite, and /staff/ops's role).
+    let realm_roles = claims["realm_access"]["roles"].as_array().unwrap();
+    for role in [
+        "admin",
+        "operator",
+        "default-roles-hashed",
+        "offline_access",
+    ] {
+        assert!(realm_roles.contains(&role.into()), "{role}: {claims}");
+    }
+    assert_eq!(
+        claims["resource_access"]["portal"]["roles"],
+        serde_json::json!(["manager", "viewer"])
+    );
+    // The service account's roles went to the client.
+    let resp = app
+        .client
+        .post(app.url("/auth/realms/hashed/protocol/openid-connect/token"))
+        .basic_auth("reports", Some(REPORTS_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    use base64::Engine as _;
+    let payload: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        payload["realm_access"]["roles"]
+            .as_array()
+            .is_some_and(|r| r.contains(&"operator".into())),
+        "{payload}"
+    );
 }
 
 #[tokio::test]
@@ -265,15 +310,16 @@ async fn keycloaks_own_test_realm_imports_what_fits() {
     let report = import(dir, &config, &fixture("testrealm.json"), Some(&secrets));
     assert_has(&report, "users: 4 created, 0 already present");
     assert_has(&report, "clients: 1 created, 0 already present");
+    assert_has(&report, "roles: 6 created, 0 already present");
     for line in [
         "$.users[0] (test-user@localhost): not imported: username must not contain '@'",
         "$.clients[0].redirectUris[0] (http://localhost:8180/auth/realms/master/app/auth/*): not imported",
         "$.clients[0] (test-app): not imported: none of its flows can be carried over",
         "$.clients[4].redirectUris[0] (/test-app-authz/*): not imported",
         "$.clients[7].webOrigins (direct-grant): not imported yet",
-        "$.roles.realm[0] (user): not imported yet",
-        "$.roles.client.test-app[1] (customer-user): not imported yet",
-        "$.groups[1].attributes (roleRichGroup): not imported",
+        "$.roles.client.test-app[1] (customer-user): not imported: client test-app was not imported",
+        "$.groups[1].attributes (/roleRichGroup): not imported",
+        "$.groups[0].subGroups[0].clientRoles.test-app[0] (test-app:customer-user): not imported",
         "$.smtpServer: not imported",
         "$.scopeMappings: not imported",
         "$.registrationAllowed: not imported",
@@ -293,6 +339,8 @@ async fn keycloaks_own_test_realm_imports_what_fits() {
     )
     .await;
     assert_eq!(claims["name"], "Brian Cohen");
+    let realm_roles = claims["realm_access"]["roles"].as_array().unwrap();
+    assert!(realm_roles.contains(&"user".into()), "{claims}");
     let user = app
         .state
         .store

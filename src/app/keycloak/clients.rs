@@ -7,6 +7,7 @@ use super::model::{ClientRep, RealmRep, meaningful};
 use super::report::Report;
 use crate::app::clients::{self, ClientError};
 use crate::domain::client::{ClientSpec, GrantType};
+use crate::domain::scope::{keycloak_default_scopes, keycloak_optional_scopes};
 use crate::domain::secret::Secret;
 use crate::store::{Store, StoreError};
 
@@ -181,6 +182,8 @@ fn spec_of(
         redirect_uris,
         post_logout_redirect_uris: post_logout,
         grant_types,
+        default_scopes: scopes(&rep.default_client_scopes, keycloak_default_scopes()),
+        optional_scopes: scopes(&rep.optional_client_scopes, keycloak_optional_scopes()),
         ..ClientSpec::default()
     })
 }
@@ -241,13 +244,31 @@ fn note_leftovers(base: &str, id: &str, rep: &ClientRep, report: &mut Report) {
             "not imported yet: web origins are those of the redirect URIs here (Keycloak's \"+\")",
         );
     }
-    if !rep.default_client_scopes.is_empty() || !rep.optional_client_scopes.is_empty() {
-        report.note(
-            format!("{base}.defaultClientScopes"),
-            id,
-            "not imported yet: per-client scopes are not supported here yet; every token carries the profile and email claims, and custom scopes' mappers apply to the clients that have them by default",
-        );
+    for (j, scope) in rep.optional_client_scopes.iter().enumerate() {
+        if scope == "offline_access" {
+            report.note(
+                format!("{base}.optionalClientScopes[{j}]"),
+                id,
+                "not imported: there are no offline sessions here",
+            );
+        }
     }
+}
+
+/// Keycloak's scopes whose claims (`acr`, `sub`, `auth_time`) every token
+/// here carries anyway, and `offline_access`, which has no sessions here.
+const IMPLIED_SCOPES: [&str; 3] = ["acr", "basic", "offline_access"];
+
+/// A client's scope list from the export; Keycloak's defaults when absent.
+fn scopes(listed: &[String], default: Vec<String>) -> Vec<String> {
+    if listed.is_empty() {
+        return default;
+    }
+    listed
+        .iter()
+        .filter(|s| !IMPLIED_SCOPES.contains(&s.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// Imports the clients; an existing client id is left as it is. Returns the

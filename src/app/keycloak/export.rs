@@ -10,22 +10,23 @@ use serde_json::{Map, Value, json};
 
 use super::clients::MASKED_SECRET;
 use super::mappers;
+use super::roles;
 use super::users::{CN_ATTRIBUTE, ORG_ATTRIBUTE};
 use crate::config::Config;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::domino::{FAMILY_NAME, GIVEN_NAME, names};
 use crate::domain::mapper::{KEEP_CLIENT, MapperSpec};
 use crate::domain::password::keycloak::KeycloakHash;
+use crate::domain::role::Holder;
 use crate::domain::user::User;
-use crate::store::{Store, StoreError};
+use crate::store::{RoleGrant, Store, StoreError};
 
 /// The client scope the export puts mappers that apply to every client in.
 pub const SCOPE: &str = "domino-idp";
 
-/// Keycloak's default client scopes, kept on each exported client next to
-/// `domino-idp` (a client that lists its scopes gets exactly those).
-const KEYCLOAK_DEFAULT_SCOPES: [&str; 6] =
-    ["web-origins", "acr", "profile", "roles", "basic", "email"];
+/// Keycloak's default scopes whose claims every token here carries (a
+/// client that lists its scopes in Keycloak gets exactly those).
+const IMPLIED_SCOPES: [&str; 2] = ["acr", "basic"];
 
 fn credential(user: &User, notes: &mut Vec<String>) -> Option<Value> {
     match KeycloakHash::from_phc(&user.password_hash.0) {
@@ -52,7 +53,7 @@ fn credential(user: &User, notes: &mut Vec<String>) -> Option<Value> {
     }
 }
 
-fn user(user: &User, notes: &mut Vec<String>) -> Value {
+fn user(user: &User, grants: &[RoleGrant], notes: &mut Vec<String>) -> Value {
     let (first, last) = names(user);
     let mut attributes: BTreeMap<String, Vec<String>> = user
         .attributes
@@ -83,6 +84,9 @@ fn user(user: &User, notes: &mut Vec<String>) -> Value {
             out[key] = json!(v);
         }
     }
+    let (realm_roles, client_roles) = roles::held(grants, &Holder::User(user.id.clone()));
+    out["realmRoles"] = json!(realm_roles);
+    out["clientRoles"] = json!(client_roles);
     if !user.scopes.is_empty() {
         notes.push(format!(
             "user {}: Keep scopes ({}) not exported: Keycloak users have none",
@@ -93,31 +97,61 @@ fn user(user: &User, notes: &mut Vec<String>) -> Value {
     out
 }
 
-/// The group tree Keycloak needs before it can put users in `/a/b`.
-fn groups(users: &[User]) -> Vec<Value> {
+/// The group tree Keycloak needs before it can put users in `/a/b`, with
+/// the roles each group holds.
+fn groups(users: &[User], grants: &[RoleGrant]) -> Vec<Value> {
     #[derive(Default)]
     struct Node(BTreeMap<String, Node>);
     let mut root = Node::default();
-    for path in users.iter().flat_map(|u| &u.groups) {
+    let granted = grants.iter().filter_map(|g| match &g.holder {
+        Holder::Group(path) => Some(path.clone()),
+        _ => None,
+    });
+    for path in users.iter().flat_map(|u| u.groups.clone()).chain(granted) {
         let mut node = &mut root;
         for part in path.split('/').filter(|p| !p.is_empty()) {
             node = node.0.entry(part.to_owned()).or_default();
         }
     }
-    fn render(node: &Node, prefix: &str) -> Vec<Value> {
+    fn render(node: &Node, prefix: &str, grants: &[RoleGrant]) -> Vec<Value> {
         node.0
             .iter()
             .map(|(name, child)| {
                 let path = format!("{prefix}/{name}");
-                json!({"name": name, "path": path, "subGroups": render(child, &path)})
+                let (realm_roles, client_roles) = roles::held(grants, &Holder::Group(path.clone()));
+                json!({
+                    "name": name,
+                    "path": path,
+                    "realmRoles": realm_roles,
+                    "clientRoles": client_roles,
+                    "subGroups": render(child, &path, grants),
+                })
             })
             .collect()
     }
-    render(&root, "")
+    render(&root, "", grants)
+}
+
+/// Keycloak keeps a service account's roles on a user of its own.
+fn service_account(client: &Client, grants: &[RoleGrant]) -> Option<Value> {
+    let (realm_roles, client_roles) =
+        roles::held(grants, &Holder::Client(client.client_id.clone()));
+    if realm_roles.is_empty() && client_roles.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "username": format!("service-account-{}", client.client_id.to_lowercase()),
+        "enabled": true,
+        "serviceAccountClientId": client.client_id,
+        "realmRoles": realm_roles,
+        "clientRoles": client_roles,
+    }))
 }
 
 fn client(client: &Client, own_mappers: Vec<Value>, scoped: bool) -> Value {
-    let mut scopes: Vec<&str> = KEYCLOAK_DEFAULT_SCOPES.to_vec();
+    // Keycloak's own scopes for what every token here carries anyway.
+    let mut scopes: Vec<&str> = IMPLIED_SCOPES.to_vec();
+    scopes.extend(client.default_scopes.iter().map(String::as_str));
     if scoped {
         scopes.push(SCOPE);
     }
@@ -135,7 +169,7 @@ fn client(client: &Client, own_mappers: Vec<Value>, scoped: bool) -> Value {
         "implicitFlowEnabled": false,
         "bearerOnly": false,
         "defaultClientScopes": scopes,
-        "optionalClientScopes": [],
+        "optionalClientScopes": client.optional_scopes,
         "protocolMappers": own_mappers,
         "attributes": {},
     });
@@ -161,6 +195,8 @@ pub async fn export(
     let users = store.list_users().await?;
     let clients = store.list_clients().await?;
     let specs: Vec<MapperSpec> = store.list_mappers().await?;
+    let grants = store.role_grants(&[]).await?;
+    let stored_roles = store.list_roles().await?;
     let mut per_client: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut everyone = Vec::new();
     for spec in &specs {
@@ -214,11 +250,12 @@ pub async fn export(
     realm.insert("accessCodeLifespan".into(), json!(config.code_ttl));
     realm.insert("loginWithEmailAllowed".into(), json!(true));
     realm.insert("duplicateEmailsAllowed".into(), json!(false));
-    realm.insert("groups".into(), Value::Array(groups(&users)));
-    realm.insert(
-        "users".into(),
-        Value::Array(users.iter().map(|u| user(u, &mut notes)).collect()),
-    );
+    realm.insert("groups".into(), Value::Array(groups(&users, &grants)));
+    realm.insert("roles".into(), roles::export_roles(&stored_roles));
+    let mut exported_users: Vec<Value> =
+        users.iter().map(|u| user(u, &grants, &mut notes)).collect();
+    exported_users.extend(clients.iter().filter_map(|c| service_account(c, &grants)));
+    realm.insert("users".into(), Value::Array(exported_users));
     realm.insert(
         "clients".into(),
         Value::Array(

@@ -9,6 +9,7 @@ mod export;
 mod mappers;
 mod model;
 mod report;
+mod roles;
 mod scopes;
 mod users;
 
@@ -56,6 +57,15 @@ impl From<crate::app::clients::ClientError> for KeycloakError {
     fn from(e: crate::app::clients::ClientError) -> Self {
         match e {
             crate::app::clients::ClientError::Store(s) => KeycloakError::Store(s),
+            other => KeycloakError::Invalid(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::app::roles::RoleError> for KeycloakError {
+    fn from(e: crate::app::roles::RoleError) -> Self {
+        match e {
+            crate::app::roles::RoleError::Store(s) => KeycloakError::Store(s),
             other => KeycloakError::Invalid(other.to_string()),
         }
     }
@@ -225,63 +235,12 @@ fn realm_leftovers(realm: &RealmRep, report: &mut Report) {
             );
         }
     }
-    if let Some(roles) = &realm.roles {
-        for (i, role) in roles.realm.iter().enumerate() {
-            let name = role.get("name").and_then(Value::as_str).unwrap_or("");
-            if !matches!(name, "offline_access" | "uma_authorization")
-                && !name.starts_with("default-roles-")
-            {
-                report.note(
-                    format!("$.roles.realm[{i}]"),
-                    name,
-                    "not imported yet: roles are not supported here yet",
-                );
-            }
-        }
-        for (client, list) in &roles.client {
-            for (i, role) in list.iter().enumerate() {
-                let name = role.get("name").and_then(Value::as_str).unwrap_or("");
-                if !clients_builtin(client) {
-                    report.note(
-                        format!("$.roles.client.{client}[{i}]"),
-                        name,
-                        "not imported yet: roles are not supported here yet",
-                    );
-                }
-            }
-        }
-    }
-    fn walk(groups: &[model::GroupRep], base: &str, report: &mut Report) {
-        for (i, g) in groups.iter().enumerate() {
-            let path = format!("{base}[{i}]");
-            let name = g
-                .path
-                .clone()
-                .or_else(|| g.name.clone())
-                .unwrap_or_default();
-            if !g.realm_roles.is_empty() || !g.client_roles.is_empty() {
-                report.note(format!("{path}.realmRoles"), &name, "not imported yet: group roles are not supported here yet (membership is imported with each user)");
-            }
-            if !g.attributes.is_empty() {
-                report.note(
-                    format!("{path}.attributes"),
-                    &name,
-                    "not imported: groups have no attributes here",
-                );
-            }
-            walk(&g.sub_groups, &format!("{path}.subGroups"), report);
-        }
-    }
-    walk(&realm.groups, "$.groups", report);
-    if !realm.default_optional_client_scopes.is_empty() {
-        report.note(
-            "$.defaultOptionalClientScopes",
-            "",
-            "not imported yet: optional client scopes are not supported here yet",
-        );
-    }
     for (key, value) in &realm.other {
-        if COSMETIC.contains(&key.as_str()) || key == "defaultDefaultClientScopes" {
+        if COSMETIC.contains(&key.as_str())
+            || key == "defaultDefaultClientScopes"
+            || key == "defaultOptionalClientScopes"
+            || key == "defaultRole"
+        {
             continue;
         }
         if let Some((_, default)) = MATCHING_DEFAULTS.iter().find(|(k, _)| k == key)
@@ -293,18 +252,6 @@ fn realm_leftovers(realm: &RealmRep, report: &mut Report) {
             report.note(format!("$.{key}"), "", "not imported: no equivalent here");
         }
     }
-}
-
-fn clients_builtin(client: &str) -> bool {
-    matches!(
-        client,
-        "account"
-            | "account-console"
-            | "admin-cli"
-            | "broker"
-            | "realm-management"
-            | "security-admin-console"
-    )
 }
 
 /// Imports a realm export into the store. Idempotent: users, clients and
@@ -338,7 +285,8 @@ pub async fn import(
     )
     .await?;
     scopes::import_mappers(store, &realm, &imported, &mut report).await?;
-    users::import(
+    roles::import_roles(store, &realm, &imported, &mut report).await?;
+    let created = users::import(
         store,
         hasher,
         config.allow_costlier_password_hashes,
@@ -346,5 +294,7 @@ pub async fn import(
         &mut report,
     )
     .await?;
+    roles::import_user_grants(store, &config.realm, &realm.users, &created, &mut report).await?;
+    roles::import_group_grants(store, &config.realm, &realm.groups, &mut report).await?;
     Ok(report)
 }

@@ -48,6 +48,9 @@ pub struct Report {
     pub users: Tally,
     pub clients: Tally,
     pub mappers: Tally,
+    pub roles: Tally,
+    /// Role grants added (to users, groups, service accounts).
+    pub grants: usize,
     pub findings: Vec<Finding>,
     /// Secrets generated for confidential clients whose export had none
     /// (masked): shown once by the CLI, never logged.
@@ -75,6 +78,8 @@ impl Report {
             format!("users: {}", self.users),
             format!("clients: {}", self.clients),
             format!("mappers: {}", self.mappers),
+            format!("roles: {}", self.roles),
+            format!("role grants: {} added", self.grants),
         ];
         if !self.findings.is_empty() {
             out.push(format!("{} findings:", self.findings.len()));

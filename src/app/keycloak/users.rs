@@ -239,8 +239,9 @@ pub async fn import(
     allow_costlier: bool,
     users: &[UserRep],
     report: &mut Report,
-) -> Result<(), UserError> {
+) -> Result<Vec<String>, UserError> {
     let mut costs = Costs::default();
+    let mut created = Vec::new();
     for (i, user) in users.iter().enumerate() {
         let base = format!("$.users[{i}]");
         let name = user.username.clone().unwrap_or_default();
@@ -267,13 +268,6 @@ pub async fn import(
                     "not imported: no equivalent here",
                 );
             }
-        }
-        if !user.realm_roles.is_empty() || !user.client_roles.is_empty() {
-            report.note(
-                format!("{base}.realmRoles"),
-                &name,
-                "not imported yet: roles are not supported here yet",
-            );
         }
         for (j, action) in user.required_actions.iter().enumerate() {
             report.note(
@@ -326,7 +320,10 @@ pub async fn import(
             }
         };
         match users::create_if_absent(store, hasher, user_record).await {
-            Ok(true) => report.users.created += 1,
+            Ok(true) => {
+                report.users.created += 1;
+                created.push(name.clone());
+            }
             Ok(false) => report.users.present += 1,
             Err(UserError::Store(StoreError::Conflict(why))) => {
                 report.note(base, name, format!("not imported: {why}"))
@@ -334,5 +331,5 @@ pub async fn import(
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(created)
 }

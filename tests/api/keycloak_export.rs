@@ -21,6 +21,27 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
         c.realm = "hashed".into();
         c.public_url = Some("http://idp.example".into());
     };
+    // A mapper of every client, the Keep token included.
+    let out = run(
+        dir,
+        &config,
+        &[
+            "mapper",
+            "add",
+            "tier",
+            "--type",
+            "hardcoded",
+            "--claim",
+            "tier",
+            "--value",
+            "gold",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut app = spawn_in(dir, same_issuer).await;
     let before = grant(
         &app,
@@ -31,6 +52,8 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
     )
     .await;
     let keep_before: Value = app.login("admin", "admin").await.json().await.unwrap();
+    assert_eq!(before["tier"], "gold");
+    assert_eq!(keep_before["claims"]["tier"], "gold");
     app.stop().await;
 
     let exported = dir.join("export.json");
@@ -104,6 +127,17 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
         .find(|c| c["clientId"] == "portal")
         .unwrap();
     assert_eq!(portal["secret"], "**********");
+    // No clientScopes list: Keycloak then creates the default scopes the
+    // clients name; the mapper of every client is in each client.
+    assert!(realm.get("clientScopes").is_none());
+    let tier = portal["protocolMappers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "tier")
+        .expect("tier in portal");
+    assert_eq!(tier["config"]["domino.every.client"], "true");
+    assert_eq!(tier["config"]["keep.token.claim"], "true");
     let scopes = portal["defaultClientScopes"].as_array().unwrap();
     assert!(
         scopes.contains(&"tenant".into()) && scopes.contains(&"roles".into()),
@@ -142,7 +176,7 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
     let report = import(fresh, &config, &exported, Some(&secrets));
     assert_has(&report, "users: 6 created");
     assert_has(&report, "clients: 3 created");
-    assert_has(&report, "mappers: 6 created");
+    assert_has(&report, "mappers: 7 created, 0 already present");
     assert_has(&report, "roles: 5 created");
     let app = spawn_in(fresh, same_issuer).await;
     let after = grant(

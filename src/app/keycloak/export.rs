@@ -2,7 +2,9 @@
 //! Keycloak can import it and this issuer can import it back: password
 //! hashes in Keycloak's encoding, client secrets masked as Keycloak's
 //! partial export masks them (only their digests are kept here), mappers
-//! for every client in a default client scope named `domino-idp`.
+//! for every client repeated in each client (marked, so the import keeps
+//! one): a `clientScopes` list would stop Keycloak from creating its own
+//! default scopes, which the clients name.
 
 use std::collections::BTreeMap;
 
@@ -20,9 +22,6 @@ use crate::domain::password::keycloak::KeycloakHash;
 use crate::domain::role::Holder;
 use crate::domain::user::User;
 use crate::store::{RoleGrant, Store, StoreError};
-
-/// The client scope the export puts mappers that apply to every client in.
-pub const SCOPE: &str = "domino-idp";
 
 /// Keycloak's default scopes whose claims every token here carries (a
 /// client that lists its scopes in Keycloak gets exactly those).
@@ -148,13 +147,10 @@ fn service_account(client: &Client, grants: &[RoleGrant]) -> Option<Value> {
     }))
 }
 
-fn client(client: &Client, own_mappers: Vec<Value>, scoped: bool) -> Value {
+fn client(client: &Client, own_mappers: Vec<Value>) -> Value {
     // Keycloak's own scopes for what every token here carries anyway.
     let mut scopes: Vec<&str> = IMPLIED_SCOPES.to_vec();
     scopes.extend(client.default_scopes.iter().map(String::as_str));
-    if scoped {
-        scopes.push(SCOPE);
-    }
     let mut out = json!({
         "clientId": client.client_id,
         "enabled": true,
@@ -237,7 +233,6 @@ pub async fn export(
             }
         }
     }
-    let scoped = !everyone.is_empty();
     let mut realm = Map::new();
     realm.insert("realm".into(), json!(config.realm));
     realm.insert("enabled".into(), json!(true));
@@ -262,27 +257,12 @@ pub async fn export(
             clients
                 .iter()
                 .map(|c| {
-                    client(
-                        c,
-                        per_client.remove(&c.client_id).unwrap_or_default(),
-                        scoped,
-                    )
+                    let mut own = everyone.clone();
+                    own.extend(per_client.remove(&c.client_id).unwrap_or_default());
+                    client(c, own)
                 })
                 .collect(),
         ),
     );
-    if scoped {
-        realm.insert(
-            "clientScopes".into(),
-            json!([{
-                "name": SCOPE,
-                "description": "Claim mappers of domino-idp that apply to every client",
-                "protocol": "openid-connect",
-                "attributes": {"include.in.token.scope": "false"},
-                "protocolMappers": everyone,
-            }]),
-        );
-        realm.insert("defaultDefaultClientScopes".into(), json!([SCOPE]));
-    }
     Ok((Value::Object(realm), notes))
 }

@@ -23,6 +23,11 @@ fn json_type(label: Option<String>) -> Result<JsonType, String> {
 /// How a reason that is not final starts (the roles support to come).
 pub const NOT_YET: &str = "not imported yet:";
 
+/// The config key the export adds to a mapper of every client, which it
+/// writes into each client (a `clientScopes` list in the file would stop
+/// Keycloak from creating its default scopes); the import keeps one.
+pub const EVERY_CLIENT_FLAG: &str = "domino.every.client";
+
 /// The config key the export adds for mappers that reach the Keep token.
 pub const KEEP_FLAG: &str = "keep.token.claim";
 
@@ -184,6 +189,9 @@ pub fn from_spec(spec: &MapperSpec, name: &str) -> Option<Value> {
     );
     if spec.outputs.contains(&Output::Keep) {
         config.insert(KEEP_FLAG.into(), flag(Output::Keep));
+    }
+    if spec.clients.is_empty() {
+        config.insert(EVERY_CLIENT_FLAG.into(), Value::String("true".into()));
     }
     let label = match spec.json_type {
         JsonType::String => "String",

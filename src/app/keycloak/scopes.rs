@@ -61,13 +61,25 @@ pub async fn import_mappers(
     imported: &[String],
     report: &mut Report,
 ) -> Result<(), MapperError> {
+    let mut every_client = std::collections::BTreeSet::new();
     for (i, rep) in realm.clients.iter().enumerate() {
         let Some(id) = rep.client_id.as_ref().filter(|id| imported.contains(id)) else {
             continue;
         };
         for (j, m) in rep.protocol_mappers.iter().enumerate() {
-            let spec = mappers::to_spec(m, id, vec![id.clone()]);
             let what = m.name.clone().unwrap_or_default();
+            let spec = if m.flag(mappers::EVERY_CLIENT_FLAG) == Some(true) {
+                // One mapper of every client, which the export repeated.
+                if !every_client.insert(what.clone()) {
+                    continue;
+                }
+                mappers::to_spec(m, "", Vec::new()).map(|mut spec| {
+                    spec.name = spec.name.trim_start_matches('/').to_owned();
+                    spec
+                })
+            } else {
+                mappers::to_spec(m, id, vec![id.clone()])
+            };
             add_mapper(
                 store,
                 format!("$.clients[{i}].protocolMappers[{j}]"),

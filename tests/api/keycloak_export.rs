@@ -130,6 +130,13 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
     // No clientScopes list: Keycloak then creates the default scopes the
     // clients name; the mapper of every client is in each client.
     assert!(realm.get("clientScopes").is_none());
+    // Keycloak 24+ keeps the users' attributes only with unmanaged ones on.
+    let profile = &realm["components"]["org.keycloak.userprofile.UserProfileProvider"][0];
+    assert!(
+        profile["config"]["kc.user.profile.config"][0]
+            .as_str()
+            .is_some_and(|c| c.contains("\"unmanagedAttributePolicy\":\"ENABLED\""))
+    );
     let tier = portal["protocolMappers"]
         .as_array()
         .unwrap()
@@ -177,6 +184,7 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
     assert_has(&report, "users: 6 created");
     assert_has(&report, "clients: 3 created");
     assert_has(&report, "mappers: 7 created, 0 already present");
+    assert!(!report.contains("$.components"), "{report}");
     assert_has(&report, "roles: 5 created");
     let app = spawn_in(fresh, same_issuer).await;
     let after = grant(

@@ -140,6 +140,7 @@ async fn a_realm_hashed_by_keycloak_imports_logs_in_and_reports_what_it_cannot_c
         "$.authenticationFlows[1] (browser with otp): not imported",
         "$.requiredActions[0] (CONFIGURE_TOTP): not imported",
         "$.offlineSessionIdleTimeout: not imported",
+        "$.components.org.keycloak.keys.KeyProvider: not imported: the signing keys are the issuer's own",
         "$.clients[0].redirectUris[1] (http://localhost:3000/*): not imported",
         "$.clients[0].protocolMappers[5] (realm roles): built in here",
         "$.clients[0].optionalClientScopes[0] (portal): not imported: there are no offline sessions here",
@@ -154,6 +155,7 @@ async fn a_realm_hashed_by_keycloak_imports_logs_in_and_reports_what_it_cannot_c
         assert_has(&report, line);
     }
     assert!(!report.contains(PORTAL_SECRET), "{report}");
+    assert!(!report.contains("UserProfileProvider"), "{report}");
 
     // Twice: the same state.
     let again = import(dir, &config, &fixture("hashed-realm.json"), Some(&secrets));

@@ -245,6 +245,20 @@ pub async fn export(
     realm.insert("accessCodeLifespan".into(), json!(config.code_ttl));
     realm.insert("loginWithEmailAllowed".into(), json!(true));
     realm.insert("duplicateEmailsAllowed".into(), json!(false));
+    // Keycloak 24 and later drop attributes its user profile does not
+    // declare, unless unmanaged attributes are enabled.
+    let profile = json!({
+        "attributes": [{"name": "username"}, {"name": "email"}, {"name": "firstName"}, {"name": "lastName"}],
+        "unmanagedAttributePolicy": "ENABLED",
+    });
+    realm.insert(
+        "components".into(),
+        json!({ super::USER_PROFILE: [{
+            "providerId": "declarative-user-profile",
+            "subComponents": {},
+            "config": {"kc.user.profile.config": [profile.to_string()]},
+        }]}),
+    );
     realm.insert("groups".into(), Value::Array(groups(&users, &grants)));
     realm.insert("roles".into(), roles::export_roles(&stored_roles));
     let mut exported_users: Vec<Value> =

@@ -115,6 +115,9 @@ const COSMETIC: [&str; 19] = [
     "refreshTokenMaxReuse",
 ];
 
+/// Keycloak's user profile component (Keycloak 24 and later).
+pub const USER_PROFILE: &str = "org.keycloak.userprofile.UserProfileProvider";
+
 /// Realm fields this issuer's defaults already match: the login accepts
 /// emails, emails are unique, usernames are fixed, brute-force protection
 /// is on (its settings are `[brute_force]`).
@@ -235,7 +238,24 @@ fn realm_leftovers(realm: &RealmRep, report: &mut Report) {
             );
         }
     }
+    if let Some(Value::Object(components)) = realm.other.get("components") {
+        for (kind, list) in components {
+            // The declarative user profile: users here keep every attribute.
+            if kind == USER_PROFILE || !meaningful(list) {
+                continue;
+            }
+            let why = if kind == "org.keycloak.keys.KeyProvider" {
+                "not imported: the signing keys are the issuer's own (keys_dir or the database)"
+            } else {
+                "not imported: no equivalent here"
+            };
+            report.note(format!("$.components.{kind}"), "", why);
+        }
+    }
     for (key, value) in &realm.other {
+        if key == "components" {
+            continue;
+        }
         if COSMETIC.contains(&key.as_str())
             || key == "defaultDefaultClientScopes"
             || key == "defaultOptionalClientScopes"

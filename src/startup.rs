@@ -12,7 +12,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::app::Issuer;
-use crate::app::{clients, mappers, roles, users};
+use crate::app::{clients, keycloak, mappers, roles, users};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
@@ -98,6 +98,9 @@ impl Application {
         if seeded > 0 {
             tracing::info!(count = seeded, "seeded roles from the config file");
         }
+        if let Some(dir) = &config.keycloak_import_dir {
+            import_keycloak_dir(store.as_ref(), &passwords, &config, dir).await?;
+        }
         let key_home = KeyHome::new(&config, Some(store.clone()))?;
         let keys = key_home
             .refresh()
@@ -161,6 +164,53 @@ impl Application {
         key_watch.abort();
         served
     }
+}
+
+/// Imports every `*.json` realm export in `dir`, in name order, as
+/// Keycloak's `--import-realm` does. A file of another realm is skipped
+/// with a warning (a Keycloak export folder holds the master realm too);
+/// a file that is not an export stops start-up. Confidential clients whose
+/// secret is masked are skipped: a secret generated here would be lost.
+async fn import_keycloak_dir(
+    store: &dyn Store,
+    passwords: &PasswordHasher,
+    config: &Config,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading keycloak_import_dir {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        let options = keycloak::ImportOptions::default();
+        match keycloak::import(store, passwords, config, &text, &options).await {
+            Ok(report) => {
+                tracing::info!(
+                    file = %file.display(),
+                    users_created = report.users.created,
+                    clients_created = report.clients.created,
+                    mappers_created = report.mappers.created,
+                    findings = report.findings.len(),
+                    "imported Keycloak realm export"
+                );
+                for finding in &report.findings {
+                    tracing::info!(file = %file.display(), "{finding}");
+                }
+            }
+            Err(keycloak::KeycloakError::RealmMismatch { found, .. }) => {
+                tracing::warn!(file = %file.display(), realm = %found, "Keycloak export of another realm skipped");
+            }
+            Err(e) => {
+                return Err(anyhow::anyhow!(e))
+                    .with_context(|| format!("importing {}", file.display()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Deletes expired codes, sessions, refresh tokens and deny-list entries

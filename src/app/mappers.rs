@@ -23,6 +23,13 @@ pub async fn create(store: &dyn Store, spec: &MapperSpec) -> Result<Mapper, Mapp
     Ok(mapper)
 }
 
+/// Registers a mapper unless one of that name exists (the Keycloak
+/// import); true when it was created.
+pub async fn create_if_absent(store: &dyn Store, spec: &MapperSpec) -> Result<bool, MapperError> {
+    Mapper::from_spec(spec)?;
+    Ok(store.insert_mapper_if_absent(spec).await?)
+}
+
 /// Applies `[[mappers]]` idempotently: a mapper whose name exists is left as
 /// it is (change it with `mapper remove` + `mapper add`). Returns how many
 /// were created. The specs were validated with the configuration.

@@ -13,6 +13,7 @@ pub mod console;
 pub mod domino_api;
 pub mod issuer;
 pub mod keep;
+pub mod keycloak;
 pub mod login;
 pub mod mappers;
 pub mod oidc;

@@ -67,6 +67,18 @@ pub async fn create(store: &dyn Store, spec: &RoleSpec) -> Result<Role, RoleErro
 }
 
 /// Removes a role and every grant of it.
+/// Stores a role unless one of that name exists (the Keycloak import);
+/// true when it was created. A client role's client must exist.
+pub async fn create_if_absent(store: &dyn Store, spec: &RoleSpec) -> Result<bool, RoleError> {
+    let role = Role::from_spec(spec)?;
+    if let Some(client) = &role.role.client
+        && ClientStore::get_client(store, client).await?.is_none()
+    {
+        return Err(RoleError::NotFound(format!("no client {client:?}")));
+    }
+    Ok(RoleStore::insert_role(store, &role, true).await?)
+}
+
 pub async fn remove(store: &dyn RoleStore, role: &RoleRef) -> Result<(), RoleError> {
     if store.delete_role(role).await? {
         Ok(())

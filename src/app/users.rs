@@ -40,6 +40,20 @@ pub async fn create(
     Ok(store.insert_user(&record).await?)
 }
 
+/// Creates a user unless one of that username exists (the Keycloak import);
+/// true when it was created. `Conflict` when only the email is taken.
+pub async fn create_if_absent(
+    store: &dyn Store,
+    hasher: &PasswordHasher,
+    user: NewUser,
+) -> Result<bool, UserError> {
+    if store.get_user(user.username.key()).await?.is_some() {
+        return Ok(false);
+    }
+    let record = record(hasher, user).await?;
+    Ok(store.insert_user_if_absent(&record).await?)
+}
+
 /// Applies `[[users]]` idempotently: a user that exists (by username) is left
 /// exactly as it is, so edits made since with the CLI are never lost.
 /// Returns how many users were created.

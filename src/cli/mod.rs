@@ -1,11 +1,12 @@
 //! The command line: `serve`, `migrate`, `user`, `client`, `keys`, `token`,
-//! `check-config`.
+//! `import`/`export keycloak`, `check-config`.
 
 mod apikey;
 mod bench;
 mod client;
 mod domino;
 mod keepconfig;
+mod keycloak;
 mod keys;
 mod mapper;
 mod role;
@@ -76,6 +77,12 @@ pub enum Command {
     Agent(domino::AgentArgs),
     /// The Domino API proxy: adds the Domino Token to every request it forwards
     Proxy(domino::ProxyArgs),
+    /// Import a realm export from another identity provider (Keycloak)
+    #[command(subcommand)]
+    Import(keycloak::ImportCommand),
+    /// Export the realm in another identity provider's format (Keycloak)
+    #[command(subcommand)]
+    Export(keycloak::ExportCommand),
     /// Load and validate the configuration, then print the effective settings
     CheckConfig,
     /// Measure the signing and argon2 ceilings on this machine (for bench/)
@@ -196,6 +203,8 @@ async fn dispatch(command: Command, config: Config) -> Outcome {
         Command::Agent(args) => domino::run_agent(args, &config).await,
         Command::Proxy(args) => domino::run_proxy(args, &config).await,
         Command::Bench(cmd) => bench::run(cmd, &config).await,
+        Command::Import(cmd) => keycloak::run_import(cmd, &config).await,
+        Command::Export(cmd) => keycloak::run_export(cmd, &config).await,
         Command::CheckConfig => {
             let text = toml::to_string(&config).map_err(Failure::new)?;
             println!("# configuration OK; effective settings (secrets redacted):\n{text}");

@@ -135,6 +135,11 @@ pub struct Config {
     /// Serve the admin console at `/admin`, with its built-in
     /// `admin-console` client (see docs/console.md).
     pub admin_console: bool,
+    /// A folder of Keycloak realm exports (`*.json`) imported at every
+    /// start, as Keycloak's `--import-realm` imports `data/import`: what
+    /// exists is left as it is (see docs/keycloak.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keycloak_import_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSpec>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -182,6 +187,7 @@ impl Default for Config {
             builtin_domino_play: true,
             start_page: true,
             admin_console: true,
+            keycloak_import_dir: None,
             users: Vec::new(),
             clients: Vec::new(),
             mappers: Vec::new(),

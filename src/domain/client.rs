@@ -424,7 +424,7 @@ fn web_origin_of(uri: &str) -> Option<String> {
 /// but an optional `/`, kept as browsers send it (lowercase host, no
 /// default port). `null` and
 /// other schemes never name a page that could be trusted.
-fn parse_web_origins(raw: &[String]) -> Result<Vec<String>, String> {
+pub fn parse_web_origins(raw: &[String]) -> Result<Vec<String>, String> {
     if raw.len() > MAX_URIS {
         return Err(format!("web_origins: at most {MAX_URIS} entries"));
     }

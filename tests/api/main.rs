@@ -29,6 +29,8 @@ mod keep_login_input;
 mod keepconfig;
 mod key_store;
 mod keycloak_connect;
+mod keycloak_export;
+mod keycloak_import;
 mod keycloak_js;
 mod keycloak_python;
 mod log_format;

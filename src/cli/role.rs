@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{Failure, Outcome, open_store};
+use crate::app::admin;
 use crate::app::roles::{self, HolderName, RoleError};
 use crate::config::Config;
 use crate::domain::role::{Role, RoleRef, RoleSpec};
@@ -103,11 +104,10 @@ pub async fn run(cmd: RoleCommand, config: &Config) -> Outcome {
             };
             Role::from_spec(&spec).map_err(Failure::usage)?;
             let store = open_store(config).await?;
-            let role = roles::create(store.as_ref(), &spec)
+            let role = admin::add_role(store.as_ref(), &spec, &super::operator())
                 .await
                 .map_err(failure)?;
             println!("added role {}", role.role);
-            super::audit_admin("role.add", &role.role.to_string());
         }
         RoleCommand::List { json, grants } => {
             let store = open_store(config).await?;
@@ -145,22 +145,21 @@ pub async fn run(cmd: RoleCommand, config: &Config) -> Outcome {
         RoleCommand::Remove { role } => {
             let role = parse_role(&role)?;
             let store = open_store(config).await?;
-            roles::remove(store.as_ref(), &role)
+            admin::remove_role(store.as_ref(), &role, &super::operator())
                 .await
                 .map_err(failure)?;
             println!("removed role {role}");
-            super::audit_admin("role.remove", &role.to_string());
         }
         RoleCommand::Grant(args) => {
             let role = parse_role(&args.role)?;
             let holder = args.holder()?;
             let store = open_store(config).await?;
-            let (holder, added) = roles::grant(store.as_ref(), realm, &holder, &role)
-                .await
-                .map_err(failure)?;
+            let (holder, added) =
+                admin::grant_role(store.as_ref(), realm, &holder, &role, &super::operator())
+                    .await
+                    .map_err(failure)?;
             if added {
                 println!("granted {role} to {holder}");
-                super::audit_admin("role.grant", &format!("{role} to {holder}"));
             } else {
                 println!("{holder} already holds {role}");
             }
@@ -169,11 +168,10 @@ pub async fn run(cmd: RoleCommand, config: &Config) -> Outcome {
             let role = parse_role(&args.role)?;
             let holder = args.holder()?;
             let store = open_store(config).await?;
-            let holder = roles::revoke(store.as_ref(), &holder, &role)
+            let holder = admin::revoke_role(store.as_ref(), &holder, &role, &super::operator())
                 .await
                 .map_err(failure)?;
             println!("revoked {role} from {holder}");
-            super::audit_admin("role.revoke", &format!("{role} from {holder}"));
         }
     }
     Ok(())

@@ -390,3 +390,112 @@ async fn start_page_false_leaves_the_root_a_404() {
     let admin = http().get(app.url("/admin")).send().await.unwrap();
     assert_eq!(admin.status(), 303);
 }
+
+/// The roles page: add a realm role, grant it to a user, see it in the
+/// user's next token's `realm_access`, revoke it; a grant of a role that does
+/// not exist is a 404 page with the form, never a 500.
+#[tokio::test]
+async fn roles_are_added_granted_and_revoked_from_the_console() {
+    let app = spawn_app().await;
+    app.add_doc_and_play().await;
+    app.add_user(admin_spec()).await;
+    let (_, jar) = sign_in(&app, ADMIN).await;
+    let cookies = jar.join("; ");
+    let page = http()
+        .get(app.url("/admin/roles"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("default-roles-"),
+        "the built-in roles are listed"
+    );
+    let csrf = hidden(&html, "csrf_token");
+    let post = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let mut form = form;
+        form.push(("csrf_token", csrf.as_str()));
+        http()
+            .post(app.url(path))
+            .header("cookie", &cookies)
+            .form(&form)
+            .send()
+    };
+    let added = post(
+        "/admin/roles",
+        vec![("name", "auditor"), ("description", "reads logs")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.status(), 303);
+    let missing = post(
+        "/admin/roles/grant",
+        vec![
+            ("role", "no-such-role"),
+            ("kind", "user"),
+            ("holder", "doc"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("grant-error"));
+    let granted = post(
+        "/admin/roles/grant",
+        vec![("role", "auditor"), ("kind", "user"), ("holder", "doc")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(granted.status(), 303);
+    let claims = |token: String| {
+        let payload = token.split('.').nth(1).unwrap().to_owned();
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+                .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+    };
+    // A client with Keycloak's default scopes (`roles` among them).
+    app.add_client(domino_idp::domain::client::ClientSpec {
+        client_id: "kc-app".into(),
+        secret: Some(domino_idp::config::Secret::new(CLIENT_SECRET)),
+        grant_types: vec![domino_idp::domain::client::GrantType::Password],
+        ..domino_idp::domain::client::ClientSpec::default()
+    })
+    .await;
+    let roles_of_doc = || async {
+        let body: serde_json::Value = app
+            .oidc_post(
+                "token",
+                &[
+                    ("grant_type", "password"),
+                    ("username", "doc"),
+                    ("password", PASSWORD),
+                ],
+                Some(("kc-app", CLIENT_SECRET)),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        claims(body["access_token"].as_str().unwrap().to_owned())["realm_access"]["roles"].clone()
+    };
+    let roles = roles_of_doc().await;
+    assert!(
+        roles.as_array().unwrap().iter().any(|r| r == "auditor"),
+        "{roles}"
+    );
+    let revoked = post(
+        "/admin/roles/revoke",
+        vec![("role", "auditor"), ("kind", "user"), ("holder", "doc")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(revoked.status(), 303);
+    let roles = roles_of_doc().await;
+    assert!(
+        !roles.as_array().unwrap().iter().any(|r| r == "auditor"),
+        "{roles}"
+    );
+}

@@ -7,7 +7,7 @@
 //!
 //! - `page`: rendering, headers, cookies, CSRF and the form extractor.
 //! - `start`: the start page. `auth`: admin sign-in, the guard, sign-out.
-//! - `users`, `clients`, `mappers`, `keys`, `sessions`: the admin pages.
+//! - `users`, `clients`, `mappers`, `roles`, `keys`, `sessions`: the admin pages.
 
 mod assets;
 mod auth;
@@ -18,6 +18,7 @@ mod keys;
 mod limit;
 mod mappers;
 mod page;
+mod roles;
 mod sessions;
 mod start;
 mod user;
@@ -51,6 +52,7 @@ pub fn router(state: &Issuer) -> Router<Issuer> {
             .merge(clients::router())
             .merge(mappers::router())
             .merge(keys::router())
+            .merge(roles::router())
             .merge(sessions::router())
             .layer(axum::Extension(limit::Limiter::default()));
     }

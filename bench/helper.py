@@ -199,7 +199,8 @@ def report(args):
     mock_token = load(w, "mock_token")
     res = {k: load(w, k) for k in ("jwks", "discovery", "cc", "refresh", "login",
                                    "f_login", "f_jwks", "rss", "startup",
-                                   "self_key", "self_bearer", "self_proxy")}
+                                   "self_key", "self_bearer", "self_proxy",
+                                   "kc_page", "preflight", "start_page", "exchange")}
 
     # Per-core rates: the bench commands use `threads` threads; their totals
     # divided by the threads give one core's rate, times the server's cores.
@@ -287,6 +288,28 @@ def report(args):
             "", "< 2 ms", added < 2)
         row("(k) errors", str(errors(p)), "", "", "0", errors(p) == 0)
 
+    jwks_rps = res["jwks"]["rps"] if res.get("jwks") else None
+    for key, label, target in (("kc_page", "(l) keycloak-js 3p-cookies page", True),
+                               ("preflight", "(m) CORS preflight (token endpoint)", True),
+                               ("start_page", "(n) start page GET /", False)):
+        r = res.get(key)
+        if not r:
+            continue
+        ratio = r["rps"] / jwks_rps if jwks_rps else None
+        row(f"{label} req/s", fmt(r["rps"]), f"JWKS (a) {fmt(jwks_rps)}", fmt(ratio, "×"),
+            "≥ JWKS" if target else "(reported)",
+            (None if ratio is None else ratio >= 0.95) if target else None)
+        row(f"{label} p99", fmt(r["p99_ms"], " ms"), "", "", "", "")
+        row(f"{label} errors", str(errors(r)), "", "", "0", errors(r) == 0)
+    r = res.get("exchange")
+    if r:
+        vs_sign = r["rps"] / sign_limit if sign_limit else None
+        row("(o) API-key token exchange req/s", fmt(r["rps"]),
+            f"raw sign × {cores} cores {fmt(sign_limit)}",
+            fmt(None if vs_sign is None else vs_sign * 100, " %"), "≥ 75 %",
+            None if vs_sign is None else vs_sign >= 0.75)
+        row("(o) API-key token exchange errors", str(errors(r)), "", "", "0", errors(r) == 0)
+
     s = res["startup"]
     row(f"(h) start → ready (median of {s['runs']})", fmt(s["median_ms"], " ms"),
         f"min {fmt(s['min_ms'])} / max {fmt(s['max_ms'], ' ms')}", "", "< 150 ms", s["median_ms"] < 150)
@@ -317,6 +340,8 @@ def report(args):
               ("f_login", "(f) logins, beside:"), ("f_jwks", "(f) paced JWKS"),
               ("self_key", "(i) users/self, API key"), ("self_bearer", "(j) users/self, bearer"),
               ("self_proxy", "(k) users/self, proxy"),
+              ("kc_page", "(l) keycloak-js page"), ("preflight", "(m) CORS preflight"),
+              ("start_page", "(n) start page"), ("exchange", "(o) token exchange"),
               ("mock_jwks", "mock JWKS"), ("mock_token", "mock token"))
     for key, label in labels:
         r = res.get(key) or {"mock_jwks": mock_jwks, "mock_token": mock_token}.get(key)

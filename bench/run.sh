@@ -155,6 +155,18 @@ client_id = "spa"
 public = true
 redirect_uris = ["http://localhost:5173/"]
 
+[[roles]]
+name = "analyst"
+description = "reads reports"
+
+[[roles]]
+name = "reader"
+client = "web-app"
+
+[[groups]]
+path = "/staff"
+roles = ["analyst", "web-app:reader"]
+
 [[mappers]]
 name = "dept"
 type = "user-attribute"
@@ -179,6 +191,8 @@ COMMANDS+=("echo '$CLIENT_SECRET' | $BIN client add $CLIENT_ID --secret-stdin --
 printf '%s\n' "$USER_PASSWORD" | "$BIN" user add "$USER_NAME" --cn "Bench User" --org Bench \
     --email bench@example.com --scope 'MAIL $DATA' --password-stdin >>"$WORK/server.log" 2>&1 \
     || die "user add failed"
+COMMANDS+=("$BIN role grant analyst --user $USER_NAME")
+"$BIN" role grant analyst --user "$USER_NAME" >>"$WORK/server.log" 2>&1 || die "role grant failed"
 printf '%s\n' "$CLIENT_SECRET" | "$BIN" client add "$CLIENT_ID" --secret-stdin \
     --grant client_credentials --grant password --grant refresh_token >>"$WORK/server.log" 2>&1 \
     || die "client add failed"
@@ -367,6 +381,18 @@ done
 curl -fs -o /dev/null "http://127.0.0.1:$PPORT/v4/users/self" || die "the proxy does not answer"
 bench_wrk self_proxy "http://127.0.0.1:$PPORT/v4/users/self" -- "${WRK_OPTS[@]}"
 stop_pid "$PROXY_PID"
+
+log "(l) keycloak-js's third-party-cookie page"
+bench_wrk kc_page "$BASE$OIDC/3p-cookies/step1.html" -- "${WRK_OPTS[@]}"
+log "(m) a CORS preflight of the token endpoint from a registered web origin"
+bench_wrk preflight "$BASE$OIDC/token" BENCH_METHOD=OPTIONS "BENCH_HEADER=Origin: http://localhost:5173" \
+    "BENCH_HEADER2=Access-Control-Request-Method: POST" -- "${WRK_OPTS[@]}"
+log "(n) the start page"
+bench_wrk start_page "$BASE/" -- "${WRK_OPTS[@]}"
+log "(o) the token exchange of an API key for a Domino Token"
+bench_wrk exchange "$BASE$OIDC/token" BENCH_METHOD=POST BENCH_CONTENT_TYPE=$FORM \
+    "BENCH_BODY=grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=$API_KEY&subject_token_type=urn:domino:params:oauth:token-type:api-key&client_id=domino-play" \
+    -- "${WRK_OPTS[@]}"
 
 stop_pid "$SERVER_PID"
 SERVER_PID=

@@ -1,6 +1,6 @@
 -- One wrk script for every run of bench/run.sh, configured by environment:
 --   BENCH_METHOD, BENCH_BODY, BENCH_CONTENT_TYPE, BENCH_AUTH  the request
---   BENCH_HEADER    one more header, "Name: value" (an API key)
+--   BENCH_HEADER    one more header, "Name: value" (an API key); BENCH_HEADER2 another
 --   BENCH_POOL      refresh grant: "<prefix>" of per-thread files <prefix>.<n>,
 --                   one unused refresh token a line; each 200 response puts
 --                   the rotated token back, so no token is ever presented twice
@@ -12,6 +12,7 @@ local body = os.getenv("BENCH_BODY")
 local content_type = os.getenv("BENCH_CONTENT_TYPE")
 local auth = os.getenv("BENCH_AUTH")
 local extra_header = os.getenv("BENCH_HEADER")
+local extra_header2 = os.getenv("BENCH_HEADER2")
 local pool_prefix = os.getenv("BENCH_POOL")
 local delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 
@@ -19,8 +20,8 @@ wrk.method = method
 if body then wrk.body = body end
 if content_type then wrk.headers["Content-Type"] = content_type end
 if auth then wrk.headers["Authorization"] = auth end
-if extra_header then
-   local name, value = extra_header:match("^([^:]+):%s*(.*)$")
+for _, h in ipairs({ extra_header or "", extra_header2 or "" }) do
+   local name, value = h:match("^([^:]+):%s*(.*)$")
    if name then wrk.headers[name] = value end
 end
 

@@ -186,13 +186,11 @@ export RUST_LOG=info
 
 log "seeding user '$USER_NAME' and client '$CLIENT_ID'"
 record export "DOMINO_IDP_CONFIG=$WORK/config.toml" RUST_LOG=info
-COMMANDS+=("echo '$USER_PASSWORD' | $BIN user add $USER_NAME --cn 'Bench User' --org Bench --email bench@example.com --scope 'MAIL \$DATA' --password-stdin")
+COMMANDS+=("echo '$USER_PASSWORD' | $BIN user add $USER_NAME --cn 'Bench User' --org Bench --email bench@example.com --scope 'MAIL \$DATA' --group staff --password-stdin")
 COMMANDS+=("echo '$CLIENT_SECRET' | $BIN client add $CLIENT_ID --secret-stdin --grant client_credentials --grant password --grant refresh_token")
 printf '%s\n' "$USER_PASSWORD" | "$BIN" user add "$USER_NAME" --cn "Bench User" --org Bench \
-    --email bench@example.com --scope 'MAIL $DATA' --password-stdin >>"$WORK/server.log" 2>&1 \
+    --email bench@example.com --scope 'MAIL $DATA' --group staff --password-stdin >>"$WORK/server.log" 2>&1 \
     || die "user add failed"
-COMMANDS+=("$BIN role grant analyst --user $USER_NAME")
-"$BIN" role grant analyst --user "$USER_NAME" >>"$WORK/server.log" 2>&1 || die "role grant failed"
 printf '%s\n' "$CLIENT_SECRET" | "$BIN" client add "$CLIENT_ID" --secret-stdin \
     --grant client_credentials --grant password --grant refresh_token >>"$WORK/server.log" 2>&1 \
     || die "client add failed"

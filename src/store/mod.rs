@@ -227,6 +227,10 @@ pub trait Database: Send + Sync {
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Cheap reachability check for `/health/ready`.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The change counter of clients, mappers, roles and role grants: one
+    /// row, bumped by triggers in every transaction that writes them (see
+    /// `app::config_cache`). Read once per token.
+    async fn config_version(&self) -> Result<i64, StoreError>;
 }
 
 /// Users and their password hashes.

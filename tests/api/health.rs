@@ -72,6 +72,10 @@ impl Database for Flaky {
         self.up()?;
         self.inner.ping().await
     }
+    async fn config_version(&self) -> Result<i64, StoreError> {
+        self.up()?;
+        self.inner.config_version().await
+    }
 }
 
 forward_when_up!(UserStore {

@@ -8,6 +8,7 @@
 
 pub mod apikeys;
 pub mod clients;
+pub mod config_cache;
 pub mod domino_api;
 pub mod issuer;
 pub mod keep;

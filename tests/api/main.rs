@@ -12,6 +12,7 @@ mod cli;
 mod client_scopes;
 mod cluster_script;
 mod concurrency;
+mod config_cache;
 mod crash;
 mod domino_api;
 mod domino_proxy;

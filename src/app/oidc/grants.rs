@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use crate::app::Issuer;
 use crate::app::apikeys::{self, KeyRefusal};
+use crate::app::config_cache::Snapshot;
 use crate::app::login::{self, Attempt, ClientIp, LoginPath};
-use crate::app::mappers;
 use crate::app::oidc::claims::ClaimContext;
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::mint::{self, Grant, TokenResponse, mint};
@@ -54,6 +54,7 @@ pub struct ExchangeResponse {
 /// Dispatches on `grant_type`.
 pub async fn exchange(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
     ip: ClientIp,
@@ -72,12 +73,12 @@ pub async fn exchange(
         )));
     }
     let response = match grant {
-        GrantType::Password => password(state, client, params, ip).await,
-        GrantType::ClientCredentials => client_credentials(state, client, params).await,
-        GrantType::RefreshToken => refresh(state, client, params).await,
-        GrantType::AuthorizationCode => authorization_code(state, client, params).await,
+        GrantType::Password => password(state, config, client, params, ip).await,
+        GrantType::ClientCredentials => client_credentials(state, config, client, params).await,
+        GrantType::RefreshToken => refresh(state, config, client, params).await,
+        GrantType::AuthorizationCode => authorization_code(state, config, client, params).await,
         GrantType::TokenExchange => {
-            let exchanged = token_exchange(state, client, params, ip).await?;
+            let exchanged = token_exchange(state, config, client, params, ip).await?;
             state.metrics.token_issued(grant.as_str());
             return Ok(GrantResponse::Exchanged(exchanged));
         }
@@ -95,6 +96,7 @@ pub async fn exchange(
 /// `Retry-After`, as the password grant's.
 async fn token_exchange(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
     ip: ClientIp,
@@ -145,13 +147,12 @@ async fn token_exchange(
     let lifetime = state.policy.lifetime(None);
     let session_ttl = lifetime.saturating_add(state.config.leeway);
     let (session, _) = sessions::start(state, user, false, session_ttl).await?;
-    let mappers = mappers::load(state.store.as_ref()).await?;
     let jti = uuid::Uuid::new_v4().to_string();
     let applied = scope::applied(Some(client), &scopes);
-    let roles = mint::roles_for(state, client, Some(user), &applied).await?;
+    let roles = mint::roles_for(state, config, client, Some(user), &applied).await?;
     let ctx = ClaimContext {
         policy: &state.policy,
-        mappers: &mappers,
+        mappers: config.mappers(),
         client_id: &client.client_id,
         user: Some(user),
         scopes: &scopes,
@@ -186,6 +187,7 @@ async fn token_exchange(
 
 async fn password(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
     ip: ClientIp,
@@ -214,6 +216,7 @@ async fn password(
         .0;
     let minted = mint(
         state,
+        config,
         Grant {
             client,
             user: Some(&user),
@@ -229,12 +232,14 @@ async fn password(
 
 async fn client_credentials(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let scopes = scope::for_client(client, params.get("scope"));
     let minted = mint(
         state,
+        config,
         Grant {
             client,
             user: None,
@@ -250,6 +255,7 @@ async fn client_credentials(
 
 async fn refresh(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -314,6 +320,7 @@ async fn refresh(
     };
     let minted = mint(
         state,
+        config,
         Grant {
             client,
             user: Some(&user),
@@ -329,6 +336,7 @@ async fn refresh(
 
 async fn authorization_code(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -398,6 +406,7 @@ async fn authorization_code(
     let scopes = ScopeSet::parse_param(&record.scope);
     let minted = mint(
         state,
+        config,
         Grant {
             client,
             user: Some(&user),

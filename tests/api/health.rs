@@ -88,6 +88,7 @@ forward_when_up!(UserStore {
     set_enabled(key: &str, enabled: bool) -> bool;
     delete_user(key: &str) -> bool;
     get_user_by_id(id: &str) -> Option<User>;
+    get_user_with_session(id: &str, session: &str) -> Option<(User, Option<SessionRecord>)>;
 });
 
 forward_when_up!(ClientStore {

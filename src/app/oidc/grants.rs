@@ -307,11 +307,15 @@ async fn refresh(
     if record.client_id != client.client_id {
         return refuse("refresh token was issued to another client").await;
     }
-    let user = match state.store.get_user_by_id(&record.user_id).await? {
-        Some(user) if user.enabled => user,
+    let found = state
+        .store
+        .get_user_with_session(&record.user_id, &record.session_id)
+        .await?;
+    let (user, session) = match found {
+        Some((user, session)) if user.enabled => (user, session),
         _ => return refuse("the user is disabled or no longer exists").await,
     };
-    let session = match state.store.get_session(&record.session_id).await? {
+    let session = match session {
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return refuse("the session has ended").await,
     };
@@ -395,11 +399,15 @@ async fn authorization_code(
         }
         (None, None) => {}
     }
-    let user: User = match state.store.get_user_by_id(&record.user_id).await? {
-        Some(user) if user.enabled => user,
+    let found = state
+        .store
+        .get_user_with_session(&record.user_id, &record.session_id)
+        .await?;
+    let (user, session): (User, _) = match found {
+        Some((user, session)) if user.enabled => (user, session),
         _ => return Err(OAuthError::invalid_grant("the user is disabled")),
     };
-    let session = match state.store.get_session(&record.session_id).await? {
+    let session = match session {
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return Err(OAuthError::invalid_grant("the login session has ended")),
     };

@@ -3,7 +3,7 @@
 //! which a client of the same id from either replaces.
 
 use crate::domain::client::{
-    ADMIN_CONSOLE, Client, ClientSpec, OriginAccess, builtin_admin_console, builtin_domino_play,
+    ADMIN_CONSOLE, Client, ClientSpec, builtin_admin_console, builtin_domino_play,
 };
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::InvalidInput;
@@ -104,22 +104,6 @@ pub async fn ensure_builtin(store: &dyn Store) -> Result<bool, ClientError> {
         tracing::info!(client_id = %client.client_id, "created the built-in client");
     }
     Ok(created)
-}
-
-/// How the clients allow a browser page on `origin` (an `Origin` header)
-/// to call the token, userinfo, logout, revocation and introspection
-/// endpoints: the most any client allows (a client naming it allows
-/// credentials; one with `*` allows it without).
-pub async fn origin_access(
-    store: &dyn Store,
-    origin: &str,
-) -> Result<Option<OriginAccess>, StoreError> {
-    Ok(store
-        .list_clients()
-        .await?
-        .iter()
-        .filter_map(|c| c.origin_access(origin))
-        .max())
 }
 
 /// A client's scope lists as `client edit` changes them: `None` leaves a

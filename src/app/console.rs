@@ -100,9 +100,11 @@ pub async fn finish(
         .append_pair("code_verifier", verifier)
         .finish();
     let params = Params::parse(body.as_bytes()).map_err(SignInError::Refused)?;
-    let GrantResponse::Tokens(tokens) = grants::exchange(state, &client, &params, ClientIp(None))
-        .await
-        .map_err(refused)?
+    let config = state.configuration().await?;
+    let GrantResponse::Tokens(tokens) =
+        grants::exchange(state, &config, &client, &params, ClientIp(None))
+            .await
+            .map_err(refused)?
     else {
         return Err(SignInError::Refused("unexpected token response".into()));
     };

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::app::config_cache::{ConfigCache, Snapshot};
 use crate::app::login::LoginGates;
 use crate::app::oidc::refresh_token::RefreshKey;
 use crate::clock::Clock;
@@ -13,7 +14,7 @@ use crate::domain::token::TokenPolicy;
 use crate::keys::{KeyRing, LiveKeys};
 use crate::metrics::Metrics;
 use crate::realm::Realm;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
 pub struct Issuer {
@@ -31,6 +32,9 @@ pub struct Issuer {
     pub login_gates: Arc<LoginGates>,
     /// The refresh tokens' HMAC key, read from the store on first use.
     pub refresh_key: Arc<tokio::sync::OnceCell<RefreshKey>>,
+    /// Clients, mappers and roles as the store holds them, checked against
+    /// its change counter at each use (see `app::config_cache`).
+    pub config_cache: Arc<ConfigCache>,
 }
 
 impl Issuer {
@@ -63,6 +67,16 @@ impl Issuer {
             clock,
             login_gates: Arc::new(LoginGates::default()),
             refresh_key: Arc::new(tokio::sync::OnceCell::new()),
+            config_cache: Arc::new(ConfigCache::default()),
         }
+    }
+
+    /// Clients, mappers and roles as of now: one read of the store's change
+    /// counter, and a reload only when something changed. Read it once per
+    /// token and pass it along.
+    pub async fn configuration(&self) -> Result<Arc<Snapshot>, StoreError> {
+        self.config_cache
+            .get(self.store.as_ref(), &self.config.realm)
+            .await
     }
 }

@@ -5,7 +5,6 @@ use time::OffsetDateTime;
 
 use crate::app::Issuer;
 use crate::app::login::{self, Attempt, ClientIp, LoginPath};
-use crate::app::mappers;
 use crate::app::oidc::claims::ClaimContext;
 use crate::app::oidc::sessions;
 use crate::app::users::LoginError;
@@ -80,10 +79,10 @@ impl Issuer {
         let (session, _) = sessions::start(self, user, false, session_ttl).await?;
         let scopes = token::narrow_scopes(&user.scopes, scope);
         let jti = uuid::Uuid::new_v4().to_string();
-        let mappers = mappers::load(self.store.as_ref()).await?;
+        let config = self.configuration().await?;
         let ctx = ClaimContext {
             policy: &self.policy,
-            mappers: &mappers,
+            mappers: config.mappers(),
             client_id: KEEP_CLIENT,
             user: Some(user),
             scopes: &scopes,

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod apikeys;
 pub mod clients;
+pub mod config_cache;
 pub mod console;
 pub mod domino_api;
 pub mod issuer;

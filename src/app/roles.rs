@@ -2,6 +2,7 @@
 //! console) and working out the roles a token carries. See `domain::role`
 //! for the model and docs/roles.md for what the operator sees.
 
+use crate::app::config_cache::Snapshot;
 pub use crate::domain::role::GroupSpec;
 use crate::domain::role::{
     EffectiveRoles, Holder, Role, RoleRef, RoleSpec, expand, holders_of_user, parse_group_path,
@@ -141,14 +142,30 @@ pub async fn of_user(
     of_holders(store, realm, holders_of_user(&user.id, &user.groups)).await
 }
 
-/// The roles of a client's service account (client_credentials), with
-/// `default-roles-<realm>` as Keycloak gives every service account.
-pub async fn of_client(
+/// The roles a token carries, from the cached configuration: the user's
+/// own grants are read from the store (one statement), the grants of its
+/// groups or of a service account come from the snapshot.
+pub async fn for_token(
     store: &dyn RoleStore,
+    config: &Snapshot,
     realm: &str,
-    client_id: &str,
+    holders: Vec<Holder>,
 ) -> Result<EffectiveRoles, StoreError> {
-    of_holders(store, realm, vec![Holder::Client(client_id.to_owned())]).await
+    let (users, others): (Vec<Holder>, Vec<Holder>) = holders
+        .into_iter()
+        .partition(|h| matches!(h, Holder::User(_)));
+    let own = if users.is_empty() {
+        Vec::new()
+    } else {
+        store.role_grants(&users).await?
+    };
+    let default = RoleRef::realm(&crate::domain::role::default_roles_name(realm));
+    let direct = own
+        .iter()
+        .map(|g| &g.role)
+        .chain(others.iter().flat_map(|h| config.grants_of(h)))
+        .chain(std::iter::once(&default));
+    Ok(expand(config.roles(), direct))
 }
 
 async fn of_holders(

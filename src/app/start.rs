@@ -77,7 +77,8 @@ impl Issuer {
                     nonce: None,
                     family_id: None,
                 };
-                match mint(self, grant).await {
+                let config = self.configuration().await?;
+                match mint(self, &config, grant).await {
                     Ok(minted) => {
                         self.metrics.token_issued(GrantType::Password.as_str());
                         Ok(minted.response)

@@ -250,6 +250,10 @@ pub trait Database: Send + Sync {
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Cheap reachability check for `/health/ready`.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The change counter of clients, mappers, roles and role grants: one
+    /// row, bumped by triggers in every transaction that writes them (see
+    /// `app::config_cache`). Read once per token.
+    async fn config_version(&self) -> Result<i64, StoreError>;
 }
 
 /// Users and their password hashes.
@@ -273,6 +277,13 @@ pub trait UserStore: Send + Sync {
     async fn update_user(&self, user_id: &str, user: &NewUser) -> Result<bool, StoreError>;
     async fn delete_user(&self, username_key: &str) -> Result<bool, StoreError>;
     async fn get_user_by_id(&self, id: &str) -> Result<Option<User>, StoreError>;
+    /// The user by id and, in the same statement, the session `session_id`
+    /// when it exists (a refresh or a code checks both; one round trip).
+    async fn get_user_with_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<(User, Option<SessionRecord>)>, StoreError>;
 }
 
 /// OAuth clients.
@@ -588,6 +599,114 @@ pub(crate) mod scenarios {
             })
             .await
             .unwrap()
+    }
+
+    /// A user read with one of their sessions in one statement: the
+    /// session when it is theirs, none when it is missing or another's, no
+    /// user when the user is missing; a NUL names nothing.
+    pub(crate) async fn a_user_is_read_with_their_session(store: Arc<dyn Store>) {
+        let s = store.as_ref();
+        let doc = user(s, "doc").await;
+        let nurse = user(s, "nurse").await;
+        let session = SessionRecord {
+            id: "s1".into(),
+            cookie_hash: Some("c1".into()),
+            user_id: doc.id.clone(),
+            auth_time: 1_000,
+            expires_at: 9_000,
+            ended_at: None,
+        };
+        s.insert_session(&session).await.unwrap();
+        let (found, with) = s
+            .get_user_with_session(&doc.id, "s1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.username.as_str(), with), ("doc", Some(session)));
+        let (found, with) = s
+            .get_user_with_session(&doc.id, "s2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.id, with), (doc.id.clone(), None));
+        let (_, with) = s
+            .get_user_with_session(&nurse.id, "s1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(with, None, "another user's session");
+        assert!(
+            s.get_user_with_session("nobody", "s1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.get_user_with_session("a\0", "s1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let (_, with) = s
+            .get_user_with_session(&doc.id, "s\0")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(with, None);
+    }
+
+    /// The change counter moves with every write of clients, mappers, roles
+    /// and role grants, and not with other writes.
+    pub(crate) async fn the_config_version_moves_with_the_configuration(store: Arc<dyn Store>) {
+        use crate::domain::role::{Holder, Role, RoleRef, RoleSpec};
+        let s = store.as_ref();
+        let mut last = s.config_version().await.unwrap();
+        let mut moved = |now: i64, what: &str| {
+            assert!(now > last, "{what}: {now} after {last}");
+            last = now;
+        };
+        let doc = user(s, "doc").await;
+        let client = crate::domain::client::Client::from_spec(&crate::domain::client::ClientSpec {
+            client_id: "app".into(),
+            grant_types: vec![crate::domain::client::GrantType::ClientCredentials],
+            ..Default::default()
+        })
+        .unwrap()
+        .0;
+        s.insert_client(&client).await.unwrap();
+        moved(s.config_version().await.unwrap(), "client added");
+        let mapper: crate::domain::mapper::MapperSpec = serde_json::from_value(
+            serde_json::json!({"name": "team", "type": "hardcoded", "claim": "team", "value": "x"}),
+        )
+        .unwrap();
+        s.insert_mapper(&mapper).await.unwrap();
+        moved(s.config_version().await.unwrap(), "mapper added");
+        let role = Role::from_spec(&RoleSpec {
+            name: "auditor".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        s.insert_role(&role, false).await.unwrap();
+        moved(s.config_version().await.unwrap(), "role added");
+        let holder = Holder::User(doc.id.clone());
+        s.grant_role(&holder, &RoleRef::realm("auditor"))
+            .await
+            .unwrap();
+        moved(s.config_version().await.unwrap(), "role granted");
+        s.revoke_role(&holder, &RoleRef::realm("auditor"))
+            .await
+            .unwrap();
+        moved(s.config_version().await.unwrap(), "role revoked");
+        s.delete_mapper("team").await.unwrap();
+        moved(s.config_version().await.unwrap(), "mapper removed");
+        s.delete_client("app").await.unwrap();
+        moved(s.config_version().await.unwrap(), "client removed");
+        user(s, "nurse").await;
+        assert_eq!(
+            s.config_version().await.unwrap(),
+            last,
+            "a user is not configuration"
+        );
     }
 
     /// API keys: found by digest, listed per user, touched at most once a

@@ -104,6 +104,36 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
+/// A user joined with one of their sessions (`UserStore::get_user_with_session`);
+/// the session's columns are prefixed `s_` and null when it does not exist.
+#[derive(sqlx::FromRow)]
+pub(super) struct UserSessionRow {
+    #[sqlx(flatten)]
+    pub(super) user: UserRow,
+    pub(super) s_id: Option<String>,
+    pub(super) s_cookie_hash: Option<String>,
+    pub(super) s_auth_time: Option<i64>,
+    pub(super) s_expires_at: Option<i64>,
+    pub(super) s_ended_at: Option<i64>,
+}
+
+impl UserSessionRow {
+    pub(super) fn split(self) -> Result<(User, Option<SessionRecord>), StoreError> {
+        let session = match (self.s_id, self.s_auth_time, self.s_expires_at) {
+            (Some(id), Some(auth_time), Some(expires_at)) => Some(SessionRecord {
+                id,
+                cookie_hash: self.s_cookie_hash,
+                user_id: self.user.id.clone(),
+                auth_time,
+                expires_at,
+                ended_at: self.s_ended_at,
+            }),
+            _ => None,
+        };
+        Ok((User::try_from(self.user)?, session))
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(super) struct SessionRow {
     pub(super) id: String,

@@ -73,6 +73,10 @@ impl Database for Flaky {
         self.up()?;
         self.inner.ping().await
     }
+    async fn config_version(&self) -> Result<i64, StoreError> {
+        self.up()?;
+        self.inner.config_version().await
+    }
 }
 
 forward_when_up!(UserStore {
@@ -86,6 +90,7 @@ forward_when_up!(UserStore {
     set_enabled(key: &str, enabled: bool) -> bool;
     delete_user(key: &str) -> bool;
     get_user_by_id(id: &str) -> Option<User>;
+    get_user_with_session(id: &str, session: &str) -> Option<(User, Option<SessionRecord>)>;
 });
 
 forward_when_up!(ClientStore {

@@ -12,6 +12,7 @@ mod cli;
 mod client_scopes;
 mod cluster_script;
 mod concurrency;
+mod config_cache;
 mod console;
 mod console_browser;
 mod crash;

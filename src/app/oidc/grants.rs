@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use crate::app::Issuer;
 use crate::app::apikeys::{self, KeyRefusal};
+use crate::app::config_cache::Snapshot;
 use crate::app::login::{self, Attempt, ClientIp, LoginPath};
-use crate::app::mappers;
 use crate::app::oidc::claims::ClaimContext;
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::mint::{self, Grant, TokenResponse, mint};
@@ -54,6 +54,7 @@ pub struct ExchangeResponse {
 /// Dispatches on `grant_type`.
 pub async fn exchange(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
     ip: ClientIp,
@@ -72,12 +73,12 @@ pub async fn exchange(
         )));
     }
     let response = match grant {
-        GrantType::Password => password(state, client, params, ip).await,
-        GrantType::ClientCredentials => client_credentials(state, client, params).await,
-        GrantType::RefreshToken => refresh(state, client, params).await,
-        GrantType::AuthorizationCode => authorization_code(state, client, params).await,
+        GrantType::Password => password(state, config, client, params, ip).await,
+        GrantType::ClientCredentials => client_credentials(state, config, client, params).await,
+        GrantType::RefreshToken => refresh(state, config, client, params).await,
+        GrantType::AuthorizationCode => authorization_code(state, config, client, params).await,
         GrantType::TokenExchange => {
-            let exchanged = token_exchange(state, client, params, ip).await?;
+            let exchanged = token_exchange(state, config, client, params, ip).await?;
             state.metrics.token_issued(grant.as_str());
             return Ok(GrantResponse::Exchanged(exchanged));
         }
@@ -95,6 +96,7 @@ pub async fn exchange(
 /// `Retry-After`, as the password grant's.
 async fn token_exchange(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
     ip: ClientIp,
@@ -145,13 +147,12 @@ async fn token_exchange(
     let lifetime = state.policy.lifetime(None);
     let session_ttl = lifetime.saturating_add(state.config.leeway);
     let (session, _) = sessions::start(state, user, false, session_ttl).await?;
-    let mappers = mappers::load(state.store.as_ref()).await?;
     let jti = uuid::Uuid::new_v4().to_string();
     let applied = scope::applied(Some(client), &scopes);
-    let roles = mint::roles_for(state, client, Some(user), &applied).await?;
+    let roles = mint::roles_for(state, config, client, Some(user), &applied).await?;
     let ctx = ClaimContext {
         policy: &state.policy,
-        mappers: &mappers,
+        mappers: config.mappers(),
         client_id: &client.client_id,
         user: Some(user),
         scopes: &scopes,
@@ -186,6 +187,7 @@ async fn token_exchange(
 
 async fn password(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
     ip: ClientIp,
@@ -214,6 +216,7 @@ async fn password(
         .0;
     let minted = mint(
         state,
+        config,
         Grant {
             client,
             user: Some(&user),
@@ -229,12 +232,14 @@ async fn password(
 
 async fn client_credentials(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let scopes = scope::for_client(client, params.get("scope"));
     let minted = mint(
         state,
+        config,
         Grant {
             client,
             user: None,
@@ -250,6 +255,7 @@ async fn client_credentials(
 
 async fn refresh(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -301,11 +307,15 @@ async fn refresh(
     if record.client_id != client.client_id {
         return refuse("refresh token was issued to another client").await;
     }
-    let user = match state.store.get_user_by_id(&record.user_id).await? {
-        Some(user) if user.enabled => user,
+    let found = state
+        .store
+        .get_user_with_session(&record.user_id, &record.session_id)
+        .await?;
+    let (user, session) = match found {
+        Some((user, session)) if user.enabled => (user, session),
         _ => return refuse("the user is disabled or no longer exists").await,
     };
-    let session = match state.store.get_session(&record.session_id).await? {
+    let session = match session {
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return refuse("the session has ended").await,
     };
@@ -314,6 +324,7 @@ async fn refresh(
     };
     let minted = mint(
         state,
+        config,
         Grant {
             client,
             user: Some(&user),
@@ -329,6 +340,7 @@ async fn refresh(
 
 async fn authorization_code(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -387,17 +399,22 @@ async fn authorization_code(
         }
         (None, None) => {}
     }
-    let user: User = match state.store.get_user_by_id(&record.user_id).await? {
-        Some(user) if user.enabled => user,
+    let found = state
+        .store
+        .get_user_with_session(&record.user_id, &record.session_id)
+        .await?;
+    let (user, session): (User, _) = match found {
+        Some((user, session)) if user.enabled => (user, session),
         _ => return Err(OAuthError::invalid_grant("the user is disabled")),
     };
-    let session = match state.store.get_session(&record.session_id).await? {
+    let session = match session {
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return Err(OAuthError::invalid_grant("the login session has ended")),
     };
     let scopes = ScopeSet::parse_param(&record.scope);
     let minted = mint(
         state,
+        config,
         Grant {
             client,
             user: Some(&user),

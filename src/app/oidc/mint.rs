@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::Issuer;
-use crate::app::mappers;
+use crate::app::config_cache::Snapshot;
 use crate::app::oidc::claims::{self, ClaimContext};
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::refresh_token::RefreshClaims;
@@ -14,7 +14,7 @@ use crate::app::oidc::scope;
 use crate::app::roles;
 use crate::domain::client::Client;
 use crate::domain::opaque;
-use crate::domain::role::EffectiveRoles;
+use crate::domain::role::{EffectiveRoles, Holder, holders_of_user};
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
 use crate::store::{RefreshRecord, SessionRecord, StoreError};
@@ -66,6 +66,7 @@ pub struct Minted {
 /// itself its service account's.
 pub async fn roles_for(
     state: &Issuer,
+    config: &Snapshot,
     client: &Client,
     user: Option<&User>,
     applied: &ScopeSet,
@@ -73,29 +74,33 @@ pub async fn roles_for(
     if !applied.contains("roles") && !applied.contains("microprofile-jwt") {
         return Ok(None);
     }
-    let store = state.store.as_ref();
-    let realm = state.config.realm.as_str();
-    let roles = match user {
-        Some(user) => roles::of_user(store, realm, user).await?,
-        None => roles::of_client(store, realm, &client.client_id).await?,
+    let holders = match user {
+        Some(user) => holders_of_user(&user.id, &user.groups),
+        None => vec![Holder::Client(client.client_id.clone())],
     };
+    let roles =
+        roles::for_token(state.store.as_ref(), config, &state.config.realm, holders).await?;
     Ok(Some(roles))
 }
 
-/// Signs the tokens of a grant and stores its refresh token.
-pub async fn mint(state: &Issuer, grant: Grant<'_>) -> Result<Minted, OAuthError> {
+/// Signs the tokens of a grant and stores its refresh token; `config` is
+/// the token's one read of the cached configuration.
+pub async fn mint(
+    state: &Issuer,
+    config: &Snapshot,
+    grant: Grant<'_>,
+) -> Result<Minted, OAuthError> {
     let policy = &state.policy;
     let now = state.clock.now();
     let lifetime = policy.lifetime(None);
     let jti = uuid::Uuid::new_v4().to_string();
     let client_id = grant.client.client_id.as_str();
 
-    let mappers = mappers::load(state.store.as_ref()).await?;
     let applied = scope::applied(Some(grant.client), &grant.scopes);
-    let roles = roles_for(state, grant.client, grant.user, &applied).await?;
+    let roles = roles_for(state, config, grant.client, grant.user, &applied).await?;
     let ctx = ClaimContext {
         policy,
-        mappers: &mappers,
+        mappers: config.mappers(),
         client_id,
         user: grant.user,
         scopes: &grant.scopes,

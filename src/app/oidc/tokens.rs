@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::app::Issuer;
-use crate::app::mappers;
+use crate::app::config_cache::Snapshot;
 use crate::app::oidc::OAuthError;
 use crate::app::oidc::access::{self, AccessCheck};
 use crate::app::oidc::claims::{ClaimContext, client_of};
@@ -42,10 +42,16 @@ impl Issuer {
                 "the session has ended, or the user is disabled or no longer exists",
             ));
         }
-        let mappers = mappers::load(self.store.as_ref()).await?;
+        let config = self.configuration().await?;
         let scopes = scopes_of(&claims);
-        let applied = self.applied_scopes(&claims, &scopes).await?;
-        let ctx = context(self, &mappers, &claims, holder.user(), (&scopes, &applied));
+        let applied = applied_scopes(&config, &claims, &scopes);
+        let ctx = context(
+            self,
+            config.mappers(),
+            &claims,
+            holder.user(),
+            (&scopes, &applied),
+        );
         Ok(ctx.userinfo())
     }
 
@@ -62,11 +68,17 @@ impl Issuer {
             if let Holder::Gone = holder {
                 return inactive();
             }
-            let mappers = mappers::load(self.store.as_ref()).await?;
+            let config = self.configuration().await?;
             let scopes = scopes_of(&claims);
-            let applied = self.applied_scopes(&claims, &scopes).await?;
-            let mut out = context(self, &mappers, &claims, holder.user(), (&scopes, &applied))
-                .introspection(claims.clone());
+            let applied = applied_scopes(&config, &claims, &scopes);
+            let mut out = context(
+                self,
+                config.mappers(),
+                &claims,
+                holder.user(),
+                (&scopes, &applied),
+            )
+            .introspection(claims.clone());
             out.insert("active".into(), json!(true));
             if let Some(azp) = out.get("azp").cloned() {
                 out.entry("client_id").or_insert(azp);
@@ -158,20 +170,14 @@ fn scopes_of(claims: &Claims) -> ScopeSet {
     ScopeSet::parse_param(claims.get("scope").and_then(Value::as_str).unwrap_or(""))
 }
 
-impl Issuer {
-    /// The scopes a presented token's claims come from: those it lists and
-    /// its client's default client scopes (as when it was minted).
-    async fn applied_scopes(
-        &self,
-        claims: &Claims,
-        listed: &ScopeSet,
-    ) -> Result<ScopeSet, OAuthError> {
-        let client = match claims.get("azp").and_then(Value::as_str) {
-            Some(id) => self.store.get_client(id).await?,
-            None => None,
-        };
-        Ok(scope::applied(client.as_ref(), listed))
-    }
+/// The scopes a presented token's claims come from: those it lists and its
+/// client's default client scopes (as when it was minted).
+fn applied_scopes(config: &Snapshot, claims: &Claims, listed: &ScopeSet) -> ScopeSet {
+    let client = claims
+        .get("azp")
+        .and_then(Value::as_str)
+        .and_then(|id| config.client(id));
+    scope::applied(client, listed)
 }
 
 /// The claim context of a presented access token, for userinfo and introspection.

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, header};
 use axum_extra::headers::authorization::{Basic, Credentials};
 
 use crate::app::Issuer;
+use crate::app::config_cache::Snapshot;
 use crate::app::oidc::{OAuthError, Params};
 use crate::domain::client::{Client, parse_client_id};
 
@@ -78,13 +79,25 @@ pub async fn authenticate(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<Client, OAuthError> {
+    let config = state.configuration().await?;
+    authenticate_in(state, &config, headers, params)
+}
+
+/// `authenticate` against a configuration the caller read already (the
+/// token endpoint reads it once per token).
+pub fn authenticate_in(
+    state: &Issuer,
+    config: &Snapshot,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Client, OAuthError> {
     let realm = state.realm.name.as_str();
     let p = presented(headers, params, realm)?;
     let fail = |d: &str| OAuthError::invalid_client(d.to_owned(), p.via_basic.then_some(realm));
     if parse_client_id(&p.client_id).is_err() {
         return Err(fail("unknown client or bad credentials"));
     }
-    let Some(client) = state.store.get_client(&p.client_id).await? else {
+    let Some(client) = config.client(&p.client_id).cloned() else {
         return Err(fail("unknown client or bad credentials"));
     };
     match (

@@ -13,7 +13,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::Issuer;
-use crate::app::clients;
 use crate::domain::client::OriginAccess;
 
 const METHODS: &str = "GET, POST, OPTIONS";
@@ -25,10 +24,12 @@ pub async fn cors(State(state): State<Issuer>, request: Request, next: Next) -> 
     let access = match origin.as_ref().and_then(|o| o.to_str().ok()) {
         // A store failure leaves the response without CORS headers: the
         // browser refuses it, which is the safe way to fail.
-        Some(o) => clients::origin_access(state.store.as_ref(), o)
+        // From the cached configuration: one read of the change counter.
+        Some(o) => state
+            .configuration()
             .await
             .ok()
-            .flatten(),
+            .and_then(|config| config.origin_access(o)),
         None => None,
     };
     let preflight = request.method() == Method::OPTIONS

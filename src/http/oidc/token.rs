@@ -47,7 +47,8 @@ pub async fn token(
     ip: ClientIp,
     OAuthForm(params): OAuthForm,
 ) -> Result<impl IntoResponse, OAuthError> {
-    let client = client_auth::authenticate(&state, &headers, &params).await?;
-    let response = grants::exchange(&state, &client, &params, ip).await?;
+    let config = state.configuration().await?;
+    let client = client_auth::authenticate_in(&state, &config, &headers, &params)?;
+    let response = grants::exchange(&state, &config, &client, &params, ip).await?;
     Ok(Json(response))
 }

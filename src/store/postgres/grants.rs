@@ -7,7 +7,8 @@
 //!
 //! Revocation must also win against a rotation in flight: a successor token
 //! inserted just after its family was revoked, or its session ended, would
-//! otherwise stay live. So `insert_refresh` takes a per-family advisory lock
+//! otherwise stay live. So `insert_refresh` (one call of the function
+//! `insert_refresh_token`, migration 0013) takes a per-family advisory lock
 //! (which `revoke_family` takes too) and a share lock on the session row
 //! (which `end_session`'s update conflicts with), and inserts the successor
 //! already revoked when either has happened. Multi-row revocations lock their
@@ -66,21 +67,14 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
+    /// One round trip: `insert_refresh_token` (migration 0013) takes the
+    /// family lock and then inserts in a statement of its own, as a
+    /// transaction of two statements would.
     async fn try_insert_refresh(&self, t: &RefreshRecord) -> Result<u64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        lock_family(&mut tx, &t.family_id).await?;
-        // A new statement, so its snapshot includes any revocation that
-        // committed while this transaction waited for the family lock.
-        let done = sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, session_id, client_id, user_id,
-                                         scope, auth_time, issued_at, expires_at, used_at, revoked_at)
-             SELECT $1, $2, s.id, $4, $5, $6, $7, $8, $9, $10,
-                    COALESCE($11::bigint,
-                             (SELECT MIN(r.revoked_at) FROM refresh_tokens r WHERE r.family_id = $2),
-                             s.ended_at)
-             FROM sessions s WHERE s.id = $3
-             FOR SHARE OF s",
+        let inserted: i64 = sqlx::query_scalar(
+            "SELECT insert_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
+        .bind(FAMILY_LOCK_CLASS)
         .bind(&t.token_hash)
         .bind(&t.family_id)
         .bind(&t.session_id)
@@ -92,10 +86,9 @@ impl PgStore {
         .bind(t.expires_at)
         .bind(t.used_at)
         .bind(t.revoked_at)
-        .execute(&mut *tx)
+        .fetch_one(&self.pool)
         .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(u64::try_from(inserted).unwrap_or(0))
     }
 
     async fn try_revoke_family(&self, family_id: &str, now: i64) -> Result<u64, sqlx::Error> {

@@ -157,6 +157,13 @@ impl Database for PgStore {
             .map(|_| ())
             .map_err(unavailable)
     }
+
+    async fn config_version(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT version FROM config_version WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)
+    }
 }
 
 #[cfg(test)]

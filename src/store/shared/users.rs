@@ -273,6 +273,37 @@ macro_rules! user_store {
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
                 self.one_user("id", id).await
             }
+
+            async fn get_user_with_session(
+                &self,
+                user_id: &str,
+                session_id: &str,
+            ) -> Result<
+                Option<($crate::domain::user::User, Option<$crate::store::SessionRecord>)>,
+                $crate::store::StoreError,
+            > {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(user_id) {
+                    return Ok(None);
+                }
+                // A NUL in the session id matches no session (and must not
+                // reach Postgres): look up an empty id instead.
+                let session_id = if unstorable(session_id) { "" } else { session_id };
+                let sql = format!(
+                    "SELECT u.*, s.id AS s_id, s.cookie_hash AS s_cookie_hash,
+                            s.auth_time AS s_auth_time, s.expires_at AS s_expires_at,
+                            s.ended_at AS s_ended_at
+                     FROM (SELECT {USER_COLUMNS} FROM users WHERE id = $1) u
+                     LEFT JOIN sessions s ON s.id = $2 AND s.user_id = u.id"
+                );
+                let row: Option<$crate::store::rows::UserSessionRow> = sqlx::query_as(&sql)
+                    .bind(user_id)
+                    .bind(session_id)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err(unavailable)?;
+                row.map($crate::store::rows::UserSessionRow::split).transpose()
+            }
         }
     };
 }

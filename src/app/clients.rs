@@ -5,7 +5,6 @@
 use crate::domain::client::{
     ADMIN_CONSOLE, Client, ClientSpec, builtin_admin_console, builtin_domino_play,
 };
-use crate::domain::scope::ScopeSet;
 use crate::domain::user::InvalidInput;
 use crate::store::{Store, StoreError};
 
@@ -104,50 +103,6 @@ pub async fn ensure_builtin(store: &dyn Store) -> Result<bool, ClientError> {
         tracing::info!(client_id = %client.client_id, "created the built-in client");
     }
     Ok(created)
-}
-
-/// A client's scope lists as `client edit` changes them: `None` leaves a
-/// list as it is; `Some(None)` for `allowed` removes the bound.
-#[derive(Debug, Default)]
-pub struct ScopeEdit {
-    pub default_scopes: Option<Vec<String>>,
-    pub optional_scopes: Option<Vec<String>>,
-    pub allowed_scopes: Option<Option<Vec<String>>>,
-}
-
-/// Changes a client's default, optional and allowed scopes, checked by the
-/// same rule as a new client's; returns the client as stored.
-pub async fn edit_scopes(
-    store: &dyn Store,
-    client_id: &str,
-    edit: ScopeEdit,
-) -> Result<Client, ClientError> {
-    let mut client = store
-        .get_client(client_id)
-        .await?
-        .ok_or_else(|| ClientError::NotFound(client_id.to_owned()))?;
-    let check = |what: &str, list: &[String]| {
-        ScopeSet::parse_list(what, list)
-            .map(|set| set.to_strings())
-            .map_err(|e| InvalidInput(format!("client {client_id:?}: {e}")))
-    };
-    if let Some(list) = edit.default_scopes {
-        client.default_scopes = check("default_scopes", &list)?;
-    }
-    if let Some(list) = edit.optional_scopes {
-        client.optional_scopes = check("optional_scopes", &list)?;
-    }
-    if let Some(allowed) = edit.allowed_scopes {
-        client.allowed_scopes = allowed
-            .map(|list| check("allowed_scopes", &list))
-            .transpose()?;
-    }
-    if !store.update_client(&client).await? {
-        return Err(
-            StoreError::Conflict(format!("client {client_id:?} was removed meanwhile")).into(),
-        );
-    }
-    Ok(client)
 }
 
 /// Creates the built-in `admin-console` for `base_url` unless a client of

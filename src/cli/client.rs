@@ -8,7 +8,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::{Failure, Outcome, open_store};
-use crate::app::clients::{self, ClientError};
+use crate::app::admin::{self, EditError};
+use crate::app::clients::ClientError;
 use crate::config::{Config, Secret};
 use crate::domain::client::{Client, ClientSpec, GrantType};
 
@@ -35,10 +36,14 @@ pub enum ClientCommand {
     Remove { client_id: String },
 }
 
+/// The scope flags `client add` and `client edit` share. On `add` an
+/// absent flag means Keycloak's default for a new client; on `edit` it
+/// leaves the list as it is.
 #[derive(Debug, Args)]
-pub struct EditArgs {
-    client_id: String,
-    /// Replace the default client scopes, repeatable or comma-separated
+pub struct ScopeFlags {
+    /// Default client scope, applied to every token request (Keycloak's),
+    /// repeatable or comma-separated; replaces the list (a new client's
+    /// default: profile, email, roles, web-origins)
     #[arg(
         long = "default-scope",
         alias = "default-scopes",
@@ -46,10 +51,13 @@ pub struct EditArgs {
         value_delimiter = ','
     )]
     default_scopes: Vec<String>,
-    /// No default client scopes
+    /// No default client scopes (a request without `scope` then gets the
+    /// user's scopes plus profile and email)
     #[arg(long, conflicts_with = "default_scopes")]
     no_default_scopes: bool,
-    /// Replace the optional client scopes, repeatable or comma-separated
+    /// Optional client scope, granted only when asked for, repeatable or
+    /// comma-separated; replaces the list (a new client's default: address,
+    /// phone, microprofile-jwt)
     #[arg(
         long = "optional-scope",
         alias = "optional-scopes",
@@ -60,12 +68,32 @@ pub struct EditArgs {
     /// No optional client scopes
     #[arg(long, conflicts_with = "optional_scopes")]
     no_optional_scopes: bool,
-    /// Replace the allowed scopes, repeatable
+    /// The only scope this client may get for a user, repeatable; replaces
+    /// the list (a new client's default: openid, profile, email and the
+    /// user's own Keep scopes)
     #[arg(long = "allowed-scope", value_name = "SCOPE")]
     allowed_scopes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    client_id: String,
+    #[command(flatten)]
+    scopes: ScopeFlags,
     /// Remove the allowed-scopes bound
     #[arg(long, conflicts_with = "allowed_scopes")]
     any_allowed_scope: bool,
+    /// Web origin browser apps may call from (Keycloak's webOrigins),
+    /// repeatable; replaces the list: `+` for the redirect URIs' origins,
+    /// `*` for any, or scheme://host[:port]
+    #[arg(long = "web-origin", value_name = "ORIGIN")]
+    web_origins: Vec<String>,
+    /// No web origins (no browser origin may call)
+    #[arg(long, conflicts_with = "web_origins")]
+    no_web_origins: bool,
+    /// Allowed redirect URI (exact match), repeatable; replaces the list
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
 }
 
 /// A list flag and its `--no-...` switch: `None` when neither was given.
@@ -78,16 +106,56 @@ fn list_edit(list: &[String], none: bool) -> Option<Vec<String>> {
 }
 
 impl EditArgs {
-    fn edit(&self) -> clients::ScopeEdit {
-        clients::ScopeEdit {
-            default_scopes: list_edit(&self.default_scopes, self.no_default_scopes),
-            optional_scopes: list_edit(&self.optional_scopes, self.no_optional_scopes),
-            allowed_scopes: if self.any_allowed_scope {
-                Some(None)
-            } else {
-                (!self.allowed_scopes.is_empty()).then(|| Some(self.allowed_scopes.clone()))
-            },
+    /// Whether the command names anything to change.
+    fn changes_something(&self) -> bool {
+        let f = &self.scopes;
+        !(f.default_scopes.is_empty()
+            && !f.no_default_scopes
+            && f.optional_scopes.is_empty()
+            && !f.no_optional_scopes
+            && f.allowed_scopes.is_empty()
+            && !self.any_allowed_scope
+            && self.web_origins.is_empty()
+            && !self.no_web_origins
+            && self.redirect_uris.is_empty())
+    }
+
+    /// `client`'s spec with this command's changes.
+    fn apply(&self, client: &Client) -> ClientSpec {
+        let f = &self.scopes;
+        let mut spec = ClientSpec {
+            client_id: client.client_id.clone(),
+            secret: None,
+            public: client.is_public(),
+            name: client.name.clone(),
+            redirect_uris: client.redirect_uris.clone(),
+            post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
+            grant_types: client.grant_types.clone(),
+            default_scopes: client.default_scopes.clone(),
+            optional_scopes: client.optional_scopes.clone(),
+            allowed_scopes: client.allowed_scopes.clone(),
+            web_origins: client.web_origins.clone(),
+            // Role grants are kept in the store, not rewritten by an edit.
+            service_account_roles: Vec::new(),
+        };
+        if let Some(list) = list_edit(&f.default_scopes, f.no_default_scopes) {
+            spec.default_scopes = list;
         }
+        if let Some(list) = list_edit(&f.optional_scopes, f.no_optional_scopes) {
+            spec.optional_scopes = list;
+        }
+        if self.any_allowed_scope {
+            spec.allowed_scopes = None;
+        } else if !f.allowed_scopes.is_empty() {
+            spec.allowed_scopes = Some(f.allowed_scopes.clone());
+        }
+        if let Some(list) = list_edit(&self.web_origins, self.no_web_origins) {
+            spec.web_origins = list;
+        }
+        if !self.redirect_uris.is_empty() {
+            spec.redirect_uris = self.redirect_uris.clone();
+        }
+        spec
     }
 }
 
@@ -109,36 +177,8 @@ pub struct AddArgs {
     /// Allowed grant, repeatable (default: authorization_code, refresh_token, password)
     #[arg(long = "grant", value_name = "GRANT")]
     grants: Vec<Grant>,
-    /// Default client scope, applied to every token request (Keycloak's),
-    /// repeatable or comma-separated (default: profile, email, roles,
-    /// web-origins)
-    #[arg(
-        long = "default-scope",
-        alias = "default-scopes",
-        value_name = "SCOPE",
-        value_delimiter = ','
-    )]
-    default_scopes: Vec<String>,
-    /// No default client scopes (a request without `scope` then gets the
-    /// user's scopes plus profile and email)
-    #[arg(long, conflicts_with = "default_scopes")]
-    no_default_scopes: bool,
-    /// Optional client scope, granted only when asked for, repeatable or
-    /// comma-separated (default: address, phone, microprofile-jwt)
-    #[arg(
-        long = "optional-scope",
-        alias = "optional-scopes",
-        value_name = "SCOPE",
-        value_delimiter = ','
-    )]
-    optional_scopes: Vec<String>,
-    /// No optional client scopes
-    #[arg(long, conflicts_with = "optional_scopes")]
-    no_optional_scopes: bool,
-    /// The only scope this client may get for a user, repeatable (default:
-    /// openid, profile, email and the user's own Keep scopes)
-    #[arg(long = "allowed-scope", value_name = "SCOPE")]
-    allowed_scopes: Vec<String>,
+    #[command(flatten)]
+    scopes: ScopeFlags,
     /// Web origin browser apps may call from (Keycloak's webOrigins), repeatable:
     /// `+` for the redirect URIs' origins (the default), `*` for any, or scheme://host[:port]
     #[arg(long = "web-origin", value_name = "ORIGIN")]
@@ -219,6 +259,7 @@ fn kind(c: &Client) -> &'static str {
 
 fn spec_from(args: &AddArgs) -> ClientSpec {
     let defaults = ClientSpec::default();
+    let f = &args.scopes;
     ClientSpec {
         client_id: args.client_id.clone(),
         secret: None,
@@ -231,17 +272,11 @@ fn spec_from(args: &AddArgs) -> ClientSpec {
         } else {
             args.grants.iter().copied().map(GrantType::from).collect()
         },
-        default_scopes: match (args.no_default_scopes, args.default_scopes.is_empty()) {
-            (true, _) => Vec::new(),
-            (false, true) => defaults.default_scopes,
-            (false, false) => args.default_scopes.clone(),
-        },
-        optional_scopes: match (args.no_optional_scopes, args.optional_scopes.is_empty()) {
-            (true, _) => Vec::new(),
-            (false, true) => defaults.optional_scopes,
-            (false, false) => args.optional_scopes.clone(),
-        },
-        allowed_scopes: (!args.allowed_scopes.is_empty()).then(|| args.allowed_scopes.clone()),
+        default_scopes: list_edit(&f.default_scopes, f.no_default_scopes)
+            .unwrap_or(defaults.default_scopes),
+        optional_scopes: list_edit(&f.optional_scopes, f.no_optional_scopes)
+            .unwrap_or(defaults.optional_scopes),
+        allowed_scopes: (!f.allowed_scopes.is_empty()).then(|| f.allowed_scopes.clone()),
         web_origins: if args.web_origins.is_empty() {
             defaults.web_origins
         } else {
@@ -281,10 +316,9 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
                 Client::from_spec(&spec).map_err(Failure::usage)?;
             }
             let store = open_store(config).await?;
-            let (client, generated) =
-                crate::app::admin::add_client(store.as_ref(), &spec, &super::operator())
-                    .await
-                    .map_err(failure)?;
+            let (client, generated) = admin::add_client(store.as_ref(), &spec, &super::operator())
+                .await
+                .map_err(failure)?;
             println!("added {} client {}", kind(&client), client.client_id);
             if let Some(secret) = generated {
                 println!("client_secret: {secret}");
@@ -351,25 +385,30 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
             }
         }
         ClientCommand::Edit(args) => {
-            let edit = args.edit();
-            if edit.default_scopes.is_none()
-                && edit.optional_scopes.is_none()
-                && edit.allowed_scopes.is_none()
-            {
+            if !args.changes_something() {
                 return Err(Failure::usage(
-                    "nothing to change: give --default-scope, --optional-scope or --allowed-scope (or their --no-/--any- forms)",
+                    "nothing to change: give --default-scope, --optional-scope, --allowed-scope, --web-origin or --redirect-uri (or their --no-/--any- forms)",
                 ));
             }
             let store = open_store(config).await?;
-            let client = clients::edit_scopes(store.as_ref(), &args.client_id, edit)
+            let existing = store
+                .get_client(&args.client_id)
                 .await
-                .map_err(failure)?;
+                .map_err(Failure::new)?
+                .ok_or_else(|| Failure::new(format!("no client with id {:?}", args.client_id)))?;
+            // The console's edit: the same checks and the same audit line.
+            let spec = args.apply(&existing);
+            let client = admin::edit_client(store.as_ref(), &spec, &super::operator())
+                .await
+                .map_err(|e| match e {
+                    EditError::Invalid(_) => Failure::usage(e),
+                    EditError::NotFound(_) | EditError::Store(_) => Failure::new(e),
+                })?;
             println!("edited client {}", client.client_id);
-            super::audit_admin("client.edit", &client.client_id);
         }
         ClientCommand::Remove { client_id } => {
             let store = open_store(config).await?;
-            crate::app::admin::remove_client(store.as_ref(), &client_id, &super::operator())
+            admin::remove_client(store.as_ref(), &client_id, &super::operator())
                 .await
                 .map_err(Failure::new)?;
             println!("removed client {client_id}");

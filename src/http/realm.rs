@@ -176,6 +176,28 @@ fn list_names(line: &[u8], ours: &[u8]) -> Option<bool> {
     }
 }
 
+/// The conditional request header every document takes.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // read by hand (see the module comment); here for the document
+struct Conditional {
+    /// ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+}
+
+/// The answer to a conditional request that names the current ETag.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 304,
+    description = "Not modified: `If-None-Match` named the current ETag; no body",
+    headers(
+        ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+        ("ETag" = String, description = "The current ETag"),
+    )
+)]
+struct NotModified;
+
 type RealmPath = std::result::Result<Path<String>, PathRejection>;
 
 /// Keycloak's realm document: the realm's public key and service URLs.
@@ -184,21 +206,14 @@ type RealmPath = std::result::Result<Path<String>, PathRejection>;
     path = REALM,
     tag = "realm",
     operation_id = "realm_info",
-    params(
-        ("If-None-Match" = Option<String>, Header,
-            description = "ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current"),
-    ),
+    params(Conditional),
     responses(
         (status = 200, description = "The realm document", body = RealmInfo,
             headers(
                 ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
                 ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
             )),
-        (status = 304, description = "Not modified: `If-None-Match` named the current ETag; no body",
-            headers(
-                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
-                ("ETag" = String, description = "The current ETag"),
-            )),
+        NotModified,
         (status = 404, response = RealmNotFound),
     ),
 )]
@@ -224,21 +239,14 @@ async fn realm_info(
     path = CERTS,
     tag = "realm",
     operation_id = "certs",
-    params(
-        ("If-None-Match" = Option<String>, Header,
-            description = "ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current"),
-    ),
+    params(Conditional),
     responses(
         (status = 200, description = "The JSON Web Key Set", body = Jwks,
             headers(
                 ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
                 ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
             )),
-        (status = 304, description = "Not modified: `If-None-Match` named the current ETag; no body",
-            headers(
-                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
-                ("ETag" = String, description = "The current ETag"),
-            )),
+        NotModified,
         (status = 404, response = RealmNotFound),
     ),
 )]
@@ -264,21 +272,14 @@ async fn certs(
     path = REALM_DISCOVERY,
     tag = "realm",
     operation_id = "realm_discovery",
-    params(
-        ("If-None-Match" = Option<String>, Header,
-            description = "ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current"),
-    ),
+    params(Conditional),
     responses(
         (status = 200, description = "The discovery document", body = Discovery,
             headers(
                 ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
                 ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
             )),
-        (status = 304, description = "Not modified: `If-None-Match` named the current ETag; no body",
-            headers(
-                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
-                ("ETag" = String, description = "The current ETag"),
-            )),
+        NotModified,
         (status = 404, response = RealmNotFound),
     ),
 )]
@@ -297,21 +298,14 @@ async fn realm_discovery(
     path = DISCOVERY,
     tag = "realm",
     operation_id = "discovery",
-    params(
-        ("If-None-Match" = Option<String>, Header,
-            description = "ETags of a cached copy (`*`, or a list; `W/` tags compare weakly): 304 when one is current"),
-    ),
+    params(Conditional),
     responses(
         (status = 200, description = "The discovery document", body = Discovery,
             headers(
                 ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
                 ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
             )),
-        (status = 304, description = "Not modified: `If-None-Match` named the current ETag; no body",
-            headers(
-                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
-                ("ETag" = String, description = "The current ETag"),
-            )),
+        NotModified,
     ),
 )]
 async fn discovery(State(state): State<Issuer>, headers: HeaderMap) -> Response {

@@ -407,3 +407,21 @@ impl ToSchema for TokenRequest {
         Cow::Borrowed("TokenRequest")
     }
 }
+
+/// The error answers of an endpoint that authenticates a client (a form
+/// body, HTTP Basic or form credentials): written once for the token,
+/// introspection and revocation endpoints.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // a shape for the document, never built
+pub enum ClientAuthErrors {
+    #[response(status = 400)]
+    BadRequest(#[ref_response] OAuthBadRequest),
+    #[response(status = 401)]
+    Unauthorized(#[ref_response] InvalidClient),
+    #[response(status = 404)]
+    NotFound(#[ref_response] RealmNotFound),
+    #[response(status = 413)]
+    TooLarge(#[ref_response] OAuthPayloadTooLarge),
+    #[response(status = 503)]
+    Unavailable(#[ref_response] OAuthUnavailable),
+}

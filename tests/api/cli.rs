@@ -725,6 +725,106 @@ fn client_add_takes_web_origins() {
     }
 }
 
+/// `client edit --web-origin` replaces a client's web origins: `client show
+/// --json` shows them and the server's CORS allows exactly them;
+/// `--no-web-origins` empties the list, `--redirect-uri` replaces the
+/// redirect URIs, and a bad origin is a usage error that writes nothing.
+#[tokio::test]
+async fn client_edit_replaces_web_origins_and_redirect_uris() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let out = client_add(
+        dir,
+        &[
+            "spa",
+            "--public",
+            "--redirect-uri",
+            "http://localhost:3000/cb",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let edit = |args: &[&str]| {
+        idp(dir)
+            .args(["client", "edit", "spa"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let show = || {
+        let out = idp(dir)
+            .args(["client", "show", "spa", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    let out = edit(&[
+        "--web-origin",
+        "https://SPA.example/",
+        "--web-origin",
+        "https://other.example:8443",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("client.edit"),
+        "audited: {}",
+        stderr(&out)
+    );
+    let spa = show();
+    assert_eq!(
+        spa["web_origins"],
+        serde_json::json!(["https://spa.example", "https://other.example:8443"])
+    );
+    assert_eq!(
+        spa["redirect_uris"],
+        serde_json::json!(["http://localhost:3000/cb"]),
+        "untouched"
+    );
+    assert_eq!(
+        spa["default_scopes"],
+        serde_json::json!(["profile", "email", "roles", "web-origins"])
+    );
+
+    let out = edit(&["--web-origin", "https://x.example/path"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("web_origins"), "{}", stderr(&out));
+    assert_eq!(show()["web_origins"], spa["web_origins"], "nothing written");
+
+    // The server on the same files allows the new origins, not the old `+`.
+    let app = spawn_in(dir, |_| {}).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.oidc("token"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let ok = preflight("https://spa.example").await.unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://spa.example"
+    );
+    let old = preflight("http://localhost:3000").await.unwrap();
+    assert!(old.headers().get("access-control-allow-origin").is_none());
+
+    let out = edit(&[
+        "--no-web-origins",
+        "--redirect-uri",
+        "http://localhost:5000/cb",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let spa = show();
+    assert_eq!(spa["web_origins"], serde_json::json!([]));
+    assert_eq!(
+        spa["redirect_uris"],
+        serde_json::json!(["http://localhost:5000/cb"])
+    );
+    let out = edit(&["--no-web-origins", "--web-origin", "+"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
 /// `client add` sets Keycloak's default and optional client scopes (or
 /// Keycloak's defaults), `client list` shows them; `role` adds, grants,
 /// lists, revokes and removes roles, each change an audit line.

@@ -1,8 +1,8 @@
 //! Signing in to `/admin` (authorization code + PKCE through the realm's
 //! login page), the guard every admin page goes through, and sign-out.
 
-use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{CookieJar, SameSite};
@@ -26,17 +26,49 @@ pub async fn current(state: &Issuer, jar: &CookieJar) -> Result<Option<Admin>, R
         .map_err(|e| page::unavailable(state, &e))
 }
 
-/// For a page (GET): the admin, or a redirect to sign in.
-pub async fn viewer(state: &Issuer, jar: &CookieJar) -> Result<Admin, Response> {
-    match current(state, jar).await? {
-        Some(admin) => Ok(admin),
-        None => Err(page::see_other(ADMIN_PATH)),
+/// For a page (GET): the signed-in admin; otherwise the request is turned
+/// away with a redirect to sign in.
+pub struct Viewer(pub Admin);
+
+impl FromRequestParts<Issuer> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Issuer) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        match current(state, &jar).await? {
+            Some(admin) => Ok(Viewer(admin)),
+            None => Err(page::see_other(ADMIN_PATH)),
+        }
     }
 }
 
-/// For a change (POST): the admin, whose form carries the session's CSRF
-/// token, within the rate limit. Otherwise the page that says why.
-pub async fn actor(
+/// For a change (POST): the submitted form and the admin it comes from,
+/// whose form carries the session's CSRF token, within the rate limit.
+/// Otherwise the page that says why (or the form's 400/415).
+pub struct Change {
+    pub admin: Admin,
+    pub form: Form,
+}
+
+impl FromRequest<Issuer> for Change {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &Issuer) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let axum::Extension(limiter) =
+            axum::Extension::<Limiter>::from_request_parts(&mut parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let jar = CookieJar::from_headers(&parts.headers);
+        let form = Form::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let admin = actor(state, &jar, &form, &limiter).await?;
+        Ok(Change { admin, form })
+    }
+}
+
+async fn actor(
     state: &Issuer,
     jar: &CookieJar,
     form: &Form,
@@ -189,14 +221,9 @@ pub async fn callback(
 /// `POST /admin/signout`: ends the console session and the realm session.
 pub async fn sign_out(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
     jar: CookieJar,
-    form: Form,
+    Change { admin, .. }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(admin) => admin,
-        Err(response) => return response,
-    };
     if let Err(e) = console::sign_out(&state, &admin).await {
         return page::unavailable(&state, &e);
     }

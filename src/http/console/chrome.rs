@@ -2,8 +2,13 @@
 //! active tab), the notices after a change, the refusal pages of an
 //! operation's errors, and path encoding.
 
+use std::convert::Infallible;
+
+use axum::extract::{FromRequestParts, Query};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::Response;
+use serde::Deserialize;
 
 use super::page;
 use crate::app::Issuer;
@@ -28,6 +33,35 @@ impl Chrome {
             csrf: admin.record.csrf.clone(),
             active,
         }
+    }
+}
+
+/// The `?done=` of a page shown after a change (absent when malformed).
+pub struct Done(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Done {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        #[derive(Deserialize)]
+        struct Q {
+            done: Option<String>,
+        }
+        let q = Query::<Q>::from_request_parts(parts, state).await;
+        Ok(Done(q.ok().and_then(|Query(q)| q.done)))
+    }
+}
+
+/// A page's query, or its default when it is absent or malformed (a page
+/// with a bad query still shows).
+pub struct Lenient<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Default> FromRequestParts<S> for Lenient<T> {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        let q = Query::<T>::from_request_parts(parts, state).await;
+        Ok(Lenient(q.map(|Query(q)| q).unwrap_or_default()))
     }
 }
 

@@ -2,19 +2,16 @@
 //! scopes; rotate its secret (shown once); remove it.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Extension, Router};
-use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 
-use super::auth::{actor, viewer};
-use super::chrome::{Chrome, encode, notice, refuse};
-use super::clients::{GrantBox, boxes, short, words};
-use super::limit::Limiter;
-use super::page::{self, Form};
+use super::auth::{Change, Viewer};
+use super::chrome::{Chrome, Done, encode, notice, refuse};
+use super::clients::{GrantBox, boxes, ticked, words};
+use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin::{self, AdminError, EditError};
 use crate::app::console::Admin;
@@ -124,22 +121,12 @@ async fn render(
     )
 }
 
-#[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
-}
-
 async fn show(
     State(state): State<Issuer>,
-    jar: CookieJar,
+    Viewer(admin): Viewer,
     Path(id): Path<String>,
-    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
+    Done(done): Done,
 ) -> Response {
-    let admin = match viewer(&state, &jar).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let done = query.ok().and_then(|Query(d)| d.done);
     render(
         &state,
         &admin,
@@ -153,17 +140,10 @@ async fn show(
 
 async fn edit(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(id): Path<String>,
-    form: Form,
+    Change { admin, form }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = &form.0;
-    let get = |k: &str| f.get(k).unwrap_or("").trim().to_owned();
+    let get = |k: &str| form.field(k);
     let mut values = EditValues {
         name: get("name"),
         redirect_uris: get("redirect_uris"),
@@ -172,10 +152,7 @@ async fn edit(
         optional_scopes: get("optional_scopes"),
         allowed_scopes: get("allowed_scopes"),
         web_origins: get("web_origins"),
-        grants: GrantType::ALL
-            .into_iter()
-            .filter(|g| f.get(&format!("grant_{}", short(*g))).is_some())
-            .collect(),
+        grants: ticked(&form),
         error: None,
     };
     if values.grants.is_empty() {
@@ -223,15 +200,9 @@ async fn edit(
 
 async fn rotate_secret(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(id): Path<String>,
-    form: Form,
+    Change { admin, form: _ }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let (extra, status) =
         match admin::rotate_client_secret(state.store.as_ref(), &id, &admin.user.username).await {
             Ok(secret) => (

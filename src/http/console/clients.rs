@@ -1,17 +1,14 @@
 //! `/admin/clients`: list, create (a generated secret is shown once), remove.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Extension, Router};
-use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 
-use super::auth::{actor, viewer};
-use super::chrome::{Chrome, notice, refuse};
-use super::limit::Limiter;
+use super::auth::{Change, Viewer};
+use super::chrome::{Chrome, Done, notice, refuse};
 use super::page::{self, Form};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -83,14 +80,17 @@ pub(super) fn short(g: GrantType) -> &'static str {
     }
 }
 
+/// The grants whose boxes a submitted form ticks.
+pub(super) fn ticked(form: &Form) -> Vec<GrantType> {
+    GrantType::ALL
+        .into_iter()
+        .filter(|g| form.0.get(&format!("grant_{}", short(*g))).is_some())
+        .collect()
+}
+
 fn grants_of(client: &Client) -> String {
     let names: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
     names.join(" ")
-}
-
-#[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
 }
 
 async fn render(
@@ -133,16 +133,7 @@ async fn render(
     )
 }
 
-async fn list(
-    State(state): State<Issuer>,
-    jar: CookieJar,
-    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let admin = match viewer(&state, &jar).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let done = query.ok().and_then(|Query(d)| d.done);
+async fn list(State(state): State<Issuer>, Viewer(admin): Viewer, Done(done): Done) -> Response {
     render(
         &state,
         &admin,
@@ -158,18 +149,9 @@ pub(super) fn words(raw: &str) -> Vec<String> {
     raw.split_whitespace().map(str::to_owned).collect()
 }
 
-async fn create(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let f = &form.0;
-    let get = |k: &str| f.get(k).unwrap_or("").trim().to_owned();
+    let get = |k: &str| form.field(k);
     let mut values = NewClientForm {
         client_id: get("client_id"),
         name: get("name"),
@@ -180,10 +162,7 @@ async fn create(
         optional_scopes: get("optional_scopes"),
         allowed_scopes: get("allowed_scopes"),
         web_origins: get("web_origins"),
-        grants: GrantType::ALL
-            .into_iter()
-            .filter(|g| f.get(&format!("grant_{}", short(*g))).is_some())
-            .collect(),
+        grants: ticked(&form),
         error: None,
     };
     if values.grants.is_empty() {
@@ -241,15 +220,9 @@ async fn create(
 
 async fn remove(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(id): Path<String>,
-    form: Form,
+    Change { admin, form: _ }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match admin::remove_client(state.store.as_ref(), &id, &admin.user.username).await {
         Ok(()) => page::see_other("/admin/clients?done=removed"),
         Err(e) => refuse(&state, e, "/admin/clients"),

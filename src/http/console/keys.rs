@@ -3,18 +3,15 @@
 //! a key's PEM (Keep's `keyFile`) to download.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
-use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 
-use super::auth::{actor, viewer};
-use super::chrome::{Chrome, notice, refuse};
-use super::limit::Limiter;
-use super::page::{self, Form};
+use super::auth::{Change, Viewer};
+use super::chrome::{Chrome, Done, notice, refuse};
+use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin;
 use crate::keys::lifecycle::format_time;
@@ -64,11 +61,6 @@ fn describe(state: KeyState) -> &'static str {
 
 fn home(state: &Issuer) -> Result<KeyHome, crate::keys::KeyError> {
     KeyHome::new(&state.config, Some(state.store.clone()))
-}
-
-#[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
 }
 
 async fn render(
@@ -124,78 +116,51 @@ async fn render(
     )
 }
 
-async fn list(
-    State(state): State<Issuer>,
-    jar: CookieJar,
-    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let admin = match viewer(&state, &jar).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let done = query.ok().and_then(|Query(d)| d.done);
+async fn list(State(state): State<Issuer>, Viewer(admin): Viewer, Done(done): Done) -> Response {
     render(&state, &admin, done.as_deref(), None, StatusCode::OK).await
 }
 
-async fn rotate(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn rotate(State(state): State<Issuer>, Change { admin, form: _ }: Change) -> Response {
     let home = match home(&state) {
         Ok(h) => h,
         Err(e) => return page::unavailable(&state, &e),
     };
     let lead = home.settings().rotation_lead;
-    match admin::rotate_keys(&state, &home, lead, &admin.user.username).await {
-        Ok(_) => page::see_other("/admin/keys?done=rotated"),
-        Err(admin::AdminError::Key(e)) => {
-            render(
-                &state,
-                &admin,
-                None,
-                Some(e.to_string()),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(e) => refuse(&state, e, "/admin/keys"),
-    }
+    let done = admin::rotate_keys(&state, &home, lead, &admin.user.username).await;
+    after(&state, &admin, done.map(drop), "rotated").await
 }
 
-async fn retire(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn retire(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let home = match home(&state) {
         Ok(h) => h,
         Err(e) => return page::unavailable(&state, &e),
     };
     let kid = form.0.get("kid").unwrap_or("").to_owned();
-    match admin::retire_key(&state, &home, &kid, &admin.user.username).await {
-        Ok(_) => page::see_other("/admin/keys?done=retired"),
+    let done = admin::retire_key(&state, &home, &kid, &admin.user.username).await;
+    after(&state, &admin, done.map(drop), "retired").await
+}
+
+/// After a change of the key set: the page with its notice, or with the
+/// key ring's refusal (409), or the refusal page.
+async fn after(
+    state: &Issuer,
+    admin: &crate::app::console::Admin,
+    done: Result<(), admin::AdminError>,
+    notice: &str,
+) -> Response {
+    match done {
+        Ok(()) => page::see_other(&format!("/admin/keys?done={notice}")),
         Err(admin::AdminError::Key(e)) => {
             render(
-                &state,
-                &admin,
+                state,
+                admin,
                 None,
                 Some(e.to_string()),
                 StatusCode::CONFLICT,
             )
             .await
         }
-        Err(e) => refuse(&state, e, "/admin/keys"),
+        Err(e) => refuse(state, e, "/admin/keys"),
     }
 }
 
@@ -210,10 +175,7 @@ fn download(body: String, kind: &'static str, name: &str) -> Response {
 }
 
 /// `GET /admin/keys/jwks.json`: the JWKS this server publishes now.
-async fn jwks(State(state): State<Issuer>, jar: CookieJar) -> Response {
-    if let Err(r) = viewer(&state, &jar).await {
-        return r;
-    }
+async fn jwks(State(state): State<Issuer>, _: Viewer) -> Response {
     download(
         page::pretty(&state.keys.jwks()),
         "application/json",
@@ -222,10 +184,7 @@ async fn jwks(State(state): State<Issuer>, jar: CookieJar) -> Response {
 }
 
 /// `GET /admin/keys/{kid}/pem`: a published key's public key, for Keep's `keyFile`.
-async fn pem(State(state): State<Issuer>, jar: CookieJar, Path(kid): Path<String>) -> Response {
-    if let Err(r) = viewer(&state, &jar).await {
-        return r;
-    }
+async fn pem(State(state): State<Issuer>, _: Viewer, Path(kid): Path<String>) -> Response {
     match state.keys.keys().iter().find(|k| k.kid() == kid) {
         Some(key) => download(key.public.pem(), "application/x-pem-file", "public-key.pem"),
         None => page::message(

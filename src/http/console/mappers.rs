@@ -2,19 +2,17 @@
 //! remove, and a live claims preview (the code of `claims preview`).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Extension, Router};
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::auth::{actor, viewer};
-use super::chrome::{Chrome, notice, refuse};
-use super::limit::Limiter;
-use super::page::{self, Form};
+use super::auth::{Change, Viewer};
+use super::chrome::{Chrome, Lenient, notice, refuse};
+use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin;
 use crate::app::console::Admin;
@@ -203,14 +201,9 @@ async fn render(
 
 async fn list(
     State(state): State<Issuer>,
-    jar: CookieJar,
-    query: Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>,
+    Viewer(admin): Viewer,
+    Lenient(query): Lenient<PreviewQuery>,
 ) -> Response {
-    let admin = match viewer(&state, &jar).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let query = query.map(|Query(q)| q).unwrap_or_default();
     render(
         &state,
         &admin,
@@ -257,18 +250,9 @@ fn spec_of(v: &NewMapperForm) -> Result<MapperSpec, String> {
     serde_json::from_value(Value::Object(m)).map_err(|e| e.to_string())
 }
 
-async fn create(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let f = &form.0;
-    let get = |k: &str| f.get(k).unwrap_or("").trim().to_owned();
+    let get = |k: &str| form.field(k);
     let mut values = NewMapperForm {
         name: get("name"),
         kind: get("type"),
@@ -288,43 +272,24 @@ async fn create(
         clients: get("clients"),
         error: None,
     };
+    let (st, ad) = (&state, &admin);
+    let again = move |values, status| render(st, ad, PreviewQuery::default(), values, status);
     let spec = match spec_of(&values) {
         Ok(spec) => spec,
         Err(why) => {
             values.error = Some(why);
-            return render(
-                &state,
-                &admin,
-                PreviewQuery::default(),
-                values,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            return again(values, StatusCode::BAD_REQUEST).await;
         }
     };
     match admin::add_mapper(state.store.as_ref(), &spec, &admin.user.username).await {
         Ok(_) => page::see_other("/admin/mappers?done=created"),
         Err(MapperError::Invalid(e)) => {
             values.error = Some(e.0);
-            render(
-                &state,
-                &admin,
-                PreviewQuery::default(),
-                values,
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+            again(values, StatusCode::BAD_REQUEST).await
         }
         Err(MapperError::Store(StoreError::Conflict(why))) => {
             values.error = Some(why);
-            render(
-                &state,
-                &admin,
-                PreviewQuery::default(),
-                values,
-                StatusCode::CONFLICT,
-            )
-            .await
+            again(values, StatusCode::CONFLICT).await
         }
         Err(MapperError::Store(e)) => page::unavailable(&state, &e),
     }
@@ -332,15 +297,9 @@ async fn create(
 
 async fn remove(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(name): Path<String>,
-    form: Form,
+    Change { admin, form: _ }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match admin::remove_mapper(state.store.as_ref(), &name, &admin.user.username).await {
         Ok(()) => page::see_other("/admin/mappers?done=removed"),
         Err(e) => refuse(&state, e, "/admin/mappers"),

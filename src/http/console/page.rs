@@ -162,6 +162,22 @@ pub fn start_csrf_ok(jar: &CookieJar, form: &Params) -> bool {
 /// field at most once, UTF-8, no control characters (`Params`' rules).
 pub struct Form(pub Params);
 
+impl Form {
+    /// A field's value, trimmed; empty when the field is absent.
+    pub fn field(&self, name: &str) -> String {
+        self.0.get(name).unwrap_or("").trim().to_owned()
+    }
+
+    /// Where to go back to: the user's page when the form names a user,
+    /// else `otherwise`.
+    pub fn back(&self, otherwise: &str) -> String {
+        match self.0.get("user") {
+            Some(u) => format!("/admin/users/{}", super::chrome::encode(u)),
+            None => otherwise.to_owned(),
+        }
+    }
+}
+
 /// Why a form was not read: a 400 or 415 page.
 pub struct BadForm(StatusCode, String);
 

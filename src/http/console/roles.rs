@@ -5,17 +5,14 @@
 //! admin as operator.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Extension, Router};
-use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 
-use super::auth::{actor, viewer};
-use super::chrome::{Chrome, notice};
-use super::limit::Limiter;
+use super::auth::{Change, Viewer};
+use super::chrome::{Chrome, Done, notice};
 use super::page::{self, Form};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -67,11 +64,6 @@ struct RolesPage {
     notice: Option<&'static str>,
     roles: Vec<RoleRow>,
     forms: RoleForms,
-}
-
-#[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
 }
 
 async fn render(
@@ -137,16 +129,7 @@ async fn render(
     )
 }
 
-async fn list(
-    State(state): State<Issuer>,
-    jar: CookieJar,
-    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let admin = match viewer(&state, &jar).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let done = query.ok().and_then(|Query(d)| d.done);
+async fn list(State(state): State<Issuer>, Viewer(admin): Viewer, Done(done): Done) -> Response {
     render(
         &state,
         &admin,
@@ -175,16 +158,7 @@ async fn refused(
     render(state, admin, None, forms, status).await
 }
 
-async fn add(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn add(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let get = |k: &str| form.0.get(k).unwrap_or("").trim().to_owned();
     let forms = RoleForms {
         name: get("name"),
@@ -210,16 +184,7 @@ async fn add(
     }
 }
 
-async fn remove(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn remove(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let result = match RoleRef::parse(form.0.get("role").unwrap_or("")) {
         Ok(role) => admin::remove_role(state.store.as_ref(), &role, &admin.user.username).await,
         Err(e) => Err(e.into()),
@@ -258,16 +223,7 @@ fn grant_forms(form: &Form) -> RoleForms {
     }
 }
 
-async fn grant(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn grant(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let forms = grant_forms(&form);
     let result = match holder_of(&forms) {
         Ok((role, holder)) => {
@@ -288,16 +244,7 @@ async fn grant(
     }
 }
 
-async fn revoke(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn revoke(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let forms = grant_forms(&form);
     let result = match holder_of(&forms) {
         Ok((role, holder)) => {

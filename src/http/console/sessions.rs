@@ -4,18 +4,15 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Extension, Router};
-use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 
-use super::auth::{actor, viewer};
-use super::chrome::{Chrome, SessionRow, encode, notice, refuse};
-use super::limit::Limiter;
-use super::page::{self, Form};
+use super::auth::{Change, Viewer};
+use super::chrome::{Chrome, Done, SessionRow, notice, refuse};
+use super::page;
 use crate::app::Issuer;
 use crate::app::admin;
 
@@ -41,20 +38,7 @@ struct SessionsPage {
     limit: u32,
 }
 
-#[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
-}
-
-async fn list(
-    State(state): State<Issuer>,
-    jar: CookieJar,
-    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let admin = match viewer(&state, &jar).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn list(State(state): State<Issuer>, Viewer(admin): Viewer, Done(done): Done) -> Response {
     let (live, users) = match tokio::try_join!(
         state
             .store
@@ -78,7 +62,6 @@ async fn list(
         })
         .collect();
     let c = Chrome::new(&state, &admin, "sessions");
-    let done = query.ok().and_then(|Query(d)| d.done);
     page::html(
         StatusCode::OK,
         &SessionsPage {
@@ -93,43 +76,20 @@ async fn list(
     )
 }
 
-/// Where to go back to: the user's page when the form names a user.
-fn back(form: &Form) -> String {
-    match form.0.get("user") {
-        Some(u) => format!("/admin/users/{}", encode(u)),
-        None => "/admin/sessions".to_owned(),
-    }
-}
-
 async fn end(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(id): Path<String>,
-    form: Form,
+    Change { admin, form }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let back = back(&form);
+    let back = form.back("/admin/sessions");
     match admin::end_session(&state, &id, &admin.user.username).await {
         Ok(()) => page::see_other(&format!("{back}?done=ended")),
         Err(e) => refuse(&state, e, &back),
     }
 }
 
-async fn end_all(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let back = back(&form);
+async fn end_all(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
+    let back = form.back("/admin/sessions");
     let Some(user) = form.0.get("user") else {
         return page::message(
             &state,

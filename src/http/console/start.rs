@@ -74,58 +74,29 @@ impl StartPage {
         let base = page::base_url(state);
         let issuer = state.realm.issuer.clone();
         let oidc = format!("{issuer}/protocol/openid-connect");
-        let endpoints = vec![
-            Endpoint {
-                label: "Issuer",
-                id: "ep-issuer",
-                url: issuer.clone(),
-            },
-            Endpoint {
-                label: "Discovery",
-                id: "ep-discovery",
-                url: format!("{issuer}/.well-known/openid-configuration"),
-            },
-            Endpoint {
-                label: "JWKS",
-                id: "ep-jwks",
-                url: format!("{oidc}/certs"),
-            },
-            Endpoint {
-                label: "Authorize",
-                id: "ep-authorize",
-                url: format!("{oidc}/auth"),
-            },
-            Endpoint {
-                label: "Token",
-                id: "ep-token",
-                url: format!("{oidc}/token"),
-            },
-            Endpoint {
-                label: "Userinfo",
-                id: "ep-userinfo",
-                url: format!("{oidc}/userinfo"),
-            },
-            Endpoint {
-                label: "Introspection",
-                id: "ep-introspect",
-                url: format!("{oidc}/token/introspect"),
-            },
-            Endpoint {
-                label: "Logout",
-                id: "ep-logout",
-                url: format!("{oidc}/logout"),
-            },
-            Endpoint {
-                label: "Keep login (POST /auth)",
-                id: "ep-keep",
-                url: format!("{base}/auth"),
-            },
-            Endpoint {
-                label: "Domino API",
-                id: "ep-domino",
-                url: format!("{base}/v4/users/self"),
-            },
-        ];
+        let endpoints = [
+            ("Issuer", "ep-issuer", issuer.clone()),
+            (
+                "Discovery",
+                "ep-discovery",
+                format!("{issuer}/.well-known/openid-configuration"),
+            ),
+            ("JWKS", "ep-jwks", format!("{oidc}/certs")),
+            ("Authorize", "ep-authorize", format!("{oidc}/auth")),
+            ("Token", "ep-token", format!("{oidc}/token")),
+            ("Userinfo", "ep-userinfo", format!("{oidc}/userinfo")),
+            (
+                "Introspection",
+                "ep-introspect",
+                format!("{oidc}/token/introspect"),
+            ),
+            ("Logout", "ep-logout", format!("{oidc}/logout")),
+            ("Keep login (POST /auth)", "ep-keep", format!("{base}/auth")),
+            ("Domino API", "ep-domino", format!("{base}/v4/users/self")),
+        ]
+        .into_iter()
+        .map(|(label, id, url)| Endpoint { label, id, url })
+        .collect();
         StartPage {
             realm: state.realm.name.clone(),
             issuer,

@@ -2,18 +2,15 @@
 //! remove) with their sessions and API keys (end, revoke).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::{Extension, Router};
-use axum_extra::extract::cookie::CookieJar;
-use serde::Deserialize;
 
-use super::auth::{actor, viewer};
-use super::chrome::{Chrome, KeyRow, SessionRow, encode, notice, refuse};
-use super::limit::Limiter;
-use super::page::{self, Form};
+use super::auth::{Change, Viewer};
+use super::chrome::{Chrome, Done, KeyRow, SessionRow, encode, notice, refuse};
+use super::page::{self};
 use super::users::{attributes, field_of, words};
 use crate::app::admin::{self, EditError};
 use crate::app::console::Admin;
@@ -88,11 +85,6 @@ struct Problem {
     edit: Option<EditValues>,
 }
 
-#[derive(Deserialize, Default)]
-struct Done {
-    done: Option<String>,
-}
-
 async fn render_user(
     state: &Issuer,
     admin: &Admin,
@@ -152,15 +144,10 @@ async fn render_user(
 
 async fn show(
     State(state): State<Issuer>,
-    jar: CookieJar,
+    Viewer(admin): Viewer,
     Path(username): Path<String>,
-    query: Result<Query<Done>, axum::extract::rejection::QueryRejection>,
+    Done(done): Done,
 ) -> Response {
-    let admin = match viewer(&state, &jar).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let done = query.ok().and_then(|Query(d)| d.done);
     render_user(
         &state,
         &admin,
@@ -174,15 +161,9 @@ async fn show(
 
 async fn set_enabled(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(username): Path<String>,
-    form: Form,
+    Change { admin, form }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let enabled = match form.0.get("enabled") {
         Some("true") => true,
         Some("false") => false,
@@ -215,15 +196,9 @@ async fn set_enabled(
 
 async fn set_password(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(username): Path<String>,
-    form: Form,
+    Change { admin, form }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let password = match Password::parse(form.0.get("password").unwrap_or("")) {
         Ok(p) => p,
         Err(e) => {
@@ -260,15 +235,9 @@ async fn set_password(
 
 async fn remove(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(username): Path<String>,
-    form: Form,
+    Change { admin, form: _ }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     match admin::remove_user(state.store.as_ref(), &username, &admin.user.username).await {
         Ok(()) => page::see_other("/admin/users?done=removed"),
         Err(e) => refuse(&state, e, "/admin/users"),
@@ -277,19 +246,10 @@ async fn remove(
 
 async fn revoke_key(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(id): Path<String>,
-    form: Form,
+    Change { admin, form }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let back = match form.0.get("user") {
-        Some(u) => format!("/admin/users/{}", encode(u)),
-        None => "/admin/users".to_owned(),
-    };
+    let back = form.back("/admin/users");
     match admin::revoke_api_key(state.store.as_ref(), &id, &admin.user.username).await {
         Ok(_) => page::see_other(&format!("{back}?done=revoked")),
         Err(e) => refuse(&state, e, &back),
@@ -298,17 +258,10 @@ async fn revoke_key(
 
 async fn edit(
     State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
     Path(username): Path<String>,
-    form: Form,
+    Change { admin, form }: Change,
 ) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let f = &form.0;
-    let get = |k: &str| f.get(k).unwrap_or("").trim().to_owned();
+    let get = |k: &str| form.field(k);
     let values = EditValues {
         email: get("email"),
         cn: get("cn"),
@@ -319,6 +272,8 @@ async fn edit(
         error: None,
         field: "",
     };
+    let (st, ad, name) = (&state, &admin, username.as_str());
+    let again = move |problem, status| render_user(st, ad, name, None, problem, status);
     let refused = |mut values: EditValues, why: String| {
         values.field = field_of(&why);
         values.error = Some(why);
@@ -331,15 +286,7 @@ async fn edit(
         Ok(a) => a,
         Err(why) => {
             let problem = refused(values, why);
-            return render_user(
-                &state,
-                &admin,
-                &username,
-                None,
-                problem,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            return again(problem, StatusCode::BAD_REQUEST).await;
         }
     };
     let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
@@ -360,27 +307,11 @@ async fn edit(
         )),
         Err(EditError::Invalid(e)) => {
             let problem = refused(values, e.0);
-            render_user(
-                &state,
-                &admin,
-                &username,
-                None,
-                problem,
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+            again(problem, StatusCode::BAD_REQUEST).await
         }
         Err(EditError::Store(StoreError::Conflict(why))) => {
             let problem = refused(values, why.replace("a user with this ", ""));
-            render_user(
-                &state,
-                &admin,
-                &username,
-                None,
-                problem,
-                StatusCode::CONFLICT,
-            )
-            .await
+            again(problem, StatusCode::CONFLICT).await
         }
         Err(EditError::NotFound(why)) => {
             refuse(&state, admin::AdminError::NotFound(why), "/admin/users")

@@ -4,18 +4,16 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Extension, Router};
-use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
-use super::auth::{actor, viewer};
-use super::chrome::{Chrome, encode, notice};
-use super::limit::Limiter;
-use super::page::{self, Form};
+use super::auth::{Change, Viewer};
+use super::chrome::{Chrome, Lenient, encode, notice};
+use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin;
 use crate::app::console::Admin;
@@ -132,14 +130,9 @@ async fn render_list(
 
 async fn list(
     State(state): State<Issuer>,
-    jar: CookieJar,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+    Viewer(admin): Viewer,
+    Lenient(query): Lenient<ListQuery>,
 ) -> Response {
-    let admin = match viewer(&state, &jar).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let query = query.map(|Query(q)| q).unwrap_or_default();
     render_list(
         &state,
         &admin,
@@ -191,18 +184,9 @@ pub(super) fn field_of(message: &str) -> &'static str {
     ""
 }
 
-async fn create(
-    State(state): State<Issuer>,
-    Extension(limiter): Extension<Limiter>,
-    jar: CookieJar,
-    form: Form,
-) -> Response {
-    let admin = match actor(&state, &jar, &form, &limiter).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let f = &form.0;
-    let get = |k: &str| f.get(k).unwrap_or("").trim().to_owned();
+    let get = |k: &str| form.field(k);
     let values = NewUserForm {
         username: get("username"),
         email: get("email"),
@@ -215,6 +199,8 @@ async fn create(
         error: None,
         field: "",
     };
+    let (st, ad) = (&state, &admin);
+    let again = move |values, status| render_list(st, ad, ListQuery::default(), values, status);
     let fail = |mut values: NewUserForm, field: &'static str, text: String| {
         values.error = Some(text);
         values.field = field;
@@ -224,14 +210,7 @@ async fn create(
         Ok(a) => a,
         Err(why) => {
             let values = fail(values, "attribute", why);
-            return render_list(
-                &state,
-                &admin,
-                ListQuery::default(),
-                values,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            return again(values, StatusCode::BAD_REQUEST).await;
         }
     };
     let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
@@ -255,26 +234,12 @@ async fn create(
                 "password",
                 "password: give the new user a password".into(),
             );
-            return render_list(
-                &state,
-                &admin,
-                ListQuery::default(),
-                values,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            return again(values, StatusCode::BAD_REQUEST).await;
         }
         Err(e) => {
             let field = field_of(&e.0);
             let values = fail(values, field, e.0);
-            return render_list(
-                &state,
-                &admin,
-                ListQuery::default(),
-                values,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+            return again(values, StatusCode::BAD_REQUEST).await;
         }
     };
     match admin::add_user(
@@ -292,26 +257,12 @@ async fn create(
         Err(UserError::Store(crate::store::StoreError::Conflict(why))) => {
             let field = field_of(&why.replace("a user with this ", ""));
             let values = fail(values, field, why);
-            render_list(
-                &state,
-                &admin,
-                ListQuery::default(),
-                values,
-                StatusCode::CONFLICT,
-            )
-            .await
+            again(values, StatusCode::CONFLICT).await
         }
         Err(UserError::Invalid(e)) => {
             let field = field_of(&e.0);
             let values = fail(values, field, e.0);
-            render_list(
-                &state,
-                &admin,
-                ListQuery::default(),
-                values,
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+            again(values, StatusCode::BAD_REQUEST).await
         }
         Err(e) => page::unavailable(&state, &e),
     }

@@ -11,10 +11,7 @@ use crate::app::Issuer;
 use crate::app::login::ClientIp;
 use crate::app::oidc::grants::GrantResponse;
 use crate::app::oidc::{OAuthError, grants};
-use crate::http::schemas::{
-    InvalidClient, OAuthBadRequest, OAuthPayloadTooLarge, OAuthUnavailable, RealmNotFound,
-    TokenRequest,
-};
+use crate::http::schemas::{ClientAuthErrors, TokenRequest};
 
 /// The token endpoint: the `authorization_code`, `refresh_token`, `password`
 /// and `client_credentials` grants, and the token exchange of an API key for
@@ -34,11 +31,7 @@ use crate::http::schemas::{
     responses(
         (status = 200, description = "Tokens (Keycloak's response), or for a token exchange RFC 8693's", body = GrantResponse,
             headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 400, response = OAuthBadRequest),
-        (status = 401, response = InvalidClient),
-        (status = 404, response = RealmNotFound),
-        (status = 413, response = OAuthPayloadTooLarge),
-        (status = 503, response = OAuthUnavailable),
+        ClientAuthErrors,
     ),
 )]
 pub async fn token(

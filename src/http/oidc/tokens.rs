@@ -16,8 +16,8 @@ use super::form::{OAuthForm, QueryOrForm};
 use crate::app::Issuer;
 use crate::app::oidc::OAuthError;
 use crate::http::schemas::{
-    Introspection, InvalidClient, InvalidToken, OAuthBadRequest, OAuthPayloadTooLarge,
-    OAuthUnavailable, RealmNotFound, TokenRequestByValue, UserInfo,
+    ClientAuthErrors, Introspection, InvalidToken, OAuthBadRequest, OAuthUnavailable,
+    RealmNotFound, TokenRequestByValue, UserInfo,
 };
 
 /// `GET|POST R/protocol/openid-connect/userinfo` with a Bearer access token
@@ -96,11 +96,7 @@ pub async fn userinfo(
     responses(
         (status = 200, description = "The token's state", body = Introspection,
             headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 400, response = OAuthBadRequest),
-        (status = 401, response = InvalidClient),
-        (status = 404, response = RealmNotFound),
-        (status = 413, response = OAuthPayloadTooLarge),
-        (status = 503, response = OAuthUnavailable),
+        ClientAuthErrors,
     ),
 )]
 pub async fn introspect(
@@ -133,11 +129,7 @@ pub async fn introspect(
     responses(
         (status = 200, description = "Revoked, or unknown (RFC 7009 §2.2): an empty body",
             headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 400, response = OAuthBadRequest),
-        (status = 401, response = InvalidClient),
-        (status = 404, response = RealmNotFound),
-        (status = 413, response = OAuthPayloadTooLarge),
-        (status = 503, response = OAuthUnavailable),
+        ClientAuthErrors,
     ),
 )]
 pub async fn revoke(

@@ -10,12 +10,12 @@ use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
 use super::chrome::{Chrome, Done, encode, notice, refuse};
-use super::clients::{GrantBox, boxes, ticked, words};
+use super::clients::{GrantBox, boxes};
 use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin::{self, AdminError, EditError};
 use crate::app::console::Admin;
-use crate::domain::client::{Client, ClientSpec, GrantType};
+use crate::domain::client::Client;
 
 pub fn router() -> Router<Issuer> {
     Router::new()
@@ -25,37 +25,7 @@ pub fn router() -> Router<Issuer> {
 }
 
 /// The edit form's values (the client's, or as typed) and its error.
-pub struct EditValues {
-    name: String,
-    redirect_uris: String,
-    post_logout_redirect_uris: String,
-    default_scopes: String,
-    optional_scopes: String,
-    allowed_scopes: String,
-    web_origins: String,
-    grants: Vec<GrantType>,
-    error: Option<String>,
-}
-
-impl EditValues {
-    fn of(c: &Client) -> EditValues {
-        EditValues {
-            name: c.name.clone().unwrap_or_default(),
-            redirect_uris: c.redirect_uris.join(" "),
-            post_logout_redirect_uris: c.post_logout_redirect_uris.join(" "),
-            default_scopes: c.default_scopes.join(" "),
-            optional_scopes: c.optional_scopes.join(" "),
-            web_origins: c.web_origins.join(" "),
-            allowed_scopes: c
-                .allowed_scopes
-                .as_ref()
-                .map(|a| a.join(" "))
-                .unwrap_or_default(),
-            grants: c.grant_types.clone(),
-            error: None,
-        }
-    }
-}
+pub type EditValues = super::clients::ClientFields;
 
 #[derive(Template)]
 #[template(path = "console/client.html")]
@@ -143,18 +113,7 @@ async fn edit(
     Path(id): Path<String>,
     Change { admin, form }: Change,
 ) -> Response {
-    let get = |k: &str| form.field(k);
-    let mut values = EditValues {
-        name: get("name"),
-        redirect_uris: get("redirect_uris"),
-        post_logout_redirect_uris: get("post_logout_redirect_uris"),
-        default_scopes: get("default_scopes"),
-        optional_scopes: get("optional_scopes"),
-        allowed_scopes: get("allowed_scopes"),
-        web_origins: get("web_origins"),
-        grants: ticked(&form),
-        error: None,
-    };
+    let mut values = EditValues::read(&form);
     if values.grants.is_empty() {
         values.error = Some("Tick at least one grant.".into());
         let extra = Extra {
@@ -163,21 +122,8 @@ async fn edit(
         };
         return render(&state, &admin, &id, None, extra, StatusCode::BAD_REQUEST).await;
     }
-    let spec = ClientSpec {
-        client_id: id.clone(),
-        secret: None,
-        public: false,
-        name: Some(values.name.clone()).filter(|n| !n.is_empty()),
-        redirect_uris: words(&values.redirect_uris),
-        post_logout_redirect_uris: words(&values.post_logout_redirect_uris),
-        grant_types: values.grants.clone(),
-        default_scopes: words(&values.default_scopes),
-        optional_scopes: words(&values.optional_scopes),
-        allowed_scopes: Some(words(&values.allowed_scopes)).filter(|a| !a.is_empty()),
-        web_origins: words(&values.web_origins),
-        // Role grants are kept in the store, not rewritten by an edit.
-        service_account_roles: Vec::new(),
-    };
+    // The public flag stays as stored (app::admin::edit_client keeps it).
+    let spec = values.spec(&id, false, false);
     match admin::edit_client(state.store.as_ref(), &spec, &admin.user.username).await {
         Ok(c) => page::see_other(&format!(
             "/admin/clients/{}?done=saved",

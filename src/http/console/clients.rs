@@ -31,19 +31,93 @@ pub struct GrantBox {
     pub checked: bool,
 }
 
+/// A client's editable fields as the forms carry them (space-separated
+/// lists), as typed or as stored, with the error to show next to them: one
+/// shape for the create form and the edit form.
+#[derive(Default)]
+pub struct ClientFields {
+    pub(super) name: String,
+    pub(super) redirect_uris: String,
+    pub(super) post_logout_redirect_uris: String,
+    pub(super) default_scopes: String,
+    pub(super) optional_scopes: String,
+    pub(super) allowed_scopes: String,
+    pub(super) web_origins: String,
+    pub(super) grants: Vec<GrantType>,
+    pub(super) error: Option<String>,
+}
+
+impl ClientFields {
+    /// As typed in a submitted form.
+    pub(super) fn read(form: &Form) -> ClientFields {
+        let get = |k: &str| form.field(k);
+        ClientFields {
+            name: get("name"),
+            redirect_uris: get("redirect_uris"),
+            post_logout_redirect_uris: get("post_logout_redirect_uris"),
+            default_scopes: get("default_scopes"),
+            optional_scopes: get("optional_scopes"),
+            allowed_scopes: get("allowed_scopes"),
+            web_origins: get("web_origins"),
+            grants: ticked(form),
+            error: None,
+        }
+    }
+
+    /// As stored.
+    pub(super) fn of(c: &Client) -> ClientFields {
+        ClientFields {
+            name: c.name.clone().unwrap_or_default(),
+            redirect_uris: c.redirect_uris.join(" "),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.join(" "),
+            default_scopes: c.default_scopes.join(" "),
+            optional_scopes: c.optional_scopes.join(" "),
+            web_origins: c.web_origins.join(" "),
+            allowed_scopes: c
+                .allowed_scopes
+                .as_ref()
+                .map(|a| a.join(" "))
+                .unwrap_or_default(),
+            grants: c.grant_types.clone(),
+            error: None,
+        }
+    }
+
+    /// The spec these fields describe. For a new client an empty list of
+    /// default scopes, optional scopes or web origins is Keycloak's default;
+    /// in an edit it is empty. Role grants live in the store, not here.
+    pub(super) fn spec(&self, client_id: &str, public: bool, new: bool) -> ClientSpec {
+        let defaults = ClientSpec::default();
+        let list = |field: &str, default: Vec<String>| {
+            let typed = words(field);
+            if typed.is_empty() && new {
+                default
+            } else {
+                typed
+            }
+        };
+        ClientSpec {
+            client_id: client_id.to_owned(),
+            secret: None,
+            public,
+            name: Some(self.name.clone()).filter(|n| !n.is_empty()),
+            redirect_uris: words(&self.redirect_uris),
+            post_logout_redirect_uris: words(&self.post_logout_redirect_uris),
+            grant_types: self.grants.clone(),
+            allowed_scopes: Some(words(&self.allowed_scopes)).filter(|a| !a.is_empty()),
+            default_scopes: list(&self.default_scopes, defaults.default_scopes),
+            optional_scopes: list(&self.optional_scopes, defaults.optional_scopes),
+            web_origins: list(&self.web_origins, defaults.web_origins),
+            service_account_roles: Vec::new(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct NewClientForm {
     client_id: String,
-    name: String,
     public: bool,
-    redirect_uris: String,
-    post_logout_redirect_uris: String,
-    default_scopes: String,
-    optional_scopes: String,
-    allowed_scopes: String,
-    web_origins: String,
-    grants: Vec<GrantType>,
-    error: Option<String>,
+    fields: ClientFields,
 }
 
 #[derive(Template)]
@@ -106,10 +180,10 @@ async fn render(
         Err(e) => return page::unavailable(state, &e),
     };
     let c = Chrome::new(state, admin, "clients");
-    let checked = if form.grants.is_empty() && form.error.is_none() {
+    let checked = if form.fields.grants.is_empty() && form.fields.error.is_none() {
         crate::domain::client::default_grants()
     } else {
-        form.grants.clone()
+        form.fields.grants.clone()
     };
     page::html(
         status,
@@ -150,41 +224,16 @@ pub(super) fn words(raw: &str) -> Vec<String> {
 }
 
 async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
-    let f = &form.0;
-    let get = |k: &str| form.field(k);
     let mut values = NewClientForm {
-        client_id: get("client_id"),
-        name: get("name"),
-        public: f.get("public").is_some(),
-        redirect_uris: get("redirect_uris"),
-        post_logout_redirect_uris: get("post_logout_redirect_uris"),
-        default_scopes: get("default_scopes"),
-        optional_scopes: get("optional_scopes"),
-        allowed_scopes: get("allowed_scopes"),
-        web_origins: get("web_origins"),
-        grants: ticked(&form),
-        error: None,
+        client_id: form.field("client_id"),
+        public: form.0.get("public").is_some(),
+        fields: ClientFields::read(&form),
     };
-    if values.grants.is_empty() {
-        values.error = Some("Tick at least one grant.".into());
+    if values.fields.grants.is_empty() {
+        values.fields.error = Some("Tick at least one grant.".into());
         return render(&state, &admin, None, values, None, StatusCode::BAD_REQUEST).await;
     }
-    let defaults = ClientSpec::default();
-    let spec = ClientSpec {
-        client_id: values.client_id.clone(),
-        secret: None,
-        public: values.public,
-        name: Some(values.name.clone()).filter(|n| !n.is_empty()),
-        redirect_uris: words(&values.redirect_uris),
-        post_logout_redirect_uris: words(&values.post_logout_redirect_uris),
-        grant_types: values.grants.clone(),
-        allowed_scopes: Some(words(&values.allowed_scopes)).filter(|a| !a.is_empty()),
-        // An empty field is Keycloak's default for a new client.
-        default_scopes: or_default(&values.default_scopes, defaults.default_scopes),
-        optional_scopes: or_default(&values.optional_scopes, defaults.optional_scopes),
-        web_origins: or_default(&values.web_origins, defaults.web_origins),
-        service_account_roles: Vec::new(),
-    };
+    let spec = values.fields.spec(&values.client_id, values.public, true);
     match admin::add_client(state.store.as_ref(), &spec, &admin.user.username).await {
         Ok((client, secret)) => {
             let created = secret.map(|s| (client.client_id.clone(), s));
@@ -202,17 +251,17 @@ async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> 
             .await
         }
         Err(ClientError::Invalid(e)) => {
-            values.error = Some(e.0);
+            values.fields.error = Some(e.0);
             render(&state, &admin, None, values, None, StatusCode::BAD_REQUEST).await
         }
         Err(ClientError::Store(StoreError::Conflict(why))) => {
-            values.error = Some(why);
+            values.fields.error = Some(why);
             render(&state, &admin, None, values, None, StatusCode::CONFLICT).await
         }
         Err(ClientError::Store(e)) => page::unavailable(&state, &e),
         // Adding never looks a client up; kept exhaustive for the compiler.
         Err(ClientError::NotFound(id)) => {
-            values.error = Some(format!("no client {id:?}"));
+            values.fields.error = Some(format!("no client {id:?}"));
             render(&state, &admin, None, values, None, StatusCode::NOT_FOUND).await
         }
     }
@@ -227,10 +276,4 @@ async fn remove(
         Ok(()) => page::see_other("/admin/clients?done=removed"),
         Err(e) => refuse(&state, e, "/admin/clients"),
     }
-}
-
-/// The space-separated words of a form field, or `default` when it is empty.
-fn or_default(field: &str, default: Vec<String>) -> Vec<String> {
-    let typed = words(field);
-    if typed.is_empty() { default } else { typed }
 }

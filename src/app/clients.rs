@@ -14,8 +14,6 @@ pub enum ClientError {
     Invalid(#[from] InvalidInput),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("no client with id {0:?}")]
-    NotFound(String),
 }
 
 /// Registers a client; returns it with the generated secret, if one was

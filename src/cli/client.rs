@@ -301,7 +301,7 @@ fn read_secret() -> Result<Secret, Failure> {
 fn failure(e: ClientError) -> Failure {
     match e {
         ClientError::Invalid(_) => Failure::usage(e),
-        ClientError::Store(_) | ClientError::NotFound(_) => Failure::new(e),
+        ClientError::Store(_) => Failure::new(e),
     }
 }
 

@@ -259,11 +259,6 @@ async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> 
             render(&state, &admin, None, values, None, StatusCode::CONFLICT).await
         }
         Err(ClientError::Store(e)) => page::unavailable(&state, &e),
-        // Adding never looks a client up; kept exhaustive for the compiler.
-        Err(ClientError::NotFound(id)) => {
-            values.fields.error = Some(format!("no client {id:?}"));
-            render(&state, &admin, None, values, None, StatusCode::NOT_FOUND).await
-        }
     }
 }
 

@@ -11,12 +11,20 @@
 //! is read before the data, so a change racing a reload leaves a snapshot
 //! at least as new as its label, and the next token reloads again.
 //!
+//! Reads of the counter are shared between concurrent tokens, never reused
+//! across time: a token waits for a read that *started after it arrived*
+//! (`CounterReads`), so the guarantee above holds unchanged, while fifty
+//! tokens arriving during one read share the next one instead of making
+//! fifty.
+//!
 //! Users' own role grants stay per request (one statement keyed by the
 //! user): they grow with the users, are per-user data, and a token needs
 //! only its own user's.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::oneshot;
 
 use crate::app::mappers;
 use crate::domain::client::Client;
@@ -73,13 +81,19 @@ pub struct ConfigCache {
     current: RwLock<Option<Arc<Snapshot>>>,
     /// One reload at a time: tokens arriving during one wait for it.
     reload: tokio::sync::Mutex<()>,
+    counter: Arc<CounterReads>,
 }
 
 impl ConfigCache {
-    /// The configuration as of now: one counter read, and a reload when the
-    /// counter moved since the cached snapshot was loaded.
-    pub async fn get(&self, store: &dyn Store, realm: &str) -> Result<Arc<Snapshot>, StoreError> {
-        let version = store.config_version().await?;
+    /// The configuration as of now: a counter read that started after this
+    /// call, and a reload when the counter moved since the cached snapshot
+    /// was loaded.
+    pub async fn get(
+        &self,
+        store: &Arc<dyn Store>,
+        realm: &str,
+    ) -> Result<Arc<Snapshot>, StoreError> {
+        let version = self.counter.read(store).await?;
         if let Some(snapshot) = self.cached(version) {
             return Ok(snapshot);
         }
@@ -87,7 +101,7 @@ impl ConfigCache {
         if let Some(snapshot) = self.cached(version) {
             return Ok(snapshot);
         }
-        let snapshot = Arc::new(load(store, realm, version).await?);
+        let snapshot = Arc::new(load(store.as_ref(), realm, version).await?);
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         if current.as_ref().is_none_or(|s| s.version <= version) {
             *current = Some(snapshot.clone());
@@ -99,6 +113,62 @@ impl ConfigCache {
     fn cached(&self, version: i64) -> Option<Arc<Snapshot>> {
         let current = self.current.read().unwrap_or_else(|e| e.into_inner());
         current.as_ref().filter(|s| s.version >= version).cloned()
+    }
+}
+
+/// Reads of the change counter, shared by the callers that wait at the same
+/// time. A caller joins the batch of the *next* read: one that starts after
+/// it joined. One read runs at a time, in a task of its own (a caller that
+/// goes away cannot strand the others); when it returns, everyone who joined
+/// while it ran is served by the following read.
+#[derive(Default)]
+struct CounterReads {
+    state: Mutex<Waiting>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    /// A read task is running (it takes `next` before each read).
+    running: bool,
+    next: Vec<oneshot::Sender<Result<i64, StoreError>>>,
+}
+
+impl CounterReads {
+    async fn read(self: &Arc<Self>, store: &Arc<dyn Store>) -> Result<i64, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let start = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.next.push(tx);
+            !std::mem::replace(&mut state.running, true)
+        };
+        if start {
+            let (reads, store) = (self.clone(), store.clone());
+            tokio::spawn(async move { reads.serve(store.as_ref()).await });
+        }
+        rx.await.unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "the change counter's read was cancelled".into(),
+            ))
+        })
+    }
+
+    /// Reads for each batch in turn until nobody waits.
+    async fn serve(&self, store: &dyn Store) {
+        loop {
+            let batch = {
+                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if state.next.is_empty() {
+                    state.running = false;
+                    return;
+                }
+                std::mem::take(&mut state.next)
+            };
+            let version = store.config_version().await;
+            for waiter in batch {
+                // A waiter that went away needs no answer.
+                let _ = waiter.send(version.clone());
+            }
+        }
     }
 }
 

@@ -75,8 +75,6 @@ impl Issuer {
     /// counter, and a reload only when something changed. Read it once per
     /// token and pass it along.
     pub async fn configuration(&self) -> Result<Arc<Snapshot>, StoreError> {
-        self.config_cache
-            .get(self.store.as_ref(), &self.config.realm)
-            .await
+        self.config_cache.get(&self.store, &self.config.realm).await
     }
 }

@@ -75,7 +75,7 @@ impl Issuer {
                     scopes,
                     session: Some(&session),
                     nonce: None,
-                    family_id: None,
+                    rotates: None,
                 };
                 let config = self.configuration().await?;
                 match mint(self, &config, grant).await {

@@ -19,7 +19,7 @@ use crate::domain::mapper::MapperSpec;
 use crate::domain::role::{Holder, Role, RoleRef};
 use crate::domain::user::{NewUser, User};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A unique name is already taken.
     #[error("{0}")]
@@ -334,8 +334,16 @@ pub trait GrantStore: Send + Sync {
 
     // --- refresh tokens ---
     async fn insert_refresh(&self, token: &RefreshRecord) -> Result<(), StoreError>;
-    /// Spends a live refresh token exactly once, even when two requests race for it.
-    async fn claim_refresh(&self, token_hash: &str, now: i64) -> Result<RefreshClaim, StoreError>;
+    /// Spends the live refresh token `presented` of `successor`'s family and
+    /// stores `successor` in the same transaction: both happen or neither,
+    /// exactly once even when two requests race. The successor is born
+    /// revoked when its family was revoked or its session ended meanwhile.
+    /// Anything but `Claimed` stored nothing.
+    async fn rotate_refresh(
+        &self,
+        presented: &str,
+        successor: &RefreshRecord,
+    ) -> Result<RefreshClaim, StoreError>;
     async fn get_refresh(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError>;
     /// Revokes every token of a family; returns how many were live.
     async fn revoke_family(&self, family_id: &str, now: i64) -> Result<u64, StoreError>;
@@ -552,6 +560,9 @@ pub(crate) fn now() -> i64 {
     use crate::clock::Clock as _;
     crate::clock::SystemClock.now()
 }
+
+#[cfg(test)]
+pub(crate) mod rotation_scenario;
 
 /// Scenarios both backends' tests run against their own store.
 #[cfg(test)]

@@ -118,7 +118,7 @@ forward_when_up!(GrantStore {
     redeem_code(hash: &str, now: i64) -> CodeRedemption;
     set_code_family(hash: &str, family: &str) -> ();
     insert_refresh(t: &RefreshRecord) -> ();
-    claim_refresh(hash: &str, now: i64) -> RefreshClaim;
+    rotate_refresh(hash: &str, t: &RefreshRecord) -> RefreshClaim;
     get_refresh(hash: &str) -> Option<RefreshRecord>;
     revoke_family(family: &str, now: i64) -> u64;
     deny_jti(jti: &str, exp: i64) -> ();

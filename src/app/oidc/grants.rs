@@ -14,7 +14,7 @@ use crate::app::oidc::claims::ClaimContext;
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::mint::{self, Grant, TokenResponse, mint};
 use crate::app::oidc::params::Params;
-use crate::app::oidc::{scope, sessions};
+use crate::app::oidc::{refresh_token, scope, sessions};
 use crate::app::users::LoginError;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
@@ -223,7 +223,7 @@ async fn password(
             scopes,
             session: Some(&session),
             nonce: None,
-            family_id: None,
+            rotates: None,
         },
     )
     .await?;
@@ -246,7 +246,7 @@ async fn client_credentials(
             scopes,
             session: None,
             nonce: None,
-            family_id: None,
+            rotates: None,
         },
     )
     .await?;
@@ -262,46 +262,25 @@ async fn refresh(
     let presented = params.require("refresh_token")?;
     let token_hash = opaque::digest(presented);
     let now = state.clock.now();
+    // Read first, spend last: the checks below run on the stored row, and
+    // the claim of the presented token and the storing of its successor are
+    // one write (`rotate_refresh`), which a racing request loses as a replay.
+    let record = match state.store.get_refresh(&token_hash).await? {
+        Some(r) if r.used_at.is_none() && r.revoked_at.is_none() && r.expires_at > now => r,
+        Some(r) if r.used_at.is_some() && r.revoked_at.is_none() => {
+            return Err(refresh_token::refused(state, RefreshClaim::Replayed(r)).await?);
+        }
+        _ => return Err(refresh_token::refused(state, RefreshClaim::Inactive).await?),
+    };
     // A scope that widens the grant is refused before the token is spent, so
     // the client can retry with a valid request.
-    let requested_scope = params.get("scope");
-    if requested_scope.is_some()
-        && let Some(record) = state.store.get_refresh(&token_hash).await?
-        && let Err(why) = scope::narrow_refresh(&record.scope, requested_scope)
-    {
-        return Err(OAuthError::invalid_scope(why));
-    }
-    let record = match state.store.claim_refresh(&token_hash, now).await? {
-        RefreshClaim::Claimed(record) => record,
-        RefreshClaim::Replayed(record) => {
-            // The family goes; the session stays, so that of two requests
-            // racing with one token exactly one wins (and its new refresh
-            // token, of the revoked family, is dead too).
-            let revoked = state.store.revoke_family(&record.family_id, now).await?;
-            state.metrics.refresh_reuse();
-            tracing::warn!(
-                target: "audit",
-                event = "refresh.reuse",
-                client_id = %record.client_id,
-                user_id = %record.user_id,
-                family_id = %record.family_id,
-                revoked,
-                "refresh token replayed: family revoked"
-            );
-            return Err(OAuthError::invalid_grant(
-                "refresh token has already been used; its session's tokens are revoked",
-            ));
-        }
-        RefreshClaim::Inactive | RefreshClaim::Unknown => {
-            return Err(OAuthError::invalid_grant(
-                "refresh token is invalid, expired or revoked",
-            ));
-        }
-    };
-    // From here on the presented token is spent: any refusal ends the family.
-    let family = record.family_id.clone();
+    let scopes = scope::narrow_refresh(&record.scope, params.get("scope"))
+        .map_err(OAuthError::invalid_scope)?;
+    // Any other refusal of a live token ends its family, as spending it and
+    // then refusing did.
+    let family = &record.family_id;
     let refuse = |why: &'static str| async move {
-        state.store.revoke_family(&family, now).await?;
+        state.store.revoke_family(family, now).await?;
         Err::<TokenResponse, OAuthError>(OAuthError::invalid_grant(why))
     };
     if record.client_id != client.client_id {
@@ -319,9 +298,6 @@ async fn refresh(
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return refuse("the session has ended").await,
     };
-    let Ok(scopes) = scope::narrow_refresh(&record.scope, requested_scope) else {
-        return refuse("scope widens the original grant").await;
-    };
     let minted = mint(
         state,
         config,
@@ -331,7 +307,7 @@ async fn refresh(
             scopes,
             session: Some(&session),
             nonce: None,
-            family_id: Some(record.family_id),
+            rotates: Some(&record),
         },
     )
     .await?;
@@ -421,7 +397,7 @@ async fn authorization_code(
             scopes,
             session: Some(&session),
             nonce: record.nonce.as_deref(),
-            family_id: None,
+            rotates: None,
         },
     )
     .await?;

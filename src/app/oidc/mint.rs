@@ -9,7 +9,7 @@ use crate::app::Issuer;
 use crate::app::config_cache::Snapshot;
 use crate::app::oidc::claims::{self, ClaimContext};
 use crate::app::oidc::error::OAuthError;
-use crate::app::oidc::refresh_token::RefreshClaims;
+use crate::app::oidc::refresh_token::{self, RefreshClaims};
 use crate::app::oidc::scope;
 use crate::app::roles;
 use crate::domain::client::Client;
@@ -17,7 +17,7 @@ use crate::domain::opaque;
 use crate::domain::role::{EffectiveRoles, Holder, holders_of_user};
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
-use crate::store::{RefreshRecord, SessionRecord, StoreError};
+use crate::store::{RefreshClaim, RefreshRecord, SessionRecord, StoreError};
 
 /// The token response, with Keycloak's field names.
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,8 +51,10 @@ pub struct Grant<'a> {
     /// The login session the tokens belong to; refresh tokens need one.
     pub session: Option<&'a SessionRecord>,
     pub nonce: Option<&'a str>,
-    /// Continue this refresh family (refresh grant); otherwise start one.
-    pub family_id: Option<String>,
+    /// The refresh grant's presented token (live when read): the new
+    /// refresh token continues its family and is stored in the same write
+    /// that spends it. Otherwise a new family starts.
+    pub rotates: Option<&'a RefreshRecord>,
 }
 
 pub struct Minted {
@@ -139,26 +141,34 @@ pub async fn mint(
                     expires_at,
                 })
                 .await?;
-            let family_id = grant
-                .family_id
-                .clone()
-                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            state
-                .store
-                .insert_refresh(&RefreshRecord {
-                    token_hash: opaque::digest(&token),
-                    family_id: family_id.clone(),
-                    session_id: session.id.clone(),
-                    client_id: client_id.to_owned(),
-                    user_id: user.id.clone(),
-                    scope,
-                    auth_time: session.auth_time,
-                    issued_at: now,
-                    expires_at,
-                    used_at: None,
-                    revoked_at: None,
-                })
-                .await?;
+            let family_id = grant.rotates.map_or_else(
+                || uuid::Uuid::new_v4().to_string(),
+                |spent| spent.family_id.clone(),
+            );
+            let record = RefreshRecord {
+                token_hash: opaque::digest(&token),
+                family_id: family_id.clone(),
+                session_id: session.id.clone(),
+                client_id: client_id.to_owned(),
+                user_id: user.id.clone(),
+                scope,
+                auth_time: session.auth_time,
+                issued_at: now,
+                expires_at,
+                used_at: None,
+                revoked_at: None,
+            };
+            match grant.rotates {
+                None => state.store.insert_refresh(&record).await?,
+                Some(spent) => match state
+                    .store
+                    .rotate_refresh(&spent.token_hash, &record)
+                    .await?
+                {
+                    RefreshClaim::Claimed(_) => {}
+                    lost => return Err(refresh_token::refused(state, lost).await?),
+                },
+            }
             let left = u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0);
             (Some(token), left, Some(family_id))
         }

@@ -17,7 +17,7 @@ use crate::app::Issuer;
 use crate::app::oidc::OAuthError;
 use crate::domain::opaque;
 use crate::domain::token::Claims;
-use crate::store::StoreError;
+use crate::store::{RefreshClaim, StoreError};
 
 /// The store's name for the HMAC key.
 const SECRET_NAME: &str = "refresh-token-hs512";
@@ -99,4 +99,35 @@ pub fn looks_like_refresh(token: &str) -> bool {
         return true;
     }
     jsonwebtoken::decode_header(token).is_ok_and(|h| h.alg == Algorithm::HS512)
+}
+
+/// The answer to a refresh token that cannot be spent. A replay (a token
+/// already rotated) revokes its family; the session stays, so that of two
+/// requests racing with one token exactly one wins (and its new refresh
+/// token, of the revoked family, is dead too).
+pub async fn refused(state: &Issuer, claim: RefreshClaim) -> Result<OAuthError, StoreError> {
+    Ok(match claim {
+        RefreshClaim::Replayed(record) => {
+            let revoked = state
+                .store
+                .revoke_family(&record.family_id, state.clock.now())
+                .await?;
+            state.metrics.refresh_reuse();
+            tracing::warn!(
+                target: "audit",
+                event = "refresh.reuse",
+                client_id = %record.client_id,
+                user_id = %record.user_id,
+                family_id = %record.family_id,
+                revoked,
+                "refresh token replayed: family revoked"
+            );
+            OAuthError::invalid_grant(
+                "refresh token has already been used; its session's tokens are revoked",
+            )
+        }
+        RefreshClaim::Claimed(_) | RefreshClaim::Inactive | RefreshClaim::Unknown => {
+            OAuthError::invalid_grant("refresh token is invalid, expired or revoked")
+        }
+    })
 }

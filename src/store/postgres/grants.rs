@@ -11,13 +11,17 @@
 //! `insert_refresh_token`, migration 0013) takes a per-family advisory lock
 //! (which `revoke_family` takes too) and a share lock on the session row
 //! (which `end_session`'s update conflicts with), and inserts the successor
-//! already revoked when either has happened. Multi-row revocations lock their
+//! already revoked when either has happened. A rotation (`rotate_refresh`:
+//! the function `rotate_refresh_token`, migration 0016) takes the same two
+//! locks before it claims the presented token and inserts the successor, in
+//! one statement and one transaction. Multi-row revocations lock their
 //! rows in `token_hash` order so two of them cannot deadlock each other; a
 //! deadlock with anything else is retried.
 
 use sqlx::{Postgres, Transaction};
 
 use super::{PgStore, unavailable};
+use crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
 use crate::store::{RefreshRecord, StoreError};
 
 /// The advisory-lock class of refresh families (the two-key form, so it
@@ -91,6 +95,33 @@ impl PgStore {
         Ok(u64::try_from(inserted).unwrap_or(0))
     }
 
+    /// One round trip and one transaction: `rotate_refresh_token`
+    /// (migration 0016) takes the family's lock, the session's share lock,
+    /// claims the presented token and inserts its successor.
+    async fn try_rotate_refresh(
+        &self,
+        presented: &str,
+        t: &RefreshRecord,
+    ) -> Result<Option<RefreshRecord>, sqlx::Error> {
+        let spent: Option<RefreshRow> = sqlx::query_as(&format!(
+            "SELECT {REFRESH_COLUMNS} FROM rotate_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(FAMILY_LOCK_CLASS)
+        .bind(presented)
+        .bind(&t.token_hash)
+        .bind(&t.family_id)
+        .bind(&t.session_id)
+        .bind(&t.client_id)
+        .bind(&t.user_id)
+        .bind(&t.scope)
+        .bind(t.auth_time)
+        .bind(t.issued_at)
+        .bind(t.expires_at)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(spent.map(Into::into))
+    }
+
     async fn try_revoke_family(&self, family_id: &str, now: i64) -> Result<u64, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         lock_family(&mut tx, family_id).await?;
@@ -138,6 +169,21 @@ impl PgStore {
                     )));
                 }
                 Ok(_) => return Ok(()),
+            }
+        }
+    }
+
+    /// Spends `presented` and stores its successor `t`, or neither.
+    async fn rotate_refresh_tx(
+        &self,
+        presented: &str,
+        t: &RefreshRecord,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.try_rotate_refresh(presented, t).await {
+                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
+                done => return done.map_err(unavailable),
             }
         }
     }
@@ -244,31 +290,61 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn a_refresh_token_raced_from_two_pools_is_claimed_once() {
+    async fn a_refresh_token_rotates_once() {
+        let Some((store, _)) = testdb::fresh().await else {
+            return;
+        };
+        crate::store::rotation_scenario::a_refresh_token_rotates_once(Arc::new(store)).await;
+    }
+
+    /// Rotations of one token from separate pools: one wins, the other
+    /// stores nothing; a family revoked from a third pool while a rotation
+    /// is in flight leaves no live token.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_rotation_raced_from_two_pools_wins_once() {
         let Some(f) = fixture().await else { return };
         f.session("s").await;
         for i in 0..ROUNDS {
-            let hash = format!("rt-{i}");
+            let (hash, family) = (format!("rt-{i}"), format!("f-{i}"));
             f.pools[0]
-                .insert_refresh(&f.token(&hash, &format!("f-{i}"), "s"))
+                .insert_refresh(&f.token(&hash, &family, "s"))
                 .await
                 .unwrap();
-            let (a, b) = (f.pools[1].clone(), f.pools[2].clone());
-            let (ha, hb) = (hash.clone(), hash.clone());
-            let (ra, rb) = tokio::join!(
-                tokio::spawn(async move { a.claim_refresh(&ha, NOW).await.unwrap() }),
-                tokio::spawn(async move { b.claim_refresh(&hb, NOW).await.unwrap() }),
+            let (a, b, c) = (f.pools[1].clone(), f.pools[2].clone(), f.pools[0].clone());
+            let (sa, sb) = (
+                f.token(&format!("a-{i}"), &family, "s"),
+                f.token(&format!("b-{i}"), &family, "s"),
             );
+            let (ha, hb, fam) = (hash.clone(), hash.clone(), family.clone());
+            let (ra, rb, rc) = tokio::join!(
+                tokio::spawn(async move { a.rotate_refresh(&ha, &sa).await.unwrap() }),
+                tokio::spawn(async move { b.rotate_refresh(&hb, &sb).await.unwrap() }),
+                tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        c.revoke_family(&fam, NOW + 1).await.map(drop).unwrap();
+                    }
+                }),
+            );
+            rc.unwrap();
             let outcomes = [ra.unwrap(), rb.unwrap()];
             let won = outcomes
                 .iter()
                 .filter(|o| matches!(o, RefreshClaim::Claimed(_)))
                 .count();
-            let replayed = outcomes
-                .iter()
-                .filter(|o| matches!(o, RefreshClaim::Replayed(_)))
-                .count();
-            assert_eq!((won, replayed), (1, 1), "round {i}: {outcomes:?}");
+            assert!(won <= 1, "round {i}: {outcomes:?}");
+            if i % 2 == 1 {
+                assert_eq!(won, 1, "round {i}: {outcomes:?}");
+            }
+            let mut live = 0;
+            for h in [format!("a-{i}"), format!("b-{i}")] {
+                if let Some(t) = f.pools[0].get_refresh(&h).await.unwrap() {
+                    live += usize::from(t.revoked_at.is_none());
+                    if i % 2 == 0 {
+                        assert!(t.revoked_at.is_some(), "round {i}: {h} outlived its family");
+                    }
+                }
+            }
+            assert!(live <= 1, "round {i}");
         }
     }
 

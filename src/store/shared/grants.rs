@@ -5,11 +5,13 @@
 //! write at a time; under Postgres's READ COMMITTED the second update waits
 //! for the first to commit and re-checks its `WHERE` on the committed row).
 //!
-//! The three writes that must also win against a rotation in flight (ending
-//! a session, inserting a successor, revoking a family) take locks the
-//! dialects spell differently: each backend implements them as inherent
-//! methods `end_session_tx`, `insert_refresh_tx` and `revoke_family_tx`, which
-//! the trait impl here calls.
+//! The four writes that must also win against a rotation in flight (ending
+//! a session, inserting a successor, rotating a token into its successor,
+//! revoking a family) take locks the dialects spell differently: each
+//! backend implements them as inherent methods `end_session_tx`,
+//! `insert_refresh_tx`, `rotate_refresh_tx` (the spent token's row, or
+//! `None` when it was not live; the claim's time is the successor's
+//! `issued_at`) and `revoke_family_tx`, which the trait impl here calls.
 
 /// `impl GrantStore for $store`, reading from `self.$read` and writing
 /// through `self.$write`.
@@ -166,31 +168,19 @@ macro_rules! grant_store {
                 self.insert_refresh_tx(t).await
             }
 
-            async fn claim_refresh(
+            async fn rotate_refresh(
                 &self,
-                token_hash: &str,
-                now: i64,
+                presented: &str,
+                successor: &$crate::store::RefreshRecord,
             ) -> Result<$crate::store::RefreshClaim, $crate::store::StoreError> {
                 use $crate::store::RefreshClaim;
-                use $crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
-                if $crate::store::shared::unstorable(token_hash) {
+                if $crate::store::shared::unstorable(presented) {
                     return Ok(RefreshClaim::Unknown);
                 }
-                let won: Option<RefreshRow> = sqlx::query_as(&format!(
-                    "UPDATE refresh_tokens SET used_at = $1
-                     WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL
-                       AND expires_at > $1
-                     RETURNING {REFRESH_COLUMNS}"
-                ))
-                .bind(now)
-                .bind(token_hash)
-                .fetch_optional(&self.$write)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                if let Some(row) = won {
-                    return Ok(RefreshClaim::Claimed(row.into()));
+                if let Some(spent) = self.rotate_refresh_tx(presented, successor).await? {
+                    return Ok(RefreshClaim::Claimed(spent));
                 }
-                Ok(match self.get_refresh(token_hash).await? {
+                Ok(match self.get_refresh(presented).await? {
                     None => RefreshClaim::Unknown,
                     Some(r) if r.used_at.is_some() && r.revoked_at.is_none() => {
                         RefreshClaim::Replayed(r)

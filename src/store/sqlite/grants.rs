@@ -1,13 +1,43 @@
 //! Sessions, authorization codes, refresh-token families and the deny-list:
 //! most of it shared with the other backend (`store::shared::grants`); here
-//! the three writes that must win against a rotation in flight. SQLite runs
-//! one write at a time, so each is a plain statement or transaction.
+//! the four writes that must win against a rotation in flight. SQLite runs
+//! one write at a time, so each is a plain statement or transaction; the
+//! refresh tokens' go through the group commit (`batch`).
+
+use sqlx::sqlite::SqliteConnection;
 
 use super::{SqliteStore, unavailable};
-use crate::store::rows::REFRESH_COLUMNS;
+use crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
 use crate::store::{RefreshRecord, StoreError};
 
 crate::store::shared::grant_store!(SqliteStore, pool, writer);
+
+/// Inserts `t`, revoked already when its family or session is.
+async fn insert_successor(
+    conn: &mut SqliteConnection,
+    t: &RefreshRecord,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11,
+             (SELECT MIN(revoked_at) FROM refresh_tokens WHERE family_id = $2),
+             (SELECT ended_at FROM sessions WHERE id = $3))"
+    ))
+    .bind(&t.token_hash)
+    .bind(&t.family_id)
+    .bind(&t.session_id)
+    .bind(&t.client_id)
+    .bind(&t.user_id)
+    .bind(&t.scope)
+    .bind(t.auth_time)
+    .bind(t.issued_at)
+    .bind(t.expires_at)
+    .bind(t.used_at)
+    .bind(t.revoked_at)
+    .execute(conn)
+    .await
+    .map(drop)
+}
 
 impl SqliteStore {
     async fn end_session_tx(&self, id: &str, now: i64) -> Result<bool, StoreError> {
@@ -37,27 +67,47 @@ impl SqliteStore {
     /// family while this rotation is in flight). SQLite runs one write at a
     /// time, so the revocation either sees this row or this row sees it.
     async fn insert_refresh_tx(&self, t: &RefreshRecord) -> Result<(), StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11,
-                 (SELECT MIN(revoked_at) FROM refresh_tokens WHERE family_id = $2),
-                 (SELECT ended_at FROM sessions WHERE id = $3))"
-        ))
-        .bind(&t.token_hash)
-        .bind(&t.family_id)
-        .bind(&t.session_id)
-        .bind(&t.client_id)
-        .bind(&t.user_id)
-        .bind(&t.scope)
-        .bind(t.auth_time)
-        .bind(t.issued_at)
-        .bind(t.expires_at)
-        .bind(t.used_at)
-        .bind(t.revoked_at)
-        .execute(&self.writer)
-        .await
-        .map_err(unavailable)?;
-        Ok(())
+        let t = t.clone();
+        self.batch
+            .run(move |conn| Box::pin(async move { insert_successor(conn, &t).await }))
+            .await
+    }
+
+    /// The claim and the successor in one transaction of a group commit.
+    /// The spent token names the successor's session, client and user, so
+    /// they exist (deleting any of them deletes the token): the insert
+    /// cannot fail a foreign key and take the batch down with it.
+    async fn rotate_refresh_tx(
+        &self,
+        presented: &str,
+        t: &RefreshRecord,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        let (presented, t) = (presented.to_owned(), t.clone());
+        self.batch
+            .run(move |conn| {
+                Box::pin(async move {
+                    let spent: Option<RefreshRow> = sqlx::query_as(&format!(
+                        "UPDATE refresh_tokens SET used_at = $1
+                         WHERE token_hash = $2 AND family_id = $3 AND session_id = $4
+                           AND client_id = $5 AND user_id = $6
+                           AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+                         RETURNING {REFRESH_COLUMNS}"
+                    ))
+                    .bind(t.issued_at)
+                    .bind(&presented)
+                    .bind(&t.family_id)
+                    .bind(&t.session_id)
+                    .bind(&t.client_id)
+                    .bind(&t.user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if spent.is_some() {
+                        insert_successor(conn, &t).await?;
+                    }
+                    Ok(spent.map(Into::into))
+                })
+            })
+            .await
     }
 
     async fn revoke_family_tx(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
@@ -70,5 +120,22 @@ impl SqliteStore {
         .await
         .map_err(unavailable)?;
         Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::store::rotation_scenario;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refresh_token_rotates_once() {
+        let dir = std::env::temp_dir().join(format!("idp-rotate-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}", dir.join("idp.db").display());
+        let store = super::SqliteStore::open(&url).await.unwrap();
+        crate::store::Database::migrate(&store).await.unwrap();
+        rotation_scenario::a_refresh_token_rotates_once(Arc::new(store)).await;
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 use super::{Database, StoreError};
 
 mod apikeys;
+mod batch;
 mod clients;
 mod console;
 mod grants;
@@ -29,6 +30,8 @@ mod users;
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: SqlitePool,
+    /// The hot writes' group commit on the same writer connection.
+    batch: batch::GroupCommit,
 }
 
 pub(super) use super::shared::unavailable;
@@ -75,7 +78,12 @@ impl SqliteStore {
         if on_disk {
             warn_if_shared(&file);
         }
-        Ok(SqliteStore { pool, writer })
+        let batch = batch::GroupCommit::start(writer.clone());
+        Ok(SqliteStore {
+            pool,
+            writer,
+            batch,
+        })
     }
 }
 

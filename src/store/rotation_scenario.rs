@@ -1,0 +1,165 @@
+//! The refresh rotation's guarantees, run against each backend
+//! (`sqlite::grants` and `postgres::grants` call it).
+
+use std::sync::Arc;
+
+use super::{RefreshClaim, RefreshRecord, SessionRecord, Store, UserRecord};
+use crate::domain::client::{Client, ClientSpec, GrantType};
+use crate::domain::user::{NewUser, UserSpec};
+
+const NOW: i64 = 1_800_000_000;
+
+struct Fixture {
+    user_id: String,
+}
+
+async fn fixture(s: &dyn Store) -> Fixture {
+    let user = NewUser::from_spec(&UserSpec {
+        username: "doc".into(),
+        ..UserSpec::default()
+    })
+    .unwrap();
+    let user = s
+        .insert_user(&UserRecord {
+            user,
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    for id in ["app", "other"] {
+        let (client, _) = Client::from_spec(&ClientSpec {
+            client_id: id.into(),
+            public: true,
+            redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            ..ClientSpec::default()
+        })
+        .unwrap();
+        s.insert_client(&client).await.unwrap();
+    }
+    for id in ["s", "s2"] {
+        s.insert_session(&SessionRecord {
+            id: id.into(),
+            cookie_hash: None,
+            user_id: user.id.clone(),
+            auth_time: NOW,
+            expires_at: NOW + 3600,
+            ended_at: None,
+        })
+        .await
+        .unwrap();
+    }
+    Fixture { user_id: user.id }
+}
+
+impl Fixture {
+    fn token(&self, hash: &str, family: &str) -> RefreshRecord {
+        RefreshRecord {
+            token_hash: hash.into(),
+            family_id: family.into(),
+            session_id: "s".into(),
+            client_id: "app".into(),
+            user_id: self.user_id.clone(),
+            scope: "openid".into(),
+            auth_time: NOW,
+            issued_at: NOW,
+            expires_at: NOW + 1800,
+            used_at: None,
+            revoked_at: None,
+        }
+    }
+}
+
+/// Of many rotations of one token at once, one spends it and stores its
+/// successor; the others are replays and store nothing. A token of a
+/// revoked family, or one named with another session or client, is not
+/// spent; a successor of a family revoked meanwhile is born revoked.
+pub(crate) async fn a_refresh_token_rotates_once(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let f = fixture(s).await;
+    s.insert_refresh(&f.token("a", "f")).await.unwrap();
+
+    let racers: Vec<_> = (0..20)
+        .map(|i| {
+            let (store, successor) = (store.clone(), f.token(&format!("b{i}"), "f"));
+            tokio::spawn(async move { store.rotate_refresh("a", &successor).await.unwrap() })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for (i, racer) in racers.into_iter().enumerate() {
+        match racer.await.unwrap() {
+            RefreshClaim::Claimed(spent) => {
+                assert_eq!((spent.token_hash.as_str(), spent.used_at), ("a", Some(NOW)));
+                winners.push(format!("b{i}"));
+            }
+            RefreshClaim::Replayed(spent) => assert_eq!(spent.token_hash, "a"),
+            other => panic!("racer {i}: {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one rotation wins");
+    for i in 0..20 {
+        let stored = s.get_refresh(&format!("b{i}")).await.unwrap();
+        assert_eq!(stored.is_some(), winners.contains(&format!("b{i}")), "b{i}");
+    }
+    let live = s.get_refresh(&winners[0]).await.unwrap().unwrap();
+    assert_eq!((live.used_at, live.revoked_at), (None, None));
+
+    // Named with another session or client: not spent, nothing stored.
+    let mut wrong = f.token("c1", "f");
+    wrong.session_id = "s2".into();
+    assert!(matches!(
+        s.rotate_refresh(&winners[0], &wrong).await.unwrap(),
+        RefreshClaim::Inactive
+    ));
+    let mut wrong = f.token("c2", "f");
+    wrong.client_id = "other".into();
+    assert!(matches!(
+        s.rotate_refresh(&winners[0], &wrong).await.unwrap(),
+        RefreshClaim::Inactive
+    ));
+    for hash in ["c1", "c2"] {
+        assert_eq!(s.get_refresh(hash).await.unwrap(), None);
+    }
+
+    // A revoked family's token is not spent.
+    s.revoke_family("f", NOW).await.unwrap();
+    assert!(matches!(
+        s.rotate_refresh(&winners[0], &f.token("c3", "f"))
+            .await
+            .unwrap(),
+        RefreshClaim::Inactive
+    ));
+    assert_eq!(s.get_refresh("c3").await.unwrap(), None);
+
+    // A family with a revoked member (revoked while this one was handed
+    // out) gets its successor born revoked.
+    s.insert_refresh(&f.token("d", "g")).await.unwrap();
+    let mut old = f.token("d0", "g");
+    old.revoked_at = Some(NOW - 5);
+    s.insert_refresh(&old).await.unwrap();
+    let d = s.get_refresh("d").await.unwrap().unwrap();
+    assert_eq!(d.revoked_at, None);
+    assert!(matches!(
+        s.rotate_refresh("d", &f.token("e", "g")).await.unwrap(),
+        RefreshClaim::Claimed(_)
+    ));
+    let e = s.get_refresh("e").await.unwrap().unwrap();
+    assert_eq!(e.revoked_at, Some(NOW - 5));
+
+    // Expired or unknown: not spent.
+    let mut expired = f.token("x", "h");
+    expired.expires_at = NOW;
+    s.insert_refresh(&expired).await.unwrap();
+    assert!(matches!(
+        s.rotate_refresh("x", &f.token("y", "h")).await.unwrap(),
+        RefreshClaim::Inactive
+    ));
+    assert!(matches!(
+        s.rotate_refresh("nope", &f.token("z", "h")).await.unwrap(),
+        RefreshClaim::Unknown
+    ));
+    assert!(matches!(
+        s.rotate_refresh("a\0", &f.token("z", "h")).await.unwrap(),
+        RefreshClaim::Unknown
+    ));
+}

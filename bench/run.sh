@@ -5,6 +5,7 @@
 #
 #   bench/run.sh                    # 8 s per measurement, about two minutes in all
 #   BENCH_DURATION=15 bench/run.sh  # seconds per measurement
+#   BENCH_SKIP_BUILD=1 bench/run.sh # measure target/release/domino-idp as built
 #
 # Installs what is missing: wrk (Debian package) and, when npm is there,
 # oauth2-mock-server@9 into bench/.cache. See README.md, "Performance".
@@ -104,8 +105,12 @@ elif [[ ! -x $MOCK_BIN ]]; then
         || MOCK_SKIPPED="npm install oauth2-mock-server@9 failed"
 fi
 
-log "cargo build --release"
-cargo build --release >&2 || die "cargo build --release failed"
+if [[ -n ${BENCH_SKIP_BUILD:-} ]]; then
+    log "BENCH_SKIP_BUILD: measuring the existing $BIN"
+else
+    log "cargo build --release"
+    cargo build --release >&2 || die "cargo build --release failed"
+fi
 "$BIN" bench sign --help >/dev/null 2>&1 && "$BIN" bench argon2 --help >/dev/null 2>&1 \
     || die "$BIN has no 'bench sign' / 'bench argon2' subcommands: the baselines cannot be measured with this build"
 

@@ -1,7 +1,9 @@
 //! The issuer: everything the operations need (settings, token policy,
 //! store, keys, password workers, realm documents, metrics, clock), built
-//! once and cloned cheaply into each request.
+//! once and cloned cheaply into each request: one reference count, since
+//! axum clones the state for every middleware and handler that takes it.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::app::config_cache::{ConfigCache, Snapshot};
@@ -17,7 +19,11 @@ use crate::realm::Realm;
 use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
-pub struct Issuer {
+pub struct Issuer(Arc<IssuerParts>);
+
+/// What an `Issuer` holds; read through it (`issuer.store`, ...).
+#[derive(Clone)]
+pub struct IssuerParts {
     pub config: Arc<Config>,
     pub policy: Arc<TokenPolicy>,
     pub store: Arc<dyn Store>,
@@ -56,7 +62,7 @@ impl Issuer {
         let documents = realm.documents(&keys);
         let keys = Arc::new(LiveKeys::new(keys, documents));
         let policy = config.token_policy(realm.issuer.clone());
-        Issuer {
+        Issuer(Arc::new(IssuerParts {
             config: Arc::new(config),
             policy: Arc::new(policy),
             store,
@@ -68,7 +74,14 @@ impl Issuer {
             login_gates: Arc::new(LoginGates::default()),
             refresh_key: Arc::new(tokio::sync::OnceCell::new()),
             config_cache: Arc::new(ConfigCache::default()),
-        }
+        }))
+    }
+
+    /// The same issuer over another store (tests put a failing store in).
+    pub fn with_store(&self, store: Arc<dyn Store>) -> Issuer {
+        let mut parts = (*self.0).clone();
+        parts.store = store;
+        Issuer(Arc::new(parts))
     }
 
     /// Clients, mappers and roles as of now: one read of the store's change
@@ -76,5 +89,13 @@ impl Issuer {
     /// token and pass it along.
     pub async fn configuration(&self) -> Result<Arc<Snapshot>, StoreError> {
         self.config_cache.get(&self.store, &self.config.realm).await
+    }
+}
+
+impl Deref for Issuer {
+    type Target = IssuerParts;
+
+    fn deref(&self) -> &IssuerParts {
+        &self.0
     }
 }

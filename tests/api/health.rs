@@ -177,8 +177,7 @@ async fn ready_goes_red_and_logins_get_503_when_the_store_is_down() {
         inner: app.state.store.clone(),
         down: AtomicBool::new(false),
     });
-    let mut state = app.state.clone();
-    state.store = flaky.clone();
+    let state = app.state.with_store(flaky.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, domino_idp::build_router(state)).await });

@@ -19,17 +19,21 @@ const METHODS: &str = "GET, POST, OPTIONS";
 const HEADERS: &str = "Authorization, Content-Type, Accept, X-Requested-With, DPoP";
 const MAX_AGE: &str = "3600";
 
-pub async fn cors(State(state): State<Issuer>, request: Request, next: Next) -> Response {
+pub async fn cors(State(state): State<Issuer>, mut request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let access = match origin.as_ref().and_then(|o| o.to_str().ok()) {
         // A store failure leaves the response without CORS headers: the
         // browser refuses it, which is the safe way to fail.
-        // From the cached configuration: one read of the change counter.
-        Some(o) => state
-            .configuration()
-            .await
-            .ok()
-            .and_then(|config| config.origin_access(o)),
+        // From the cached configuration: one read of the change counter,
+        // which the request carries on so the token endpoint reads none.
+        Some(o) => match state.configuration().await {
+            Ok(config) => {
+                let access = config.origin_access(o);
+                request.extensions_mut().insert(config);
+                access
+            }
+            Err(_) => None,
+        },
         None => None,
     };
     let preflight = request.method() == Method::OPTIONS

@@ -17,9 +17,12 @@
 //! tokens arriving during one read share the next one instead of making
 //! fifty.
 //!
-//! Users' own role grants stay per request (one statement keyed by the
-//! user): they grow with the users, are per-user data, and a token needs
-//! only its own user's.
+//! Users' own role grants are per-user data that grows with the users, so
+//! they are not loaded with the rest: a snapshot remembers the grants of
+//! each user it served a token for (up to `MAX_USERS_REMEMBERED`), read on
+//! that user's first token. The counter moves with every change of a grant
+//! too, so what a snapshot remembers was read after the snapshot's own
+//! counter read: never older than the snapshot.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -42,7 +45,13 @@ pub struct Snapshot {
     roles: Vec<Role>,
     /// Direct grants of groups and service accounts (not users).
     grants: HashMap<Holder, Vec<RoleRef>>,
+    /// Users' own grants, as read for their tokens under this snapshot.
+    user_grants: Mutex<HashMap<String, Arc<[RoleRef]>>>,
 }
+
+/// How many users' grants one snapshot remembers (a few hundred bytes
+/// each); beyond that, tokens read them per request.
+const MAX_USERS_REMEMBERED: usize = 10_000;
 
 impl Snapshot {
     pub fn client(&self, client_id: &str) -> Option<&Client> {
@@ -72,6 +81,20 @@ impl Snapshot {
     /// The direct grants of a group or a service account.
     pub fn grants_of(&self, holder: &Holder) -> &[RoleRef] {
         self.grants.get(holder).map_or(&[], Vec::as_slice)
+    }
+
+    /// A user's own grants, when a token of this snapshot read them already.
+    pub fn user_grants(&self, user_id: &str) -> Option<Arc<[RoleRef]>> {
+        let remembered = self.user_grants.lock().unwrap_or_else(|e| e.into_inner());
+        remembered.get(user_id).cloned()
+    }
+
+    /// Remembers a user's own grants, read after this snapshot was labelled.
+    pub fn remember_user_grants(&self, user_id: &str, grants: Arc<[RoleRef]>) {
+        let mut remembered = self.user_grants.lock().unwrap_or_else(|e| e.into_inner());
+        if remembered.len() < MAX_USERS_REMEMBERED {
+            remembered.insert(user_id.to_owned(), grants);
+        }
     }
 }
 
@@ -193,5 +216,6 @@ async fn load(store: &dyn Store, realm: &str, version: i64) -> Result<Snapshot, 
         mappers,
         roles,
         grants,
+        user_grants: Mutex::default(),
     })
 }

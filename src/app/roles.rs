@@ -2,6 +2,8 @@
 //! console) and working out the roles a token carries. See `domain::role`
 //! for the model and docs/roles.md for what the operator sees.
 
+use std::sync::Arc;
+
 use crate::app::config_cache::Snapshot;
 pub use crate::domain::role::GroupSpec;
 use crate::domain::role::{
@@ -143,8 +145,9 @@ pub async fn of_user(
 }
 
 /// The roles a token carries, from the cached configuration: the user's
-/// own grants are read from the store (one statement), the grants of its
-/// groups or of a service account come from the snapshot.
+/// own grants are read from the store on the user's first token under a
+/// snapshot (one statement) and remembered by it; the grants of its groups
+/// or of a service account come from the snapshot.
 pub async fn for_token(
     store: &dyn RoleStore,
     config: &Snapshot,
@@ -154,15 +157,31 @@ pub async fn for_token(
     let (users, others): (Vec<Holder>, Vec<Holder>) = holders
         .into_iter()
         .partition(|h| matches!(h, Holder::User(_)));
-    let own = if users.is_empty() {
-        Vec::new()
-    } else {
-        store.role_grants(&users).await?
+    let own: Arc<[RoleRef]> = match users.as_slice() {
+        [] => Arc::from([]),
+        [Holder::User(id)] => match config.user_grants(id) {
+            Some(grants) => grants,
+            None => {
+                let grants: Arc<[RoleRef]> = store
+                    .role_grants(&users)
+                    .await?
+                    .into_iter()
+                    .map(|g| g.role)
+                    .collect();
+                config.remember_user_grants(id, grants.clone());
+                grants
+            }
+        },
+        _ => store
+            .role_grants(&users)
+            .await?
+            .into_iter()
+            .map(|g| g.role)
+            .collect(),
     };
     let default = RoleRef::realm(&crate::domain::role::default_roles_name(realm));
     let direct = own
         .iter()
-        .map(|g| &g.role)
         .chain(others.iter().flat_map(|h| config.grants_of(h)))
         .chain(std::iter::once(&default));
     Ok(expand(config.roles(), direct))

@@ -102,6 +102,16 @@ pub enum RefreshClaim {
     Unknown,
 }
 
+/// A refresh token with its user and its session, read in one statement.
+#[derive(Debug, Clone)]
+pub struct RefreshHolder {
+    pub token: RefreshRecord,
+    pub user: User,
+    /// `None` when the session is not the user's (never, while the schema's
+    /// foreign keys hold).
+    pub session: Option<SessionRecord>,
+}
+
 /// A user to insert: the validated fields plus the password hash to store.
 #[derive(Debug, Clone)]
 pub struct UserRecord {
@@ -284,6 +294,12 @@ pub trait UserStore: Send + Sync {
         user_id: &str,
         session_id: &str,
     ) -> Result<Option<(User, Option<SessionRecord>)>, StoreError>;
+    /// A refresh token with its user and session in one statement (the
+    /// refresh grant's one read); `None` when the token is unknown.
+    async fn get_refresh_with_holder(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshHolder>, StoreError>;
 }
 
 /// OAuth clients.

@@ -70,7 +70,8 @@ impl Fixture {
     }
 }
 
-/// Of many rotations of one token at once, one spends it and stores its
+/// A token is read with its user and session in one statement. Of many
+/// rotations of one token at once, one spends it and stores its
 /// successor; the others are replays and store nothing. A token of a
 /// revoked family, or one named with another session or client, is not
 /// spent; a successor of a family revoked meanwhile is born revoked.
@@ -78,6 +79,17 @@ pub(crate) async fn a_refresh_token_rotates_once(store: Arc<dyn Store>) {
     let s = store.as_ref();
     let f = fixture(s).await;
     s.insert_refresh(&f.token("a", "f")).await.unwrap();
+
+    // The grant's one read: the token with its user and session.
+    let found = s.get_refresh_with_holder("a").await.unwrap().unwrap();
+    assert_eq!(found.token, f.token("a", "f"));
+    assert_eq!(
+        (found.user.id.as_str(), found.user.username.as_str()),
+        (f.user_id.as_str(), "doc")
+    );
+    assert_eq!(found.session.map(|s| s.id), Some("s".to_owned()));
+    assert!(s.get_refresh_with_holder("nope").await.unwrap().is_none());
+    assert!(s.get_refresh_with_holder("a\0").await.unwrap().is_none());
 
     let racers: Vec<_> = (0..20)
         .map(|i| {

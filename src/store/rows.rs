@@ -3,7 +3,8 @@
 //! one `FromRow` derive serves SQLite and Postgres alike.
 
 use super::{
-    CodeRecord, RefreshRecord, RoleGrant, SessionRecord, StoreError, StoredKey, StoredKeyDates,
+    CodeRecord, RefreshHolder, RefreshRecord, RoleGrant, SessionRecord, StoreError, StoredKey,
+    StoredKeyDates,
 };
 use crate::domain::client::Client;
 use crate::domain::role::{Holder, Role, RoleRef};
@@ -131,6 +132,60 @@ impl UserSessionRow {
             _ => None,
         };
         Ok((User::try_from(self.user)?, session))
+    }
+}
+
+/// A refresh token joined with its user and session
+/// (`UserStore::get_refresh_with_holder`): the token's columns are
+/// prefixed `r_`, the session's `s_`.
+#[derive(sqlx::FromRow)]
+pub(super) struct RefreshHolderRow {
+    #[sqlx(flatten)]
+    pub(super) holder: UserSessionRow,
+    pub(super) r_token_hash: String,
+    pub(super) r_family_id: String,
+    pub(super) r_session_id: String,
+    pub(super) r_client_id: String,
+    pub(super) r_user_id: String,
+    pub(super) r_scope: String,
+    pub(super) r_auth_time: i64,
+    pub(super) r_issued_at: i64,
+    pub(super) r_expires_at: i64,
+    pub(super) r_used_at: Option<i64>,
+    pub(super) r_revoked_at: Option<i64>,
+}
+
+/// The select list of a `RefreshHolderRow` over `refresh_tokens r`,
+/// `users u` and `sessions s`.
+pub(super) const REFRESH_HOLDER_COLUMNS: &str = "u.*,
+    s.id AS s_id, s.cookie_hash AS s_cookie_hash, s.auth_time AS s_auth_time,
+    s.expires_at AS s_expires_at, s.ended_at AS s_ended_at,
+    r.token_hash AS r_token_hash, r.family_id AS r_family_id, r.session_id AS r_session_id,
+    r.client_id AS r_client_id, r.user_id AS r_user_id, r.scope AS r_scope,
+    r.auth_time AS r_auth_time, r.issued_at AS r_issued_at, r.expires_at AS r_expires_at,
+    r.used_at AS r_used_at, r.revoked_at AS r_revoked_at";
+
+impl RefreshHolderRow {
+    pub(super) fn split(self) -> Result<RefreshHolder, StoreError> {
+        let token = RefreshRecord {
+            token_hash: self.r_token_hash,
+            family_id: self.r_family_id,
+            session_id: self.r_session_id,
+            client_id: self.r_client_id,
+            user_id: self.r_user_id,
+            scope: self.r_scope,
+            auth_time: self.r_auth_time,
+            issued_at: self.r_issued_at,
+            expires_at: self.r_expires_at,
+            used_at: self.r_used_at,
+            revoked_at: self.r_revoked_at,
+        };
+        let (user, session) = self.holder.split()?;
+        Ok(RefreshHolder {
+            token,
+            user,
+            session,
+        })
     }
 }
 

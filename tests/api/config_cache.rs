@@ -136,6 +136,54 @@ async fn the_cli_in_another_process_changes_the_next_token_of_a_running_server()
     expect_oauth_error(resp, 401, "invalid_client").await;
 }
 
+/// A user's own grants are remembered by the cached configuration after
+/// their first token; a grant or revocation from another process still
+/// applies to that user's next token, whether a password or a refresh grant.
+#[tokio::test]
+async fn a_users_own_role_grant_from_the_cli_applies_to_their_next_token() {
+    let app = app_with_play().await;
+    let dir = dir_of(&app);
+    cli(&dir, &["role", "add", "auditor"]);
+    let jwks = app.jwks().await;
+    let roles_of = |body: &Value| {
+        realm_roles(&verify_with_jwks(
+            body["access_token"].as_str().unwrap(),
+            &jwks,
+            &app.issuer(),
+        ))
+    };
+
+    let body = app.password_grant("openid").await;
+    assert!(!roles_of(&body).contains(&"auditor".into()), "{body}");
+
+    cli(&dir, &["role", "grant", "auditor", "--user", "doc"]);
+    let body = app.password_grant("openid").await;
+    assert!(
+        roles_of(&body).contains(&"auditor".into()),
+        "granted: {body}"
+    );
+    let resp = app
+        .refresh_grant(body["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(resp.status(), 200);
+    let refreshed: Value = resp.json().await.unwrap();
+    assert!(
+        roles_of(&refreshed).contains(&"auditor".into()),
+        "refreshed: {refreshed}"
+    );
+
+    cli(&dir, &["role", "revoke", "auditor", "--user", "doc"]);
+    let resp = app
+        .refresh_grant(refreshed["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(resp.status(), 200);
+    let refreshed: Value = resp.json().await.unwrap();
+    assert!(
+        !roles_of(&refreshed).contains(&"auditor".into()),
+        "revoked: {refreshed}"
+    );
+}
+
 #[tokio::test]
 async fn two_servers_on_one_database_see_each_others_changes_at_once() {
     let a = app_with_play().await;

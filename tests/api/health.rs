@@ -10,9 +10,9 @@ use domino_idp::domain::user::{NewUser, User};
 use domino_idp::store::{
     ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, ConsoleSessionRecord,
     ConsoleStore, Database, FailureKind, GrantStore, LockPolicy, LockState, Lockout, LockoutStore,
-    MapperStore, RealmSecretStore, RefreshClaim, RefreshRecord, Reservation, RoleGrant, RoleStore,
-    SessionRecord, SessionSummary, SigningKeyStore, Store, StoreError, StoredKey, StoredKeyDates,
-    UserRecord, UserStore,
+    MapperStore, RealmSecretStore, RefreshClaim, RefreshHolder, RefreshRecord, Reservation,
+    RoleGrant, RoleStore, SessionRecord, SessionSummary, SigningKeyStore, Store, StoreError,
+    StoredKey, StoredKeyDates, UserRecord, UserStore,
 };
 use serde_json::Value;
 
@@ -91,6 +91,7 @@ forward_when_up!(UserStore {
     delete_user(key: &str) -> bool;
     get_user_by_id(id: &str) -> Option<User>;
     get_user_with_session(id: &str, session: &str) -> Option<(User, Option<SessionRecord>)>;
+    get_refresh_with_holder(hash: &str) -> Option<RefreshHolder>;
 });
 
 forward_when_up!(ClientStore {

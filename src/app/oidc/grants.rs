@@ -262,16 +262,20 @@ async fn refresh(
     let presented = params.require("refresh_token")?;
     let token_hash = opaque::digest(presented);
     let now = state.clock.now();
-    // Read first, spend last: the checks below run on the stored row, and
-    // the claim of the presented token and the storing of its successor are
-    // one write (`rotate_refresh`), which a racing request loses as a replay.
-    let record = match state.store.get_refresh(&token_hash).await? {
-        Some(r) if r.used_at.is_none() && r.revoked_at.is_none() && r.expires_at > now => r,
-        Some(r) if r.used_at.is_some() && r.revoked_at.is_none() => {
-            return Err(refresh_token::refused(state, RefreshClaim::Replayed(r)).await?);
-        }
-        _ => return Err(refresh_token::refused(state, RefreshClaim::Inactive).await?),
+    // Read first, spend last: the checks below run on the stored row (read
+    // with its user and session in one statement), and the claim of the
+    // presented token and the storing of its successor are one write
+    // (`rotate_refresh`), which a racing request loses as a replay.
+    let Some(found) = state.store.get_refresh_with_holder(&token_hash).await? else {
+        return Err(refresh_token::refused(state, RefreshClaim::Unknown).await?);
     };
+    let record = found.token;
+    if record.used_at.is_some() && record.revoked_at.is_none() {
+        return Err(refresh_token::refused(state, RefreshClaim::Replayed(record)).await?);
+    }
+    if record.used_at.is_some() || record.revoked_at.is_some() || record.expires_at <= now {
+        return Err(refresh_token::refused(state, RefreshClaim::Inactive).await?);
+    }
     // A scope that widens the grant is refused before the token is spent, so
     // the client can retry with a valid request.
     let scopes = scope::narrow_refresh(&record.scope, params.get("scope"))
@@ -286,15 +290,11 @@ async fn refresh(
     if record.client_id != client.client_id {
         return refuse("refresh token was issued to another client").await;
     }
-    let found = state
-        .store
-        .get_user_with_session(&record.user_id, &record.session_id)
-        .await?;
-    let (user, session) = match found {
-        Some((user, session)) if user.enabled => (user, session),
-        _ => return refuse("the user is disabled or no longer exists").await,
-    };
-    let session = match session {
+    let user = found.user;
+    if !user.enabled {
+        return refuse("the user is disabled or no longer exists").await;
+    }
+    let session = match found.session {
         Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
         _ => return refuse("the session has ended").await,
     };

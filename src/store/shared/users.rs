@@ -304,6 +304,32 @@ macro_rules! user_store {
                     .map_err(unavailable)?;
                 row.map($crate::store::rows::UserSessionRow::split).transpose()
             }
+
+            async fn get_refresh_with_holder(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<$crate::store::RefreshHolder>, $crate::store::StoreError> {
+                use $crate::store::rows::{REFRESH_HOLDER_COLUMNS, RefreshHolderRow};
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(token_hash) {
+                    return Ok(None);
+                }
+                // The token's user and session exist while it does (their
+                // foreign keys cascade), so the user is an inner join.
+                let sql = format!(
+                    "SELECT {REFRESH_HOLDER_COLUMNS}
+                     FROM refresh_tokens r
+                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = r.user_id
+                     LEFT JOIN sessions s ON s.id = r.session_id AND s.user_id = r.user_id
+                     WHERE r.token_hash = $1"
+                );
+                let row: Option<RefreshHolderRow> = sqlx::query_as(&sql)
+                    .bind(token_hash)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err(unavailable)?;
+                row.map(RefreshHolderRow::split).transpose()
+            }
         }
     };
 }

@@ -46,7 +46,7 @@ impl SqliteStore {
         .bind(&t.token_hash)
         .bind(&t.family_id)
         .bind(&t.session_id)
-        .bind(&t.client_id)
+        .bind(t.client_id.as_str())
         .bind(&t.user_id)
         .bind(&t.scope)
         .bind(t.auth_time)

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::oneshot;
 
 use crate::app::mappers;
-use crate::domain::client::Client;
+use crate::domain::client::{Client, ClientId};
 use crate::domain::mapper::Mapper;
 use crate::domain::role::{Holder, Role, RoleRef, with_builtins};
 use crate::store::{Store, StoreError};
@@ -39,7 +39,7 @@ use crate::store::{Store, StoreError};
 /// counter read before it was loaded.
 pub struct Snapshot {
     version: i64,
-    clients: HashMap<String, Client>,
+    clients: HashMap<ClientId, Client>,
     mappers: Vec<Mapper>,
     /// The stored roles and the built-in ones.
     roles: Vec<Role>,

@@ -123,7 +123,10 @@ pub async fn preview(
             KEEP_CLIENT.to_owned(),
             crate::domain::token::narrow_scopes(&user.scopes, requested),
         ),
-        (Some(c), _) => (c.client_id.clone(), scope::for_user(c, &user, requested)),
+        (Some(c), _) => (
+            c.client_id.to_string(),
+            scope::for_user(c, &user, requested),
+        ),
         (None, other) => return Err(PreviewError::NeedsClient(other)),
     };
     let applied = scope::applied(client.as_ref(), &scopes);

@@ -46,7 +46,7 @@ pub async fn resolve(store: &dyn Store, name: &HolderName) -> Result<Holder, Rol
             let client = ClientStore::get_client(store, id)
                 .await?
                 .ok_or_else(|| RoleError::NotFound(format!("no client {id:?}")))?;
-            Ok(Holder::Client(client.client_id))
+            Ok(Holder::Client(client.client_id.into_string()))
         }
     }
 }

@@ -11,7 +11,7 @@ use super::{Failure, Outcome, open_store};
 use crate::app::admin::{self, EditError};
 use crate::app::clients::ClientError;
 use crate::config::{Config, Secret};
-use crate::domain::client::{Client, ClientSpec, GrantType};
+use crate::domain::client::{Client, ClientSpec, GrantType, RedirectUri};
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -124,12 +124,20 @@ impl EditArgs {
     fn apply(&self, client: &Client) -> ClientSpec {
         let f = &self.scopes;
         let mut spec = ClientSpec {
-            client_id: client.client_id.clone(),
+            client_id: client.client_id.to_string(),
             secret: None,
             public: client.is_public(),
             name: client.name.clone(),
-            redirect_uris: client.redirect_uris.clone(),
-            post_logout_redirect_uris: client.post_logout_redirect_uris.clone(),
+            redirect_uris: client
+                .redirect_uris
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            post_logout_redirect_uris: client
+                .post_logout_redirect_uris
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             grant_types: client.grant_types.clone(),
             default_scopes: client.default_scopes.clone(),
             optional_scopes: client.optional_scopes.clone(),
@@ -220,8 +228,8 @@ struct ClientView<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     name: Option<&'a str>,
-    redirect_uris: &'a [String],
-    post_logout_redirect_uris: &'a [String],
+    redirect_uris: &'a [RedirectUri],
+    post_logout_redirect_uris: &'a [RedirectUri],
     grant_types: &'a [GrantType],
     default_scopes: &'a [String],
     optional_scopes: &'a [String],

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::client::Client;
+use crate::domain::client::{Client, ClientId, RedirectUri};
 pub use crate::domain::lockout::LockPolicy;
 use crate::domain::mapper::MapperSpec;
 use crate::domain::role::{Holder, Role, RoleRef};
@@ -51,8 +51,8 @@ pub struct SessionRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeRecord {
     pub code_hash: String,
-    pub client_id: String,
-    pub redirect_uri: String,
+    pub client_id: ClientId,
+    pub redirect_uri: RedirectUri,
     pub user_id: String,
     pub session_id: String,
     pub scope: String,
@@ -80,7 +80,7 @@ pub struct RefreshRecord {
     pub token_hash: String,
     pub family_id: String,
     pub session_id: String,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub user_id: String,
     pub scope: String,
     pub auth_time: i64,

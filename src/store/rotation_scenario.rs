@@ -58,7 +58,7 @@ impl Fixture {
             token_hash: hash.into(),
             family_id: family.into(),
             session_id: "s".into(),
-            client_id: "app".into(),
+            client_id: "app".parse().unwrap(),
             user_id: self.user_id.clone(),
             scope: "openid".into(),
             auth_time: NOW,
@@ -124,7 +124,7 @@ pub(crate) async fn a_refresh_token_rotates_once(store: Arc<dyn Store>) {
         RefreshClaim::Inactive
     ));
     let mut wrong = f.token("c2", "f");
-    wrong.client_id = "other".into();
+    wrong.client_id = "other".parse().unwrap();
     assert!(matches!(
         s.rotate_refresh(&winners[0], &wrong).await.unwrap(),
         RefreshClaim::Inactive

@@ -6,7 +6,7 @@ use super::{
     CodeRecord, RefreshHolder, RefreshRecord, RoleGrant, SessionRecord, StoreError, StoredKey,
     StoredKeyDates,
 };
-use crate::domain::client::Client;
+use crate::domain::client::{Client, ClientId, RedirectUri};
 use crate::domain::role::{Holder, Role, RoleRef};
 use crate::domain::user::{PasswordHash, User};
 
@@ -97,7 +97,8 @@ impl TryFrom<ClientRow> for Client {
                 .map(|text| from_json(&what("allowed_scopes"), text))
                 .transpose()?,
             web_origins: from_json(&what("web_origins"), &row.web_origins)?,
-            client_id: row.client_id,
+            client_id: ClientId::parse(&row.client_id)
+                .map_err(|e| StoreError::Corrupt(what(&e.0)))?,
             name: row.name,
             secret_hash: row.secret_hash,
             created_at: row.created_at,
@@ -145,7 +146,8 @@ pub(super) struct RefreshHolderRow {
     pub(super) r_token_hash: String,
     pub(super) r_family_id: String,
     pub(super) r_session_id: String,
-    pub(super) r_client_id: String,
+    #[sqlx(try_from = "String")]
+    pub(super) r_client_id: ClientId,
     pub(super) r_user_id: String,
     pub(super) r_scope: String,
     pub(super) r_auth_time: i64,
@@ -215,8 +217,10 @@ impl From<SessionRow> for SessionRecord {
 #[derive(sqlx::FromRow)]
 pub(super) struct CodeRow {
     pub(super) code_hash: String,
-    pub(super) client_id: String,
-    pub(super) redirect_uri: String,
+    #[sqlx(try_from = "String")]
+    pub(super) client_id: ClientId,
+    #[sqlx(try_from = "String")]
+    pub(super) redirect_uri: RedirectUri,
     pub(super) user_id: String,
     pub(super) session_id: String,
     pub(super) scope: String,
@@ -248,7 +252,8 @@ pub(super) struct RefreshRow {
     pub(super) token_hash: String,
     pub(super) family_id: String,
     pub(super) session_id: String,
-    pub(super) client_id: String,
+    #[sqlx(try_from = "String")]
+    pub(super) client_id: ClientId,
     pub(super) user_id: String,
     pub(super) scope: String,
     pub(super) auth_time: i64,

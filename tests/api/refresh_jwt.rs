@@ -145,7 +145,7 @@ async fn an_opaque_refresh_token_from_before_the_upgrade_still_works() {
             token_hash: opaque::digest(&legacy),
             family_id: uuid::Uuid::new_v4().to_string(),
             session_id: sid.to_owned(),
-            client_id: "domino-play".into(),
+            client_id: "domino-play".parse().unwrap(),
             user_id: user.id.clone(),
             scope: "openid".into(),
             auth_time: now,

@@ -134,7 +134,7 @@ fn groups(users: &[User], grants: &[RoleGrant]) -> Vec<Value> {
 /// Keycloak keeps a service account's roles on a user of its own.
 fn service_account(client: &Client, grants: &[RoleGrant]) -> Option<Value> {
     let (realm_roles, client_roles) =
-        roles::held(grants, &Holder::Client(client.client_id.clone()));
+        roles::held(grants, &Holder::Client(client.client_id.to_string()));
     if realm_roles.is_empty() && client_roles.is_empty() {
         return None;
     }
@@ -284,7 +284,7 @@ pub async fn export(
                 .iter()
                 .map(|c| {
                     let mut own = everyone.clone();
-                    own.extend(per_client.remove(&c.client_id).unwrap_or_default());
+                    own.extend(per_client.remove(c.client_id.as_str()).unwrap_or_default());
                     client(c, own)
                 })
                 .collect(),

@@ -5,7 +5,7 @@
 
 use crate::app::Issuer;
 use crate::app::oidc::{scope, sessions};
-use crate::domain::client::Client;
+use crate::domain::client::{Client, RedirectUri};
 use crate::domain::opaque;
 use crate::domain::user::User;
 use crate::store::{CodeRecord, SessionRecord, StoreError};
@@ -15,7 +15,8 @@ use crate::store::{CodeRecord, SessionRecord, StoreError};
 /// into the tokens (scope, nonce).
 pub struct CodeRequest<'a> {
     pub client: &'a Client,
-    pub redirect_uri: &'a str,
+    /// One of the client's registered redirect URIs.
+    pub redirect_uri: &'a RedirectUri,
     /// The `scope` parameter as sent, narrowed to what the user and client allow.
     pub scope: Option<&'a str>,
     pub nonce: Option<&'a str>,

@@ -78,7 +78,7 @@ pub async fn roles_for(
     }
     let holders = match user {
         Some(user) => holders_of_user(&user.id, &user.groups),
-        None => vec![Holder::Client(client.client_id.clone())],
+        None => vec![Holder::Client(client.client_id.to_string())],
     };
     let roles =
         roles::for_token(state.store.as_ref(), config, &state.config.realm, holders).await?;
@@ -149,7 +149,7 @@ pub async fn mint(
                 token_hash: opaque::digest(&token),
                 family_id: family_id.clone(),
                 session_id: session.id.clone(),
-                client_id: client_id.to_owned(),
+                client_id: grant.client.client_id.clone(),
                 user_id: user.id.clone(),
                 scope,
                 auth_time: session.auth_time,

@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::client::parse_client_id;
+use crate::domain::client::ClientId;
 use crate::domain::user::InvalidInput;
 
 pub const MAX_ROLE_CHARS: usize = 255;
@@ -47,7 +47,9 @@ impl RoleRef {
                 "role name {name:?} must be 1-{MAX_ROLE_CHARS} characters without control characters"
             )));
         }
-        let client = client.map(parse_client_id).transpose()?;
+        let client = client
+            .map(|c| ClientId::parse(c).map(ClientId::into_string))
+            .transpose()?;
         Ok(RoleRef {
             client,
             name: name.to_owned(),

@@ -236,7 +236,7 @@ async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> 
     let spec = values.fields.spec(&values.client_id, values.public, true);
     match admin::add_client(state.store.as_ref(), &spec, &admin.user.username).await {
         Ok((client, secret)) => {
-            let created = secret.map(|s| (client.client_id.clone(), s));
+            let created = secret.map(|s| (client.client_id.to_string(), s));
             if created.is_none() {
                 return page::see_other("/admin/clients?done=created");
             }

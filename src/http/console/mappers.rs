@@ -187,7 +187,10 @@ async fn render(
             json_types: JSON_TYPES,
             properties: PROPERTIES,
             outputs: Output::ALL.iter().map(Output::to_string).collect(),
-            clients: clients.into_iter().map(|c| c.client_id).collect(),
+            clients: clients
+                .into_iter()
+                .map(|c| c.client_id.into_string())
+                .collect(),
             preview_user: user,
             preview_client: client,
             preview_output: output,

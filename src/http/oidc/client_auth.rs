@@ -8,7 +8,7 @@ use axum_extra::headers::authorization::{Basic, Credentials};
 use crate::app::Issuer;
 use crate::app::config_cache::Snapshot;
 use crate::app::oidc::{OAuthError, Params};
-use crate::domain::client::{Client, parse_client_id};
+use crate::domain::client::{Client, ClientId};
 
 /// Who the caller says it is and what it proves it with.
 struct Presented {
@@ -94,10 +94,10 @@ pub fn authenticate_in(
     let realm = state.realm.name.as_str();
     let p = presented(headers, params, realm)?;
     let fail = |d: &str| OAuthError::invalid_client(d.to_owned(), p.via_basic.then_some(realm));
-    if parse_client_id(&p.client_id).is_err() {
+    let Ok(client_id) = ClientId::parse(&p.client_id) else {
         return Err(fail("unknown client or bad credentials"));
-    }
-    let Some(client) = config.client(&p.client_id).cloned() else {
+    };
+    let Some(client) = config.client(&client_id).cloned() else {
         return Err(fail("unknown client or bad credentials"));
     };
     match (

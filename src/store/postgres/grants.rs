@@ -82,7 +82,7 @@ impl PgStore {
         .bind(&t.token_hash)
         .bind(&t.family_id)
         .bind(&t.session_id)
-        .bind(&t.client_id)
+        .bind(t.client_id.as_str())
         .bind(&t.user_id)
         .bind(&t.scope)
         .bind(t.auth_time)
@@ -111,7 +111,7 @@ impl PgStore {
         .bind(&t.token_hash)
         .bind(&t.family_id)
         .bind(&t.session_id)
-        .bind(&t.client_id)
+        .bind(t.client_id.as_str())
         .bind(&t.user_id)
         .bind(&t.scope)
         .bind(t.auth_time)
@@ -277,7 +277,7 @@ mod tests {
                 token_hash: hash.into(),
                 family_id: family.into(),
                 session_id: session.into(),
-                client_id: "app".into(),
+                client_id: "app".parse().unwrap(),
                 user_id: self.user_id.clone(),
                 scope: "openid".into(),
                 auth_time: NOW,
@@ -357,8 +357,8 @@ mod tests {
             f.pools[0]
                 .insert_code(&CodeRecord {
                     code_hash: hash.clone(),
-                    client_id: "app".into(),
-                    redirect_uri: "http://127.0.0.1:9/cb".into(),
+                    client_id: "app".parse().unwrap(),
+                    redirect_uri: "http://127.0.0.1:9/cb".parse().unwrap(),
                     user_id: f.user_id.clone(),
                     session_id: "s".into(),
                     scope: "openid".into(),

@@ -60,7 +60,7 @@ macro_rules! client_store {
                     }
                 );
                 let done = sqlx::query(&sql)
-                    .bind(&c.client_id)
+                    .bind(c.client_id.as_str())
                     .bind(c.name.as_deref())
                     .bind(c.secret_hash.as_deref())
                     .bind(to_json(&c.redirect_uris))
@@ -201,7 +201,7 @@ macro_rules! client_store {
                 .bind(to_json(&c.optional_scopes))
                 .bind(c.allowed_scopes.as_ref().map(to_json))
                 .bind(to_json(&c.web_origins))
-                .bind(&c.client_id)
+                .bind(c.client_id.as_str())
                 .execute(&self.$write)
                 .await
                 .map_err(unavailable)?;

@@ -96,8 +96,8 @@ macro_rules! grant_store {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                 ))
                 .bind(&c.code_hash)
-                .bind(&c.client_id)
-                .bind(&c.redirect_uri)
+                .bind(c.client_id.as_str())
+                .bind(c.redirect_uri.as_str())
                 .bind(&c.user_id)
                 .bind(&c.session_id)
                 .bind(&c.scope)

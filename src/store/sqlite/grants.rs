@@ -26,7 +26,7 @@ async fn insert_successor(
     .bind(&t.token_hash)
     .bind(&t.family_id)
     .bind(&t.session_id)
-    .bind(&t.client_id)
+    .bind(t.client_id.as_str())
     .bind(&t.user_id)
     .bind(&t.scope)
     .bind(t.auth_time)
@@ -97,7 +97,7 @@ impl SqliteStore {
                     .bind(&presented)
                     .bind(&t.family_id)
                     .bind(&t.session_id)
-                    .bind(&t.client_id)
+                    .bind(t.client_id.as_str())
                     .bind(&t.user_id)
                     .fetch_optional(&mut *conn)
                     .await?;

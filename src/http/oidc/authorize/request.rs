@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use crate::app::Issuer;
 use crate::app::oidc::grants::valid_verifier;
 use crate::app::oidc::{Params, scope};
-use crate::domain::client::{Client, GrantType, parse_client_id};
+use crate::domain::client::{Client, ClientId, GrantType, RedirectUri};
 use crate::store::StoreError;
 
 /// The parameters the login form carries through, as hidden fields.
@@ -27,7 +27,7 @@ const CARRIED: [&str; 10] = [
 /// A validated authorization request.
 pub(super) struct AuthRequest {
     pub(super) client: Client,
-    pub(super) redirect_uri: String,
+    pub(super) redirect_uri: RedirectUri,
     pub(super) mode: ResponseMode,
     pub(super) scope: Option<String>,
     pub(super) state: Option<String>,
@@ -109,21 +109,18 @@ pub(super) async fn validate(
         .ok_or_else(|| page("The request names no client (client_id is missing)."))?;
     let unknown =
         || page("The application that sent you here is not registered with this sign-in service.");
-    parse_client_id(client_id).map_err(|_| unknown())?;
+    let client_id = ClientId::parse(client_id).map_err(|_| unknown())?;
     let client = state
         .store
-        .get_client(client_id)
+        .get_client(&client_id)
         .await?
         .ok_or_else(unknown)?;
-    let redirect_uri = params
+    let presented = params
         .get("redirect_uri")
-        .ok_or_else(|| page("The request has no redirect_uri."))?
-        .to_owned();
-    if !client.has_redirect_uri(&redirect_uri) {
-        return Err(page(
-            "The application asked to return to an address it has not registered (redirect_uri).",
-        ));
-    }
+        .ok_or_else(|| page("The request has no redirect_uri."))?;
+    let redirect_uri = client.redirect_uri(presented).cloned().ok_or_else(|| {
+        page("The application asked to return to an address it has not registered (redirect_uri).")
+    })?;
     let client_state = params.get("state").map(str::to_owned);
     let issuer = state.realm.issuer.clone();
     let (mode, mode_ok) = match params.get("response_mode") {

@@ -81,18 +81,22 @@ async fn access_token(State(proxy): State<Proxy>) -> Response {
     }
 }
 
-/// Whether a request can be sent again after an upstream 401: an
-/// idempotent method with no body.
-fn repeatable(method: &Method, headers: &HeaderMap) -> bool {
-    let idempotent = matches!(
+/// Whether a request can be sent again after an upstream 401 (with no
+/// body, see `bodiless`).
+fn idempotent(method: &Method) -> bool {
+    matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE
-    );
-    let no_body = !headers.contains_key(header::TRANSFER_ENCODING)
+    )
+}
+
+/// A request that says it has no body (RFC 9112 §6.3: neither
+/// Transfer-Encoding nor a Content-Length other than 0).
+fn bodiless(headers: &HeaderMap) -> bool {
+    !headers.contains_key(header::TRANSFER_ENCODING)
         && headers
             .get(header::CONTENT_LENGTH)
-            .is_none_or(|v| v.as_bytes() == b"0");
-    idempotent && no_body
+            .is_none_or(|v| v.as_bytes() == b"0")
 }
 
 async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
@@ -106,7 +110,8 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     headers.remove(header::HOST);
     headers.remove(header::AUTHORIZATION);
     headers.remove("x-domino-api-key");
-    let repeat = repeatable(&parts.method, &headers);
+    let empty = bodiless(&headers);
+    let repeat = empty && idempotent(&parts.method);
 
     let token = match proxy.tokens.get().await {
         Ok(t) => t,
@@ -114,23 +119,29 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
             return AppError::BadGateway(format!("no token for the upstream: {e}")).into_response();
         }
     };
-    let send = |token: &str, body: reqwest::Body| {
+    // A request without a body is sent without one (a streamed body would
+    // go out chunked, an empty chunked body the upstream must parse).
+    let send = |token: &str, body: Option<reqwest::Body>| {
         let mut headers = headers.clone();
         if let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) {
             headers.insert(header::AUTHORIZATION, value);
         }
-        proxy
+        let request = proxy
             .http
             .request(parts.method.clone(), url.clone())
-            .headers(headers)
-            .body(body)
-            .send()
+            .headers(headers);
+        match body {
+            Some(body) => request.body(body),
+            None => request,
+        }
+        .send()
     };
-    let first = send(&token, reqwest::Body::wrap_stream(body.into_data_stream())).await;
+    let body = (!empty).then(|| reqwest::Body::wrap_stream(body.into_data_stream()));
+    let first = send(&token, body).await;
     let upstream = match first {
         Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && repeat => {
             match proxy.tokens.refresh(&token).await {
-                Ok(fresh) => send(&fresh, reqwest::Body::from(Vec::new())).await,
+                Ok(fresh) => send(&fresh, None).await,
                 Err(_) => Ok(resp),
             }
         }

@@ -6,6 +6,7 @@ mod console;
 mod domino;
 pub mod error;
 mod health;
+mod html;
 mod keep;
 mod metrics;
 mod oidc;

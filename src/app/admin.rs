@@ -76,10 +76,7 @@ pub async fn set_password(
     password: &Password,
     operator: &str,
 ) -> Result<User, AdminError> {
-    let user = store
-        .get_user(&name_key(username))
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("no user named {username:?}")))?;
+    let user = existing_user(store, username, AdminError::NotFound).await?;
     let hash = hasher.hash(password).await?;
     store.set_password_hash(&user.id, &hash).await?;
     audit("user.set-password", &user.username, operator);
@@ -159,11 +156,7 @@ pub async fn end_sessions_of(
     username: &str,
     operator: &str,
 ) -> Result<usize, AdminError> {
-    let user = state
-        .store
-        .get_user(&name_key(username))
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("no user named {username:?}")))?;
+    let user = existing_user(state.store.as_ref(), username, AdminError::NotFound).await?;
     let now = state.clock.now();
     let mut ended = 0;
     loop {
@@ -233,6 +226,26 @@ pub async fn revoke_api_key(
     }
 }
 
+/// The user named `username`, or `not_found` saying there is none.
+async fn existing_user<E: From<StoreError>>(
+    store: &dyn Store,
+    username: &str,
+    not_found: fn(String) -> E,
+) -> Result<User, E> {
+    store
+        .get_user(&name_key(username))
+        .await?
+        .ok_or_else(|| not_found(format!("no user named {username:?}")))
+}
+
+/// The client `client_id`, or `NotFound`.
+async fn existing_client(store: &dyn Store, client_id: &str) -> Result<Client, EditError> {
+    store
+        .get_client(client_id)
+        .await?
+        .ok_or_else(|| EditError::NotFound(format!("no client with id {client_id:?}")))
+}
+
 /// Why an edit was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -253,10 +266,7 @@ pub async fn edit_user(
     spec: &crate::domain::user::UserSpec,
     operator: &str,
 ) -> Result<User, EditError> {
-    let user = store
-        .get_user(&name_key(username))
-        .await?
-        .ok_or_else(|| EditError::NotFound(format!("no user named {username:?}")))?;
+    let user = existing_user(store, username, EditError::NotFound).await?;
     let spec = crate::domain::user::UserSpec {
         username: user.username.clone(),
         password: None,
@@ -278,10 +288,7 @@ pub async fn edit_client(
     spec: &ClientSpec,
     operator: &str,
 ) -> Result<Client, EditError> {
-    let existing = store
-        .get_client(&spec.client_id)
-        .await?
-        .ok_or_else(|| EditError::NotFound(format!("no client with id {:?}", spec.client_id)))?;
+    let existing = existing_client(store, &spec.client_id).await?;
     let spec = ClientSpec {
         public: existing.is_public(),
         secret: None,
@@ -308,10 +315,7 @@ pub async fn rotate_client_secret(
     client_id: &str,
     operator: &str,
 ) -> Result<String, EditError> {
-    let existing = store
-        .get_client(client_id)
-        .await?
-        .ok_or_else(|| EditError::NotFound(format!("no client with id {client_id:?}")))?;
+    let existing = existing_client(store, client_id).await?;
     if existing.is_public() {
         return Err(EditError::Invalid(crate::domain::user::InvalidInput(
             format!("client {client_id:?} is public: it has no secret"),

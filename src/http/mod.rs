@@ -1,12 +1,12 @@
 //! The HTTP layer: one module per endpoint group, each with its own `router()`.
 
 mod body;
+mod browser;
 pub mod client_ip;
 mod console;
 mod domino;
 pub mod error;
 mod health;
-mod html;
 mod keep;
 mod metrics;
 mod oidc;

@@ -10,7 +10,8 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::app::Issuer;
 use crate::app::oidc::Params;
-use crate::http::html;
+use crate::http::body::is_form;
+use crate::http::browser;
 
 /// No script but our own file, no inline anything, no framing, forms only
 /// to ourselves.
@@ -27,7 +28,7 @@ pub const SIGNIN_COOKIE: &str = "DOMINO_IDP_CONSOLE_SIGNIN";
 /// The headers of every console response.
 pub fn secure(mut response: Response) -> Response {
     let h = response.headers_mut();
-    html::page_headers(h, CSP);
+    browser::page_headers(h, CSP);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
@@ -128,14 +129,14 @@ pub fn removal(state: &Issuer, name: &'static str, path: &'static str) -> Cookie
 
 /// The start page's CSRF token: the browser's, or a new one set now.
 pub fn start_csrf(state: &Issuer, jar: CookieJar) -> (CookieJar, String) {
-    html::csrf_token(jar, START_CSRF_COOKIE, |token| {
+    browser::csrf_token(jar, START_CSRF_COOKIE, |token| {
         cookie(state, START_CSRF_COOKIE, token, "/")
     })
 }
 
 /// Whether a start-page form echoes the browser's CSRF cookie.
 pub fn start_csrf_ok(jar: &CookieJar, form: &Params) -> bool {
-    html::csrf_echoed(jar, START_CSRF_COOKIE, form.get("csrf_token"))
+    browser::csrf_echoed(jar, START_CSRF_COOKIE, form.get("csrf_token"))
 }
 
 /// A submitted console form: `application/x-www-form-urlencoded`, each
@@ -171,7 +172,7 @@ impl<S: Send + Sync> FromRequest<S> for Form {
     type Rejection = BadForm;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !html::is_form(req.headers()) {
+        if !is_form(req.headers()) {
             return Err(BadForm(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send the form as application/x-www-form-urlencoded".into(),

@@ -8,8 +8,7 @@ use axum::http::{Method, StatusCode, header};
 
 use crate::app::Issuer;
 use crate::app::oidc::{OAuthError, Params};
-use crate::http::body::require_utf8_form;
-use crate::http::html;
+use crate::http::body::{is_form, require_utf8_form};
 
 /// Parameters from an `application/x-www-form-urlencoded` POST body.
 pub struct OAuthForm(pub Params);
@@ -18,7 +17,7 @@ pub struct OAuthForm(pub Params);
 pub struct QueryOrForm(pub Params);
 
 async fn body_params(req: Request, state: &Issuer) -> Result<Params, OAuthError> {
-    if !html::is_form(req.headers()) {
+    if !is_form(req.headers()) {
         return Err(OAuthError::invalid_request(
             "send the parameters as application/x-www-form-urlencoded",
         ));

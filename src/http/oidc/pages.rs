@@ -11,7 +11,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use crate::app::Issuer;
 use crate::app::oidc::Params;
 use crate::domain::opaque;
-use crate::http::html;
+use crate::http::browser;
 
 pub const SESSION_COOKIE: &str = "DOMINO_IDP_SESSION";
 pub const CSRF_COOKIE: &str = "DOMINO_IDP_CSRF";
@@ -59,7 +59,7 @@ pub fn html(status: StatusCode, page: &impl Template) -> Response {
         }
     };
     let mut response = (status, Html(body)).into_response();
-    html::page_headers(
+    browser::page_headers(
         response.headers_mut(),
         "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
     );
@@ -135,12 +135,12 @@ pub fn removal(state: &Issuer, name: &'static str) -> Cookie<'static> {
 
 /// The CSRF token for a form: the browser's existing one, or a new one set now.
 pub fn csrf_token(state: &Issuer, jar: CookieJar) -> (CookieJar, String) {
-    html::csrf_token(jar, CSRF_COOKIE, |token| {
+    browser::csrf_token(jar, CSRF_COOKIE, |token| {
         cookie(state, CSRF_COOKIE, token, true)
     })
 }
 
 /// Whether a submitted form echoes the browser's CSRF cookie.
 pub fn csrf_ok(jar: &CookieJar, params: &Params) -> bool {
-    html::csrf_echoed(jar, CSRF_COOKIE, params.get("csrf_token"))
+    browser::csrf_echoed(jar, CSRF_COOKIE, params.get("csrf_token"))
 }

@@ -49,15 +49,3 @@ pub fn csrf_echoed(jar: &CookieJar, name: &str, sent: Option<&str>) -> bool {
         _ => false,
     }
 }
-
-/// Whether the request says its body is `application/x-www-form-urlencoded`.
-pub fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}

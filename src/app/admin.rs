@@ -56,16 +56,13 @@ pub async fn set_enabled(
     enabled: bool,
     operator: &str,
 ) -> Result<(), AdminError> {
-    if !store.set_enabled(&name_key(username), enabled).await? {
-        return Err(AdminError::NotFound(format!("no user named {username:?}")));
-    }
+    let found = store.set_enabled(&name_key(username), enabled).await?;
     let action = if enabled {
         "user.enable"
     } else {
         "user.disable"
     };
-    audit(action, username, operator);
-    Ok(())
+    audit_found(found, action, username, operator, || no_user(username))
 }
 
 /// Replaces a user's password (hashed here; never logged nor returned).
@@ -76,10 +73,7 @@ pub async fn set_password(
     password: &Password,
     operator: &str,
 ) -> Result<User, AdminError> {
-    let user = store
-        .get_user(&name_key(username))
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("no user named {username:?}")))?;
+    let user = existing_user(store, username, AdminError::NotFound).await?;
     let hash = hasher.hash(password).await?;
     store.set_password_hash(&user.id, &hash).await?;
     audit("user.set-password", &user.username, operator);
@@ -91,11 +85,10 @@ pub async fn remove_user(
     username: &str,
     operator: &str,
 ) -> Result<(), AdminError> {
-    if !store.delete_user(&name_key(username)).await? {
-        return Err(AdminError::NotFound(format!("no user named {username:?}")));
-    }
-    audit("user.remove", username, operator);
-    Ok(())
+    let found = store.delete_user(&name_key(username)).await?;
+    audit_found(found, "user.remove", username, operator, || {
+        no_user(username)
+    })
 }
 
 pub async fn add_client(
@@ -113,13 +106,10 @@ pub async fn remove_client(
     client_id: &str,
     operator: &str,
 ) -> Result<(), AdminError> {
-    if !store.delete_client(client_id).await? {
-        return Err(AdminError::NotFound(format!(
-            "no client with id {client_id:?}"
-        )));
-    }
-    audit("client.remove", client_id, operator);
-    Ok(())
+    let found = store.delete_client(client_id).await?;
+    audit_found(found, "client.remove", client_id, operator, || {
+        no_client(client_id)
+    })
 }
 
 pub async fn add_mapper(
@@ -137,20 +127,18 @@ pub async fn remove_mapper(
     name: &str,
     operator: &str,
 ) -> Result<(), AdminError> {
-    if !store.delete_mapper(name).await? {
-        return Err(AdminError::NotFound(format!("no mapper named {name:?}")));
-    }
-    audit("mapper.remove", name, operator);
-    Ok(())
+    let found = store.delete_mapper(name).await?;
+    audit_found(found, "mapper.remove", name, operator, || {
+        format!("no mapper named {name:?}")
+    })
 }
 
 /// Ends one login session (its refresh tokens stop working at once).
 pub async fn end_session(state: &Issuer, id: &str, operator: &str) -> Result<(), AdminError> {
-    if !state.store.end_session(id, state.clock.now()).await? {
-        return Err(AdminError::NotFound(format!("no live session {id:?}")));
-    }
-    audit("session.end", id, operator);
-    Ok(())
+    let found = state.store.end_session(id, state.clock.now()).await?;
+    audit_found(found, "session.end", id, operator, || {
+        format!("no live session {id:?}")
+    })
 }
 
 /// Ends every live session of a user; returns how many.
@@ -159,11 +147,7 @@ pub async fn end_sessions_of(
     username: &str,
     operator: &str,
 ) -> Result<usize, AdminError> {
-    let user = state
-        .store
-        .get_user(&name_key(username))
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("no user named {username:?}")))?;
+    let user = existing_user(state.store.as_ref(), username, AdminError::NotFound).await?;
     let now = state.clock.now();
     let mut ended = 0;
     loop {
@@ -233,6 +217,50 @@ pub async fn revoke_api_key(
     }
 }
 
+/// Audits `action` on `subject` when the store found it, else `NotFound`
+/// with the `missing` message.
+fn audit_found(
+    found: bool,
+    action: &str,
+    subject: &str,
+    operator: &str,
+    missing: impl FnOnce() -> String,
+) -> Result<(), AdminError> {
+    if !found {
+        return Err(AdminError::NotFound(missing()));
+    }
+    audit(action, subject, operator);
+    Ok(())
+}
+
+fn no_user(username: &str) -> String {
+    format!("no user named {username:?}")
+}
+
+fn no_client(client_id: &str) -> String {
+    format!("no client with id {client_id:?}")
+}
+
+/// The user named `username`, or `not_found` saying there is none.
+async fn existing_user<E: From<StoreError>>(
+    store: &dyn Store,
+    username: &str,
+    not_found: fn(String) -> E,
+) -> Result<User, E> {
+    store
+        .get_user(&name_key(username))
+        .await?
+        .ok_or_else(|| not_found(no_user(username)))
+}
+
+/// The client `client_id`, or `NotFound`.
+async fn existing_client(store: &dyn Store, client_id: &str) -> Result<Client, EditError> {
+    store
+        .get_client(client_id)
+        .await?
+        .ok_or_else(|| EditError::NotFound(no_client(client_id)))
+}
+
 /// Why an edit was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum EditError {
@@ -253,10 +281,7 @@ pub async fn edit_user(
     spec: &crate::domain::user::UserSpec,
     operator: &str,
 ) -> Result<User, EditError> {
-    let user = store
-        .get_user(&name_key(username))
-        .await?
-        .ok_or_else(|| EditError::NotFound(format!("no user named {username:?}")))?;
+    let user = existing_user(store, username, EditError::NotFound).await?;
     let spec = crate::domain::user::UserSpec {
         username: user.username.clone(),
         password: None,
@@ -265,7 +290,7 @@ pub async fn edit_user(
     };
     let new = NewUser::from_spec(&spec)?;
     if !store.update_user(&user.id, &new).await? {
-        return Err(EditError::NotFound(format!("no user named {username:?}")));
+        return Err(EditError::NotFound(no_user(username)));
     }
     audit("user.edit", &user.username, operator);
     Ok(user)
@@ -278,10 +303,7 @@ pub async fn edit_client(
     spec: &ClientSpec,
     operator: &str,
 ) -> Result<Client, EditError> {
-    let existing = store
-        .get_client(&spec.client_id)
-        .await?
-        .ok_or_else(|| EditError::NotFound(format!("no client with id {:?}", spec.client_id)))?;
+    let existing = existing_client(store, &spec.client_id).await?;
     let spec = ClientSpec {
         public: existing.is_public(),
         secret: None,
@@ -291,10 +313,7 @@ pub async fn edit_client(
     client.secret_hash = existing.secret_hash.clone();
     client.created_at = existing.created_at;
     if !store.update_client(&client).await? {
-        return Err(EditError::NotFound(format!(
-            "no client with id {:?}",
-            spec.client_id
-        )));
+        return Err(EditError::NotFound(no_client(&spec.client_id)));
     }
     audit("client.edit", &client.client_id, operator);
     Ok(client)
@@ -308,10 +327,7 @@ pub async fn rotate_client_secret(
     client_id: &str,
     operator: &str,
 ) -> Result<String, EditError> {
-    let existing = store
-        .get_client(client_id)
-        .await?
-        .ok_or_else(|| EditError::NotFound(format!("no client with id {client_id:?}")))?;
+    let existing = existing_client(store, client_id).await?;
     if existing.is_public() {
         return Err(EditError::Invalid(crate::domain::user::InvalidInput(
             format!("client {client_id:?} is public: it has no secret"),
@@ -335,9 +351,7 @@ pub async fn rotate_client_secret(
         ..existing
     };
     if !store.update_client(&client).await? {
-        return Err(EditError::NotFound(format!(
-            "no client with id {client_id:?}"
-        )));
+        return Err(EditError::NotFound(no_client(client_id)));
     }
     audit("client.rotate-secret", client_id, operator);
     Ok(secret)

@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Failure, Outcome, open_store};
+use super::{Failure, Outcome, open_store, print_json};
 use crate::app::apikeys::{self, ApiKeyError};
 use crate::clock::{Clock as _, SystemClock};
 use crate::config::Config;
@@ -112,10 +112,7 @@ pub async fn run(cmd: ApiKeyCommand, config: &Config) -> Outcome {
                         expired: expired(k),
                     })
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&views).map_err(Failure::new)?
-                );
+                print_json(&views)?;
             } else {
                 println!(
                     "{:<36} {:<20} {:<24} {:<20} {:<20} LAST_USED",

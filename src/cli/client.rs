@@ -7,7 +7,7 @@ use std::io::BufRead as _;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::{Failure, Outcome, open_store};
+use super::{Failure, Outcome, open_store, print_json};
 use crate::app::admin::{self, EditError};
 use crate::app::clients::ClientError;
 use crate::config::{Config, Secret};
@@ -341,10 +341,7 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
             let all = store.list_clients().await.map_err(Failure::new)?;
             if json {
                 let views: Vec<ClientView<'_>> = all.iter().map(ClientView::from).collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&views).map_err(Failure::new)?
-                );
+                print_json(&views)?;
             } else {
                 println!(
                     "{:<32} {:<12} {:<48} REDIRECT_URIS",
@@ -375,10 +372,7 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
                 .ok_or_else(|| Failure::new(format!("no client with id {client_id:?}")))?;
             let view = ClientView::from(&client);
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&view).map_err(Failure::new)?
-                );
+                print_json(&view)?;
             } else {
                 let grants: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
                 println!("client_id       {}", client.client_id);

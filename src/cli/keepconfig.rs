@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::Failure;
+use super::{Failure, print_json};
 use crate::config::Config;
 use crate::keys::KeyRing;
 
@@ -45,9 +45,5 @@ pub fn export(config: &Config, ring: &KeyRing, offline_dir: Option<&Path>) -> Re
     }
     let name = format!("domino-idp-{}", config.realm);
     let document = json!({ "jwt": { name: provider } });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&document).map_err(Failure::new)?
-    );
-    Ok(())
+    print_json(&document)
 }

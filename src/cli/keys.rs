@@ -2,7 +2,7 @@
 
 use clap::{Subcommand, ValueEnum};
 
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, print_json};
 use crate::config::Config;
 use crate::config::KeyStoreKind;
 use crate::keys::lifecycle::format_time;
@@ -126,10 +126,7 @@ pub async fn run_keys(cmd: KeysCommand, config: &Config) -> Outcome {
                     super::keepconfig::export(config, &ring, offline.then_some(key_dir.as_path()))?;
                 }
                 ExportFormat::Jwks => {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&ring.jwks()).map_err(Failure::new)?
-                    );
+                    print_json(&ring.jwks())?;
                 }
                 ExportFormat::Pem => {
                     let key = match &kid {

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::{Failure, Outcome, open_store};
+use super::{Failure, Outcome, open_store, print_json};
 use crate::app::mappers::{self, MapperError};
 use crate::config::Config;
 use crate::domain::mapper::{JsonType, MapperSpec, MapperType, Output, Property};
@@ -118,11 +118,7 @@ pub async fn run(cmd: MapperCommand, config: &Config) -> Outcome {
             let store = open_store(config).await?;
             let specs = store.list_mappers().await.map_err(Failure::new)?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&specs).map_err(Failure::new)?
-                );
-                return Ok(());
+                return print_json(&specs);
             }
             println!(
                 "{:<24} {:<17} {:<24} {:<40} CLIENTS",
@@ -185,10 +181,7 @@ pub async fn run_claims(cmd: ClaimsCommand, config: &Config) -> Outcome {
     })?;
     let (claims, output, client_id) = (preview.claims, preview.output, preview.client_id);
     let user = preview.username;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&claims).map_err(Failure::new)?
-    );
+    print_json(&claims)?;
     eprintln!(
         "preview: {output} claims of {user} for client {client_id}; iat/exp/jti are this moment's, sid/auth_time/nonce/at_hash come from a real session"
     );

@@ -114,6 +114,15 @@ impl Failure {
 
 type Outcome = Result<(), Failure>;
 
+/// Prints `value` as pretty JSON on stdout (a command's `--json` output).
+fn print_json(value: &impl serde::Serialize) -> Outcome {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).map_err(Failure::new)?
+    );
+    Ok(())
+}
+
 type Filtered = Layered<EnvFilter, Registry>;
 type LogWriter = Box<dyn Layer<Filtered> + Send + Sync>;
 

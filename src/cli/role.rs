@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::{Failure, Outcome, open_store};
+use super::{Failure, Outcome, open_store, print_json};
 use crate::app::admin;
 use crate::app::roles::{self, HolderName, RoleError};
 use crate::config::Config;
@@ -122,10 +122,7 @@ pub async fn run(cmd: RoleCommand, config: &Config) -> Outcome {
                     roles: &all,
                     grants: held.as_deref(),
                 };
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&listing).map_err(Failure::new)?
-                );
+                print_json(&listing)?;
             } else {
                 println!("{:<40} COMPOSITES", "ROLE");
                 for r in &all {

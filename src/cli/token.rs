@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args, Subcommand};
 use url::Url;
 
-use super::{Failure, Outcome};
+use super::{Failure, Outcome, print_json};
 use crate::config::Config;
 use crate::store::now;
 use crate::verify::{Options, Source, verify_against};
@@ -177,18 +177,12 @@ async fn verify(args: VerifyArgs, config: &Config) -> Outcome {
         eprintln!("warning: {warning}");
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&verdict.to_json()).map_err(Failure::new)?
-        );
+        print_json(&verdict.to_json())?;
     }
     match &verdict.result {
         Ok(verified) => {
             if !args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&verified.claims).map_err(Failure::new)?
-                );
+                print_json(&verified.claims)?;
             }
             eprintln!("{}", verdict.valid_line().unwrap_or_default());
             Ok(())

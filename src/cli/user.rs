@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use clap::{Args, Subcommand};
 
-use super::{Failure, Outcome, open_store};
+use super::{Failure, Outcome, open_store, print_json};
 use crate::app::admin;
 use crate::app::login;
 use crate::config::{Config, Secret};
@@ -159,10 +159,7 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
         UserCommand::List { json } => {
             let all = store.list_users().await.map_err(Failure::new)?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&all).map_err(Failure::new)?
-                );
+                print_json(&all)?;
             } else {
                 println!(
                     "{:<24} {:<32} {:<40} {:<8} SCOPES",
@@ -198,10 +195,7 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
                     serde_json::json!({ "realm": roles.realm, "clients": roles.clients }),
                 );
             }
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&shown).map_err(Failure::new)?
-            );
+            print_json(&shown)?;
         }
         UserCommand::SetPassword {
             username,
@@ -299,11 +293,7 @@ async fn lockouts(store: &dyn Store, json: bool) -> Outcome {
     let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
     let all = store.list_lockouts(now).await.map_err(Failure::new)?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&all).map_err(Failure::new)?
-        );
-        return Ok(());
+        return print_json(&all);
     }
     println!(
         "{:<5} {:<40} {:>8} {:<22} RETRY-AFTER",

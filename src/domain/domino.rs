@@ -31,7 +31,6 @@ pub fn names(user: &User) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::user::PasswordHash;
 
     fn user(cn: &str, attributes: &[(&str, &str)]) -> User {
         User {
@@ -39,17 +38,11 @@ mod tests {
             username: "jack-london".into(),
             email: None,
             cn: cn.into(),
-            org: None,
-            password_hash: PasswordHash(String::new()),
-            scopes: vec![],
             attributes: attributes
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), vec![(*v).to_owned()]))
                 .collect(),
-            groups: vec![],
-            enabled: true,
-            created_at: 0,
-            updated_at: 0,
+            ..User::sample()
         }
     }
 

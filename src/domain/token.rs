@@ -104,22 +104,12 @@ pub fn access_claims(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::user::PasswordHash;
 
     fn user(org: Option<&str>) -> User {
         User {
-            id: "0b7c".into(),
-            username: "doc".into(),
-            email: Some("doctor.notes@projectkeep.io".into()),
-            cn: "Doctor Notes".into(),
             org: org.map(str::to_owned),
-            password_hash: PasswordHash(String::new()),
             scopes: vec!["MAIL".into(), "$DATA".into()],
-            attributes: Default::default(),
-            groups: vec![],
-            enabled: true,
-            created_at: 0,
-            updated_at: 0,
+            ..User::sample()
         }
     }
 

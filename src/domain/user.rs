@@ -376,6 +376,28 @@ pub struct User {
     pub updated_at: i64,
 }
 
+/// A user for tests: `doc` (Doctor Notes), with no org, scopes,
+/// attributes or groups; tests change what they look at.
+#[cfg(test)]
+impl User {
+    pub(crate) fn sample() -> User {
+        User {
+            id: "0b7c".into(),
+            username: "doc".into(),
+            email: Some("doctor.notes@projectkeep.io".into()),
+            cn: "Doctor Notes".into(),
+            org: None,
+            password_hash: PasswordHash(String::new()),
+            scopes: vec![],
+            attributes: BTreeMap::new(),
+            groups: vec![],
+            enabled: true,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}
+
 impl User {
     /// The Domino distinguished name: `CN=<cn>/O=<org>`, or `CN=<cn>` without org.
     pub fn dn(&self) -> String {

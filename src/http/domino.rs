@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::app::Issuer;
 use crate::app::domino_api::{CallerError, Credential};
@@ -41,13 +41,8 @@ pub fn router() -> Router<Issuer> {
     Router::new().route(VERSION, get(version)).merge(users)
 }
 
-/// This group's part of the OpenAPI document.
-pub(super) fn api() -> utoipa::openapi::OpenApi {
-    #[derive(OpenApi)]
-    #[openapi(paths(version, users_self, users, principal))]
-    struct Doc;
-    Doc::openapi()
-}
+// This group's part of the OpenAPI document.
+crate::http::group_api!(version, users_self, users, principal);
 
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"version": "6.2.0"}))]

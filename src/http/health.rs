@@ -5,7 +5,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use utoipa::OpenApi;
 
 use crate::app::Issuer;
 use crate::http::schemas::Health;
@@ -19,13 +18,8 @@ pub fn router() -> Router<Issuer> {
         .route(READY, get(ready))
 }
 
-/// This group's part of the OpenAPI document.
-pub(super) fn api() -> utoipa::openapi::OpenApi {
-    #[derive(OpenApi)]
-    #[openapi(paths(live, ready))]
-    struct Doc;
-    Doc::openapi()
-}
+// This group's part of the OpenAPI document.
+crate::http::group_api!(live, ready);
 
 /// Liveness: the process answers.
 #[utoipa::path(

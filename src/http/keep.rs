@@ -6,7 +6,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::app::Issuer;
 use crate::app::keep::{KeepError, KeepLogin};
@@ -31,13 +31,8 @@ pub fn router() -> Router<Issuer> {
 pub(super) const LOGIN: &str = "/auth";
 pub(super) const LOGIN_V1: &str = "/api/v1/auth";
 
-/// This group's part of the OpenAPI document (`LOGIN_V1` is added as an alias).
-pub(super) fn api() -> utoipa::openapi::OpenApi {
-    #[derive(OpenApi)]
-    #[openapi(paths(login))]
-    struct Doc;
-    Doc::openapi()
-}
+// This group's part of the OpenAPI document (`LOGIN_V1` is added as an alias).
+crate::http::group_api!(login);
 
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"username": "doc", "password": "passw0rd"}))]

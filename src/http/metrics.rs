@@ -8,7 +8,6 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use utoipa::OpenApi;
 
 use crate::app::Issuer;
 
@@ -18,13 +17,8 @@ pub fn router() -> Router<Issuer> {
     Router::new().route(METRICS, get(render))
 }
 
-/// This group's part of the OpenAPI document.
-pub(super) fn api() -> utoipa::openapi::OpenApi {
-    #[derive(OpenApi)]
-    #[openapi(paths(render))]
-    struct Doc;
-    Doc::openapi()
-}
+// This group's part of the OpenAPI document.
+crate::http::group_api!(render);
 
 /// Prometheus metrics: requests per route, login outcomes, tokens issued,
 /// lockouts, key age.

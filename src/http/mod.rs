@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per endpoint group, each with its own `router()`.
 
 mod body;
+mod browser;
 pub mod client_ip;
 mod console;
 mod domino;
@@ -29,6 +30,20 @@ use crate::app::Issuer;
 use crate::http::error::AppError;
 
 pub use body::FormOrJson;
+
+/// `fn api()`: an endpoint group's part of the OpenAPI document, the
+/// handlers whose `#[utoipa::path]` it lists (merged in `http::openapi`).
+macro_rules! group_api {
+    ($($paths:tt)*) => {
+        pub(super) fn api() -> utoipa::openapi::OpenApi {
+            #[derive(utoipa::OpenApi)]
+            #[openapi(paths($($paths)*))]
+            struct Doc;
+            <Doc as utoipa::OpenApi>::openapi()
+        }
+    };
+}
+use group_api;
 
 /// The whole application. Binds nothing and migrates nothing, so tests can
 /// drive it on a port-0 listener.

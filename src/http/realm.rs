@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
-use utoipa::OpenApi;
 
 use crate::app::Issuer;
 use crate::http::error::{AppError, Result};
@@ -58,13 +57,8 @@ async fn no_content() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// This group's part of the OpenAPI document.
-pub(super) fn api() -> utoipa::openapi::OpenApi {
-    #[derive(OpenApi)]
-    #[openapi(paths(realm_info, certs, realm_discovery, discovery, no_content))]
-    struct Doc;
-    Doc::openapi()
-}
+// This group's part of the OpenAPI document.
+crate::http::group_api!(realm_info, certs, realm_discovery, discovery, no_content);
 
 /// Resolves the `{realm}` path segment; only the configured realm exists.
 fn check_realm(state: &Issuer, realm: RealmPath) -> Result<()> {
@@ -200,97 +194,71 @@ struct NotModified;
 
 type RealmPath = std::result::Result<Path<String>, PathRejection>;
 
-/// Keycloak's realm document: the realm's public key and service URLs.
-#[utoipa::path(
-    get,
-    path = REALM,
-    tag = "realm",
-    operation_id = "realm_info",
-    params(Conditional),
-    responses(
-        (status = 200, description = "The realm document", body = RealmInfo,
-            headers(
-                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
-                ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
-            )),
-        NotModified,
-        (status = 404, response = RealmNotFound),
-    ),
-)]
-async fn realm_info(
-    State(state): State<Issuer>,
-    realm: RealmPath,
-    headers: HeaderMap,
-) -> Result<Response> {
-    check_realm(&state, realm)?;
-    let published = state.keys.current();
-    let docs = &published.documents;
-    Ok(document(
-        &headers,
-        &docs.info,
-        &docs.info_etag,
-        &state.realm.cache_control,
-    ))
+/// The documents this module serves, each pre-rendered with its ETag.
+#[derive(Clone, Copy)]
+enum Doc {
+    RealmInfo,
+    Jwks,
+    Discovery,
 }
 
-/// The JWKS: every published signing key, the signer first.
-#[utoipa::path(
-    get,
-    path = CERTS,
-    tag = "realm",
-    operation_id = "certs",
-    params(Conditional),
-    responses(
-        (status = 200, description = "The JSON Web Key Set", body = Jwks,
-            headers(
-                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
-                ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
-            )),
-        NotModified,
-        (status = 404, response = RealmNotFound),
-    ),
-)]
-async fn certs(
-    State(state): State<Issuer>,
-    realm: RealmPath,
-    headers: HeaderMap,
-) -> Result<Response> {
-    check_realm(&state, realm)?;
+/// `which` document, or 304 when `If-None-Match` names its current ETag.
+fn answer(state: &Issuer, headers: &HeaderMap, which: Doc) -> Response {
     let published = state.keys.current();
     let docs = &published.documents;
-    Ok(document(
-        &headers,
-        &docs.jwks,
-        &docs.jwks_etag,
-        &state.realm.cache_control,
-    ))
+    let realm = &state.realm;
+    let (body, etag) = match which {
+        Doc::RealmInfo => (&docs.info, &docs.info_etag),
+        Doc::Jwks => (&docs.jwks, &docs.jwks_etag),
+        Doc::Discovery => (&realm.discovery, &realm.discovery_etag),
+    };
+    document(headers, body, etag, &realm.cache_control)
 }
 
-/// OpenID Connect discovery, under the realm.
-#[utoipa::path(
-    get,
-    path = REALM_DISCOVERY,
-    tag = "realm",
-    operation_id = "realm_discovery",
-    params(Conditional),
-    responses(
-        (status = 200, description = "The discovery document", body = Discovery,
-            headers(
-                ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
-                ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
-            )),
-        NotModified,
-        (status = 404, response = RealmNotFound),
-    ),
-)]
-async fn realm_discovery(
-    State(state): State<Issuer>,
-    realm: RealmPath,
-    headers: HeaderMap,
-) -> Result<Response> {
-    check_realm(&state, realm)?;
-    Ok(discovery_document(&state, &headers))
+/// A document's route under `{realm}`: its handler `$name`, serving
+/// `$which`, and its annotation (`$what` described, of schema `$body`).
+macro_rules! realm_document {
+    ($(#[$doc:meta])* $name:ident, $path:tt, $what:tt, $body:tt, $which:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = "realm",
+            operation_id = stringify!($name),
+            params(Conditional),
+            responses(
+                (status = 200, description = $what, body = $body,
+                    headers(
+                        ("Cache-Control" = String, description = "`public, max-age=<jwks_max_age>`"),
+                        ("ETag" = String, description = "Strong validator of this body; changes when the document does"),
+                    )),
+                NotModified,
+                (status = 404, response = RealmNotFound),
+            ),
+        )]
+        async fn $name(
+            State(state): State<Issuer>,
+            realm: RealmPath,
+            headers: HeaderMap,
+        ) -> Result<Response> {
+            check_realm(&state, realm)?;
+            Ok(answer(&state, &headers, $which))
+        }
+    };
 }
+
+realm_document!(
+    /// Keycloak's realm document: the realm's public key and service URLs.
+    realm_info, REALM, "The realm document", RealmInfo, Doc::RealmInfo
+);
+realm_document!(
+    /// The JWKS: every published signing key, the signer first.
+    certs, CERTS, "The JSON Web Key Set", Jwks, Doc::Jwks
+);
+realm_document!(
+    /// OpenID Connect discovery, under the realm.
+    realm_discovery, REALM_DISCOVERY, "The discovery document", Discovery, Doc::Discovery
+);
 
 /// OpenID Connect discovery at the server root (the same document).
 #[utoipa::path(
@@ -309,16 +277,7 @@ async fn realm_discovery(
     ),
 )]
 async fn discovery(State(state): State<Issuer>, headers: HeaderMap) -> Response {
-    discovery_document(&state, &headers)
-}
-
-fn discovery_document(state: &Issuer, headers: &HeaderMap) -> Response {
-    document(
-        headers,
-        &state.realm.discovery,
-        &state.realm.discovery_etag,
-        &state.realm.cache_control,
-    )
+    answer(&state, &headers, Doc::Discovery)
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use super::key::{Parsed, SigningKey};
 use super::lifecycle::{self, KeyDates, KeyState};
-use super::rotate::{Rotation, auto_rotation_due, fresh_key};
+use super::rotate::{
+    Rotation, activation, auto_rotation_due, fresh_key, log_auto_rotation, refuse_if_pending,
+};
 use super::sealed::Sealer;
 use super::{KeyError, KeyRing, KeySettings, cert};
 use crate::store::{Store, StoredKey, StoredKeyDates};
@@ -77,19 +79,8 @@ impl DbKeys {
         let mut ring =
             KeyRing::from_keys(stored.live, super::now(), delay).ok_or(KeyError::NoStoredKeys)?;
         if auto_rotation_due(&self.settings, &ring) {
-            match self.rotate(self.settings.rotation_lead, false).await {
-                Ok(r) => tracing::info!(
-                    target: "audit",
-                    event = "key.rotated",
-                    kid = %r.kid,
-                    activates_at = %lifecycle::format_time(r.activates_at),
-                    replaces = %ring.signer().kid(),
-                    "automatic key rotation (key_rotation_period): new key published, signs from activates_at"
-                ),
-                // Another instance (or the CLI) got there first.
-                Err(KeyError::Pending { .. }) => {}
-                Err(e) => tracing::warn!(error = %e, "automatic key rotation failed; will retry"),
-            }
+            let rotated = self.rotate(self.settings.rotation_lead, false).await;
+            log_auto_rotation(rotated, ring.signer().kid());
             ring = self.load_at(super::now()).await?;
         }
         for entry in ring.entries() {
@@ -115,25 +106,9 @@ impl DbKeys {
             let stored = self.read().await?;
             let now = super::now();
             if !force {
-                let dates: Vec<&KeyDates> = stored.live.iter().map(|k| &k.dates).collect();
-                let statuses = lifecycle::schedule(&dates, now, self.settings.retirement_delay);
-                if let Some((k, _)) = stored
-                    .live
-                    .iter()
-                    .zip(&statuses)
-                    .find(|(_, s)| s.state == KeyState::Next)
-                {
-                    return Err(KeyError::Pending {
-                        kid: k.kid().to_owned(),
-                        activates_at: k.dates.activates_at,
-                    });
-                }
+                refuse_if_pending(&stored.live, now, self.settings.retirement_delay)?;
             }
-            let activates_at = if stored.live.is_empty() {
-                now
-            } else {
-                super::now_ceil().saturating_add(lead)
-            };
+            let activates_at = activation(&stored.live, now, lead);
             if let Some(rotation) = self.add(&stored, now, activates_at).await? {
                 return Ok(rotation);
             }
@@ -147,19 +122,8 @@ impl DbKeys {
     /// a pending rotation). The active key cannot be retired: rotate first.
     pub async fn retire(&self, kid: &str) -> Result<(), KeyError> {
         let ring = self.load_at(super::now()).await?;
-        let entry = ring
-            .entries()
-            .iter()
-            .find(|e| e.key.kid() == kid)
-            .ok_or_else(|| KeyError::UnknownKey(kid.to_owned()))?;
-        if entry.status.state == KeyState::Active {
-            return Err(KeyError::RetireActive(kid.to_owned()));
-        }
         let now = super::now();
-        let dates = KeyDates {
-            retire_after: Some(entry.status.retires_at.map_or(now, |t| t.min(now))),
-            ..entry.key.dates.clone()
-        };
+        let (_, dates) = ring.retirement(kid, now)?;
         self.archive(&dates, now).await
     }
 

@@ -129,6 +129,29 @@ impl KeyRing {
         &self.entries
     }
 
+    /// Retiring `kid` at `now`: its entry and its dates with `retire_after`
+    /// now (or earlier, if it was due sooner). The active key cannot be
+    /// retired: rotate first.
+    pub(super) fn retirement(
+        &self,
+        kid: &str,
+        now: u64,
+    ) -> Result<(&KeyEntry, KeyDates), KeyError> {
+        let entry = self
+            .entries()
+            .iter()
+            .find(|e| e.key.kid() == kid)
+            .ok_or_else(|| KeyError::UnknownKey(kid.to_owned()))?;
+        if entry.status.state == KeyState::Active {
+            return Err(KeyError::RetireActive(kid.to_owned()));
+        }
+        let dates = KeyDates {
+            retire_after: Some(entry.status.retires_at.map_or(now, |t| t.min(now))),
+            ..entry.key.dates.clone()
+        };
+        Ok((entry, dates))
+    }
+
     /// The moment the states were computed for.
     pub fn as_of(&self) -> u64 {
         self.as_of

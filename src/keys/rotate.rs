@@ -43,25 +43,9 @@ fn rotate_locked(settings: &KeySettings, lead: u64, force: bool) -> Result<Rotat
         .map(|(k, _)| k)
         .collect();
     if !force {
-        let dates: Vec<&KeyDates> = existing.iter().map(|k| &k.dates).collect();
-        let statuses = lifecycle::schedule(&dates, now, settings.retirement_delay);
-        if let Some((k, _)) = existing
-            .iter()
-            .zip(&statuses)
-            .find(|(_, s)| s.state == KeyState::Next)
-        {
-            return Err(KeyError::Pending {
-                kid: k.kid().to_owned(),
-                activates_at: k.dates.activates_at,
-            });
-        }
+        refuse_if_pending(&existing, now, settings.retirement_delay)?;
     }
-    // Rounded up, so the key is published for at least `lead` seconds.
-    let activates_at = if existing.is_empty() {
-        now
-    } else {
-        super::now_ceil().saturating_add(lead)
-    };
+    let activates_at = activation(&existing, now, lead);
     let new = generate(settings, now, activates_at)?;
     let kid = new.kid().to_owned();
 
@@ -85,6 +69,51 @@ fn rotate_locked(settings: &KeySettings, lead: u64, force: bool) -> Result<Rotat
         activates_at,
         supersedes,
     })
+}
+
+/// Refuses a rotation while one of `keys` is still waiting to sign.
+pub(super) fn refuse_if_pending(keys: &[SigningKey], now: u64, delay: u64) -> Result<(), KeyError> {
+    let dates: Vec<&KeyDates> = keys.iter().map(|k| &k.dates).collect();
+    let statuses = lifecycle::schedule(&dates, now, delay);
+    match keys
+        .iter()
+        .zip(&statuses)
+        .find(|(_, s)| s.state == KeyState::Next)
+    {
+        Some((k, _)) => Err(KeyError::Pending {
+            kid: k.kid().to_owned(),
+            activates_at: k.dates.activates_at,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// When a new key added to `existing` starts signing: at once when it is
+/// the first, else `lead` from now, rounded up so that it is published for
+/// at least `lead` seconds.
+pub(super) fn activation(existing: &[SigningKey], now: u64, lead: u64) -> u64 {
+    if existing.is_empty() {
+        now
+    } else {
+        super::now_ceil().saturating_add(lead)
+    }
+}
+
+/// Logs what an automatic rotation (of the key set signed by `replaces`)
+/// did; another instance (or the CLI) rotating first is no failure.
+pub(super) fn log_auto_rotation(rotated: Result<Rotation, KeyError>, replaces: &str) {
+    match rotated {
+        Ok(r) => tracing::info!(
+            target: "audit",
+            event = "key.rotated",
+            kid = %r.kid,
+            activates_at = %lifecycle::format_time(r.activates_at),
+            replaces = %replaces,
+            "automatic key rotation (key_rotation_period): new key published, signs from activates_at"
+        ),
+        Err(KeyError::Pending { .. }) => {}
+        Err(e) => tracing::warn!(error = %e, "automatic key rotation failed; will retry"),
+    }
 }
 
 /// A key just generated, not yet stored anywhere.
@@ -168,19 +197,7 @@ pub fn retire(settings: &KeySettings, kid: &str) -> Result<PathBuf, KeyError> {
     };
     let _lock = file::DirLock::acquire(&settings.dir).map_err(dir_io)?;
     let ring = KeyRing::load_with(settings)?;
-    let entry = ring
-        .entries()
-        .iter()
-        .find(|e| e.key.kid() == kid)
-        .ok_or_else(|| KeyError::UnknownKey(kid.to_owned()))?;
-    if entry.status.state == KeyState::Active {
-        return Err(KeyError::RetireActive(kid.to_owned()));
-    }
-    let now = super::now();
-    let dates = KeyDates {
-        retire_after: Some(entry.status.retires_at.map_or(now, |t| t.min(now))),
-        ..entry.key.dates.clone()
-    };
+    let (entry, dates) = ring.retirement(kid, super::now())?;
     entry.key.store_dates(&dates)?;
     archive(settings, &entry.key)
 }
@@ -226,19 +243,8 @@ pub fn refresh(settings: &KeySettings) -> Result<KeyRing, KeyError> {
     let ring = match auto_rotation_due(settings, &ring) {
         false => ring,
         true => {
-            match rotate(settings, settings.rotation_lead, false) {
-                Ok(r) => tracing::info!(
-                    target: "audit",
-                    event = "key.rotated",
-                    kid = %r.kid,
-                    activates_at = %lifecycle::format_time(r.activates_at),
-                    replaces = %ring.signer().kid(),
-                    "automatic key rotation (key_rotation_period): new key published, signs from activates_at"
-                ),
-                // Another instance (or the CLI) got there first.
-                Err(KeyError::Pending { .. }) => {}
-                Err(e) => tracing::warn!(error = %e, "automatic key rotation failed; will retry"),
-            }
+            let rotated = rotate(settings, settings.rotation_lead, false);
+            log_auto_rotation(rotated, ring.signer().kid());
             KeyRing::load_and_fill_in(settings, super::now())?
         }
     };

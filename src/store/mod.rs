@@ -580,6 +580,26 @@ pub(crate) fn now() -> i64 {
 #[cfg(test)]
 pub(crate) mod rotation_scenario;
 
+/// One `#[tokio::test]` per named scenario of `scenarios`, each against a
+/// fresh store from `$fresh` (an `async fn() -> Option<(store, guard)>`;
+/// `None` skips the test, the guard lives as long as the store).
+#[cfg(test)]
+macro_rules! scenario_tests {
+    ($fresh:path: $($scenario:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $scenario() {
+                let Some((store, _guard)) = $fresh().await else {
+                    return;
+                };
+                $crate::store::scenarios::$scenario(std::sync::Arc::new(store)).await;
+            }
+        )+
+    };
+}
+#[cfg(test)]
+pub(crate) use scenario_tests;
+
 /// Scenarios both backends' tests run against their own store.
 #[cfg(test)]
 pub(crate) mod scenarios {

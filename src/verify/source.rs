@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::check::{self, Expectations, Verified};
-use super::fetch::{FetchError, Fetcher};
+use super::fetch::{FetchError, Fetcher, Remote};
 use super::keyset::KeySet;
 use super::providers::{Provider, ProviderDir, ProviderKey};
 use super::{Code, Rejection};
@@ -203,6 +203,12 @@ impl Verdict {
     }
 }
 
+/// The verdict on `token` by the keys of a remote realm, expecting its issuer.
+fn remote_verdict(token: &str, remote: Remote, opts: &Options) -> Verdict {
+    let expect = opts.expectations(remote.issuer, &[]);
+    Verdict::single(check::verify(token, &remote.keys, &expect), &remote.keys)
+}
+
 /// Verifies `token` against `source`. `Err` only when the source itself is
 /// unusable; an invalid token is an `Ok` verdict holding the rejection.
 pub async fn verify_against(
@@ -231,19 +237,11 @@ pub async fn verify_against(
         }
         Source::IssuerUrl(url) => {
             let remote = Fetcher::new()?.discovery(url).await?;
-            let expect = opts.expectations(remote.issuer, &[]);
-            Ok(Verdict::single(
-                check::verify(token, &remote.keys, &expect),
-                &remote.keys,
-            ))
+            Ok(remote_verdict(token, remote, opts))
         }
         Source::RealmUrl(url) => {
             let remote = Fetcher::new()?.realm(url).await?;
-            let expect = opts.expectations(remote.issuer, &[]);
-            Ok(Verdict::single(
-                check::verify(token, &remote.keys, &expect),
-                &remote.keys,
-            ))
+            Ok(remote_verdict(token, remote, opts))
         }
         Source::KeyFile(path) => {
             let text = tokio::fs::read(path).await.map_err(|e| {

@@ -53,32 +53,25 @@ impl From<crate::app::users::UserError> for KeycloakError {
     }
 }
 
-impl From<crate::app::clients::ClientError> for KeycloakError {
-    fn from(e: crate::app::clients::ClientError) -> Self {
-        match e {
-            crate::app::clients::ClientError::Store(s) => KeycloakError::Store(s),
-            other => KeycloakError::Invalid(other.to_string()),
+/// An operation's error as an import's: the store's stays a store error,
+/// anything else (invalid input) says why the entry was refused.
+macro_rules! store_or_invalid {
+    ($error:ty) => {
+        impl From<$error> for KeycloakError {
+            fn from(e: $error) -> Self {
+                type E = $error;
+                match e {
+                    E::Store(s) => KeycloakError::Store(s),
+                    other => KeycloakError::Invalid(other.to_string()),
+                }
+            }
         }
-    }
+    };
 }
 
-impl From<crate::app::roles::RoleError> for KeycloakError {
-    fn from(e: crate::app::roles::RoleError) -> Self {
-        match e {
-            crate::app::roles::RoleError::Store(s) => KeycloakError::Store(s),
-            other => KeycloakError::Invalid(other.to_string()),
-        }
-    }
-}
-
-impl From<crate::app::mappers::MapperError> for KeycloakError {
-    fn from(e: crate::app::mappers::MapperError) -> Self {
-        match e {
-            crate::app::mappers::MapperError::Store(s) => KeycloakError::Store(s),
-            other => KeycloakError::Invalid(other.to_string()),
-        }
-    }
-}
+store_or_invalid!(crate::app::clients::ClientError);
+store_or_invalid!(crate::app::roles::RoleError);
+store_or_invalid!(crate::app::mappers::MapperError);
 
 /// How to import.
 #[derive(Debug, Default)]

@@ -57,15 +57,7 @@ impl ClaimContext<'_> {
     /// a Keycloak access token too, so that a service guarded by Keycloak's
     /// adapters accepts it.
     pub fn keep(&self, jti: &str) -> Option<Claims> {
-        let user = self.user?;
-        let mut claims = token::access_claims(
-            self.policy,
-            user,
-            &self.scopes.to_string(),
-            self.lifetime,
-            self.now,
-            jti,
-        );
+        let mut claims = self.user_access(self.user?, jti);
         self.keycloak_access_claims(&mut claims);
         Some(self.mapped(claims, Output::Keep))
     }
@@ -103,17 +95,23 @@ impl ClaimContext<'_> {
         Some(self.mapped(c, Output::Access))
     }
 
+    /// The claims of `user`'s access token with these scopes, before the
+    /// mappers.
+    fn user_access(&self, user: &User, jti: &str) -> Claims {
+        token::access_claims(
+            self.policy,
+            user,
+            &self.scopes.to_string(),
+            self.lifetime,
+            self.now,
+            jti,
+        )
+    }
+
     /// An access token's claims before the mappers.
     fn access_base(&self, jti: &str) -> Claims {
         let mut c = match self.user {
-            Some(user) => token::access_claims(
-                self.policy,
-                user,
-                &self.scopes.to_string(),
-                self.lifetime,
-                self.now,
-                jti,
-            ),
+            Some(user) => self.user_access(user, jti),
             // RFC 9068 §2.2: a client acting for itself is the subject.
             None => {
                 let mut c = Claims::new();

@@ -126,17 +126,10 @@ mod tests {
     fn user() -> User {
         User {
             id: "u".into(),
-            username: "doc".into(),
             email: None,
             cn: "Doc".into(),
-            org: None,
-            password_hash: crate::domain::user::PasswordHash(String::new()),
             scopes: vec!["MAIL".into(), "$DATA".into()],
-            attributes: Default::default(),
-            groups: vec![],
-            enabled: true,
-            created_at: 0,
-            updated_at: 0,
+            ..User::sample()
         }
     }
 

@@ -3,7 +3,6 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
-use crate::domain::user::PasswordHash;
 
 fn user() -> User {
     let mut attributes = BTreeMap::new();
@@ -12,18 +11,10 @@ fn user() -> User {
     attributes.insert("admin".to_owned(), vec!["TRUE".to_owned()]);
     attributes.insert("nick".to_owned(), vec!["not a number".to_owned()]);
     User {
-        id: "0b7c".into(),
-        username: "doc".into(),
-        email: Some("doctor.notes@projectkeep.io".into()),
-        cn: "Doctor Notes".into(),
         org: Some("ProjectKeep".into()),
-        password_hash: PasswordHash(String::new()),
-        scopes: vec![],
         attributes,
         groups: vec!["Admins".into(), "/Staff/Nurses".into()],
-        enabled: true,
-        created_at: 0,
-        updated_at: 0,
+        ..User::sample()
     }
 }
 

@@ -17,24 +17,43 @@ use crate::app::console::Admin;
 use crate::store::{ApiKeyRecord, SessionSummary};
 
 /// The chrome of every admin page: realm, who is signed in, the CSRF token
-/// of their session, the active tab.
+/// of their session, the active tab, and the notice after a change.
 pub struct Chrome {
     pub realm: String,
     pub admin: String,
     pub csrf: String,
     pub active: &'static str,
+    pub notice: Option<&'static str>,
 }
 
 impl Chrome {
-    pub fn new(state: &Issuer, admin: &Admin, active: &'static str) -> Chrome {
+    /// `done` is the page's `?done=` (see `notice`).
+    pub fn new(state: &Issuer, admin: &Admin, active: &'static str, done: Option<&str>) -> Chrome {
         Chrome {
             realm: state.realm.name.clone(),
             admin: admin.user.username.clone(),
             csrf: admin.record.csrf.clone(),
             active,
+            notice: notice(done),
         }
     }
 }
+
+/// Makes an admin page (a struct with a `chrome: Chrome` field) dereference
+/// to its chrome, so that `console/admin.html` and the page's template read
+/// `realm`, `admin`, `csrf`, `active` and `notice` as the page's own.
+macro_rules! admin_page {
+    ($page:ty) => {
+        impl std::ops::Deref for $page {
+            type Target = $crate::http::console::chrome::Chrome;
+
+            fn deref(&self) -> &Self::Target {
+                &self.chrome
+            }
+        }
+    };
+}
+pub(super) use admin_page;
 
 /// The `?done=` of a page shown after a change (absent when malformed).
 pub struct Done(pub Option<String>);

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, encode, notice, refuse};
+use super::chrome::{Chrome, Done, admin_page, encode, refuse};
 use super::clients::{GrantBox, boxes};
 use super::page::{self};
 use crate::app::Issuer;
@@ -30,11 +30,7 @@ pub type EditValues = super::clients::ClientFields;
 #[derive(Template)]
 #[template(path = "console/client.html")]
 struct ClientPage {
-    realm: String,
-    admin: String,
-    csrf: String,
-    active: &'static str,
-    notice: Option<&'static str>,
+    chrome: Chrome,
     client: Client,
     path: String,
     edit: EditValues,
@@ -43,6 +39,8 @@ struct ClientPage {
     secret: Option<String>,
     secret_error: Option<String>,
 }
+
+admin_page!(ClientPage);
 
 /// What the page shows besides the client: a typed form, a new secret, an error.
 #[derive(Default)]
@@ -72,15 +70,10 @@ async fn render(
         Err(e) => return page::unavailable(state, &e),
     };
     let edit = extra.edit.unwrap_or_else(|| EditValues::of(&client));
-    let c = Chrome::new(state, admin, "clients");
     page::html(
         status,
         &ClientPage {
-            realm: c.realm,
-            admin: c.admin,
-            csrf: c.csrf,
-            active: c.active,
-            notice: notice(done),
+            chrome: Chrome::new(state, admin, "clients", done),
             path: format!("/admin/clients/{}", encode(&client.client_id)),
             boxes: boxes(&edit.grants),
             edit,

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, notice, refuse};
+use super::chrome::{Chrome, Done, admin_page, refuse};
 use super::page::{self, Form};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -123,11 +123,7 @@ pub struct NewClientForm {
 #[derive(Template)]
 #[template(path = "console/clients.html")]
 struct ClientsPage {
-    realm: String,
-    admin: String,
-    csrf: String,
-    active: &'static str,
-    notice: Option<&'static str>,
+    chrome: Chrome,
     /// Each client with its grants, space-separated.
     clients: Vec<(Client, String)>,
     form: NewClientForm,
@@ -135,6 +131,8 @@ struct ClientsPage {
     /// A client just created with a generated secret: (client_id, secret).
     created: Option<(String, String)>,
 }
+
+admin_page!(ClientsPage);
 
 pub(super) fn boxes(checked: &[GrantType]) -> Vec<GrantBox> {
     GrantType::ALL
@@ -179,7 +177,6 @@ async fn render(
         Ok(c) => c,
         Err(e) => return page::unavailable(state, &e),
     };
-    let c = Chrome::new(state, admin, "clients");
     let checked = if form.fields.grants.is_empty() && form.fields.error.is_none() {
         crate::domain::client::default_grants()
     } else {
@@ -188,11 +185,7 @@ async fn render(
     page::html(
         status,
         &ClientsPage {
-            realm: c.realm,
-            admin: c.admin,
-            csrf: c.csrf,
-            active: c.active,
-            notice: notice(done),
+            chrome: Chrome::new(state, admin, "clients", done),
             clients: clients
                 .into_iter()
                 .map(|c| {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, notice, refuse};
+use super::chrome::{Chrome, Done, admin_page, refuse};
 use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -39,15 +39,13 @@ pub struct KeyRow {
 #[derive(Template)]
 #[template(path = "console/keys.html")]
 struct KeysPage {
-    realm: String,
-    admin: String,
-    csrf: String,
-    active: &'static str,
-    notice: Option<&'static str>,
+    chrome: Chrome,
     keys: Vec<KeyRow>,
     lead: u64,
     error: Option<String>,
 }
+
+admin_page!(KeysPage);
 
 /// What a state means, in the words the page uses.
 fn describe(state: KeyState) -> &'static str {
@@ -100,15 +98,10 @@ async fn render(
         published: false,
         signing: false,
     }));
-    let c = Chrome::new(state, admin, "keys");
     page::html(
         status,
         &KeysPage {
-            realm: c.realm,
-            admin: c.admin,
-            csrf: c.csrf,
-            active: c.active,
-            notice: notice(done),
+            chrome: Chrome::new(state, admin, "keys", done),
             keys,
             lead: home.settings().rotation_lead,
             error,

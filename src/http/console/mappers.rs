@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Lenient, notice, refuse};
+use super::chrome::{Chrome, Lenient, admin_page, refuse};
 use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -67,11 +67,7 @@ pub struct PreviewQuery {
 #[derive(Template)]
 #[template(path = "console/mappers.html")]
 struct MappersPage {
-    realm: String,
-    admin: String,
-    csrf: String,
-    active: &'static str,
-    notice: Option<&'static str>,
+    chrome: Chrome,
     /// Each mapper: name, type, claim, outputs, clients.
     mappers: Vec<[String; 5]>,
     form: NewMapperForm,
@@ -88,6 +84,8 @@ struct MappersPage {
     preview_title: String,
     preview_error: Option<String>,
 }
+
+admin_page!(MappersPage);
 
 fn row(spec: &MapperSpec) -> [String; 5] {
     let kind = serde_json::to_value(spec.kind)
@@ -172,15 +170,10 @@ async fn render(
             }
         }
     }
-    let c = Chrome::new(state, admin, "mappers");
     page::html(
         status,
         &MappersPage {
-            realm: c.realm,
-            admin: c.admin,
-            csrf: c.csrf,
-            active: c.active,
-            notice: notice(query.done.as_deref()),
+            chrome: Chrome::new(state, admin, "mappers", query.done.as_deref()),
             mappers: specs.iter().map(row).collect(),
             form,
             types: TYPES,

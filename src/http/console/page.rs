@@ -4,13 +4,14 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::app::Issuer;
 use crate::app::oidc::Params;
-use crate::domain::opaque;
+use crate::http::body::is_form;
+use crate::http::browser;
 
 /// No script but our own file, no inline anything, no framing, forms only
 /// to ourselves.
@@ -27,19 +28,7 @@ pub const SIGNIN_COOKIE: &str = "DOMINO_IDP_CONSOLE_SIGNIN";
 /// The headers of every console response.
 pub fn secure(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    browser::page_headers(h, CSP);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response
@@ -140,22 +129,14 @@ pub fn removal(state: &Issuer, name: &'static str, path: &'static str) -> Cookie
 
 /// The start page's CSRF token: the browser's, or a new one set now.
 pub fn start_csrf(state: &Issuer, jar: CookieJar) -> (CookieJar, String) {
-    if let Some(existing) = jar.get(START_CSRF_COOKIE).map(|c| c.value().to_owned())
-        && existing.len() == 43
-    {
-        return (jar, existing);
-    }
-    let token = opaque::generate();
-    let jar = jar.add(cookie(state, START_CSRF_COOKIE, token.clone(), "/"));
-    (jar, token)
+    browser::csrf_token(jar, START_CSRF_COOKIE, |token| {
+        cookie(state, START_CSRF_COOKIE, token, "/")
+    })
 }
 
 /// Whether a start-page form echoes the browser's CSRF cookie.
 pub fn start_csrf_ok(jar: &CookieJar, form: &Params) -> bool {
-    match (jar.get(START_CSRF_COOKIE), form.get("csrf_token")) {
-        (Some(c), Some(sent)) => c.value().len() == 43 && opaque::equal(c.value(), sent),
-        _ => false,
-    }
+    browser::csrf_echoed(jar, START_CSRF_COOKIE, form.get("csrf_token"))
 }
 
 /// A submitted console form: `application/x-www-form-urlencoded`, each
@@ -204,17 +185,6 @@ impl<S: Send + Sync> FromRequest<S> for Form {
             .map(Form)
             .map_err(|why| BadForm(StatusCode::BAD_REQUEST, why))
     }
-}
-
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
 }
 
 /// `unix` seconds as an RFC 3339 date, or `-`.

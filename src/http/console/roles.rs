@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, notice};
+use super::chrome::{Chrome, Done, admin_page};
 use super::page::{self, Form};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -57,14 +57,12 @@ pub struct RoleForms {
 #[derive(Template)]
 #[template(path = "console/roles.html")]
 struct RolesPage {
-    realm: String,
-    admin: String,
-    csrf: String,
-    active: &'static str,
-    notice: Option<&'static str>,
+    chrome: Chrome,
     roles: Vec<RoleRow>,
     forms: RoleForms,
 }
+
+admin_page!(RolesPage);
 
 async fn render(
     state: &Issuer,
@@ -114,15 +112,10 @@ async fn render(
                 .collect(),
         })
         .collect();
-    let c = Chrome::new(state, admin, "roles");
     page::html(
         status,
         &RolesPage {
-            realm: c.realm,
-            admin: c.admin,
-            csrf: c.csrf,
-            active: c.active,
-            notice: notice(done),
+            chrome: Chrome::new(state, admin, "roles", done),
             roles: rows,
             forms,
         },

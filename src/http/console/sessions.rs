@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, SessionRow, notice, refuse};
+use super::chrome::{Chrome, Done, SessionRow, admin_page, refuse};
 use super::page;
 use crate::app::Issuer;
 use crate::app::admin;
@@ -29,14 +29,12 @@ pub fn router() -> Router<Issuer> {
 #[derive(Template)]
 #[template(path = "console/sessions.html")]
 struct SessionsPage {
-    realm: String,
-    admin: String,
-    csrf: String,
-    active: &'static str,
-    notice: Option<&'static str>,
+    chrome: Chrome,
     sessions: Vec<(String, SessionRow)>,
     limit: u32,
 }
+
+admin_page!(SessionsPage);
 
 async fn list(State(state): State<Issuer>, Viewer(admin): Viewer, Done(done): Done) -> Response {
     let (live, users) = match tokio::try_join!(
@@ -61,15 +59,10 @@ async fn list(State(state): State<Issuer>, Viewer(admin): Viewer, Done(done): Do
             (name, SessionRow::from(s))
         })
         .collect();
-    let c = Chrome::new(&state, &admin, "sessions");
     page::html(
         StatusCode::OK,
         &SessionsPage {
-            realm: c.realm,
-            admin: c.admin,
-            csrf: c.csrf,
-            active: c.active,
-            notice: notice(done.as_deref()),
+            chrome: Chrome::new(&state, &admin, "sessions", done.as_deref()),
             sessions,
             limit: LIMIT,
         },

@@ -9,13 +9,13 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, KeyRow, SessionRow, encode, notice, refuse};
+use super::chrome::{Chrome, Done, KeyRow, SessionRow, admin_page, encode, refuse};
 use super::page::{self};
-use super::users::{attributes, field_of, words};
+use super::users::{UserFields, field_of};
 use crate::app::admin::{self, EditError};
 use crate::app::console::Admin;
 use crate::app::{Issuer, apikeys};
-use crate::domain::user::{Password, ScopeList, User, UserSpec};
+use crate::domain::user::{Password, User};
 use crate::store::StoreError;
 
 pub fn router() -> Router<Issuer> {
@@ -31,11 +31,7 @@ pub fn router() -> Router<Issuer> {
 #[derive(Template)]
 #[template(path = "console/user.html")]
 struct UserPage {
-    realm: String,
-    admin: String,
-    csrf: String,
-    active: &'static str,
-    notice: Option<&'static str>,
+    chrome: Chrome,
     user: User,
     path: String,
     attributes: String,
@@ -45,37 +41,14 @@ struct UserPage {
     edit: EditValues,
 }
 
+admin_page!(UserPage);
+
 /// The profile form's values (the user's, or as typed) and its error.
 #[derive(Default)]
 pub struct EditValues {
-    email: String,
-    cn: String,
-    org: String,
-    scopes: String,
-    groups: String,
-    attributes: String,
+    fields: UserFields,
     error: Option<String>,
     field: &'static str,
-}
-
-impl EditValues {
-    fn of(user: &User) -> EditValues {
-        let attributes: Vec<String> = user
-            .attributes
-            .iter()
-            .flat_map(|(name, values)| values.iter().map(move |v| format!("{name}={v}")))
-            .collect();
-        EditValues {
-            email: user.email.clone().unwrap_or_default(),
-            cn: user.cn.clone(),
-            org: user.org.clone().unwrap_or_default(),
-            scopes: user.scopes.join(" "),
-            groups: user.groups.join(" "),
-            attributes: attributes.join("; "),
-            error: None,
-            field: "",
-        }
-    }
 }
 
 /// What went wrong on the page's forms, shown next to the field.
@@ -122,20 +95,18 @@ async fn render_user(
         Ok(k) => k,
         Err(e) => return page::unavailable(state, &e),
     };
-    let c = Chrome::new(state, admin, "users");
     page::html(
         status,
         &UserPage {
-            realm: c.realm,
-            admin: c.admin,
-            csrf: c.csrf,
-            active: c.active,
-            notice: notice(done),
+            chrome: Chrome::new(state, admin, "users", done),
             path: format!("/admin/users/{}", encode(&user.username)),
             attributes: page::pretty(&user.attributes),
             sessions: sessions.iter().map(SessionRow::from).collect(),
             keys: keys.iter().map(|(k, _)| KeyRow::from(k)).collect(),
-            edit: problem.edit.unwrap_or_else(|| EditValues::of(&user)),
+            edit: problem.edit.unwrap_or_else(|| EditValues {
+                fields: UserFields::of(&user),
+                ..EditValues::default()
+            }),
             user,
             password_error: problem.password,
         },
@@ -261,16 +232,9 @@ async fn edit(
     Path(username): Path<String>,
     Change { admin, form }: Change,
 ) -> Response {
-    let get = |k: &str| form.field(k);
     let values = EditValues {
-        email: get("email"),
-        cn: get("cn"),
-        org: get("org"),
-        scopes: get("scopes"),
-        groups: get("groups"),
-        attributes: get("attributes"),
-        error: None,
-        field: "",
+        fields: UserFields::read(&form),
+        ..EditValues::default()
     };
     let (st, ad, name) = (&state, &admin, username.as_str());
     let again = move |problem, status| render_user(st, ad, name, None, problem, status);
@@ -282,23 +246,12 @@ async fn edit(
             edit: Some(values),
         }
     };
-    let attrs = match attributes(&values.attributes) {
-        Ok(a) => a,
+    let spec = match values.fields.spec(&username) {
+        Ok(spec) => spec,
         Err(why) => {
             let problem = refused(values, why);
             return again(problem, StatusCode::BAD_REQUEST).await;
         }
-    };
-    let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
-    let spec = UserSpec {
-        username: username.clone(),
-        email: opt(&values.email),
-        cn: opt(&values.cn),
-        org: opt(&values.org),
-        scopes: ScopeList::Spaced(values.scopes.clone()),
-        attributes: attrs,
-        groups: words(&values.groups),
-        ..UserSpec::default()
     };
     match admin::edit_user(state.store.as_ref(), &username, &spec, &admin.user.username).await {
         Ok(user) => page::see_other(&format!(

@@ -12,8 +12,8 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Lenient, encode, notice};
-use super::page::{self};
+use super::chrome::{Chrome, Lenient, admin_page, encode};
+use super::page::{self, Form};
 use crate::app::Issuer;
 use crate::app::admin;
 use crate::app::console::Admin;
@@ -36,16 +36,71 @@ pub struct ListQuery {
     done: Option<String>,
 }
 
-/// The create form's values and its error.
+/// The profile fields of the create and edit forms of a user, as typed or
+/// as stored.
 #[derive(Default)]
-pub struct NewUserForm {
-    pub username: String,
+pub struct UserFields {
     pub email: String,
     pub cn: String,
     pub org: String,
     pub scopes: String,
     pub groups: String,
     pub attributes: String,
+}
+
+impl UserFields {
+    /// As typed.
+    pub(super) fn read(form: &Form) -> UserFields {
+        let get = |k: &str| form.field(k);
+        UserFields {
+            email: get("email"),
+            cn: get("cn"),
+            org: get("org"),
+            scopes: get("scopes"),
+            groups: get("groups"),
+            attributes: get("attributes"),
+        }
+    }
+
+    /// As stored.
+    pub(super) fn of(user: &User) -> UserFields {
+        let attributes: Vec<String> = user
+            .attributes
+            .iter()
+            .flat_map(|(name, values)| values.iter().map(move |v| format!("{name}={v}")))
+            .collect();
+        UserFields {
+            email: user.email.clone().unwrap_or_default(),
+            cn: user.cn.clone(),
+            org: user.org.clone().unwrap_or_default(),
+            scopes: user.scopes.join(" "),
+            groups: user.groups.join(" "),
+            attributes: attributes.join("; "),
+        }
+    }
+
+    /// The spec of `username` with these fields (the rest as
+    /// `UserSpec::default()`), or why the attributes do not read.
+    pub(super) fn spec(&self, username: &str) -> Result<UserSpec, String> {
+        let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
+        Ok(UserSpec {
+            username: username.to_owned(),
+            email: opt(&self.email),
+            cn: opt(&self.cn),
+            org: opt(&self.org),
+            scopes: ScopeList::Spaced(self.scopes.clone()),
+            attributes: attributes(&self.attributes)?,
+            groups: words(&self.groups),
+            ..UserSpec::default()
+        })
+    }
+}
+
+/// The create form's values and its error.
+#[derive(Default)]
+pub struct NewUserForm {
+    pub username: String,
+    pub fields: UserFields,
     pub disabled: bool,
     pub error: Option<String>,
     pub field: &'static str,
@@ -54,11 +109,7 @@ pub struct NewUserForm {
 #[derive(Template)]
 #[template(path = "console/users.html")]
 struct UsersPage {
-    realm: String,
-    admin: String,
-    csrf: String,
-    active: &'static str,
-    notice: Option<&'static str>,
+    chrome: Chrome,
     q: String,
     users: Vec<User>,
     total: usize,
@@ -67,6 +118,8 @@ struct UsersPage {
     next: Option<String>,
     form: NewUserForm,
 }
+
+admin_page!(UsersPage);
 
 fn matches(user: &User, q: &str) -> bool {
     let q = q.to_lowercase();
@@ -104,15 +157,10 @@ async fn render_list(
             .finish();
         format!("/admin/users?{query}")
     };
-    let c = Chrome::new(state, admin, "users");
     page::html(
         status,
         &UsersPage {
-            realm: c.realm,
-            admin: c.admin,
-            csrf: c.csrf,
-            active: c.active,
-            notice: notice(query.done.as_deref()),
+            chrome: Chrome::new(state, admin, "users", query.done.as_deref()),
             prev: (page_no > 1).then(|| link(page_no - 1)),
             next: (page_no < pages).then(|| link(page_no + 1)),
             users: found
@@ -186,15 +234,9 @@ pub(super) fn field_of(message: &str) -> &'static str {
 
 async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
     let f = &form.0;
-    let get = |k: &str| form.field(k);
     let values = NewUserForm {
-        username: get("username"),
-        email: get("email"),
-        cn: get("cn"),
-        org: get("org"),
-        scopes: get("scopes"),
-        groups: get("groups"),
-        attributes: get("attributes"),
+        username: form.field("username"),
+        fields: UserFields::read(&form),
         disabled: f.get("disabled").is_some(),
         error: None,
         field: "",
@@ -206,25 +248,16 @@ async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> 
         values.field = field;
         values
     };
-    let attrs = match attributes(&values.attributes) {
-        Ok(a) => a,
+    let spec = match values.fields.spec(&values.username) {
+        Ok(spec) => UserSpec {
+            password: f.get("password").map(Secret::new),
+            enabled: !values.disabled,
+            ..spec
+        },
         Err(why) => {
             let values = fail(values, "attribute", why);
             return again(values, StatusCode::BAD_REQUEST).await;
         }
-    };
-    let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
-    let spec = UserSpec {
-        username: values.username.clone(),
-        password: f.get("password").map(Secret::new),
-        email: opt(&values.email),
-        cn: opt(&values.cn),
-        org: opt(&values.org),
-        scopes: ScopeList::Spaced(values.scopes.clone()),
-        attributes: attrs,
-        groups: words(&values.groups),
-        enabled: !values.disabled,
-        ..UserSpec::default()
     };
     let user = match NewUser::from_spec(&spec) {
         Ok(user) if user.credential.is_some() => user,

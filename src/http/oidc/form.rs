@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode, header};
 
 use crate::app::Issuer;
 use crate::app::oidc::{OAuthError, Params};
-use crate::http::body::require_utf8_form;
+use crate::http::body::{is_form, require_utf8_form};
 
 /// Parameters from an `application/x-www-form-urlencoded` POST body.
 pub struct OAuthForm(pub Params);
@@ -16,19 +16,8 @@ pub struct OAuthForm(pub Params);
 /// Parameters from the query (GET) or the form body (POST).
 pub struct QueryOrForm(pub Params);
 
-fn is_form(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
 async fn body_params(req: Request, state: &Issuer) -> Result<Params, OAuthError> {
-    if !is_form(&req) {
+    if !is_form(req.headers()) {
         return Err(OAuthError::invalid_request(
             "send the parameters as application/x-www-form-urlencoded",
         ));

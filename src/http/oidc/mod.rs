@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use utoipa::OpenApi;
 
 use crate::app::Issuer;
 use crate::http::error::AppError;
@@ -40,30 +39,25 @@ pub(super) const REVOKE: &str = oidc_path!("/revoke");
 pub(super) const LOGOUT: &str = oidc_path!("/logout");
 pub(super) const AUTHENTICATE: &str = "/auth/realms/{realm}/login-actions/authenticate";
 
-/// This group's part of the OpenAPI document. The POST forms of the GET
-/// endpoints and the other preflights are derived in `http::openapi`.
-pub(super) fn api() -> utoipa::openapi::OpenApi {
-    #[derive(OpenApi)]
-    #[openapi(paths(
-        token::token,
-        authorize::authorize,
-        authorize::authenticate,
-        tokens::userinfo,
-        tokens::introspect,
-        tokens::revoke,
-        logout::logout,
-        session_iframe::init,
-        session_iframe::step1,
-        session_iframe::step1_js,
-        session_iframe::step2,
-        session_iframe::step2_js,
-        session_iframe::status_iframe,
-        session_iframe::status_iframe_js,
-        preflight,
-    ))]
-    struct Doc;
-    Doc::openapi()
-}
+// This group's part of the OpenAPI document. The POST forms of the GET
+// endpoints and the other preflights are derived in `http::openapi`.
+crate::http::group_api!(
+    token::token,
+    authorize::authorize,
+    authorize::authenticate,
+    tokens::userinfo,
+    tokens::introspect,
+    tokens::revoke,
+    logout::logout,
+    session_iframe::init,
+    session_iframe::step1,
+    session_iframe::step1_js,
+    session_iframe::step2,
+    session_iframe::step2_js,
+    session_iframe::status_iframe,
+    session_iframe::status_iframe_js,
+    preflight,
+);
 
 /// Only the configured realm exists; any other name is a JSON 404.
 async fn known_realm(

@@ -4,13 +4,14 @@
 //! form must echo).
 
 use askama::Template;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::app::Issuer;
 use crate::app::oidc::Params;
 use crate::domain::opaque;
+use crate::http::browser;
 
 pub const SESSION_COOKIE: &str = "DOMINO_IDP_SESSION";
 pub const CSRF_COOKIE: &str = "DOMINO_IDP_CSRF";
@@ -58,21 +59,9 @@ pub fn html(status: StatusCode, page: &impl Template) -> Response {
         }
     };
     let mut response = (status, Html(body)).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+    browser::page_headers(
+        response.headers_mut(),
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
     );
     response
 }
@@ -146,22 +135,12 @@ pub fn removal(state: &Issuer, name: &'static str) -> Cookie<'static> {
 
 /// The CSRF token for a form: the browser's existing one, or a new one set now.
 pub fn csrf_token(state: &Issuer, jar: CookieJar) -> (CookieJar, String) {
-    if let Some(existing) = jar.get(CSRF_COOKIE).map(|c| c.value().to_owned())
-        && existing.len() == 43
-    {
-        return (jar, existing);
-    }
-    let token = opaque::generate();
-    let jar = jar.add(cookie(state, CSRF_COOKIE, token.clone(), true));
-    (jar, token)
+    browser::csrf_token(jar, CSRF_COOKIE, |token| {
+        cookie(state, CSRF_COOKIE, token, true)
+    })
 }
 
 /// Whether a submitted form echoes the browser's CSRF cookie.
 pub fn csrf_ok(jar: &CookieJar, params: &Params) -> bool {
-    match (jar.get(CSRF_COOKIE), params.get("csrf_token")) {
-        (Some(cookie), Some(sent)) => {
-            cookie.value().len() == 43 && opaque::equal(cookie.value(), sent)
-        }
-        _ => false,
-    }
+    browser::csrf_echoed(jar, CSRF_COOKIE, params.get("csrf_token"))
 }

@@ -13,11 +13,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::{Database, StoreError};
+use super::StoreError;
 
 mod apikeys;
 mod clients;
@@ -139,32 +138,7 @@ impl PgStore {
     }
 }
 
-#[async_trait]
-impl Database for PgStore {
-    /// sqlx holds a Postgres advisory lock (keyed by the database name) while
-    /// it migrates, so instances starting together apply each step once.
-    async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Open(format!("migration failed: {e}")))
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
-    }
-
-    async fn config_version(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT version FROM config_version WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)
-    }
-}
+crate::store::shared::database!(PgStore, pool, pool, "./migrations/postgres");
 
 #[cfg(test)]
 mod tests {

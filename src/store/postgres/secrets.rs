@@ -7,18 +7,7 @@ crate::store::shared::realm_secret_store!(PgStore, pool);
 
 #[cfg(test)]
 mod tests {
-    //! The shared scenario, against the server `IDP_TEST_POSTGRES_URL`
+    //! The shared scenarios, against the server `IDP_TEST_POSTGRES_URL`
     //! names (skipped when it is unset).
-    use std::sync::Arc;
-
-    use crate::store::postgres::testdb;
-    use crate::store::scenarios;
-
-    #[tokio::test]
-    async fn the_first_secret_stays() {
-        let Some((store, _)) = testdb::fresh().await else {
-            return;
-        };
-        scenarios::realm_secret_is_created_once(Arc::new(store)).await;
-    }
+    crate::store::scenario_tests!(crate::store::postgres::testdb::fresh: realm_secret_is_created_once);
 }

@@ -72,24 +72,5 @@ mod tests {
 mod scenario_tests {
     //! The shared scenarios, against the server `IDP_TEST_POSTGRES_URL`
     //! names (skipped when it is unset).
-    use std::sync::Arc;
-
-    use crate::store::postgres::testdb;
-    use crate::store::scenarios;
-
-    #[tokio::test]
-    async fn a_user_is_read_with_their_session() {
-        let Some((store, _)) = testdb::fresh().await else {
-            return;
-        };
-        scenarios::a_user_is_read_with_their_session(Arc::new(store)).await;
-    }
-
-    #[tokio::test]
-    async fn the_config_version_moves_with_the_configuration() {
-        let Some((store, _)) = testdb::fresh().await else {
-            return;
-        };
-        scenarios::the_config_version_moves_with_the_configuration(Arc::new(store)).await;
-    }
+    crate::store::scenario_tests!(crate::store::postgres::testdb::fresh: a_user_is_read_with_their_session, the_config_version_moves_with_the_configuration);
 }

@@ -9,6 +9,7 @@
 pub(crate) mod apikeys;
 mod clients;
 pub(crate) mod console;
+mod database;
 mod grants;
 mod keys;
 pub(crate) mod lockouts;
@@ -20,6 +21,7 @@ pub(crate) mod users;
 pub(crate) use apikeys::api_key_store;
 pub(crate) use clients::client_store;
 pub(crate) use console::console_store;
+pub(crate) use database::database;
 pub(crate) use grants::grant_store;
 pub(crate) use keys::signing_key_store;
 pub(crate) use lockouts::lockout_store;

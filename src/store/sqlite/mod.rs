@@ -4,12 +4,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{Database, StoreError};
+use super::StoreError;
 
 mod apikeys;
 mod batch;
@@ -154,27 +153,28 @@ fn warn_if_shared(file: &std::path::Path) {
 #[cfg(not(unix))]
 fn warn_if_shared(_: &std::path::Path) {}
 
-#[async_trait]
-impl Database for SqliteStore {
-    async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("migrations/sqlite")
-            .run(&self.writer)
-            .await
-            .map_err(|e| StoreError::Open(format!("migration failed: {e}")))
+crate::store::shared::database!(SqliteStore, pool, writer, "migrations/sqlite");
+
+/// A fresh database in a directory of its own, for the tests of this
+/// module; the directory goes when the guard drops.
+#[cfg(test)]
+pub(super) mod testdb {
+    use super::SqliteStore;
+    use crate::store::Database as _;
+
+    pub struct Dir(std::path::PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            std::fs::remove_dir_all(&self.0).ok();
+        }
     }
 
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
-    }
-
-    async fn config_version(&self) -> Result<i64, StoreError> {
-        sqlx::query_scalar("SELECT version FROM config_version WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)
+    pub async fn fresh() -> Option<(SqliteStore, Dir)> {
+        let dir = std::env::temp_dir().join(format!("domino-idp-store-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        Some((store, Dir(dir)))
     }
 }

@@ -189,13 +189,12 @@ pub async fn authenticate(
         Err(response) => return response,
     };
     let typed = params.get("username").unwrap_or("");
+    // The form again, with what was typed and why it was refused.
+    let again = |jar, why, status| login_form(&state, jar, &req, typed, Some(why), status);
     if !pages::csrf_ok(&jar, &params) {
-        return login_form(
-            &state,
+        return again(
             jar,
-            &req,
-            typed,
-            Some("Your sign-in form expired. Please try again."),
+            "Your sign-in form expired. Please try again.",
             StatusCode::FORBIDDEN,
         );
     }
@@ -204,14 +203,7 @@ pub async fn authenticate(
         LoginName::parse(typed),
         Password::parse(params.get("password").unwrap_or("")),
     ) else {
-        return login_form(
-            &state,
-            jar,
-            &req,
-            typed,
-            Some(bad),
-            StatusCode::UNAUTHORIZED,
-        );
+        return again(jar, bad, StatusCode::UNAUTHORIZED);
     };
     let attempt = Attempt {
         path: LoginPath::LoginForm,
@@ -222,12 +214,9 @@ pub async fn authenticate(
     let user = match login::authenticate(&state, attempt).await {
         Ok(user) => user,
         Err(LoginError::Locked { retry_after }) => {
-            let mut page = login_form(
-                &state,
+            let mut page = again(
                 jar,
-                &req,
-                typed,
-                Some("Too many failed attempts; try again later."),
+                "Too many failed attempts; try again later.",
                 StatusCode::TOO_MANY_REQUESTS,
             );
             page.headers_mut()
@@ -235,14 +224,7 @@ pub async fn authenticate(
             return page;
         }
         Err(LoginError::Refused) => {
-            return login_form(
-                &state,
-                jar,
-                &req,
-                typed,
-                Some(bad),
-                StatusCode::UNAUTHORIZED,
-            );
+            return again(jar, bad, StatusCode::UNAUTHORIZED);
         }
         Err(LoginError::Store(e)) => return refusal_response(&state, e.into()),
         Err(LoginError::Hash(e)) => {

@@ -1,0 +1,36 @@
+//! Migrating and probing a backend.
+
+/// `impl Database for $store`: migrations from `$migrations` applied through
+/// `self.$write`, probes read from `self.$read`. On Postgres sqlx holds an
+/// advisory lock (keyed by the database name) while it migrates, so
+/// instances starting together apply each step once.
+macro_rules! database {
+    ($store:ty, $read:ident, $write:ident, $migrations:tt) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Database for $store {
+            async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::migrate!($migrations)
+                    .run(&self.$write)
+                    .await
+                    .map_err(|e| $crate::store::StoreError::Open(format!("migration failed: {e}")))
+            }
+
+            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("SELECT 1")
+                    .execute(&self.$read)
+                    .await
+                    .map(|_| ())
+                    .map_err($crate::store::shared::unavailable)
+            }
+
+            async fn config_version(&self) -> Result<i64, $crate::store::StoreError> {
+                sqlx::query_scalar("SELECT version FROM config_version WHERE id = 1")
+                    .fetch_one(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)
+            }
+        }
+    };
+}
+
+pub(crate) use database;

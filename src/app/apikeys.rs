@@ -15,7 +15,7 @@ use crate::app::Issuer;
 use crate::app::login::{ClientIp, ip_key};
 use crate::domain::user::{InvalidInput, User, name_key};
 use crate::domain::{apikey, opaque};
-use crate::store::{ApiKeyRecord, FailureKind, Store, StoreError};
+use crate::store::{ApiKeyRecord, FailureKind, SessionRecord, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
@@ -135,10 +135,14 @@ pub enum KeyRefusal {
     Store(#[from] StoreError),
 }
 
-/// The user a valid key belongs to, and the key's id.
+/// The user a valid key belongs to, the key's id, and the session its
+/// exchanges share as read with it (for `shared_session`).
 pub struct KeyHolder {
     pub user: User,
     pub key_id: String,
+    key_hash: String,
+    session_id: Option<String>,
+    session: Option<SessionRecord>,
 }
 
 /// Whole seconds until `until` (Unix ms), at least one.
@@ -181,19 +185,25 @@ pub async fn authenticate(
     let now = state.clock.now();
     let (reason, key_id) = match apikey::digest(presented) {
         None => ("malformed", None),
-        Some(hash) => match store.find_api_key(&hash).await? {
+        Some(hash) => match store.find_api_key_holder(&hash).await? {
             None => ("unknown", None),
-            Some(key) if key.expires_at.is_some_and(|at| at <= now) => ("expired", Some(key.id)),
-            Some(key) => match store.get_user_by_id(&key.user_id).await? {
-                Some(user) if user.enabled => {
-                    store.touch_api_key(&key.id, now).await?;
-                    return Ok(KeyHolder {
-                        user,
-                        key_id: key.id,
-                    });
+            Some(found) if found.key.expires_at.is_some_and(|at| at <= now) => {
+                ("expired", Some(found.key.id))
+            }
+            Some(found) if found.user.enabled => {
+                // A hot key costs no write: its use is kept to the minute.
+                if apikey::use_worth_recording(found.key.last_used_at, now) {
+                    store.touch_api_key(&found.key.id, now).await?;
                 }
-                _ => ("user_disabled", Some(key.id)),
-            },
+                return Ok(KeyHolder {
+                    user: found.user,
+                    key_id: found.key.id,
+                    key_hash: hash,
+                    session_id: found.session_id,
+                    session: found.session,
+                });
+            }
+            Some(found) => ("user_disabled", Some(found.key.id)),
         },
     };
     let mut failures = None;
@@ -221,4 +231,71 @@ pub async fn authenticate(
         "API key refused"
     );
     Err(KeyRefusal::Refused)
+}
+
+/// How many times an exchange re-reads its key when another exchange
+/// replaced the key's session first (each replacement ends the race for
+/// every exchange that read the old one).
+const SESSION_ATTEMPTS: usize = 3;
+
+/// The login session a key's exchanged tokens share: the key's own while it
+/// is live for at least `needed` more seconds (a token lives that long),
+/// extended when it is live but shorter, else a new one the key then names.
+/// One session per key rather than one per exchange: a hot key's exchanges
+/// write nothing, and revoking the key ends the session (`delete_api_key`)
+/// and so every token it issued. A new or extended session lasts
+/// `session_ttl`, at least twice `needed`, so that extending is rare.
+pub async fn shared_session(
+    state: &Issuer,
+    holder: &KeyHolder,
+    needed: u64,
+) -> Result<SessionRecord, KeyRefusal> {
+    let store = state.store.as_ref();
+    let needed = i64::try_from(needed).unwrap_or(i64::MAX);
+    let ttl = i64::try_from(state.config.session_ttl)
+        .unwrap_or(i64::MAX)
+        .max(needed.saturating_mul(2));
+    let mut linked = holder.session_id.clone();
+    let mut session = holder.session.clone();
+    for _ in 0..SESSION_ATTEMPTS {
+        let now = state.clock.now();
+        if let Some(live) = session.filter(|s| s.ended_at.is_none() && s.expires_at > now) {
+            if live.expires_at >= now.saturating_add(needed) {
+                return Ok(live);
+            }
+            let expires_at = now.saturating_add(ttl);
+            if store
+                .extend_api_key_session(&live.id, now, expires_at)
+                .await?
+            {
+                return Ok(SessionRecord { expires_at, ..live });
+            }
+        }
+        let fresh = SessionRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            cookie_hash: None,
+            user_id: holder.user.id.clone(),
+            auth_time: now,
+            expires_at: now.saturating_add(ttl),
+            ended_at: None,
+        };
+        if store
+            .start_api_key_session(&holder.key_id, linked.as_deref(), &fresh)
+            .await?
+        {
+            return Ok(fresh);
+        }
+        // Another exchange replaced the session first, or the key was
+        // revoked or its user disabled meanwhile: read it again.
+        let found = store
+            .find_api_key_holder(&holder.key_hash)
+            .await?
+            .filter(|f| f.user.enabled && f.key.expires_at.is_none_or(|at| at > now))
+            .ok_or(KeyRefusal::Refused)?;
+        linked = found.session_id;
+        session = found.session;
+    }
+    Err(KeyRefusal::Store(StoreError::Unavailable(
+        "the API key's session kept changing under concurrent exchanges".into(),
+    )))
 }

@@ -18,6 +18,18 @@ pub const DEFAULT_NAME: &str = "default";
 /// The longest lifetime a key may be given: ten years.
 pub const MAX_EXPIRES_IN: u64 = 10 * 366 * 86_400;
 
+/// How finely a key's last use is kept, in seconds: Domino's own UI shows
+/// it to the minute, so a key used again within this of its recorded use
+/// costs no write.
+pub const LAST_USE_GRANULARITY: i64 = 60;
+
+/// Whether a use at `now` is worth recording over the recorded `last_used`
+/// (Unix seconds): the first use, or one at least `LAST_USE_GRANULARITY`
+/// later. A clock that went back records nothing.
+pub fn use_worth_recording(last_used: Option<i64>, now: i64) -> bool {
+    last_used.is_none_or(|at| now.saturating_sub(at) >= LAST_USE_GRANULARITY)
+}
+
 /// A fresh key.
 pub fn generate() -> String {
     format!("{PREFIX}{}", opaque::generate())
@@ -88,6 +100,18 @@ mod tests {
         ] {
             assert_eq!(digest(&bogus), None, "{bogus}");
         }
+    }
+
+    #[test]
+    fn a_use_is_recorded_at_most_once_a_minute() {
+        assert!(use_worth_recording(None, 0));
+        assert!(!use_worth_recording(Some(1_000), 1_000));
+        assert!(!use_worth_recording(Some(1_000), 1_059));
+        assert!(use_worth_recording(Some(1_000), 1_060));
+        assert!(
+            !use_worth_recording(Some(1_000), 900),
+            "the clock went back"
+        );
     }
 
     #[test]

@@ -230,6 +230,19 @@ pub struct ApiKeyRecord {
     pub last_used_at: Option<i64>,
 }
 
+/// An API key found by its digest, read in one statement with its user and
+/// the login session its exchanged Domino Tokens share.
+#[derive(Debug, Clone)]
+pub struct ApiKeyHolder {
+    pub key: ApiKeyRecord,
+    pub user: User,
+    /// The session the key names (`api_keys.session_id`), whether or not it
+    /// still exists: what `ApiKeyStore::start_api_key_session` replaces.
+    pub session_id: Option<String>,
+    /// That session, when it still exists (live, ended or expired).
+    pub session: Option<SessionRecord>,
+}
+
 /// A web-console sign-in (`/admin`), bound to the realm login session it
 /// came from. Kept under the digest of its cookie.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -300,6 +313,16 @@ pub trait UserStore: Send + Sync {
         &self,
         token_hash: &str,
     ) -> Result<Option<RefreshHolder>, StoreError>;
+    /// The session `session_id` with its user, in one statement (a bearer
+    /// token's holder: userinfo, introspection, the Domino API).
+    async fn get_session_with_user(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<(SessionRecord, User)>, StoreError>;
+    /// The API key with this digest (expired or not), its user and its
+    /// session, in one statement (`X-Domino-Api-Key`, the token exchange).
+    async fn find_api_key_holder(&self, key_hash: &str)
+    -> Result<Option<ApiKeyHolder>, StoreError>;
 }
 
 /// OAuth clients.
@@ -452,11 +475,33 @@ pub trait ApiKeyStore: Send + Sync {
     async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     /// One user's keys, or every key, oldest first.
     async fn list_api_keys(&self, user_id: Option<&str>) -> Result<Vec<ApiKeyRecord>, StoreError>;
-    /// Deletes a key; returns what it was, `None` when there was no such key.
+    /// Deletes a key and ends the session its exchanges share, in one
+    /// transaction (their Domino Tokens stop working at once); returns what
+    /// the key was, `None` when there was no such key.
     async fn delete_api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     /// Records a use at `now`, unless one was recorded in the minute before:
-    /// a busy key costs one write a minute, not one per request.
+    /// a busy key costs one write a minute, not one per request. Callers
+    /// skip the call when the use they read is that recent
+    /// (`domain::apikey::use_worth_recording`).
     async fn touch_api_key(&self, id: &str, now: i64) -> Result<(), StoreError>;
+    /// Inserts `session` and makes it the key's shared session, in one
+    /// transaction, if the key still names `replacing` (`None`: no session):
+    /// false, and nothing written, when the key is gone or another exchange
+    /// replaced it first.
+    async fn start_api_key_session(
+        &self,
+        key_id: &str,
+        replacing: Option<&str>,
+        session: &SessionRecord,
+    ) -> Result<bool, StoreError>;
+    /// Moves a live session's expiry to `expires_at`; false when it has
+    /// ended or expired by `now` (or is gone).
+    async fn extend_api_key_session(
+        &self,
+        session_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Secrets of the realm that never leave the issuer (the refresh tokens'
@@ -806,8 +851,76 @@ pub(crate) mod scenarios {
             s.find_api_key("h1").await.unwrap().unwrap().last_used_at,
             Some(5_060)
         );
-        // Revoked once.
+        // The key with its user and its shared session, in one read; the
+        // session is replaced only from the one the key named.
+        let found = s.find_api_key_holder("h2").await.unwrap().unwrap();
+        assert_eq!(
+            (found.key.id.as_str(), found.user.id.as_str()),
+            ("k2", doc.id.as_str())
+        );
+        assert_eq!((found.session_id, found.session), (None, None));
+        assert!(s.find_api_key_holder("nope").await.unwrap().is_none());
+        assert!(s.find_api_key_holder("h\0").await.unwrap().is_none());
+        let session = |id: &str| SessionRecord {
+            id: id.into(),
+            cookie_hash: None,
+            user_id: doc.id.clone(),
+            auth_time: 5_000,
+            expires_at: 6_000,
+            ended_at: None,
+        };
+        assert!(
+            s.start_api_key_session("k2", None, &session("ks1"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.start_api_key_session("k2", None, &session("ks2"))
+                .await
+                .unwrap(),
+            "lost the race"
+        );
+        assert_eq!(s.get_session("ks2").await.unwrap(), None, "nothing written");
+        assert!(
+            !s.start_api_key_session("k9", None, &session("ks2"))
+                .await
+                .unwrap(),
+            "no such key"
+        );
+        let found = s.find_api_key_holder("h2").await.unwrap().unwrap();
+        assert_eq!(found.session_id.as_deref(), Some("ks1"));
+        assert_eq!(found.session, Some(session("ks1")));
+        let (joined, owner) = s.get_session_with_user("ks1").await.unwrap().unwrap();
+        assert_eq!((joined, owner.id), (session("ks1"), doc.id.clone()));
+        assert!(s.get_session_with_user("nope").await.unwrap().is_none());
+        assert!(s.extend_api_key_session("ks1", 5_500, 9_000).await.unwrap());
+        assert!(
+            !s.extend_api_key_session("ks1", 9_000, 9_500).await.unwrap(),
+            "expired"
+        );
+        assert!(
+            s.start_api_key_session("k2", Some("ks1"), &session("ks2"))
+                .await
+                .unwrap()
+        );
+        // Revoked once, and its session ends with it.
         let gone = s.delete_api_key("k2").await.unwrap().unwrap();
+        assert!(
+            s.get_session("ks2")
+                .await
+                .unwrap()
+                .unwrap()
+                .ended_at
+                .is_some()
+        );
+        assert!(
+            s.get_session("ks1")
+                .await
+                .unwrap()
+                .unwrap()
+                .ended_at
+                .is_none()
+        );
         assert_eq!(gone.user_id, doc.id);
         assert_eq!(s.delete_api_key("k2").await.unwrap(), None);
         assert_eq!(s.find_api_key("h2").await.unwrap(), None);

@@ -3,8 +3,8 @@
 //! one `FromRow` derive serves SQLite and Postgres alike.
 
 use super::{
-    CodeRecord, RefreshHolder, RefreshRecord, RoleGrant, SessionRecord, StoreError, StoredKey,
-    StoredKeyDates,
+    ApiKeyHolder, ApiKeyRecord, CodeRecord, RefreshHolder, RefreshRecord, RoleGrant, SessionRecord,
+    StoreError, StoredKey, StoredKeyDates,
 };
 use crate::domain::client::{Client, ClientId, RedirectUri};
 use crate::domain::role::{Holder, Role, RoleRef};
@@ -186,6 +186,43 @@ impl RefreshHolderRow {
         Ok(RefreshHolder {
             token,
             user,
+            session,
+        })
+    }
+}
+
+/// An API key joined with its user and the session its exchanges share
+/// (`UserStore::find_api_key_holder`): the key's columns are prefixed `k_`,
+/// the session's `s_` (null when the key has none, or it is gone).
+#[derive(sqlx::FromRow)]
+pub(super) struct KeyHolderRow {
+    #[sqlx(flatten)]
+    pub(super) user: UserSessionRow,
+    pub(super) k_id: String,
+    pub(super) k_name: String,
+    pub(super) k_key_hash: String,
+    pub(super) k_created_at: i64,
+    pub(super) k_expires_at: Option<i64>,
+    pub(super) k_last_used_at: Option<i64>,
+    pub(super) k_session_id: Option<String>,
+}
+
+impl KeyHolderRow {
+    pub(super) fn split(self) -> Result<ApiKeyHolder, StoreError> {
+        let key = ApiKeyRecord {
+            id: self.k_id,
+            user_id: self.user.user.id.clone(),
+            name: self.k_name,
+            key_hash: self.k_key_hash,
+            created_at: self.k_created_at,
+            expires_at: self.k_expires_at,
+            last_used_at: self.k_last_used_at,
+        };
+        let (user, session) = self.user.split()?;
+        Ok(ApiKeyHolder {
+            key,
+            user,
+            session_id: self.k_session_id,
             session,
         })
     }

@@ -8,11 +8,11 @@ use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::role::{Holder, Role, RoleRef};
 use domino_idp::domain::user::{NewUser, User};
 use domino_idp::store::{
-    ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption, ConsoleSessionRecord,
-    ConsoleStore, Database, FailureKind, GrantStore, LockPolicy, LockState, Lockout, LockoutStore,
-    MapperStore, RealmSecretStore, RefreshClaim, RefreshHolder, RefreshRecord, Reservation,
-    RoleGrant, RoleStore, SessionRecord, SessionSummary, SigningKeyStore, Store, StoreError,
-    StoredKey, StoredKeyDates, UserRecord, UserStore,
+    ApiKeyHolder, ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption,
+    ConsoleSessionRecord, ConsoleStore, Database, FailureKind, GrantStore, LockPolicy, LockState,
+    Lockout, LockoutStore, MapperStore, RealmSecretStore, RefreshClaim, RefreshHolder,
+    RefreshRecord, Reservation, RoleGrant, RoleStore, SessionRecord, SessionSummary,
+    SigningKeyStore, Store, StoreError, StoredKey, StoredKeyDates, UserRecord, UserStore,
 };
 use serde_json::Value;
 
@@ -92,6 +92,8 @@ forward_when_up!(UserStore {
     get_user_by_id(id: &str) -> Option<User>;
     get_user_with_session(id: &str, session: &str) -> Option<(User, Option<SessionRecord>)>;
     get_refresh_with_holder(hash: &str) -> Option<RefreshHolder>;
+    get_session_with_user(session: &str) -> Option<(SessionRecord, User)>;
+    find_api_key_holder(hash: &str) -> Option<ApiKeyHolder>;
 });
 
 forward_when_up!(ClientStore {
@@ -155,6 +157,8 @@ forward_when_up!(ApiKeyStore {
     list_api_keys(user_id: Option<&str>) -> Vec<ApiKeyRecord>;
     delete_api_key(id: &str) -> Option<ApiKeyRecord>;
     touch_api_key(id: &str, now: i64) -> ();
+    start_api_key_session(key_id: &str, replacing: Option<&str>, s: &SessionRecord) -> bool;
+    extend_api_key_session(id: &str, now: i64, expires_at: i64) -> bool;
 });
 
 forward_when_up!(RealmSecretStore {

@@ -2,6 +2,7 @@
 //! database (a SQLite file, or a Postgres database of its own when
 //! `IDP_TEST_POSTGRES_URL` names a server) and real keys per test.
 
+mod apikey_sessions;
 mod apikeys;
 mod attacks;
 mod audit;

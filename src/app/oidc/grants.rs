@@ -88,10 +88,10 @@ pub async fn exchange(
 }
 
 /// RFC 8693 token exchange: an API key (`subject_token`, of type
-/// `API_KEY_TOKEN_TYPE`) for a Domino Token of the key's user, bound to a
-/// session as long as the token, as the Keep login's are (so userinfo,
-/// introspection and the Domino API find the user through it, and
-/// disabling the user ends it). Failed keys count on the address's
+/// `API_KEY_TOKEN_TYPE`) for a Domino Token of the key's user, bound to the
+/// session the key's exchanges share (so userinfo, introspection and the
+/// Domino API find the user through it, disabling the user makes it
+/// inactive, and revoking the key ends it). Failed keys count on the address's
 /// brute-force counter; a locked address is `invalid_grant` with
 /// `Retry-After`, as the password grant's.
 async fn token_exchange(
@@ -133,20 +133,24 @@ async fn token_exchange(
             return Err(e);
         }
     }
+    let refused = |e| match e {
+        KeyRefusal::Refused => OAuthError::invalid_grant(
+            "the API key is invalid, expired or revoked, or its user is disabled",
+        ),
+        KeyRefusal::Locked { retry_after } => OAuthError::locked(retry_after),
+        KeyRefusal::Store(e) => e.into(),
+    };
     let holder = apikeys::authenticate(state, subject_token, ip)
         .await
-        .map_err(|e| match e {
-            KeyRefusal::Refused => OAuthError::invalid_grant(
-                "the API key is invalid, expired or revoked, or its user is disabled",
-            ),
-            KeyRefusal::Locked { retry_after } => OAuthError::locked(retry_after),
-            KeyRefusal::Store(e) => e.into(),
-        })?;
+        .map_err(refused)?;
     let user = &holder.user;
     let scopes = scope::for_user(client, user, params.get("scope"));
     let lifetime = state.policy.lifetime(None);
-    let session_ttl = lifetime.saturating_add(state.config.leeway);
-    let (session, _) = sessions::start(state, user, false, session_ttl).await?;
+    // The key's session, shared by its exchanges, outlives this token.
+    let needed = lifetime.saturating_add(state.config.leeway);
+    let session = apikeys::shared_session(state, &holder, needed)
+        .await
+        .map_err(refused)?;
     let jti = uuid::Uuid::new_v4().to_string();
     let applied = scope::applied(Some(client), &scopes);
     let roles = mint::roles_for(state, config, client, Some(user), &applied).await?;

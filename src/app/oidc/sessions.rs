@@ -83,23 +83,17 @@ impl Holder {
 pub async fn holder(state: &Issuer, claims: &Claims) -> Result<Holder, StoreError> {
     match claims.get("sid") {
         Some(Value::String(sid)) => {
-            let Some(session) = state.store.get_session(sid).await? else {
+            // The session and its user in one statement.
+            let Some((session, user)) = state.store.get_session_with_user(sid).await? else {
                 return Ok(Holder::Gone);
             };
-            if session.ended_at.is_some() || session.expires_at <= state.clock.now() {
+            if session.ended_at.is_some()
+                || session.expires_at <= state.clock.now()
+                || !user.enabled
+            {
                 return Ok(Holder::Gone);
             }
-            Ok(
-                match state
-                    .store
-                    .get_user_by_id(&session.user_id)
-                    .await?
-                    .filter(|u| u.enabled)
-                {
-                    Some(user) => Holder::User(Box::new(user)),
-                    None => Holder::Gone,
-                },
-            )
+            Ok(Holder::User(Box::new(user)))
         }
         Some(_) => Ok(Holder::Gone),
         None => {

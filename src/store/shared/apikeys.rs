@@ -1,9 +1,19 @@
-//! API keys' SQL.
+//! API keys' SQL. A key names the login session its exchanged Domino
+//! Tokens share (`session_id`): replaced only by a compare-and-set on the
+//! key's row, and ended in the transaction that deletes the key.
 
 use crate::store::StoreError;
 
 pub(crate) const COLUMNS: &str =
     "id, user_id, name, key_hash, created_at, expires_at, last_used_at";
+
+/// What deleting a key returns: the key, and the session its exchanges share.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeletedKey {
+    #[sqlx(flatten)]
+    pub(crate) key: crate::store::ApiKeyRecord,
+    pub(crate) session_id: Option<String>,
+}
 
 pub(crate) fn write_error(e: sqlx::Error) -> StoreError {
     match &e {
@@ -83,16 +93,38 @@ macro_rules! api_key_store {
                 &self,
                 id: &str,
             ) -> Result<Option<$crate::store::ApiKeyRecord>, $crate::store::StoreError> {
-                use $crate::store::shared::{apikeys::COLUMNS, unavailable, unstorable};
+                use $crate::store::shared::apikeys::{COLUMNS, DeletedKey};
+                use $crate::store::shared::{unavailable, unstorable};
                 if unstorable(id) {
                     return Ok(None);
                 }
-                let sql = format!("DELETE FROM api_keys WHERE id = $1 RETURNING {COLUMNS}");
-                sqlx::query_as(&sql)
+                // The delete comes first: on Postgres it waits for an
+                // exchange that is replacing the key's session and returns
+                // the session that exchange committed, which is then ended.
+                let mut tx = self.$write.begin().await.map_err(unavailable)?;
+                let sql =
+                    format!("DELETE FROM api_keys WHERE id = $1 RETURNING {COLUMNS}, session_id");
+                let deleted: Option<DeletedKey> = sqlx::query_as(&sql)
                     .bind(id)
-                    .fetch_optional(&self.$write)
+                    .fetch_optional(&mut *tx)
                     .await
-                    .map_err(unavailable)
+                    .map_err(unavailable)?;
+                let Some(deleted) = deleted else {
+                    return Ok(None);
+                };
+                if let Some(session_id) = &deleted.session_id {
+                    // A bookkeeping time: nothing but "ended" is read from it.
+                    sqlx::query(
+                        "UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL",
+                    )
+                    .bind($crate::store::now())
+                    .bind(session_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unavailable)?;
+                }
+                tx.commit().await.map_err(unavailable)?;
+                Ok(Some(deleted.key))
             }
 
             async fn touch_api_key(
@@ -114,6 +146,73 @@ macro_rules! api_key_store {
                 .await
                 .map_err(unavailable)?;
                 Ok(())
+            }
+
+            async fn start_api_key_session(
+                &self,
+                key_id: &str,
+                replacing: Option<&str>,
+                session: &$crate::store::SessionRecord,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::rows::SESSION_COLUMNS;
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(key_id) || replacing.is_some_and(unstorable) {
+                    return Ok(false);
+                }
+                // The key's row first: its lock orders this against a
+                // revocation (which ends whatever session it finds) and
+                // against another exchange replacing the same session.
+                let mut tx = self.$write.begin().await.map_err(unavailable)?;
+                let linked = sqlx::query(
+                    "UPDATE api_keys SET session_id = $1
+                     WHERE id = $2 AND COALESCE(session_id, '') = $3",
+                )
+                .bind(&session.id)
+                .bind(key_id)
+                .bind(replacing.unwrap_or(""))
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+                if linked.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query(&format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                ))
+                .bind(&session.id)
+                .bind(session.cookie_hash.as_deref())
+                .bind(&session.user_id)
+                .bind(session.auth_time)
+                .bind(session.expires_at)
+                .bind(session.ended_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+                tx.commit().await.map_err(unavailable)?;
+                Ok(true)
+            }
+
+            async fn extend_api_key_session(
+                &self,
+                session_id: &str,
+                now: i64,
+                expires_at: i64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(session_id) {
+                    return Ok(false);
+                }
+                let done = sqlx::query(
+                    "UPDATE sessions SET expires_at = $1
+                     WHERE id = $2 AND ended_at IS NULL AND expires_at > $3",
+                )
+                .bind(expires_at)
+                .bind(session_id)
+                .bind(now)
+                .execute(&self.$write)
+                .await
+                .map_err(unavailable)?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };

@@ -330,6 +330,64 @@ macro_rules! user_store {
                     .map_err(unavailable)?;
                 row.map(RefreshHolderRow::split).transpose()
             }
+
+            async fn get_session_with_user(
+                &self,
+                session_id: &str,
+            ) -> Result<
+                Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
+                $crate::store::StoreError,
+            > {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(session_id) {
+                    return Ok(None);
+                }
+                let sql = format!(
+                    "SELECT u.*, s.id AS s_id, s.cookie_hash AS s_cookie_hash,
+                            s.auth_time AS s_auth_time, s.expires_at AS s_expires_at,
+                            s.ended_at AS s_ended_at
+                     FROM sessions s
+                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
+                     WHERE s.id = $1"
+                );
+                let row: Option<$crate::store::rows::UserSessionRow> = sqlx::query_as(&sql)
+                    .bind(session_id)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err(unavailable)?;
+                match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
+                    Some((user, Some(session))) => Ok(Some((session, user))),
+                    _ => Ok(None),
+                }
+            }
+
+            async fn find_api_key_holder(
+                &self,
+                key_hash: &str,
+            ) -> Result<Option<$crate::store::ApiKeyHolder>, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(key_hash) {
+                    return Ok(None);
+                }
+                let sql = format!(
+                    "SELECT u.*, s.id AS s_id, s.cookie_hash AS s_cookie_hash,
+                            s.auth_time AS s_auth_time, s.expires_at AS s_expires_at,
+                            s.ended_at AS s_ended_at,
+                            k.id AS k_id, k.name AS k_name, k.key_hash AS k_key_hash,
+                            k.created_at AS k_created_at, k.expires_at AS k_expires_at,
+                            k.last_used_at AS k_last_used_at, k.session_id AS k_session_id
+                     FROM api_keys k
+                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = k.user_id
+                     LEFT JOIN sessions s ON s.id = k.session_id AND s.user_id = k.user_id
+                     WHERE k.key_hash = $1"
+                );
+                let row: Option<$crate::store::rows::KeyHolderRow> = sqlx::query_as(&sql)
+                    .bind(key_hash)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err(unavailable)?;
+                row.map($crate::store::rows::KeyHolderRow::split).transpose()
+            }
         }
     };
 }

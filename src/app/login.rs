@@ -85,26 +85,6 @@ fn retry_after(until: i64, now: i64) -> u64 {
         .max(1)
 }
 
-/// The later of the name's and the address's lockouts, if any.
-async fn active_lock(
-    store: &dyn Store,
-    user_key: &str,
-    ip_key: Option<&str>,
-    now: i64,
-) -> Result<Option<(FailureKind, i64)>, StoreError> {
-    let mut lock = store
-        .login_lock(FailureKind::User, user_key, now)
-        .await?
-        .map(|until| (FailureKind::User, until));
-    if let Some(key) = ip_key
-        && let Some(until) = store.login_lock(FailureKind::Ip, key, now).await?
-        && lock.is_none_or(|(_, u)| until > u)
-    {
-        lock = Some((FailureKind::Ip, until));
-    }
-    Ok(lock)
-}
-
 /// How long a reservation holds at most: longer than any password check
 /// waits in the argon2 queue, short enough that a crashed process's
 /// reservations do not keep an account refusing logins for long.
@@ -176,7 +156,8 @@ struct Refusal {
 }
 
 /// The password checks an attempt holds: one place on its login name's
-/// counter and one on its address's. Settled by `failed` or `released`; if
+/// counter and one on its address's. Settled by recording the failure, by
+/// `LockoutStore::settle_login_success` or by `released`; if
 /// the request is dropped first (the client went away), the places are
 /// given back without a failure, since nobody learnt the answer.
 struct Reserved {
@@ -212,7 +193,7 @@ impl Reserved {
                         break;
                     }
                     Reservation::Locked(until) => {
-                        held.released(false).await;
+                        held.released().await;
                         return Ok(Err(Refusal { scope: kind, until }));
                     }
                     // Checks in flight fill the budget: wait for one to
@@ -224,7 +205,7 @@ impl Reserved {
                         pause = (pause * 2).min(100);
                     }
                     Reservation::Busy => {
-                        held.released(false).await;
+                        held.released().await;
                         return Ok(Err(Refusal {
                             scope: kind,
                             until: now.saturating_add(1000),
@@ -236,11 +217,11 @@ impl Reserved {
         Ok(Ok(held))
     }
 
-    /// Gives the places back; `succeeded` resets the login name's failures.
-    async fn released(mut self, succeeded: bool) {
+    /// Gives the places back without a failure (nor a reset: a success
+    /// settles with `LockoutStore::settle_login_success`).
+    async fn released(mut self) {
         for (kind, key) in std::mem::take(&mut self.counters) {
-            let reset = succeeded && kind == FailureKind::User;
-            if let Err(e) = self.store.release_login_attempt(kind, &key, reset).await {
+            if let Err(e) = self.store.release_login_attempt(kind, &key, false).await {
                 tracing::warn!(error = %e, kind = kind.as_str(), "could not release a login reservation");
             }
         }
@@ -337,17 +318,22 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
     };
     match users::check_password(store, &state.passwords, found, attempt.password).await {
         Ok(user) => {
-            if let Some(held) = reserved {
+            if let Some(mut held) = reserved {
                 let now = state.clock.now_ms();
-                // A lockout that began during the check (other guesses' failures,
-                // here or on another instance) withholds even a right answer.
-                if let Some((scope, until)) =
-                    active_lock(store, user_key, ip_key.as_deref(), now).await?
-                {
-                    held.released(false).await;
+                // Settling gives both places back in one statement (the
+                // store's one writer commits once, not twice after two
+                // reads). A lockout that began during the check (other
+                // guesses' failures, here or on another instance) withholds
+                // even a right answer, and then the name's count stays.
+                let lock = store
+                    .settle_login_success(user_key, ip_key.as_deref(), now)
+                    .await?;
+                // Settled: nothing left for `Drop` to give back (had the
+                // statement failed, `Drop` would have).
+                held.counters.clear();
+                if let Some((scope, until)) = lock {
                     return Err(locked(scope, until, now, "after_check"));
                 }
-                held.released(true).await;
             }
             state.metrics.login(path, "success");
             tracing::info!(

@@ -420,6 +420,38 @@ pub trait LockoutStore: Send + Sync {
         key: &str,
         succeeded: bool,
     ) -> Result<(), StoreError>;
+    /// Ends the reservations of a check whose password was right: one on the
+    /// login name's counter `user_key` and, with `ip_key`, one on the
+    /// address's. If either counter is locked at `now_ms` (a lockout began
+    /// during the check), the success is withheld: both places are given
+    /// back without a reset, and the later lockout is returned. Otherwise the
+    /// name's failures reset (never the address's). The stores do it in one
+    /// statement (one commit, one round trip, where a login used to spend two
+    /// reads and two commits); this default is the same in four steps.
+    async fn settle_login_success(
+        &self,
+        user_key: &str,
+        ip_key: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Option<(FailureKind, i64)>, StoreError> {
+        let mut lock = self
+            .login_lock(FailureKind::User, user_key, now_ms)
+            .await?
+            .map(|until| (FailureKind::User, until));
+        if let Some(key) = ip_key
+            && let Some(until) = self.login_lock(FailureKind::Ip, key, now_ms).await?
+            && lock.is_none_or(|(_, u)| until > u)
+        {
+            lock = Some((FailureKind::Ip, until));
+        }
+        self.release_login_attempt(FailureKind::User, user_key, lock.is_none())
+            .await?;
+        if let Some(key) = ip_key {
+            self.release_login_attempt(FailureKind::Ip, key, false)
+                .await?;
+        }
+        Ok(lock)
+    }
     /// Counts one failure and computes the lockout, atomically, so instances
     /// sharing the database count every failure exactly once. Ends one
     /// reservation of the counter, if it has any.
@@ -1046,6 +1078,97 @@ pub(crate) mod scenarios {
         assert_eq!(
             store.realm_secret("other", "later", 2_000).await.unwrap(),
             "later"
+        );
+    }
+
+    /// A right password settles both its reservations at once: the name's
+    /// failures reset and its places are free again, the address's failures
+    /// stay. A lockout of either counter that began during the check
+    /// withholds the success (the later one is returned) and resets nothing.
+    pub(crate) async fn a_success_settles_both_counters(store: Arc<dyn Store>) {
+        let s = store.as_ref();
+        let (user, ip, addr) = (FailureKind::User, FailureKind::Ip, "192.0.2.7");
+        let reserve_ip = |now: i64, nonce: i64| async move {
+            s.reserve_login_attempt(ip, addr, now, &POLICY, 10_000, nonce)
+                .await
+                .unwrap()
+        };
+        let t = 2_000_000;
+        for i in 0..2 {
+            s.record_login_failure(user, "doc", t + i, &POLICY)
+                .await
+                .unwrap();
+            s.record_login_failure(ip, addr, t + i, &POLICY)
+                .await
+                .unwrap();
+        }
+        // Two failures of three: one place left on each counter.
+        assert_eq!(reserve(s, "doc", t + 10, 1).await, Reservation::Granted);
+        assert_eq!(reserve_ip(t + 10, 2).await, Reservation::Granted);
+        assert_eq!(reserve(s, "doc", t + 10, 3).await, Reservation::Busy);
+        assert_eq!(
+            s.settle_login_success("doc", Some(addr), t + 11)
+                .await
+                .unwrap(),
+            None
+        );
+        // The name's whole budget is back; the address's place is free but
+        // its two failures still count.
+        for nonce in 4..7 {
+            assert_eq!(reserve(s, "doc", t + 12, nonce).await, Reservation::Granted);
+        }
+        assert_eq!(reserve(s, "doc", t + 12, 7).await, Reservation::Busy);
+        assert_eq!(reserve_ip(t + 12, 8).await, Reservation::Granted);
+        assert_eq!(reserve_ip(t + 12, 9).await, Reservation::Busy);
+        for _ in 0..3 {
+            s.release_login_attempt(user, "doc", false).await.unwrap();
+        }
+        s.release_login_attempt(ip, addr, false).await.unwrap();
+
+        // The address locks during the check: the success is withheld and
+        // the name keeps its failures.
+        for i in 0..2 {
+            s.record_login_failure(user, "doc", t + 20 + i, &POLICY)
+                .await
+                .unwrap();
+        }
+        assert_eq!(reserve(s, "doc", t + 22, 10).await, Reservation::Granted);
+        assert_eq!(reserve_ip(t + 22, 11).await, Reservation::Granted);
+        let other = s
+            .record_login_failure(ip, addr, t + 23, &POLICY)
+            .await
+            .unwrap();
+        assert_eq!(other.locked_until, Some(t + 1_023));
+        assert_eq!(
+            s.settle_login_success("doc", Some(addr), t + 24)
+                .await
+                .unwrap(),
+            Some((ip, t + 1_023))
+        );
+        assert_eq!(reserve(s, "doc", t + 25, 12).await, Reservation::Granted);
+        assert_eq!(reserve(s, "doc", t + 25, 13).await, Reservation::Busy);
+
+        // The name itself locked (no address): withheld, nothing reset.
+        let st = s
+            .record_login_failure(user, "doc", t + 30, &POLICY)
+            .await
+            .unwrap();
+        assert_eq!(st.locked_until, Some(t + 1_030));
+        assert_eq!(
+            s.settle_login_success("doc", None, t + 31).await.unwrap(),
+            Some((user, t + 1_030))
+        );
+        let st = s
+            .record_login_failure(user, "doc", t + 1_031, &POLICY)
+            .await
+            .unwrap();
+        assert_eq!(st.failures, 4);
+        // Counters that do not exist: nothing to settle, nothing locked.
+        assert_eq!(
+            s.settle_login_success("nobody", Some("198.51.100.1"), t)
+                .await
+                .unwrap(),
+            None
         );
     }
 

@@ -79,12 +79,36 @@ fn record_failure_sql() -> String {
     )
 }
 
+/// A success settles both its places (`$1` the name's key, `$2` the
+/// address's or NULL, `$3` now, `$4`/`$5` the kinds `user`/`ip`): each
+/// gives one back, and the name's failures reset only while neither counter
+/// is locked. The rows are locked first, the name's before the address's,
+/// and read at their latest version: concurrent settlings lock in one order
+/// (the other counter statements lock one row each), so they cannot
+/// deadlock, and a lockout committed meanwhile is seen.
+const SETTLE: &str = "
+WITH t AS (
+    SELECT kind, key, locked_until FROM login_failures
+    WHERE (kind = $4 AND key = $1) OR (kind = $5 AND key = $2)
+    ORDER BY kind = $4 DESC
+    FOR UPDATE
+), l AS (
+    SELECT COALESCE(MAX(locked_until), 0) > $3 AS locked FROM t
+)
+UPDATE login_failures AS f SET in_flight = GREATEST(f.in_flight - 1, 0),
+    failures = CASE WHEN f.kind = $4 AND NOT l.locked THEN 0 ELSE f.failures END,
+    last_failure = CASE WHEN f.kind = $4 AND NOT l.locked THEN 0 ELSE f.last_failure END
+FROM t, l
+WHERE f.kind = t.kind AND f.key = t.key
+RETURNING f.kind, f.locked_until";
+
 crate::store::shared::lockout_store!(
     PgStore,
     pool,
     pool,
     RESERVE,
     &record_failure_sql(),
+    SETTLE,
     "GREATEST"
 );
 
@@ -111,6 +135,13 @@ mod tests {
     async fn back_off_doubles_up_to_the_cap_and_resets() {
         if let Some((s, _)) = testdb::fresh().await {
             scenarios::back_off_doubles_up_to_the_cap_and_resets(std::sync::Arc::new(s)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_success_settles_both_counters() {
+        if let Some((s, _)) = testdb::fresh().await {
+            scenarios::a_success_settles_both_counters(std::sync::Arc::new(s)).await;
         }
     }
 

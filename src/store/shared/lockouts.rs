@@ -18,10 +18,13 @@ pub(crate) fn count(n: i64) -> u32 {
 /// `$5` failure_reset, `$6` lease, `$7` nonce → (won, locked_until)),
 /// `RECORD_FAILURE` (`$1`..`$3` as above, `$4` max_failures,
 /// `$5` wait_increment, `$6` max_wait, `$7` quick_check, `$8` quick_wait,
-/// `$9` failure_reset → (failures, locked_at, locked_until)) and the name of
-/// its two-argument maximum (`$max`: `MAX` or `GREATEST`).
+/// `$9` failure_reset → (failures, locked_at, locked_until)), `SETTLE` (a
+/// success: `$1` the name's key, `$2` the address's or NULL, `$3` now,
+/// `$4`/`$5` the kinds `user`/`ip` → (kind, locked_until) of each row
+/// settled) and the name of its two-argument maximum (`$max`: `MAX` or
+/// `GREATEST`).
 macro_rules! lockout_store {
-    ($store:ty, $read:ident, $write:ident, $reserve:expr, $record_failure:expr, $max:literal) => {
+    ($store:ty, $read:ident, $write:ident, $reserve:expr, $record_failure:expr, $settle:expr, $max:literal) => {
         impl $store {
             /// Deletes counters that neither lock nor count any more.
             pub(super) async fn purge_login_failures(
@@ -88,6 +91,39 @@ macro_rules! lockout_store {
                 .await
                 .map_err($crate::store::shared::unavailable)?;
                 Ok(())
+            }
+
+            async fn settle_login_success(
+                &self,
+                user_key: &str,
+                ip_key: Option<&str>,
+                now_ms: i64,
+            ) -> Result<Option<($crate::store::FailureKind, i64)>, $crate::store::StoreError> {
+                use $crate::store::FailureKind;
+                use $crate::store::shared::lockouts::counter_key;
+                let rows: Vec<(String, i64)> = sqlx::query_as($settle)
+                    .bind(counter_key(user_key))
+                    .bind(ip_key.map(counter_key))
+                    .bind(now_ms)
+                    .bind(FailureKind::User.as_str())
+                    .bind(FailureKind::Ip.as_str())
+                    .fetch_all(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                let mut lock: Option<(FailureKind, i64)> = None;
+                for kind in [FailureKind::User, FailureKind::Ip] {
+                    let until = rows
+                        .iter()
+                        .filter(|(k, until)| k == kind.as_str() && *until > now_ms)
+                        .map(|(_, until)| *until)
+                        .max();
+                    if let Some(until) = until
+                        && lock.is_none_or(|(_, u)| until > u)
+                    {
+                        lock = Some((kind, until));
+                    }
+                }
+                Ok(lock)
             }
 
             async fn record_login_failure(

@@ -83,7 +83,34 @@ ON CONFLICT (kind, key) DO UPDATE SET
     in_flight = MAX(login_failures.in_flight - 1, 0)
 RETURNING failures, locked_at, locked_until";
 
-crate::store::shared::lockout_store!(SqliteStore, pool, writer, RESERVE, RECORD_FAILURE, "MAX");
+/// A success settles both its places (`$1` the name's key, `$2` the
+/// address's or NULL, `$3` now, `$4`/`$5` the kinds `user`/`ip`): each
+/// gives one back, and the name's failures reset only while neither counter
+/// is locked. The one writer runs it alone, so what it reads is current.
+const SETTLE: &str = "
+UPDATE login_failures SET in_flight = MAX(in_flight - 1, 0),
+    failures = CASE WHEN kind = $4 AND NOT EXISTS (SELECT 1 FROM login_failures AS l
+                                                   WHERE l.locked_until > $3
+                                                     AND ((l.kind = $4 AND l.key = $1)
+                                                          OR (l.kind = $5 AND l.key = $2)))
+                    THEN 0 ELSE failures END,
+    last_failure = CASE WHEN kind = $4 AND NOT EXISTS (SELECT 1 FROM login_failures AS l
+                                                       WHERE l.locked_until > $3
+                                                         AND ((l.kind = $4 AND l.key = $1)
+                                                              OR (l.kind = $5 AND l.key = $2)))
+                        THEN 0 ELSE last_failure END
+WHERE (kind = $4 AND key = $1) OR (kind = $5 AND key = $2)
+RETURNING kind, locked_until";
+
+crate::store::shared::lockout_store!(
+    SqliteStore,
+    pool,
+    writer,
+    RESERVE,
+    RECORD_FAILURE,
+    SETTLE,
+    "MAX"
+);
 
 #[cfg(test)]
 mod tests {
@@ -112,6 +139,13 @@ mod tests {
     async fn quick_failures_lock_and_old_rows_are_purged() {
         let (s, dir) = store().await;
         scenarios::quick_failures_lock_and_old_rows_are_purged(s).await;
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[tokio::test]
+    async fn a_success_settles_both_counters() {
+        let (s, dir) = store().await;
+        scenarios::a_success_settles_both_counters(s).await;
         std::fs::remove_dir_all(dir).ok();
     }
 

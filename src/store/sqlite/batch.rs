@@ -43,10 +43,22 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    pub(super) fn start(writer: SqlitePool) -> GroupCommit {
+    /// The batches run on a thread of their own: on the request runtime
+    /// the writer's every statement would wait for a worker thread to come
+    /// back from signing a token (a quarter of a millisecond each), and the
+    /// batches, which take their statements one after the other, would
+    /// queue behind the signatures while the disk idled.
+    pub(super) fn start(writer: SqlitePool) -> Result<GroupCommit, StoreError> {
         let (jobs, queue) = mpsc::unbounded_channel();
-        tokio::spawn(commit_batches(writer, queue));
-        GroupCommit { jobs }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Open(format!("cannot start the writer: {e}")))?;
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || runtime.block_on(commit_batches(writer, queue)))
+            .map_err(|e| StoreError::Open(format!("cannot start the writer: {e}")))?;
+        Ok(GroupCommit { jobs })
     }
 
     /// Runs `job` inside a batch's transaction and answers once the batch

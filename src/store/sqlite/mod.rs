@@ -77,7 +77,7 @@ impl SqliteStore {
         if on_disk {
             warn_if_shared(&file);
         }
-        let batch = batch::GroupCommit::start(writer.clone());
+        let batch = batch::GroupCommit::start(writer.clone())?;
         Ok(SqliteStore {
             pool,
             writer,

@@ -20,7 +20,8 @@ async fn insert_successor(
     sqlx::query(&format!(
         "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11,
-             (SELECT MIN(revoked_at) FROM refresh_tokens WHERE family_id = $2),
+             (SELECT revoked_at FROM refresh_tokens WHERE family_id = $2
+                  AND revoked_at IS NOT NULL ORDER BY revoked_at LIMIT 1),
              (SELECT ended_at FROM sessions WHERE id = $3))"
     ))
     .bind(&t.token_hash)

@@ -25,6 +25,7 @@
 //! counter read: never older than the snapshot.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::oneshot;
@@ -105,31 +106,60 @@ pub struct ConfigCache {
     /// One reload at a time: tokens arriving during one wait for it.
     reload: tokio::sync::Mutex<()>,
     counter: Arc<CounterReads>,
+    /// When (Unix ms) a request that found the cached snapshot current
+    /// arrived: the snapshot was the store's configuration then.
+    confirmed_ms: AtomicI64,
 }
 
 impl ConfigCache {
     /// The configuration as of now: a counter read that started after this
     /// call, and a reload when the counter moved since the cached snapshot
     /// was loaded.
+    /// `now_ms` is when the caller asked (Unix ms, from the issuer's clock).
     pub async fn get(
         &self,
         store: &Arc<dyn Store>,
         realm: &str,
+        now_ms: i64,
     ) -> Result<Arc<Snapshot>, StoreError> {
         let version = self.counter.read(store).await?;
         if let Some(snapshot) = self.cached(version) {
+            self.confirmed_ms.fetch_max(now_ms, Ordering::Relaxed);
             return Ok(snapshot);
         }
         let _one = self.reload.lock().await;
         if let Some(snapshot) = self.cached(version) {
+            self.confirmed_ms.fetch_max(now_ms, Ordering::Relaxed);
             return Ok(snapshot);
         }
         let snapshot = Arc::new(load(store.as_ref(), realm, version).await?);
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         if current.as_ref().is_none_or(|s| s.version <= version) {
             *current = Some(snapshot.clone());
+            self.confirmed_ms.fetch_max(now_ms, Ordering::Relaxed);
         }
         Ok(snapshot)
+    }
+
+    /// The cached snapshot when a request that arrived at most `max_age_ms`
+    /// before `now_ms` found it current; otherwise `get`. For answers a
+    /// client caches anyway (a CORS preflight: browsers keep it for its
+    /// `Access-Control-Max-Age`), never for a token.
+    pub async fn get_recent(
+        &self,
+        store: &Arc<dyn Store>,
+        realm: &str,
+        now_ms: i64,
+        max_age_ms: i64,
+    ) -> Result<Arc<Snapshot>, StoreError> {
+        let fresh = self.confirmed_ms.load(Ordering::Relaxed) >= now_ms.saturating_sub(max_age_ms);
+        if fresh {
+            let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(snapshot) = current.as_ref() {
+                return Ok(snapshot.clone());
+            }
+        }
+        self.get(store, realm, now_ms).await
     }
 
     /// The cached snapshot when it is at least as new as `version`.
@@ -218,4 +248,71 @@ async fn load(store: &dyn Store, realm: &str, version: i64) -> Result<Snapshot, 
         grants,
         user_grants: Mutex::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::client::ClientSpec;
+
+    async fn add_client(store: &Arc<dyn Store>, id: &str) {
+        let (client, _) = Client::from_spec(&ClientSpec {
+            client_id: id.into(),
+            public: true,
+            redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+            ..ClientSpec::default()
+        })
+        .unwrap();
+        store.insert_client(&client).await.unwrap();
+    }
+
+    /// A preflight may be answered from the snapshot some request found
+    /// current within the last second; a token's read sees every change.
+    #[tokio::test]
+    async fn a_recent_snapshot_serves_within_its_age_and_a_token_never_waits() {
+        let Some((store, _dir)) = crate::store::sqlite::testdb::fresh().await else {
+            return;
+        };
+        let store: Arc<dyn Store> = Arc::new(store);
+        let cache = ConfigCache::default();
+        let t = 1_800_000_000_000;
+        assert!(
+            cache
+                .get(&store, "R", t)
+                .await
+                .unwrap()
+                .client("late")
+                .is_none()
+        );
+
+        add_client(&store, "late").await;
+        let recent = cache.get_recent(&store, "R", t + 999, 1_000).await.unwrap();
+        assert!(
+            recent.client("late").is_none(),
+            "within the second: the snapshot"
+        );
+        let token = cache.get(&store, "R", t + 999).await.unwrap();
+        assert!(
+            token.client("late").is_some(),
+            "a token's read sees the change"
+        );
+        let recent = cache
+            .get_recent(&store, "R", t + 1_000, 1_000)
+            .await
+            .unwrap();
+        assert!(
+            recent.client("late").is_some(),
+            "the reload is the snapshot now"
+        );
+
+        add_client(&store, "later").await;
+        let recent = cache
+            .get_recent(&store, "R", t + 3_000, 1_000)
+            .await
+            .unwrap();
+        assert!(
+            recent.client("later").is_some(),
+            "past its age the snapshot is read again"
+        );
+    }
 }

@@ -88,7 +88,23 @@ impl Issuer {
     /// counter, and a reload only when something changed. Read it once per
     /// token and pass it along.
     pub async fn configuration(&self) -> Result<Arc<Snapshot>, StoreError> {
-        self.config_cache.get(&self.store, &self.config.realm).await
+        self.config_cache
+            .get(&self.store, &self.config.realm, self.clock.now_ms())
+            .await
+    }
+
+    /// The configuration as some request of the last `max_age_ms` found it
+    /// (no store round trip then): for answers clients cache anyway, such as
+    /// CORS preflights; never for a token.
+    pub async fn recent_configuration(&self, max_age_ms: i64) -> Result<Arc<Snapshot>, StoreError> {
+        self.config_cache
+            .get_recent(
+                &self.store,
+                &self.config.realm,
+                self.clock.now_ms(),
+                max_age_ms,
+            )
+            .await
     }
 }
 

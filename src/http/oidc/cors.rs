@@ -19,11 +19,28 @@ const METHODS: &str = "GET, POST, OPTIONS";
 const HEADERS: &str = "Authorization, Content-Type, Accept, X-Requested-With, DPoP";
 const MAX_AGE: &str = "3600";
 
+/// How old the configuration a preflight is answered from may be. A
+/// browser keeps a preflight's answer for `MAX_AGE` anyway, and a preflight
+/// only lets the browser send a request it could send as a simple form post
+/// without one; the request itself is answered from a fresh read. So a
+/// preflight takes the configuration some request of the last second found
+/// current, with no store round trip.
+const PREFLIGHT_CONFIG_AGE_MS: i64 = 1_000;
+
 pub async fn cors(State(state): State<Issuer>, mut request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
+    let preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let access = match origin.as_ref().and_then(|o| o.to_str().ok()) {
         // A store failure leaves the response without CORS headers: the
         // browser refuses it, which is the safe way to fail.
+        Some(o) if preflight => state
+            .recent_configuration(PREFLIGHT_CONFIG_AGE_MS)
+            .await
+            .ok()
+            .and_then(|config| config.origin_access(o)),
         // From the cached configuration: one read of the change counter,
         // which the request carries on so the token endpoint reads none.
         Some(o) => match state.configuration().await {
@@ -36,10 +53,6 @@ pub async fn cors(State(state): State<Issuer>, mut request: Request, next: Next)
         },
         None => None,
     };
-    let preflight = request.method() == Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let mut response = if preflight {
         StatusCode::OK.into_response()
     } else {

@@ -158,7 +158,7 @@ crate::store::shared::database!(SqliteStore, pool, writer, "migrations/sqlite");
 /// A fresh database in a directory of its own, for the tests of this
 /// module; the directory goes when the guard drops.
 #[cfg(test)]
-pub(super) mod testdb {
+pub(crate) mod testdb {
     use super::SqliteStore;
     use crate::store::Database as _;
 

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::oneshot;
 
 use crate::app::mappers;
-use crate::domain::client::{Client, ClientId};
+use crate::domain::client::{Client, ClientId, OriginTable};
 use crate::domain::mapper::Mapper;
 use crate::domain::role::{Holder, Role, RoleRef, with_builtins};
 use crate::store::{Store, StoreError};
@@ -41,6 +41,8 @@ use crate::store::{Store, StoreError};
 pub struct Snapshot {
     version: i64,
     clients: HashMap<ClientId, Client>,
+    /// What the clients allow each web origin.
+    origins: OriginTable,
     mappers: Vec<Mapper>,
     /// The stored roles and the built-in ones.
     roles: Vec<Role>,
@@ -63,10 +65,7 @@ impl Snapshot {
     /// header) to call the endpoints browser apps use: the most any client
     /// allows (naming it allows credentials; `*` allows it without).
     pub fn origin_access(&self, origin: &str) -> Option<crate::domain::client::OriginAccess> {
-        self.clients
-            .values()
-            .filter_map(|c| c.origin_access(origin))
-            .max()
+        self.origins.access(origin)
     }
 
     /// The mappers to apply, in order.
@@ -226,7 +225,7 @@ impl CounterReads {
 }
 
 async fn load(store: &dyn Store, realm: &str, version: i64) -> Result<Snapshot, StoreError> {
-    let clients = store
+    let clients: HashMap<ClientId, Client> = store
         .list_clients()
         .await?
         .into_iter()
@@ -240,8 +239,10 @@ async fn load(store: &dyn Store, realm: &str, version: i64) -> Result<Snapshot, 
             grants.entry(grant.holder).or_default().push(grant.role);
         }
     }
+    let origins = OriginTable::of(clients.values());
     Ok(Snapshot {
         version,
+        origins,
         clients,
         mappers,
         roles,

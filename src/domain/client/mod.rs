@@ -15,7 +15,8 @@ pub use builtin::{ADMIN_CONSOLE, DOMINO_PLAY, builtin_admin_console, builtin_dom
 pub use grant::{GrantType, TOKEN_EXCHANGE, default_grants};
 pub use id::{ClientId, MAX_CLIENT_ID_CHARS};
 pub use origin::{
-    ANY_WEB_ORIGIN, OriginAccess, WEB_ORIGINS_OF_REDIRECTS, default_web_origins, parse_web_origins,
+    ANY_WEB_ORIGIN, OriginAccess, OriginTable, WEB_ORIGINS_OF_REDIRECTS, default_web_origins,
+    parse_web_origins,
 };
 pub use redirect::{MAX_URI_CHARS, MAX_URIS, RedirectUri};
 

@@ -67,6 +67,46 @@ impl Client {
     }
 }
 
+/// What all clients together allow each origin, worked out once (the
+/// cached configuration holds one): `access` answers what the most any
+/// client's `origin_access` would, without parsing every client's redirect
+/// URIs per request.
+#[derive(Debug, Default)]
+pub struct OriginTable {
+    named: std::collections::HashMap<String, OriginAccess>,
+    /// Some client allows `*`.
+    any: bool,
+}
+
+impl OriginTable {
+    pub fn of<'a>(clients: impl IntoIterator<Item = &'a Client>) -> OriginTable {
+        let mut table = OriginTable::default();
+        for client in clients {
+            for origin in client.allowed_origins() {
+                if origin == ANY_WEB_ORIGIN {
+                    table.any = true;
+                } else {
+                    table.named.insert(origin, OriginAccess::Named);
+                }
+            }
+        }
+        table
+    }
+
+    /// The most any client allows a page on `origin` (an `Origin` header).
+    pub fn access(&self, origin: &str) -> Option<OriginAccess> {
+        if origin == "null" {
+            return None;
+        }
+        // Named origins are stored as browsers serialise them, so a hit is
+        // a well-formed origin; anything else must be one to match `*`.
+        if let Some(access) = self.named.get(origin) {
+            return Some(*access);
+        }
+        (self.any && web_origin_of(origin).as_deref() == Some(origin)).then_some(OriginAccess::Any)
+    }
+}
+
 /// The web origin (`scheme://host[:port]`) of an http(s) URL, as browsers
 /// serialise it; `None` for other schemes, whose origin is opaque.
 fn web_origin_of(uri: &str) -> Option<String> {
@@ -178,6 +218,50 @@ mod tests {
             "",
         ] {
             assert!(with(&[bad]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_origin_table_answers_as_the_clients_would() {
+        let client = |id: &str, uris: &[&str], origins: &[&str]| {
+            Client::from_spec(&ClientSpec {
+                redirect_uris: uris.iter().map(|u| (*u).to_owned()).collect(),
+                web_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
+                ..spec(id)
+            })
+            .unwrap()
+            .0
+        };
+        let sets = [
+            vec![client("a", &["http://localhost:3000/cb"], &["+"])],
+            vec![
+                client("a", &["http://localhost:3000/cb"], &["+"]),
+                client(
+                    "b",
+                    &["https://app.example/cb"],
+                    &["*", "https://other.example"],
+                ),
+            ],
+            vec![client("c", &["com.example.app:/cb"], &["+"])],
+            vec![],
+        ];
+        let origins = [
+            "http://localhost:3000",
+            "http://localhost:3001",
+            "https://app.example",
+            "https://other.example",
+            "https://anyone.example",
+            "https://anyone.example/",
+            "null",
+            "ftp://x.example",
+            "",
+        ];
+        for clients in &sets {
+            let table = OriginTable::of(clients);
+            for origin in origins {
+                let expected = clients.iter().filter_map(|c| c.origin_access(origin)).max();
+                assert_eq!(table.access(origin), expected, "{origin}");
+            }
         }
     }
 }

@@ -125,17 +125,9 @@ impl SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use crate::store::rotation_scenario;
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refresh_token_rotates_once() {
-        let dir = std::env::temp_dir().join(format!("idp-rotate-{}", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}", dir.join("idp.db").display());
-        let store = super::SqliteStore::open(&url).await.unwrap();
-        crate::store::Database::migrate(&store).await.unwrap();
-        rotation_scenario::a_refresh_token_rotates_once(Arc::new(store)).await;
-        std::fs::remove_dir_all(&dir).ok();
+        let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
+        crate::store::scenarios::a_refresh_token_rotates_once(std::sync::Arc::new(store)).await;
     }
 }

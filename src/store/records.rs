@@ -1,5 +1,7 @@
 //! What the store keeps and returns: the records of each area, the
-//! outcomes of its atomic operations, and its error.
+//! outcomes of its atomic operations, and its error. A record whose columns
+//! line up with its fields in both backends (TEXT, 64-bit integers, blobs)
+//! derives `FromRow` itself; `rows` has the rows that need a conversion.
 
 use crate::domain::client::{ClientId, RedirectUri};
 use crate::domain::role::{Holder, RoleRef};
@@ -21,7 +23,7 @@ pub enum StoreError {
 }
 
 /// A login session: a browser's (with a cookie) or a direct grant's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionRecord {
     /// Public id, sent as `session_state` and `sid`.
     pub id: String,
@@ -34,10 +36,12 @@ pub struct SessionRecord {
 }
 
 /// A pending authorization code (stored under the digest of the code).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CodeRecord {
     pub code_hash: String,
+    #[sqlx(try_from = "String")]
     pub client_id: ClientId,
+    #[sqlx(try_from = "String")]
     pub redirect_uri: RedirectUri,
     pub user_id: String,
     pub session_id: String,
@@ -61,11 +65,12 @@ pub enum CodeRedemption {
 }
 
 /// One refresh token of a family (stored under the digest of the token).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RefreshRecord {
     pub token_hash: String,
     pub family_id: String,
     pub session_id: String,
+    #[sqlx(try_from = "String")]
     pub client_id: ClientId,
     pub user_id: String,
     pub scope: String,
@@ -177,7 +182,7 @@ pub struct Lockout {
 }
 
 /// A signing key's dates, in Unix seconds (see `keys::lifecycle::KeyDates`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredKeyDates {
     pub created: i64,
     pub activates_at: i64,
@@ -186,7 +191,7 @@ pub struct StoredKeyDates {
 }
 
 /// A signing key kept in the database (`key_store = "database"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredKey {
     pub kid: String,
     /// 1 for the first key, one more for each key added after it: two
@@ -196,6 +201,7 @@ pub struct StoredKey {
     pub sealed_private_key: Vec<u8>,
     /// The key's self-signed certificate (DER), for the JWKS `x5c`.
     pub certificate: Vec<u8>,
+    #[sqlx(flatten)]
     pub dates: StoredKeyDates,
     /// When the key was taken out of the published set for good.
     pub archived_at: Option<i64>,

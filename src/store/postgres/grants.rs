@@ -18,10 +18,12 @@
 //! rows in `token_hash` order so two of them cannot deadlock each other; a
 //! deadlock with anything else is retried.
 
-use sqlx::{Postgres, Transaction};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow as _, Postgres, Row as _, Transaction};
 
 use super::{PgStore, unavailable};
-use crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
+use crate::store::rows::REFRESH_COLUMNS;
+use crate::store::shared::binds::refresh_grant;
 use crate::store::{RefreshRecord, StoreError};
 
 /// The advisory-lock class of refresh families (the two-key form, so it
@@ -33,6 +35,43 @@ const DEADLOCK_RETRIES: usize = 3;
 
 fn deadlocked(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+}
+
+/// Runs `attempt` again, up to `DEADLOCK_RETRIES` times, while Postgres
+/// aborts it to break a deadlock.
+async fn retrying<T, F>(mut attempt: impl FnMut() -> F) -> Result<T, sqlx::Error>
+where
+    F: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut retries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if deadlocked(&e) && retries < DEADLOCK_RETRIES => retries += 1,
+            done => return done,
+        }
+    }
+}
+
+/// Revokes the live refresh tokens whose `column` (`session_id` or
+/// `family_id`) is `value`, locking them in `token_hash` order so that two
+/// revocations cannot deadlock each other; returns how many it revoked.
+async fn revoke_tokens(
+    tx: &mut Transaction<'_, Postgres>,
+    column: &'static str,
+    value: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
+             SELECT token_hash FROM refresh_tokens
+             WHERE {column} = $2 AND revoked_at IS NULL
+             ORDER BY token_hash FOR UPDATE)"
+    ))
+    .bind(now)
+    .bind(value)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 async fn lock_family(
@@ -57,16 +96,7 @@ impl PgStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
-                 SELECT token_hash FROM refresh_tokens
-                 WHERE session_id = $2 AND revoked_at IS NULL
-                 ORDER BY token_hash FOR UPDATE)",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        revoke_tokens(&mut tx, "session_id", id, now).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -75,23 +105,16 @@ impl PgStore {
     /// family lock and then inserts in a statement of its own, as a
     /// transaction of two statements would.
     async fn try_insert_refresh(&self, t: &RefreshRecord) -> Result<u64, sqlx::Error> {
-        let inserted: i64 = sqlx::query_scalar(
+        let query = sqlx::query(
             "SELECT insert_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
-        .bind(FAMILY_LOCK_CLASS)
-        .bind(&t.token_hash)
-        .bind(&t.family_id)
-        .bind(&t.session_id)
-        .bind(t.client_id.as_str())
-        .bind(&t.user_id)
-        .bind(&t.scope)
-        .bind(t.auth_time)
-        .bind(t.issued_at)
-        .bind(t.expires_at)
-        .bind(t.used_at)
-        .bind(t.revoked_at)
-        .fetch_one(&self.pool)
-        .await?;
+        .bind(FAMILY_LOCK_CLASS);
+        let inserted: i64 = refresh_grant(query, t)
+            .bind(t.used_at)
+            .bind(t.revoked_at)
+            .try_map(|row: PgRow| row.try_get(0))
+            .fetch_one(&self.pool)
+            .await?;
         Ok(u64::try_from(inserted).unwrap_or(0))
     }
 
@@ -103,40 +126,23 @@ impl PgStore {
         presented: &str,
         t: &RefreshRecord,
     ) -> Result<Option<RefreshRecord>, sqlx::Error> {
-        let spent: Option<RefreshRow> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT {REFRESH_COLUMNS} FROM rotate_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(FAMILY_LOCK_CLASS)
-        .bind(presented)
-        .bind(&t.token_hash)
-        .bind(&t.family_id)
-        .bind(&t.session_id)
-        .bind(t.client_id.as_str())
-        .bind(&t.user_id)
-        .bind(&t.scope)
-        .bind(t.auth_time)
-        .bind(t.issued_at)
-        .bind(t.expires_at)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(spent.map(Into::into))
+        );
+        let query = sqlx::query(&sql).bind(FAMILY_LOCK_CLASS).bind(presented);
+        let spent = refresh_grant(query, t)
+            .try_map(|row: PgRow| RefreshRecord::from_row(&row))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(spent)
     }
 
     async fn try_revoke_family(&self, family_id: &str, now: i64) -> Result<u64, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         lock_family(&mut tx, family_id).await?;
-        let done = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
-                 SELECT token_hash FROM refresh_tokens
-                 WHERE family_id = $2 AND revoked_at IS NULL
-                 ORDER BY token_hash FOR UPDATE)",
-        )
-        .bind(now)
-        .bind(family_id)
-        .execute(&mut *tx)
-        .await?;
+        let revoked = revoke_tokens(&mut tx, "family_id", family_id, now).await?;
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(revoked)
     }
 
     /// Ends the session and revokes its refresh tokens in one transaction.
@@ -144,32 +150,22 @@ impl PgStore {
     /// inserted concurrently either commits first (and is revoked here) or
     /// waits and sees the session ended (see `insert_refresh`).
     async fn end_session_tx(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_end_session(id, now).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                done => return done.map_err(unavailable),
-            }
-        }
+        retrying(|| self.try_end_session(id, now))
+            .await
+            .map_err(unavailable)
     }
 
     /// Inserts a refresh token; born revoked (when its family was, else when
     /// its session ended) when either has happened by the time the locks are
     /// held. Fails, as a foreign-key violation would, when the session is gone.
     async fn insert_refresh_tx(&self, t: &RefreshRecord) -> Result<(), StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_insert_refresh(t).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                Err(e) => return Err(unavailable(e)),
-                Ok(0) => {
-                    return Err(StoreError::Unavailable(format!(
-                        "refresh token not stored: session {} no longer exists",
-                        t.session_id
-                    )));
-                }
-                Ok(_) => return Ok(()),
-            }
+        match retrying(|| self.try_insert_refresh(t)).await {
+            Err(e) => Err(unavailable(e)),
+            Ok(0) => Err(StoreError::Unavailable(format!(
+                "refresh token not stored: session {} no longer exists",
+                t.session_id
+            ))),
+            Ok(_) => Ok(()),
         }
     }
 
@@ -179,25 +175,17 @@ impl PgStore {
         presented: &str,
         t: &RefreshRecord,
     ) -> Result<Option<RefreshRecord>, StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_rotate_refresh(presented, t).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                done => return done.map_err(unavailable),
-            }
-        }
+        retrying(|| self.try_rotate_refresh(presented, t))
+            .await
+            .map_err(unavailable)
     }
 
     /// Revokes the family under its advisory lock, so a successor being
     /// inserted concurrently is either revoked here or born revoked.
     async fn revoke_family_tx(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_revoke_family(family_id, now).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                done => return done.map_err(unavailable),
-            }
-        }
+        retrying(|| self.try_revoke_family(family_id, now))
+            .await
+            .map_err(unavailable)
     }
 }
 

@@ -7,7 +7,8 @@
 use sqlx::sqlite::SqliteConnection;
 
 use super::{SqliteStore, unavailable};
-use crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
+use crate::store::rows::REFRESH_COLUMNS;
+use crate::store::shared::binds::refresh_grant;
 use crate::store::{RefreshRecord, StoreError};
 
 crate::store::shared::grant_store!(SqliteStore, pool, writer);
@@ -17,26 +18,18 @@ async fn insert_successor(
     conn: &mut SqliteConnection,
     t: &RefreshRecord,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+    let sql = format!(
         "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11,
              (SELECT MIN(revoked_at) FROM refresh_tokens WHERE family_id = $2),
              (SELECT ended_at FROM sessions WHERE id = $3))"
-    ))
-    .bind(&t.token_hash)
-    .bind(&t.family_id)
-    .bind(&t.session_id)
-    .bind(t.client_id.as_str())
-    .bind(&t.user_id)
-    .bind(&t.scope)
-    .bind(t.auth_time)
-    .bind(t.issued_at)
-    .bind(t.expires_at)
-    .bind(t.used_at)
-    .bind(t.revoked_at)
-    .execute(conn)
-    .await
-    .map(drop)
+    );
+    refresh_grant(sqlx::query(&sql), t)
+        .bind(t.used_at)
+        .bind(t.revoked_at)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 impl SqliteStore {
@@ -86,7 +79,7 @@ impl SqliteStore {
         self.batch
             .run(move |conn| {
                 Box::pin(async move {
-                    let spent: Option<RefreshRow> = sqlx::query_as(&format!(
+                    let spent: Option<RefreshRecord> = sqlx::query_as(&format!(
                         "UPDATE refresh_tokens SET used_at = $1
                          WHERE token_hash = $2 AND family_id = $3 AND session_id = $4
                            AND client_id = $5 AND user_id = $6
@@ -104,7 +97,7 @@ impl SqliteStore {
                     if spent.is_some() {
                         insert_successor(conn, &t).await?;
                     }
-                    Ok(spent.map(Into::into))
+                    Ok(spent)
                 })
             })
             .await

@@ -35,6 +35,13 @@ pub struct SessionRecord {
     pub ended_at: Option<i64>,
 }
 
+impl SessionRecord {
+    /// Neither ended nor expired at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.ended_at.is_none() && self.expires_at > now
+    }
+}
+
 /// A pending authorization code (stored under the digest of the code).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CodeRecord {

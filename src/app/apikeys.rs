@@ -12,7 +12,7 @@
 //! Never the key, nor its digest.
 
 use crate::app::Issuer;
-use crate::app::login::{ClientIp, ip_key};
+use crate::app::login::{ClientIp, retry_after};
 use crate::domain::user::{InvalidInput, User, name_key};
 use crate::domain::{apikey, opaque};
 use crate::store::{ApiKeyRecord, FailureKind, SessionRecord, Store, StoreError};
@@ -145,13 +145,6 @@ pub struct KeyHolder {
     session: Option<SessionRecord>,
 }
 
-/// Whole seconds until `until` (Unix ms), at least one.
-fn retry_after(until: i64, now: i64) -> u64 {
-    u64::try_from(until.saturating_sub(now).saturating_add(999) / 1000)
-        .unwrap_or(1)
-        .max(1)
-}
-
 /// Checks a presented key: its user, if the key is live and the user
 /// enabled. A refusal counts on the address's brute-force counter.
 pub async fn authenticate(
@@ -161,11 +154,8 @@ pub async fn authenticate(
 ) -> Result<KeyHolder, KeyRefusal> {
     let settings = &state.config.brute_force;
     let store = state.store.as_ref();
-    let counter =
-        ip.0.filter(|_| settings.enabled && settings.ip_max_failures > 0)
-            .map(ip_key);
-    let address =
-        ip.0.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let counter = ip.counter_key(settings);
+    let address = ip.shown();
     if let Some(key) = &counter {
         let now_ms = state.clock.now_ms();
         if let Some(until) = store.login_lock(FailureKind::Ip, key, now_ms).await? {
@@ -259,7 +249,7 @@ pub async fn shared_session(
     let mut session = holder.session.clone();
     for _ in 0..SESSION_ATTEMPTS {
         let now = state.clock.now();
-        if let Some(live) = session.filter(|s| s.ended_at.is_none() && s.expires_at > now) {
+        if let Some(live) = session.filter(|s| s.is_live(now)) {
             if live.expires_at >= now.saturating_add(needed) {
                 return Ok(live);
             }

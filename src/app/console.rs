@@ -170,7 +170,7 @@ pub async fn resolve(state: &Issuer, cookie: &str) -> Result<Option<Admin>, Stor
     };
     let now = state.clock.now();
     let live = match state.store.get_session(&record.session_id).await? {
-        Some(s) => s.ended_at.is_none() && s.expires_at > now && record.expires_at > now,
+        Some(s) => s.is_live(now) && record.expires_at > now,
         None => false,
     };
     let user = if live {

@@ -69,14 +69,7 @@ impl Issuer {
                 let session = sessions::start(self, &user, false, self.config.session_ttl)
                     .await?
                     .0;
-                let grant = Grant {
-                    client: &client,
-                    user: Some(&user),
-                    scopes,
-                    session: Some(&session),
-                    nonce: None,
-                    rotates: None,
-                };
+                let grant = Grant::in_session(&client, &user, scopes, &session);
                 let config = self.configuration().await?;
                 match mint(self, &config, grant).await {
                     Ok(minted) => {

@@ -3,10 +3,9 @@
 //! one `FromRow` derive serves SQLite and Postgres alike.
 
 use super::{
-    ApiKeyHolder, ApiKeyRecord, CodeRecord, RefreshHolder, RefreshRecord, RoleGrant, SessionRecord,
-    StoreError, StoredKey, StoredKeyDates,
+    ApiKeyHolder, ApiKeyRecord, RefreshHolder, RefreshRecord, RoleGrant, SessionRecord, StoreError,
 };
-use crate::domain::client::{Client, ClientId, RedirectUri};
+use crate::domain::client::{Client, ClientId};
 use crate::domain::role::{Holder, Role, RoleRef};
 use crate::domain::user::{PasswordHash, User};
 
@@ -136,55 +135,29 @@ impl UserSessionRow {
     }
 }
 
+/// A user joined with one of their sessions: the select list of a
+/// `UserSessionRow` over `users u` (its columns as the backend's
+/// `USER_COLUMNS` select them) and `sessions s`.
+pub(super) const USER_SESSION_COLUMNS: &str = "u.*,
+    s.id AS s_id, s.cookie_hash AS s_cookie_hash, s.auth_time AS s_auth_time,
+    s.expires_at AS s_expires_at, s.ended_at AS s_ended_at";
+
 /// A refresh token joined with its user and session
-/// (`UserStore::get_refresh_with_holder`): the token's columns are
-/// prefixed `r_`, the session's `s_`.
+/// (`UserStore::get_refresh_with_holder`): `USER_SESSION_COLUMNS`, then the
+/// token's own columns, unprefixed (no user column shares their names).
 #[derive(sqlx::FromRow)]
 pub(super) struct RefreshHolderRow {
     #[sqlx(flatten)]
     pub(super) holder: UserSessionRow,
-    pub(super) r_token_hash: String,
-    pub(super) r_family_id: String,
-    pub(super) r_session_id: String,
-    #[sqlx(try_from = "String")]
-    pub(super) r_client_id: ClientId,
-    pub(super) r_user_id: String,
-    pub(super) r_scope: String,
-    pub(super) r_auth_time: i64,
-    pub(super) r_issued_at: i64,
-    pub(super) r_expires_at: i64,
-    pub(super) r_used_at: Option<i64>,
-    pub(super) r_revoked_at: Option<i64>,
+    #[sqlx(flatten)]
+    pub(super) token: RefreshRecord,
 }
-
-/// The select list of a `RefreshHolderRow` over `refresh_tokens r`,
-/// `users u` and `sessions s`.
-pub(super) const REFRESH_HOLDER_COLUMNS: &str = "u.*,
-    s.id AS s_id, s.cookie_hash AS s_cookie_hash, s.auth_time AS s_auth_time,
-    s.expires_at AS s_expires_at, s.ended_at AS s_ended_at,
-    r.token_hash AS r_token_hash, r.family_id AS r_family_id, r.session_id AS r_session_id,
-    r.client_id AS r_client_id, r.user_id AS r_user_id, r.scope AS r_scope,
-    r.auth_time AS r_auth_time, r.issued_at AS r_issued_at, r.expires_at AS r_expires_at,
-    r.used_at AS r_used_at, r.revoked_at AS r_revoked_at";
 
 impl RefreshHolderRow {
     pub(super) fn split(self) -> Result<RefreshHolder, StoreError> {
-        let token = RefreshRecord {
-            token_hash: self.r_token_hash,
-            family_id: self.r_family_id,
-            session_id: self.r_session_id,
-            client_id: self.r_client_id,
-            user_id: self.r_user_id,
-            scope: self.r_scope,
-            auth_time: self.r_auth_time,
-            issued_at: self.r_issued_at,
-            expires_at: self.r_expires_at,
-            used_at: self.r_used_at,
-            revoked_at: self.r_revoked_at,
-        };
         let (user, session) = self.holder.split()?;
         Ok(RefreshHolder {
-            token,
+            token: self.token,
             user,
             session,
         })
@@ -228,133 +201,12 @@ impl KeyHolderRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(super) struct SessionRow {
-    pub(super) id: String,
-    pub(super) cookie_hash: Option<String>,
-    pub(super) user_id: String,
-    pub(super) auth_time: i64,
-    pub(super) expires_at: i64,
-    pub(super) ended_at: Option<i64>,
-}
-
-impl From<SessionRow> for SessionRecord {
-    fn from(r: SessionRow) -> Self {
-        SessionRecord {
-            id: r.id,
-            cookie_hash: r.cookie_hash,
-            user_id: r.user_id,
-            auth_time: r.auth_time,
-            expires_at: r.expires_at,
-            ended_at: r.ended_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub(super) struct CodeRow {
-    pub(super) code_hash: String,
-    #[sqlx(try_from = "String")]
-    pub(super) client_id: ClientId,
-    #[sqlx(try_from = "String")]
-    pub(super) redirect_uri: RedirectUri,
-    pub(super) user_id: String,
-    pub(super) session_id: String,
-    pub(super) scope: String,
-    pub(super) nonce: Option<String>,
-    pub(super) code_challenge: Option<String>,
-    pub(super) auth_time: i64,
-    pub(super) expires_at: i64,
-}
-
-impl From<CodeRow> for CodeRecord {
-    fn from(r: CodeRow) -> Self {
-        CodeRecord {
-            code_hash: r.code_hash,
-            client_id: r.client_id,
-            redirect_uri: r.redirect_uri,
-            user_id: r.user_id,
-            session_id: r.session_id,
-            scope: r.scope,
-            nonce: r.nonce,
-            code_challenge: r.code_challenge,
-            auth_time: r.auth_time,
-            expires_at: r.expires_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub(super) struct RefreshRow {
-    pub(super) token_hash: String,
-    pub(super) family_id: String,
-    pub(super) session_id: String,
-    #[sqlx(try_from = "String")]
-    pub(super) client_id: ClientId,
-    pub(super) user_id: String,
-    pub(super) scope: String,
-    pub(super) auth_time: i64,
-    pub(super) issued_at: i64,
-    pub(super) expires_at: i64,
-    pub(super) used_at: Option<i64>,
-    pub(super) revoked_at: Option<i64>,
-}
-
-impl From<RefreshRow> for RefreshRecord {
-    fn from(r: RefreshRow) -> Self {
-        RefreshRecord {
-            token_hash: r.token_hash,
-            family_id: r.family_id,
-            session_id: r.session_id,
-            client_id: r.client_id,
-            user_id: r.user_id,
-            scope: r.scope,
-            auth_time: r.auth_time,
-            issued_at: r.issued_at,
-            expires_at: r.expires_at,
-            used_at: r.used_at,
-            revoked_at: r.revoked_at,
-        }
-    }
-}
-
 pub(super) const SESSION_COLUMNS: &str =
     "id, cookie_hash, user_id, auth_time, expires_at, ended_at";
 pub(super) const CODE_COLUMNS: &str = "code_hash, client_id, redirect_uri, user_id, session_id, scope, nonce, code_challenge, auth_time, expires_at";
 pub(super) const REFRESH_COLUMNS: &str = "token_hash, family_id, session_id, client_id, user_id, scope, auth_time, issued_at, expires_at, used_at, revoked_at";
 
 pub(super) const KEY_COLUMNS: &str = "kid, generation, sealed_private_key, certificate, created, activates_at, superseded_at, retire_after, archived_at";
-
-#[derive(sqlx::FromRow)]
-pub(super) struct KeyRow {
-    kid: String,
-    generation: i64,
-    sealed_private_key: Vec<u8>,
-    certificate: Vec<u8>,
-    created: i64,
-    activates_at: i64,
-    superseded_at: Option<i64>,
-    retire_after: Option<i64>,
-    archived_at: Option<i64>,
-}
-
-impl From<KeyRow> for StoredKey {
-    fn from(row: KeyRow) -> StoredKey {
-        StoredKey {
-            kid: row.kid,
-            generation: row.generation,
-            sealed_private_key: row.sealed_private_key,
-            certificate: row.certificate,
-            dates: StoredKeyDates {
-                created: row.created,
-                activates_at: row.activates_at,
-                superseded_at: row.superseded_at,
-                retire_after: row.retire_after,
-            },
-            archived_at: row.archived_at,
-        }
-    }
-}
 
 /// A `roles` row: `client_id` is empty for a realm role; `composites` JSON.
 pub(super) type RoleRow = (String, String, Option<String>, String);
@@ -399,7 +251,7 @@ pub(super) fn role_client(role: &RoleRef) -> &str {
 #[derive(sqlx::FromRow)]
 pub(super) struct SessionSummaryRow {
     #[sqlx(flatten)]
-    pub(super) session: SessionRow,
+    pub(super) session: SessionRecord,
     pub(super) client_id: Option<String>,
     pub(super) last_refresh: Option<i64>,
 }
@@ -407,7 +259,7 @@ pub(super) struct SessionSummaryRow {
 impl From<SessionSummaryRow> for crate::store::SessionSummary {
     fn from(r: SessionSummaryRow) -> Self {
         crate::store::SessionSummary {
-            session: r.session.into(),
+            session: r.session,
             client_id: r.client_id,
             last_refresh: r.last_refresh,
         }

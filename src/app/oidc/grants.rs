@@ -218,20 +218,12 @@ async fn password(
     let session = sessions::start(state, &user, false, state.config.session_ttl)
         .await?
         .0;
-    let minted = mint(
+    tokens(
         state,
         config,
-        Grant {
-            client,
-            user: Some(&user),
-            scopes,
-            session: Some(&session),
-            nonce: None,
-            rotates: None,
-        },
+        Grant::in_session(client, &user, scopes, &session),
     )
-    .await?;
-    Ok(minted.response)
+    .await
 }
 
 async fn client_credentials(
@@ -240,21 +232,15 @@ async fn client_credentials(
     client: &Client,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
-    let scopes = scope::for_client(client, params.get("scope"));
-    let minted = mint(
-        state,
-        config,
-        Grant {
-            client,
-            user: None,
-            scopes,
-            session: None,
-            nonce: None,
-            rotates: None,
-        },
-    )
-    .await?;
-    Ok(minted.response)
+    let grant = Grant {
+        client,
+        user: None,
+        scopes: scope::for_client(client, params.get("scope")),
+        session: None,
+        nonce: None,
+        rotates: None,
+    };
+    tokens(state, config, grant).await
 }
 
 async fn refresh(
@@ -298,24 +284,14 @@ async fn refresh(
     if !user.enabled {
         return refuse("the user is disabled or no longer exists").await;
     }
-    let session = match found.session {
-        Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
-        _ => return refuse("the session has ended").await,
+    let Some(session) = found.session.filter(|s| s.is_live(now)) else {
+        return refuse("the session has ended").await;
     };
-    let minted = mint(
-        state,
-        config,
-        Grant {
-            client,
-            user: Some(&user),
-            scopes,
-            session: Some(&session),
-            nonce: None,
-            rotates: Some(&record),
-        },
-    )
-    .await?;
-    Ok(minted.response)
+    let grant = Grant {
+        rotates: Some(&record),
+        ..Grant::in_session(client, &user, scopes, &session)
+    };
+    tokens(state, config, grant).await
 }
 
 async fn authorization_code(
@@ -329,18 +305,16 @@ async fn authorization_code(
     let now = state.clock.now();
     let record = match state.store.redeem_code(&code_hash, now).await? {
         CodeRedemption::Redeemed(record) => record,
-        CodeRedemption::Spent { family_id } => {
+        refused => {
             // RFC 6749 §4.1.2: a code used twice revokes what it produced.
-            if let Some(family) = family_id {
+            if let CodeRedemption::Spent {
+                family_id: Some(family),
+            } = refused
+            {
                 state.store.revoke_family(&family, now).await?;
                 state.metrics.refresh_reuse();
                 tracing::warn!(target: "audit", event = "code.reuse", family_id = %family, "authorization code reused: tokens revoked");
             }
-            return Err(OAuthError::invalid_grant(
-                "authorization code is invalid, expired or already used",
-            ));
-        }
-        CodeRedemption::Unknown => {
             return Err(OAuthError::invalid_grant(
                 "authorization code is invalid, expired or already used",
             ));
@@ -356,7 +330,46 @@ async fn authorization_code(
             "redirect_uri does not match the one of the authorization request",
         ));
     }
-    match (&record.code_challenge, params.get("code_verifier")) {
+    check_pkce(
+        record.code_challenge.as_deref(),
+        params.get("code_verifier"),
+    )?;
+    let found = state
+        .store
+        .get_user_with_session(&record.user_id, &record.session_id)
+        .await?;
+    let (user, session): (User, _) = match found {
+        Some((user, session)) if user.enabled => (user, session),
+        _ => return Err(OAuthError::invalid_grant("the user is disabled")),
+    };
+    let Some(session) = session.filter(|s| s.is_live(now)) else {
+        return Err(OAuthError::invalid_grant("the login session has ended"));
+    };
+    let scopes = ScopeSet::parse_param(&record.scope);
+    let grant = Grant {
+        nonce: record.nonce.as_deref(),
+        ..Grant::in_session(client, &user, scopes, &session)
+    };
+    let minted = mint(state, config, grant).await?;
+    if let Some(family) = &minted.family_id {
+        state.store.set_code_family(&code_hash, family).await?;
+    }
+    Ok(minted.response)
+}
+
+/// Mints `grant` and answers with its tokens.
+async fn tokens(
+    state: &Issuer,
+    config: &Snapshot,
+    grant: Grant<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    Ok(mint(state, config, grant).await?.response)
+}
+
+/// RFC 7636 §4.6: a code whose request had a `code_challenge` is redeemed
+/// only with the verifier that hashes to it; one without, with none.
+fn check_pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
         (Some(challenge), Some(verifier)) => {
             if !valid_verifier(verifier) {
                 return Err(OAuthError::invalid_request(
@@ -366,49 +379,16 @@ async fn authorization_code(
             if !opaque::equal(&opaque::pkce_s256(verifier), challenge) {
                 return Err(OAuthError::invalid_grant("PKCE verification failed"));
             }
+            Ok(())
         }
-        (Some(_), None) => {
-            return Err(OAuthError::invalid_grant(
-                "code_verifier is required: the authorization request used PKCE",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(OAuthError::invalid_grant(
-                "code_verifier sent, but the authorization request had no code_challenge",
-            ));
-        }
-        (None, None) => {}
+        (Some(_), None) => Err(OAuthError::invalid_grant(
+            "code_verifier is required: the authorization request used PKCE",
+        )),
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier sent, but the authorization request had no code_challenge",
+        )),
+        (None, None) => Ok(()),
     }
-    let found = state
-        .store
-        .get_user_with_session(&record.user_id, &record.session_id)
-        .await?;
-    let (user, session): (User, _) = match found {
-        Some((user, session)) if user.enabled => (user, session),
-        _ => return Err(OAuthError::invalid_grant("the user is disabled")),
-    };
-    let session = match session {
-        Some(s) if s.ended_at.is_none() && s.expires_at > now => s,
-        _ => return Err(OAuthError::invalid_grant("the login session has ended")),
-    };
-    let scopes = ScopeSet::parse_param(&record.scope);
-    let minted = mint(
-        state,
-        config,
-        Grant {
-            client,
-            user: Some(&user),
-            scopes,
-            session: Some(&session),
-            nonce: record.nonce.as_deref(),
-            rotates: None,
-        },
-    )
-    .await?;
-    if let Some(family) = &minted.family_id {
-        state.store.set_code_family(&code_hash, family).await?;
-    }
-    Ok(minted.response)
 }
 
 /// RFC 7636 §4.1: 43-128 characters from the unreserved set.

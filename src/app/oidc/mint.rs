@@ -57,6 +57,26 @@ pub struct Grant<'a> {
     pub rotates: Option<&'a RefreshRecord>,
 }
 
+impl<'a> Grant<'a> {
+    /// A user's tokens in a login session, without a nonce, starting a new
+    /// refresh family (the password grant's; the others change one field).
+    pub fn in_session(
+        client: &'a Client,
+        user: &'a User,
+        scopes: ScopeSet,
+        session: &'a SessionRecord,
+    ) -> Grant<'a> {
+        Grant {
+            client,
+            user: Some(user),
+            scopes,
+            session: Some(session),
+            nonce: None,
+            rotates: None,
+        }
+    }
+}
+
 pub struct Minted {
     pub response: TokenResponse,
     /// The refresh family the response's refresh token belongs to.

@@ -18,10 +18,12 @@
 //! rows in `token_hash` order so two of them cannot deadlock each other; a
 //! deadlock with anything else is retried.
 
-use sqlx::{Postgres, Transaction};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow as _, Postgres, Row as _, Transaction};
 
 use super::{PgStore, unavailable};
-use crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
+use crate::store::rows::REFRESH_COLUMNS;
+use crate::store::shared::binds::refresh_grant;
 use crate::store::{RefreshRecord, StoreError};
 
 /// The advisory-lock class of refresh families (the two-key form, so it
@@ -33,6 +35,43 @@ const DEADLOCK_RETRIES: usize = 3;
 
 fn deadlocked(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+}
+
+/// Runs `attempt` again, up to `DEADLOCK_RETRIES` times, while Postgres
+/// aborts it to break a deadlock.
+async fn retrying<T, F>(mut attempt: impl FnMut() -> F) -> Result<T, sqlx::Error>
+where
+    F: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut retries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if deadlocked(&e) && retries < DEADLOCK_RETRIES => retries += 1,
+            done => return done,
+        }
+    }
+}
+
+/// Revokes the live refresh tokens whose `column` (`session_id` or
+/// `family_id`) is `value`, locking them in `token_hash` order so that two
+/// revocations cannot deadlock each other; returns how many it revoked.
+async fn revoke_tokens(
+    tx: &mut Transaction<'_, Postgres>,
+    column: &'static str,
+    value: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
+             SELECT token_hash FROM refresh_tokens
+             WHERE {column} = $2 AND revoked_at IS NULL
+             ORDER BY token_hash FOR UPDATE)"
+    ))
+    .bind(now)
+    .bind(value)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 async fn lock_family(
@@ -57,16 +96,7 @@ impl PgStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
-                 SELECT token_hash FROM refresh_tokens
-                 WHERE session_id = $2 AND revoked_at IS NULL
-                 ORDER BY token_hash FOR UPDATE)",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        revoke_tokens(&mut tx, "session_id", id, now).await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
@@ -75,23 +105,16 @@ impl PgStore {
     /// family lock and then inserts in a statement of its own, as a
     /// transaction of two statements would.
     async fn try_insert_refresh(&self, t: &RefreshRecord) -> Result<u64, sqlx::Error> {
-        let inserted: i64 = sqlx::query_scalar(
+        let query = sqlx::query(
             "SELECT insert_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
-        .bind(FAMILY_LOCK_CLASS)
-        .bind(&t.token_hash)
-        .bind(&t.family_id)
-        .bind(&t.session_id)
-        .bind(t.client_id.as_str())
-        .bind(&t.user_id)
-        .bind(&t.scope)
-        .bind(t.auth_time)
-        .bind(t.issued_at)
-        .bind(t.expires_at)
-        .bind(t.used_at)
-        .bind(t.revoked_at)
-        .fetch_one(&self.pool)
-        .await?;
+        .bind(FAMILY_LOCK_CLASS);
+        let inserted: i64 = refresh_grant(query, t)
+            .bind(t.used_at)
+            .bind(t.revoked_at)
+            .try_map(|row: PgRow| row.try_get(0))
+            .fetch_one(&self.pool)
+            .await?;
         Ok(u64::try_from(inserted).unwrap_or(0))
     }
 
@@ -103,40 +126,23 @@ impl PgStore {
         presented: &str,
         t: &RefreshRecord,
     ) -> Result<Option<RefreshRecord>, sqlx::Error> {
-        let spent: Option<RefreshRow> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT {REFRESH_COLUMNS} FROM rotate_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(FAMILY_LOCK_CLASS)
-        .bind(presented)
-        .bind(&t.token_hash)
-        .bind(&t.family_id)
-        .bind(&t.session_id)
-        .bind(t.client_id.as_str())
-        .bind(&t.user_id)
-        .bind(&t.scope)
-        .bind(t.auth_time)
-        .bind(t.issued_at)
-        .bind(t.expires_at)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(spent.map(Into::into))
+        );
+        let query = sqlx::query(&sql).bind(FAMILY_LOCK_CLASS).bind(presented);
+        let spent = refresh_grant(query, t)
+            .try_map(|row: PgRow| RefreshRecord::from_row(&row))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(spent)
     }
 
     async fn try_revoke_family(&self, family_id: &str, now: i64) -> Result<u64, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         lock_family(&mut tx, family_id).await?;
-        let done = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE token_hash IN (
-                 SELECT token_hash FROM refresh_tokens
-                 WHERE family_id = $2 AND revoked_at IS NULL
-                 ORDER BY token_hash FOR UPDATE)",
-        )
-        .bind(now)
-        .bind(family_id)
-        .execute(&mut *tx)
-        .await?;
+        let revoked = revoke_tokens(&mut tx, "family_id", family_id, now).await?;
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(revoked)
     }
 
     /// Ends the session and revokes its refresh tokens in one transaction.
@@ -144,32 +150,22 @@ impl PgStore {
     /// inserted concurrently either commits first (and is revoked here) or
     /// waits and sees the session ended (see `insert_refresh`).
     async fn end_session_tx(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_end_session(id, now).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                done => return done.map_err(unavailable),
-            }
-        }
+        retrying(|| self.try_end_session(id, now))
+            .await
+            .map_err(unavailable)
     }
 
     /// Inserts a refresh token; born revoked (when its family was, else when
     /// its session ended) when either has happened by the time the locks are
     /// held. Fails, as a foreign-key violation would, when the session is gone.
     async fn insert_refresh_tx(&self, t: &RefreshRecord) -> Result<(), StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_insert_refresh(t).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                Err(e) => return Err(unavailable(e)),
-                Ok(0) => {
-                    return Err(StoreError::Unavailable(format!(
-                        "refresh token not stored: session {} no longer exists",
-                        t.session_id
-                    )));
-                }
-                Ok(_) => return Ok(()),
-            }
+        match retrying(|| self.try_insert_refresh(t)).await {
+            Err(e) => Err(unavailable(e)),
+            Ok(0) => Err(StoreError::Unavailable(format!(
+                "refresh token not stored: session {} no longer exists",
+                t.session_id
+            ))),
+            Ok(_) => Ok(()),
         }
     }
 
@@ -179,255 +175,18 @@ impl PgStore {
         presented: &str,
         t: &RefreshRecord,
     ) -> Result<Option<RefreshRecord>, StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_rotate_refresh(presented, t).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                done => return done.map_err(unavailable),
-            }
-        }
+        retrying(|| self.try_rotate_refresh(presented, t))
+            .await
+            .map_err(unavailable)
     }
 
     /// Revokes the family under its advisory lock, so a successor being
     /// inserted concurrently is either revoked here or born revoked.
     async fn revoke_family_tx(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.try_revoke_family(family_id, now).await {
-                Err(e) if deadlocked(&e) && attempt < DEADLOCK_RETRIES => attempt += 1,
-                done => return done.map_err(unavailable),
-            }
-        }
+        retrying(|| self.try_revoke_family(family_id, now))
+            .await
+            .map_err(unavailable)
     }
 }
 
 crate::store::shared::grant_store!(PgStore, pool, pool);
-
-#[cfg(test)]
-mod tests {
-    //! Races between separate pools, as between instances, against the server
-    //! `IDP_TEST_POSTGRES_URL` names (skipped when it is unset).
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::domain::client::{Client, ClientSpec, GrantType};
-    use crate::domain::user::{NewUser, UserSpec};
-    use crate::store::postgres::testdb;
-    use crate::store::{ClientStore, GrantStore, UserStore};
-    use crate::store::{CodeRecord, CodeRedemption, RefreshClaim, SessionRecord, UserRecord};
-
-    const NOW: i64 = 1_800_000_000;
-    const ROUNDS: usize = 40;
-
-    struct Fixture {
-        pools: Vec<Arc<PgStore>>,
-        user_id: String,
-    }
-
-    async fn fixture() -> Option<Fixture> {
-        let (store, url) = testdb::fresh().await?;
-        let user = NewUser::from_spec(&UserSpec {
-            username: "doc".into(),
-            ..UserSpec::default()
-        })
-        .unwrap();
-        let user = store
-            .insert_user(&UserRecord {
-                user,
-                password_hash: "x".into(),
-            })
-            .await
-            .unwrap();
-        let (client, _) = Client::from_spec(&ClientSpec {
-            client_id: "app".into(),
-            public: true,
-            redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
-            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-            ..ClientSpec::default()
-        })
-        .unwrap();
-        store.insert_client(&client).await.unwrap();
-        let mut pools = vec![Arc::new(store)];
-        for _ in 0..2 {
-            pools.push(Arc::new(PgStore::open(&url).await.unwrap()));
-        }
-        Some(Fixture {
-            pools,
-            user_id: user.id,
-        })
-    }
-
-    impl Fixture {
-        async fn session(&self, id: &str) {
-            self.pools[0]
-                .insert_session(&SessionRecord {
-                    id: id.into(),
-                    cookie_hash: None,
-                    user_id: self.user_id.clone(),
-                    auth_time: NOW,
-                    expires_at: NOW + 3600,
-                    ended_at: None,
-                })
-                .await
-                .unwrap();
-        }
-
-        fn token(&self, hash: &str, family: &str, session: &str) -> RefreshRecord {
-            RefreshRecord {
-                token_hash: hash.into(),
-                family_id: family.into(),
-                session_id: session.into(),
-                client_id: "app".parse().unwrap(),
-                user_id: self.user_id.clone(),
-                scope: "openid".into(),
-                auth_time: NOW,
-                issued_at: NOW,
-                expires_at: NOW + 1800,
-                used_at: None,
-                revoked_at: None,
-            }
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn a_refresh_token_rotates_once() {
-        let Some((store, _)) = testdb::fresh().await else {
-            return;
-        };
-        crate::store::rotation_scenario::a_refresh_token_rotates_once(Arc::new(store)).await;
-    }
-
-    /// Rotations of one token from separate pools: one wins, the other
-    /// stores nothing; a family revoked from a third pool while a rotation
-    /// is in flight leaves no live token.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn a_rotation_raced_from_two_pools_wins_once() {
-        let Some(f) = fixture().await else { return };
-        f.session("s").await;
-        for i in 0..ROUNDS {
-            let (hash, family) = (format!("rt-{i}"), format!("f-{i}"));
-            f.pools[0]
-                .insert_refresh(&f.token(&hash, &family, "s"))
-                .await
-                .unwrap();
-            let (a, b, c) = (f.pools[1].clone(), f.pools[2].clone(), f.pools[0].clone());
-            let (sa, sb) = (
-                f.token(&format!("a-{i}"), &family, "s"),
-                f.token(&format!("b-{i}"), &family, "s"),
-            );
-            let (ha, hb, fam) = (hash.clone(), hash.clone(), family.clone());
-            let (ra, rb, rc) = tokio::join!(
-                tokio::spawn(async move { a.rotate_refresh(&ha, &sa).await.unwrap() }),
-                tokio::spawn(async move { b.rotate_refresh(&hb, &sb).await.unwrap() }),
-                tokio::spawn(async move {
-                    if i % 2 == 0 {
-                        c.revoke_family(&fam, NOW + 1).await.map(drop).unwrap();
-                    }
-                }),
-            );
-            rc.unwrap();
-            let outcomes = [ra.unwrap(), rb.unwrap()];
-            let won = outcomes
-                .iter()
-                .filter(|o| matches!(o, RefreshClaim::Claimed(_)))
-                .count();
-            assert!(won <= 1, "round {i}: {outcomes:?}");
-            if i % 2 == 1 {
-                assert_eq!(won, 1, "round {i}: {outcomes:?}");
-            }
-            let mut live = 0;
-            for h in [format!("a-{i}"), format!("b-{i}")] {
-                if let Some(t) = f.pools[0].get_refresh(&h).await.unwrap() {
-                    live += usize::from(t.revoked_at.is_none());
-                    if i % 2 == 0 {
-                        assert!(t.revoked_at.is_some(), "round {i}: {h} outlived its family");
-                    }
-                }
-            }
-            assert!(live <= 1, "round {i}");
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn a_code_raced_from_two_pools_is_redeemed_once() {
-        let Some(f) = fixture().await else { return };
-        f.session("s").await;
-        for i in 0..ROUNDS {
-            let hash = format!("code-{i}");
-            f.pools[0]
-                .insert_code(&CodeRecord {
-                    code_hash: hash.clone(),
-                    client_id: "app".parse().unwrap(),
-                    redirect_uri: "http://127.0.0.1:9/cb".parse().unwrap(),
-                    user_id: f.user_id.clone(),
-                    session_id: "s".into(),
-                    scope: "openid".into(),
-                    nonce: None,
-                    code_challenge: None,
-                    auth_time: NOW,
-                    expires_at: NOW + 60,
-                })
-                .await
-                .unwrap();
-            let (a, b) = (f.pools[1].clone(), f.pools[2].clone());
-            let (ha, hb) = (hash.clone(), hash.clone());
-            let (ra, rb) = tokio::join!(
-                tokio::spawn(async move { a.redeem_code(&ha, NOW).await.unwrap() }),
-                tokio::spawn(async move { b.redeem_code(&hb, NOW).await.unwrap() }),
-            );
-            let outcomes = [ra.unwrap(), rb.unwrap()];
-            let won = outcomes
-                .iter()
-                .filter(|o| matches!(o, CodeRedemption::Redeemed(_)))
-                .count();
-            assert_eq!(won, 1, "round {i}: {outcomes:?}");
-        }
-    }
-
-    /// A successor inserted while its family is revoked, or its session
-    /// ended, from another pool never stays live, whichever commits first.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn revocation_wins_against_a_rotation_in_flight() {
-        let Some(f) = fixture().await else { return };
-        for i in 0..ROUNDS {
-            let (session, family) = (format!("s-{i}"), format!("f-{i}"));
-            f.session(&session).await;
-            f.pools[0]
-                .insert_refresh(&f.token(&format!("a-{i}"), &family, &session))
-                .await
-                .unwrap();
-            let successor = f.token(&format!("b-{i}"), &family, &session);
-            let (a, b) = (f.pools[1].clone(), f.pools[2].clone());
-            let (fam, sess) = (family.clone(), session.clone());
-            let revoke = tokio::spawn(async move {
-                if i % 2 == 0 {
-                    a.revoke_family(&fam, NOW + 1).await.map(drop)
-                } else {
-                    a.end_session(&sess, NOW + 1).await.map(drop)
-                }
-            });
-            let insert = tokio::spawn(async move { b.insert_refresh(&successor).await });
-            revoke.await.unwrap().unwrap();
-            insert.await.unwrap().unwrap();
-            for hash in [format!("a-{i}"), format!("b-{i}")] {
-                let t = f.pools[0].get_refresh(&hash).await.unwrap().unwrap();
-                assert!(t.revoked_at.is_some(), "round {i}: {hash} is still live");
-            }
-        }
-        // Tokens of live families in live sessions are born live.
-        f.session("live").await;
-        f.pools[0]
-            .insert_refresh(&f.token("live-1", "live", "live"))
-            .await
-            .unwrap();
-        let t = f.pools[0].get_refresh("live-1").await.unwrap().unwrap();
-        assert_eq!(t.revoked_at, None);
-        // A session that is gone cannot get a token.
-        assert!(matches!(
-            f.pools[0]
-                .insert_refresh(&f.token("orphan", "o", "no-such-session"))
-                .await,
-            Err(StoreError::Unavailable(_))
-        ));
-    }
-}

@@ -117,47 +117,13 @@ mod tests {
     //! The shared counter scenarios, against the server
     //! `IDP_TEST_POSTGRES_URL` names (skipped when it is unset), plus a race
     //! between separate pools, as between instances.
+    use std::sync::Arc;
+
     use super::*;
     use crate::store::postgres::testdb;
-    use crate::store::scenarios;
-    use crate::store::{FailureKind, LockPolicy, LockoutStore as _};
+    use crate::store::scenarios::{self, scenario_tests};
 
-    const POLICY: LockPolicy = LockPolicy {
-        max_failures: 3,
-        wait_increment_ms: 1000,
-        max_wait_ms: 5000,
-        failure_reset_ms: 60_000,
-        quick_check_ms: 0,
-        quick_wait_ms: 0,
-    };
-
-    #[tokio::test]
-    async fn back_off_doubles_up_to_the_cap_and_resets() {
-        if let Some((s, _)) = testdb::fresh().await {
-            scenarios::back_off_doubles_up_to_the_cap_and_resets(std::sync::Arc::new(s)).await;
-        }
-    }
-
-    #[tokio::test]
-    async fn a_success_settles_both_counters() {
-        if let Some((s, _)) = testdb::fresh().await {
-            scenarios::a_success_settles_both_counters(std::sync::Arc::new(s)).await;
-        }
-    }
-
-    #[tokio::test]
-    async fn reservations_bound_the_checks() {
-        if let Some((s, _)) = testdb::fresh().await {
-            scenarios::reservations_bound_the_checks(std::sync::Arc::new(s)).await;
-        }
-    }
-
-    #[tokio::test]
-    async fn quick_failures_lock_and_old_rows_are_purged() {
-        if let Some((s, _)) = testdb::fresh().await {
-            scenarios::quick_failures_lock_and_old_rows_are_purged(std::sync::Arc::new(s)).await;
-        }
-    }
+    scenario_tests!(testdb::fresh: back_off_doubles_up_to_the_cap_and_resets, a_success_settles_both_counters, reservations_bound_the_checks, quick_failures_lock_and_old_rows_are_purged);
 
     /// Four pools (four "instances") record 80 failures of one new key at
     /// once: every one is counted, each count seen exactly once.
@@ -166,26 +132,10 @@ mod tests {
         let Some((_, url)) = testdb::fresh().await else {
             return;
         };
-        let mut pools = Vec::new();
+        let mut pools: Vec<Arc<dyn crate::store::Store>> = Vec::new();
         for _ in 0..4 {
-            pools.push(std::sync::Arc::new(PgStore::open(&url).await.unwrap()));
+            pools.push(Arc::new(PgStore::open(&url).await.unwrap()));
         }
-        let tasks: Vec<_> = (0..80)
-            .map(|i| {
-                let s = pools[i % pools.len()].clone();
-                tokio::spawn(async move {
-                    s.record_login_failure(FailureKind::User, "doc", 5_000 + i as i64, &POLICY)
-                        .await
-                        .unwrap()
-                        .failures
-                })
-            })
-            .collect();
-        let mut seen = Vec::new();
-        for t in tasks {
-            seen.push(t.await.unwrap());
-        }
-        seen.sort_unstable();
-        assert_eq!(seen, (1..=80).collect::<Vec<_>>());
+        scenarios::failures_are_all_counted(&pools, 80).await;
     }
 }

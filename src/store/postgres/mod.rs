@@ -21,6 +21,8 @@ use super::StoreError;
 mod apikeys;
 mod clients;
 mod console;
+#[cfg(test)]
+mod grant_races;
 mod grants;
 mod keys;
 mod lockouts;

@@ -9,5 +9,5 @@ crate::store::shared::realm_secret_store!(PgStore, pool);
 mod tests {
     //! The shared scenarios, against the server `IDP_TEST_POSTGRES_URL`
     //! names (skipped when it is unset).
-    crate::store::scenario_tests!(crate::store::postgres::testdb::fresh: realm_secret_is_created_once);
+    crate::store::scenarios::scenario_tests!(crate::store::postgres::testdb::fresh: realm_secret_is_created_once);
 }

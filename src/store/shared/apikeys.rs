@@ -154,7 +154,6 @@ macro_rules! api_key_store {
                 replacing: Option<&str>,
                 session: &$crate::store::SessionRecord,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::rows::SESSION_COLUMNS;
                 use $crate::store::shared::{unavailable, unstorable};
                 if unstorable(key_id) || replacing.is_some_and(unstorable) {
                     return Ok(false);
@@ -176,15 +175,7 @@ macro_rules! api_key_store {
                 if linked.rows_affected() != 1 {
                     return Ok(false);
                 }
-                sqlx::query(&format!(
-                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-                ))
-                .bind(&session.id)
-                .bind(session.cookie_hash.as_deref())
-                .bind(&session.user_id)
-                .bind(session.auth_time)
-                .bind(session.expires_at)
-                .bind(session.ended_at)
+                $crate::store::shared::binds::insert_session(session)
                 .execute(&mut *tx)
                 .await
                 .map_err(unavailable)?;

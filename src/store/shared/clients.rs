@@ -30,13 +30,12 @@ macro_rules! client_store {
                 c: &$crate::domain::client::Client,
                 if_absent: bool,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::rows::to_json;
                 let sql = format!(
                     concat!(
                         "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
                                               post_logout_redirect_uris, grant_types,
-                                              default_scopes, allowed_scopes, web_origins,
-                                              optional_scopes, created_at)
+                                              default_scopes, optional_scopes, allowed_scopes,
+                                              web_origins, created_at)
                          VALUES ($1, $2, $3, $4",
                         $json_in,
                         ", $5",
@@ -59,17 +58,8 @@ macro_rules! client_store {
                         ""
                     }
                 );
-                let done = sqlx::query(&sql)
-                    .bind(c.client_id.as_str())
-                    .bind(c.name.as_deref())
-                    .bind(c.secret_hash.as_deref())
-                    .bind(to_json(&c.redirect_uris))
-                    .bind(to_json(&c.post_logout_redirect_uris))
-                    .bind(to_json(&c.grant_types))
-                    .bind(to_json(&c.default_scopes))
-                    .bind(c.allowed_scopes.as_ref().map(to_json))
-                    .bind(to_json(&c.web_origins))
-                    .bind(to_json(&c.optional_scopes))
+                let query = sqlx::query(&sql).bind(c.client_id.as_str());
+                let done = $crate::store::shared::binds::client_fields(query, c)
                     .bind($crate::store::now())
                     .execute(&self.$write)
                     .await
@@ -170,12 +160,11 @@ macro_rules! client_store {
                 &self,
                 c: &$crate::domain::client::Client,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::rows::to_json;
                 use $crate::store::shared::{unavailable, unstorable};
                 if unstorable(&c.client_id) {
                     return Ok(false);
                 }
-                let done = sqlx::query(concat!(
+                let query = sqlx::query(concat!(
                     "UPDATE clients SET name = $1, secret_hash = $2, redirect_uris = $3",
                     $json_in,
                     ", post_logout_redirect_uris = $4",
@@ -191,20 +180,12 @@ macro_rules! client_store {
                     ", web_origins = $9",
                     $json_in,
                     " WHERE client_id = $10"
-                ))
-                .bind(c.name.as_deref())
-                .bind(c.secret_hash.as_deref())
-                .bind(to_json(&c.redirect_uris))
-                .bind(to_json(&c.post_logout_redirect_uris))
-                .bind(to_json(&c.grant_types))
-                .bind(to_json(&c.default_scopes))
-                .bind(to_json(&c.optional_scopes))
-                .bind(c.allowed_scopes.as_ref().map(to_json))
-                .bind(to_json(&c.web_origins))
-                .bind(c.client_id.as_str())
-                .execute(&self.$write)
-                .await
-                .map_err(unavailable)?;
+                ));
+                let done = $crate::store::shared::binds::client_fields(query, c)
+                    .bind(c.client_id.as_str())
+                    .execute(&self.$write)
+                    .await
+                    .map_err(unavailable)?;
                 Ok(done.rows_affected() == 1)
             }
         }

@@ -23,19 +23,18 @@ macro_rules! grant_store {
                 filter: &str,
                 value: &str,
             ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
-                use $crate::store::rows::{SESSION_COLUMNS, SessionRow};
+                use $crate::store::rows::SESSION_COLUMNS;
                 use $crate::store::shared::{unavailable, unstorable};
                 if unstorable(value) {
                     return Ok(None);
                 }
-                let row: Option<SessionRow> = sqlx::query_as(&format!(
+                sqlx::query_as(&format!(
                     "SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter} = $1"
                 ))
                 .bind(value)
                 .fetch_optional(&self.$read)
                 .await
-                .map_err(unavailable)?;
-                Ok(row.map(Into::into))
+                .map_err(unavailable)
             }
         }
 
@@ -45,19 +44,10 @@ macro_rules! grant_store {
                 &self,
                 s: &$crate::store::SessionRecord,
             ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::rows::SESSION_COLUMNS;
-                sqlx::query(&format!(
-                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-                ))
-                .bind(&s.id)
-                .bind(s.cookie_hash.as_deref())
-                .bind(&s.user_id)
-                .bind(s.auth_time)
-                .bind(s.expires_at)
-                .bind(s.ended_at)
-                .execute(&self.$write)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
+                $crate::store::shared::binds::insert_session(s)
+                    .execute(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
                 Ok(())
             }
 
@@ -117,12 +107,12 @@ macro_rules! grant_store {
                 now: i64,
             ) -> Result<$crate::store::CodeRedemption, $crate::store::StoreError> {
                 use $crate::store::CodeRedemption;
-                use $crate::store::rows::{CODE_COLUMNS, CodeRow};
+                use $crate::store::rows::CODE_COLUMNS;
                 use $crate::store::shared::{unavailable, unstorable};
                 if unstorable(code_hash) {
                     return Ok(CodeRedemption::Unknown);
                 }
-                let won: Option<CodeRow> = sqlx::query_as(&format!(
+                let won: Option<$crate::store::CodeRecord> = sqlx::query_as(&format!(
                     "UPDATE auth_codes SET used_at = $1
                      WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1
                      RETURNING {CODE_COLUMNS}"
@@ -133,7 +123,7 @@ macro_rules! grant_store {
                 .await
                 .map_err(unavailable)?;
                 if let Some(row) = won {
-                    return Ok(CodeRedemption::Redeemed(row.into()));
+                    return Ok(CodeRedemption::Redeemed(row));
                 }
                 let spent: Option<(Option<String>,)> =
                     sqlx::query_as("SELECT family_id FROM auth_codes WHERE code_hash = $1")
@@ -193,18 +183,17 @@ macro_rules! grant_store {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<$crate::store::RefreshRecord>, $crate::store::StoreError> {
-                use $crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
+                use $crate::store::rows::REFRESH_COLUMNS;
                 if $crate::store::shared::unstorable(token_hash) {
                     return Ok(None);
                 }
-                let row: Option<RefreshRow> = sqlx::query_as(&format!(
+                sqlx::query_as(&format!(
                     "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1"
                 ))
                 .bind(token_hash)
                 .fetch_optional(&self.$read)
                 .await
-                .map_err($crate::store::shared::unavailable)?;
-                Ok(row.map(Into::into))
+                .map_err($crate::store::shared::unavailable)
             }
 
             async fn revoke_family(

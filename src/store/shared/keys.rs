@@ -40,14 +40,13 @@ macro_rules! signing_key_store {
             async fn list_signing_keys(
                 &self,
             ) -> Result<Vec<$crate::store::StoredKey>, $crate::store::StoreError> {
-                use $crate::store::rows::{KEY_COLUMNS, KeyRow};
-                let rows: Vec<KeyRow> = sqlx::query_as(&format!(
+                use $crate::store::rows::KEY_COLUMNS;
+                sqlx::query_as(&format!(
                     "SELECT {KEY_COLUMNS} FROM signing_keys ORDER BY generation"
                 ))
                 .fetch_all(&self.$read)
                 .await
-                .map_err($crate::store::shared::unavailable)?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                .map_err($crate::store::shared::unavailable)
             }
 
             async fn add_signing_key(

@@ -7,6 +7,7 @@
 //! per backend.
 
 pub(crate) mod apikeys;
+pub(crate) mod binds;
 mod clients;
 pub(crate) mod console;
 mod database;

@@ -283,6 +283,7 @@ macro_rules! user_store {
                 $crate::store::StoreError,
             > {
                 use $crate::store::shared::{unavailable, unstorable};
+                use $crate::store::rows::USER_SESSION_COLUMNS;
                 if unstorable(user_id) {
                     return Ok(None);
                 }
@@ -290,9 +291,7 @@ macro_rules! user_store {
                 // reach Postgres): look up an empty id instead.
                 let session_id = if unstorable(session_id) { "" } else { session_id };
                 let sql = format!(
-                    "SELECT u.*, s.id AS s_id, s.cookie_hash AS s_cookie_hash,
-                            s.auth_time AS s_auth_time, s.expires_at AS s_expires_at,
-                            s.ended_at AS s_ended_at
+                    "SELECT {USER_SESSION_COLUMNS}
                      FROM (SELECT {USER_COLUMNS} FROM users WHERE id = $1) u
                      LEFT JOIN sessions s ON s.id = $2 AND s.user_id = u.id"
                 );
@@ -309,7 +308,7 @@ macro_rules! user_store {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<$crate::store::RefreshHolder>, $crate::store::StoreError> {
-                use $crate::store::rows::{REFRESH_HOLDER_COLUMNS, RefreshHolderRow};
+                use $crate::store::rows::{RefreshHolderRow, USER_SESSION_COLUMNS};
                 use $crate::store::shared::{unavailable, unstorable};
                 if unstorable(token_hash) {
                     return Ok(None);
@@ -317,7 +316,10 @@ macro_rules! user_store {
                 // The token's user and session exist while it does (their
                 // foreign keys cascade), so the user is an inner join.
                 let sql = format!(
-                    "SELECT {REFRESH_HOLDER_COLUMNS}
+                    "SELECT {USER_SESSION_COLUMNS},
+                            r.token_hash, r.family_id, r.session_id, r.client_id, r.user_id,
+                            r.scope, r.auth_time, r.issued_at, r.expires_at, r.used_at,
+                            r.revoked_at
                      FROM refresh_tokens r
                      JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = r.user_id
                      LEFT JOIN sessions s ON s.id = r.session_id AND s.user_id = r.user_id
@@ -339,13 +341,12 @@ macro_rules! user_store {
                 $crate::store::StoreError,
             > {
                 use $crate::store::shared::{unavailable, unstorable};
+                use $crate::store::rows::USER_SESSION_COLUMNS;
                 if unstorable(session_id) {
                     return Ok(None);
                 }
                 let sql = format!(
-                    "SELECT u.*, s.id AS s_id, s.cookie_hash AS s_cookie_hash,
-                            s.auth_time AS s_auth_time, s.expires_at AS s_expires_at,
-                            s.ended_at AS s_ended_at
+                    "SELECT {USER_SESSION_COLUMNS}
                      FROM sessions s
                      JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
                      WHERE s.id = $1"
@@ -366,13 +367,12 @@ macro_rules! user_store {
                 key_hash: &str,
             ) -> Result<Option<$crate::store::ApiKeyHolder>, $crate::store::StoreError> {
                 use $crate::store::shared::{unavailable, unstorable};
+                use $crate::store::rows::USER_SESSION_COLUMNS;
                 if unstorable(key_hash) {
                     return Ok(None);
                 }
                 let sql = format!(
-                    "SELECT u.*, s.id AS s_id, s.cookie_hash AS s_cookie_hash,
-                            s.auth_time AS s_auth_time, s.expires_at AS s_expires_at,
-                            s.ended_at AS s_ended_at,
+                    "SELECT {USER_SESSION_COLUMNS},
                             k.id AS k_id, k.name AS k_name, k.key_hash AS k_key_hash,
                             k.created_at AS k_created_at, k.expires_at AS k_expires_at,
                             k.last_used_at AS k_last_used_at, k.session_id AS k_session_id

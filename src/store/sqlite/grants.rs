@@ -7,7 +7,8 @@
 use sqlx::sqlite::SqliteConnection;
 
 use super::{SqliteStore, unavailable};
-use crate::store::rows::{REFRESH_COLUMNS, RefreshRow};
+use crate::store::rows::REFRESH_COLUMNS;
+use crate::store::shared::binds::refresh_grant;
 use crate::store::{RefreshRecord, StoreError};
 
 crate::store::shared::grant_store!(SqliteStore, pool, writer);
@@ -17,27 +18,19 @@ async fn insert_successor(
     conn: &mut SqliteConnection,
     t: &RefreshRecord,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
+    let sql = format!(
         "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11,
              (SELECT revoked_at FROM refresh_tokens WHERE family_id = $2
                   AND revoked_at IS NOT NULL ORDER BY revoked_at LIMIT 1),
              (SELECT ended_at FROM sessions WHERE id = $3))"
-    ))
-    .bind(&t.token_hash)
-    .bind(&t.family_id)
-    .bind(&t.session_id)
-    .bind(t.client_id.as_str())
-    .bind(&t.user_id)
-    .bind(&t.scope)
-    .bind(t.auth_time)
-    .bind(t.issued_at)
-    .bind(t.expires_at)
-    .bind(t.used_at)
-    .bind(t.revoked_at)
-    .execute(conn)
-    .await
-    .map(drop)
+    );
+    refresh_grant(sqlx::query(&sql), t)
+        .bind(t.used_at)
+        .bind(t.revoked_at)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 impl SqliteStore {
@@ -87,7 +80,7 @@ impl SqliteStore {
         self.batch
             .run(move |conn| {
                 Box::pin(async move {
-                    let spent: Option<RefreshRow> = sqlx::query_as(&format!(
+                    let spent: Option<RefreshRecord> = sqlx::query_as(&format!(
                         "UPDATE refresh_tokens SET used_at = $1
                          WHERE token_hash = $2 AND family_id = $3 AND session_id = $4
                            AND client_id = $5 AND user_id = $6
@@ -105,7 +98,7 @@ impl SqliteStore {
                     if spent.is_some() {
                         insert_successor(conn, &t).await?;
                     }
-                    Ok(spent.map(Into::into))
+                    Ok(spent)
                 })
             })
             .await
@@ -126,17 +119,9 @@ impl SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use crate::store::rotation_scenario;
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refresh_token_rotates_once() {
-        let dir = std::env::temp_dir().join(format!("idp-rotate-{}", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}", dir.join("idp.db").display());
-        let store = super::SqliteStore::open(&url).await.unwrap();
-        crate::store::Database::migrate(&store).await.unwrap();
-        rotation_scenario::a_refresh_token_rotates_once(Arc::new(store)).await;
-        std::fs::remove_dir_all(&dir).ok();
+        let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
+        crate::store::scenarios::a_refresh_token_rotates_once(std::sync::Arc::new(store)).await;
     }
 }

@@ -114,76 +114,17 @@ crate::store::shared::lockout_store!(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    //! The shared counter scenarios, against a fresh SQLite database.
+    use crate::store::scenarios::{self, scenario_tests};
+    use crate::store::sqlite::testdb;
 
-    use super::*;
-    use crate::store::scenarios;
-    use crate::store::{FailureKind, LockPolicy, LockoutStore as _};
-
-    async fn store() -> (Arc<SqliteStore>, std::path::PathBuf) {
-        let dir = std::env::temp_dir().join(format!("domino-idp-lock-{}", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}", dir.join("t.db").display());
-        let store = SqliteStore::open(&url).await.unwrap();
-        crate::store::Database::migrate(&store).await.unwrap();
-        (Arc::new(store), dir)
-    }
-
-    #[tokio::test]
-    async fn back_off_doubles_up_to_the_cap_and_resets() {
-        let (s, dir) = store().await;
-        scenarios::back_off_doubles_up_to_the_cap_and_resets(s).await;
-        std::fs::remove_dir_all(dir).ok();
-    }
-
-    #[tokio::test]
-    async fn quick_failures_lock_and_old_rows_are_purged() {
-        let (s, dir) = store().await;
-        scenarios::quick_failures_lock_and_old_rows_are_purged(s).await;
-        std::fs::remove_dir_all(dir).ok();
-    }
-
-    #[tokio::test]
-    async fn a_success_settles_both_counters() {
-        let (s, dir) = store().await;
-        scenarios::a_success_settles_both_counters(s).await;
-        std::fs::remove_dir_all(dir).ok();
-    }
-
-    #[tokio::test]
-    async fn reservations_bound_the_checks() {
-        let (s, dir) = store().await;
-        scenarios::reservations_bound_the_checks(s).await;
-        std::fs::remove_dir_all(dir).ok();
-    }
+    scenario_tests!(testdb::fresh: back_off_doubles_up_to_the_cap_and_resets, quick_failures_lock_and_old_rows_are_purged, a_success_settles_both_counters, reservations_bound_the_checks);
 
     #[tokio::test]
     async fn parallel_failures_are_all_counted() {
-        let (s, dir) = store().await;
-        let policy = LockPolicy {
-            max_failures: 3,
-            wait_increment_ms: 1000,
-            max_wait_ms: 5000,
-            failure_reset_ms: 60_000,
-            quick_check_ms: 0,
-            quick_wait_ms: 0,
+        let Some((s, _dir)) = testdb::fresh().await else {
+            return;
         };
-        let tasks: Vec<_> = (0..40)
-            .map(|i| {
-                let s = s.clone();
-                tokio::spawn(async move {
-                    s.record_login_failure(FailureKind::User, "doc", 5_000 + i, &policy)
-                        .await
-                        .unwrap()
-                        .failures
-                })
-            })
-            .collect();
-        let mut seen = Vec::new();
-        for t in tasks {
-            seen.push(t.await.unwrap());
-        }
-        seen.sort_unstable();
-        assert_eq!(seen, (1..=40).collect::<Vec<_>>());
-        std::fs::remove_dir_all(dir).ok();
+        scenarios::failures_are_all_counted(&[std::sync::Arc::new(s)], 40).await;
     }
 }

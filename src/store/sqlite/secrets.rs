@@ -8,5 +8,5 @@ crate::store::shared::realm_secret_store!(SqliteStore, writer);
 #[cfg(test)]
 mod tests {
     //! The shared scenarios, against a fresh SQLite database.
-    crate::store::scenario_tests!(crate::store::sqlite::testdb::fresh: realm_secret_is_created_once);
+    crate::store::scenarios::scenario_tests!(crate::store::sqlite::testdb::fresh: realm_secret_is_created_once);
 }

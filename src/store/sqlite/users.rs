@@ -8,5 +8,5 @@ crate::store::shared::user_store!(SqliteStore, pool, writer, "", "");
 #[cfg(test)]
 mod tests {
     //! The shared scenarios, against a fresh SQLite database.
-    crate::store::scenario_tests!(crate::store::sqlite::testdb::fresh: a_user_is_read_with_their_session, the_config_version_moves_with_the_configuration);
+    crate::store::scenarios::scenario_tests!(crate::store::sqlite::testdb::fresh: a_user_is_read_with_their_session, the_config_version_moves_with_the_configuration);
 }

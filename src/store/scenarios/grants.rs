@@ -1,63 +1,50 @@
-//! The refresh rotation's guarantees, run against each backend
-//! (`sqlite::grants` and `postgres::grants` call it).
+//! Refresh tokens: the rotation's guarantees, run against each backend
+//! (`sqlite::grants` and `postgres::grants`), and the fixture the Postgres
+//! races between pools share.
 
 use std::sync::Arc;
 
-use super::{RefreshClaim, RefreshRecord, SessionRecord, Store, UserRecord};
 use crate::domain::client::{Client, ClientSpec, GrantType};
-use crate::domain::user::{NewUser, UserSpec};
+use crate::store::{RefreshClaim, RefreshRecord, Store};
 
-const NOW: i64 = 1_800_000_000;
+pub(crate) const NOW: i64 = 1_800_000_000;
 
-struct Fixture {
-    user_id: String,
-}
-
-async fn fixture(s: &dyn Store) -> Fixture {
-    let user = NewUser::from_spec(&UserSpec {
-        username: "doc".into(),
-        ..UserSpec::default()
-    })
-    .unwrap();
-    let user = s
-        .insert_user(&UserRecord {
-            user,
-            password_hash: "x".into(),
-        })
-        .await
-        .unwrap();
-    for id in ["app", "other"] {
-        let (client, _) = Client::from_spec(&ClientSpec {
-            client_id: id.into(),
-            public: true,
-            redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
-            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-            ..ClientSpec::default()
-        })
-        .unwrap();
-        s.insert_client(&client).await.unwrap();
-    }
-    for id in ["s", "s2"] {
-        s.insert_session(&SessionRecord {
-            id: id.into(),
-            cookie_hash: None,
-            user_id: user.id.clone(),
-            auth_time: NOW,
-            expires_at: NOW + 3600,
-            ended_at: None,
-        })
-        .await
-        .unwrap();
-    }
-    Fixture { user_id: user.id }
+/// The user `doc` and two public clients, `app` and `other`, that may use
+/// codes and refresh tokens.
+pub(crate) struct Fixture {
+    pub(crate) user_id: String,
 }
 
 impl Fixture {
-    fn token(&self, hash: &str, family: &str) -> RefreshRecord {
+    pub(crate) async fn new(s: &dyn Store) -> Fixture {
+        let user = super::user(s, "doc").await;
+        for id in ["app", "other"] {
+            let (client, _) = Client::from_spec(&ClientSpec {
+                client_id: id.into(),
+                public: true,
+                redirect_uris: vec!["http://127.0.0.1:9/cb".into()],
+                grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                ..ClientSpec::default()
+            })
+            .unwrap();
+            s.insert_client(&client).await.unwrap();
+        }
+        Fixture { user_id: user.id }
+    }
+
+    /// Inserts a session of `doc`, live for an hour from `NOW`.
+    pub(crate) async fn session(&self, s: &dyn Store, id: &str) {
+        s.insert_session(&super::session(id, &self.user_id, NOW, NOW + 3600))
+            .await
+            .unwrap();
+    }
+
+    /// A live refresh token of `app` for `doc` in the session `session`.
+    pub(crate) fn token_in(&self, hash: &str, family: &str, session: &str) -> RefreshRecord {
         RefreshRecord {
             token_hash: hash.into(),
             family_id: family.into(),
-            session_id: "s".into(),
+            session_id: session.into(),
             client_id: "app".parse().unwrap(),
             user_id: self.user_id.clone(),
             scope: "openid".into(),
@@ -68,6 +55,11 @@ impl Fixture {
             revoked_at: None,
         }
     }
+
+    /// The same in the session `s`.
+    fn token(&self, hash: &str, family: &str) -> RefreshRecord {
+        self.token_in(hash, family, "s")
+    }
 }
 
 /// A token is read with its user and session in one statement. Of many
@@ -77,7 +69,9 @@ impl Fixture {
 /// spent; a successor of a family revoked meanwhile is born revoked.
 pub(crate) async fn a_refresh_token_rotates_once(store: Arc<dyn Store>) {
     let s = store.as_ref();
-    let f = fixture(s).await;
+    let f = Fixture::new(s).await;
+    f.session(s, "s").await;
+    f.session(s, "s2").await;
     s.insert_refresh(&f.token("a", "f")).await.unwrap();
 
     // The grant's one read: the token with its user and session.

@@ -17,19 +17,19 @@
 //! Every outcome is an `audit` event: `login.success`, `login.failure`,
 //! `login.locked`, and `lockout.cleared` from the CLI. Never a password.
 
+mod gates;
+mod reserved;
+
 use std::net::{IpAddr, Ipv6Addr};
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+pub use gates::LoginGates;
 
 use crate::app::Issuer;
 use crate::app::users::{self, LoginError};
-use crate::clock::Clock;
-use crate::config::canonical_ip as canonical;
+use crate::config::{BruteForce, canonical_ip as canonical};
 use crate::domain::user::{LoginName, Password, User, name_key};
-use crate::store::{FailureKind, LockPolicy, Reservation, Store, StoreError};
+use crate::store::{FailureKind, Store, StoreError};
+use reserved::{Refusal, Reserved};
 
 /// Which endpoint checked a password (the `path` of audit events and metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,22 @@ impl LoginPath {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClientIp(pub Option<IpAddr>);
 
+impl ClientIp {
+    /// The address as audit events show it.
+    pub fn shown(self) -> String {
+        self.0
+            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    }
+
+    /// The key of the address's brute-force counter (`ip_key`), when the
+    /// protection is on and counts addresses.
+    pub fn counter_key(self, settings: &BruteForce) -> Option<String> {
+        self.0
+            .filter(|_| settings.enabled && settings.ip_max_failures > 0)
+            .map(ip_key)
+    }
+}
+
 /// The counter key of an address: IPv4 as is, IPv6 by its /64, the block
 /// one subscriber gets, so rotating through it does not reset the count.
 pub fn ip_key(ip: IpAddr) -> String {
@@ -70,179 +86,19 @@ pub fn ip_key(ip: IpAddr) -> String {
     }
 }
 
+/// Whole seconds from `now` until `until` (Unix ms), at least one.
+pub(crate) fn retry_after(until: i64, now: i64) -> u64 {
+    u64::try_from(until.saturating_sub(now).saturating_add(999) / 1000)
+        .unwrap_or(1)
+        .max(1)
+}
+
 /// One password check.
 pub struct Attempt<'a> {
     pub path: LoginPath,
     pub login: &'a LoginName,
     pub password: &'a Password,
     pub ip: ClientIp,
-}
-
-/// Whole seconds until `until`, at least one.
-fn retry_after(until: i64, now: i64) -> u64 {
-    u64::try_from(until.saturating_sub(now).saturating_add(999) / 1000)
-        .unwrap_or(1)
-        .max(1)
-}
-
-/// How long a reservation holds at most: longer than any password check
-/// waits in the argon2 queue, short enough that a crashed process's
-/// reservations do not keep an account refusing logins for long.
-pub const RESERVATION_LEASE_MS: i64 = 60_000;
-
-/// In-process gates in front of the store's reservations: at most
-/// `max_failures` attempts on one account go to the store at once from this
-/// process, the others wait here in order. A burst on one account (50
-/// parallel logins of one user, or an attacker's) then waits on a semaphore
-/// instead of polling the database, and the argon2 workers stay busy. The
-/// store's reservation still bounds the budget across instances.
-#[derive(Default)]
-pub struct LoginGates {
-    gates: std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,
-}
-
-/// A place at an account's gate; dropping it lets the next attempt in.
-pub struct Gate<'a> {
-    gates: &'a LoginGates,
-    key: String,
-    semaphore: Arc<Semaphore>,
-    permit: Option<OwnedSemaphorePermit>,
-}
-
-impl LoginGates {
-    async fn enter(&self, key: &str, places: usize) -> Gate<'_> {
-        let semaphore = {
-            let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
-            gates
-                .entry(key.to_owned())
-                .or_insert_with(|| Arc::new(Semaphore::new(places.max(1))))
-                .clone()
-        };
-        // The semaphore is never closed, so acquiring cannot fail.
-        let permit = semaphore.clone().acquire_owned().await.ok();
-        Gate {
-            gates: self,
-            key: key.to_owned(),
-            semaphore,
-            permit,
-        }
-    }
-
-    /// Accounts with attempts in flight or waiting (for tests and metrics).
-    pub fn open(&self) -> usize {
-        self.gates.lock().map_or(0, |g| g.len())
-    }
-}
-
-impl Drop for Gate<'_> {
-    fn drop(&mut self) {
-        drop(self.permit.take());
-        let mut gates = self.gates.gates.lock().unwrap_or_else(|e| e.into_inner());
-        // Only the map and this gate hold it: nobody else is in or waiting.
-        if Arc::strong_count(&self.semaphore) == 2 {
-            gates.remove(&self.key);
-        }
-    }
-}
-
-/// How long an attempt waits for a place while the budget is taken by
-/// checks in flight, before it is refused with 429.
-const BUSY_WAIT_MS: i64 = 10_000;
-
-/// Why a reservation was refused, with when to retry (Unix ms).
-struct Refusal {
-    scope: FailureKind,
-    until: i64,
-}
-
-/// The password checks an attempt holds: one place on its login name's
-/// counter and one on its address's. Settled by recording the failure, by
-/// `LockoutStore::settle_login_success` or by `released`; if
-/// the request is dropped first (the client went away), the places are
-/// given back without a failure, since nobody learnt the answer.
-struct Reserved {
-    store: Arc<dyn Store>,
-    counters: Vec<(FailureKind, String)>,
-}
-
-impl Reserved {
-    /// Takes a place on every counter, or none: a refusal gives back what
-    /// was taken.
-    async fn take(
-        store: &Arc<dyn Store>,
-        clock: &dyn Clock,
-        counters: Vec<(FailureKind, String, LockPolicy)>,
-        now: i64,
-    ) -> Result<Result<Reserved, Refusal>, StoreError> {
-        let mut held = Reserved {
-            store: store.clone(),
-            counters: Vec::new(),
-        };
-        let deadline = now.saturating_add(BUSY_WAIT_MS);
-        for (kind, key, policy) in counters {
-            let mut pause = 10;
-            loop {
-                let now = clock.now_ms();
-                let nonce = i64::from_ne_bytes(uuid::Uuid::new_v4().as_u64_pair().0.to_ne_bytes());
-                match store
-                    .reserve_login_attempt(kind, &key, now, &policy, RESERVATION_LEASE_MS, nonce)
-                    .await?
-                {
-                    Reservation::Granted => {
-                        held.counters.push((kind, key));
-                        break;
-                    }
-                    Reservation::Locked(until) => {
-                        held.released().await;
-                        return Ok(Err(Refusal { scope: kind, until }));
-                    }
-                    // Checks in flight fill the budget: wait for one to
-                    // settle. Successes free their place and reset the
-                    // count, so a burst of right passwords gets through;
-                    // failures fill the budget and lock, which ends the wait.
-                    Reservation::Busy if now < deadline => {
-                        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                        pause = (pause * 2).min(100);
-                    }
-                    Reservation::Busy => {
-                        held.released().await;
-                        return Ok(Err(Refusal {
-                            scope: kind,
-                            until: now.saturating_add(1000),
-                        }));
-                    }
-                }
-            }
-        }
-        Ok(Ok(held))
-    }
-
-    /// Gives the places back without a failure (nor a reset: a success
-    /// settles with `LockoutStore::settle_login_success`).
-    async fn released(mut self) {
-        for (kind, key) in std::mem::take(&mut self.counters) {
-            if let Err(e) = self.store.release_login_attempt(kind, &key, false).await {
-                tracing::warn!(error = %e, kind = kind.as_str(), "could not release a login reservation");
-            }
-        }
-    }
-}
-
-impl Drop for Reserved {
-    fn drop(&mut self) {
-        let counters = std::mem::take(&mut self.counters);
-        if counters.is_empty() {
-            return;
-        }
-        let store = self.store.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                for (kind, key) in counters {
-                    let _ = store.release_login_attempt(kind, &key, false).await;
-                }
-            });
-        }
-    }
 }
 
 /// Checks a login name and password under brute-force protection.
@@ -265,15 +121,9 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
         None => attempt.login.key().to_owned(),
     };
     let user_key = user_key.as_str();
-    let ip = attempt
-        .ip
-        .0
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let ip_key = attempt
-        .ip
-        .0
-        .filter(|_| settings.ip_max_failures > 0)
-        .map(ip_key);
+    let ip = attempt.ip.shown();
+    // Used only while the protection is on (with the reservations).
+    let ip_key = attempt.ip.counter_key(settings);
     let locked = |scope: FailureKind, until: i64, now: i64, phase: &'static str| {
         let retry_after = retry_after(until, now);
         state.metrics.login(path, "locked");

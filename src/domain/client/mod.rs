@@ -248,21 +248,25 @@ fn hash_secret(secret: &str) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec(id: &str) -> ClientSpec {
+impl ClientSpec {
+    /// A confidential client with one redirect URI, for unit tests.
+    pub(crate) fn sample(id: &str) -> ClientSpec {
         ClientSpec {
             client_id: id.into(),
-            secret: Some(Secret::new("a-long-enough-secret")),
+            secret: Some(crate::domain::secret::Secret::new("a-long-enough-secret")),
             redirect_uris: vec!["http://localhost:3000/cb".into()],
             ..ClientSpec::default()
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn confidential_client_checks_its_secret() {
-        let (c, generated) = Client::from_spec(&spec("app")).unwrap();
+        let (c, generated) = Client::from_spec(&ClientSpec::sample("app")).unwrap();
         assert!(generated.is_none());
         assert!(c.secret_matches("a-long-enough-secret"));
         assert!(!c.secret_matches("a-long-enough-secreT"));
@@ -275,7 +279,7 @@ mod tests {
     fn missing_secret_is_generated() {
         let s = ClientSpec {
             secret: None,
-            ..spec("app")
+            ..ClientSpec::sample("app")
         };
         let (c, generated) = Client::from_spec(&s).unwrap();
         assert!(c.secret_matches(&generated.unwrap()));
@@ -286,37 +290,37 @@ mod tests {
         let cases = [
             ClientSpec {
                 client_id: "has space".into(),
-                ..spec("x")
+                ..ClientSpec::sample("x")
             },
             ClientSpec {
                 secret: Some(Secret::new("short")),
-                ..spec("x")
+                ..ClientSpec::sample("x")
             },
             ClientSpec {
                 public: true,
-                ..spec("x")
+                ..ClientSpec::sample("x")
             },
             ClientSpec {
                 redirect_uris: vec!["http://x/cb#frag".into()],
-                ..spec("x")
+                ..ClientSpec::sample("x")
             },
             ClientSpec {
                 redirect_uris: vec!["not a url".into()],
-                ..spec("x")
+                ..ClientSpec::sample("x")
             },
             ClientSpec {
                 redirect_uris: vec![],
-                ..spec("x")
+                ..ClientSpec::sample("x")
             },
             ClientSpec {
                 public: true,
                 secret: None,
                 grant_types: vec![GrantType::ClientCredentials],
-                ..spec("x")
+                ..ClientSpec::sample("x")
             },
             ClientSpec {
                 grant_types: vec![],
-                ..spec("x")
+                ..ClientSpec::sample("x")
             },
         ];
         for case in cases {
@@ -328,7 +332,7 @@ mod tests {
     fn a_validated_client_holds_typed_values() {
         let (c, _) = Client::from_spec(&ClientSpec {
             post_logout_redirect_uris: vec!["http://localhost:3000/bye".into()],
-            ..spec("app")
+            ..ClientSpec::sample("app")
         })
         .unwrap();
         assert_eq!(c.client_id, ClientId::parse("app").unwrap());
@@ -341,7 +345,7 @@ mod tests {
         assert!(!c.has_post_logout_redirect_uri("http://localhost:3000/cb"));
         let err = Client::from_spec(&ClientSpec {
             redirect_uris: vec!["http://x/cb#frag".into()],
-            ..spec("app")
+            ..ClientSpec::sample("app")
         })
         .unwrap_err();
         assert!(

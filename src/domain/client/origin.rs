@@ -155,16 +155,6 @@ pub fn parse_web_origins(raw: &[String]) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
     use crate::domain::client::ClientSpec;
-    use crate::domain::secret::Secret;
-
-    fn spec(id: &str) -> ClientSpec {
-        ClientSpec {
-            client_id: id.into(),
-            secret: Some(Secret::new("a-long-enough-secret")),
-            redirect_uris: vec!["http://localhost:3000/cb".into()],
-            ..ClientSpec::default()
-        }
-    }
 
     #[test]
     fn web_origins_expand_and_decide() {
@@ -176,7 +166,7 @@ mod tests {
                     "com.example.app:/cb".into(),
                 ],
                 web_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
-                ..spec("app")
+                ..ClientSpec::sample("app")
             })
         };
         let plus = with(&["+"]).unwrap().0;
@@ -192,7 +182,13 @@ mod tests {
         assert_eq!(plus.origin_access("null"), None);
         assert_eq!(plus.origin_access("http://localhost:3000/"), None);
         // The default is `+`.
-        assert_eq!(Client::from_spec(&spec("x")).unwrap().0.web_origins, ["+"]);
+        assert_eq!(
+            Client::from_spec(&ClientSpec::sample("x"))
+                .unwrap()
+                .0
+                .web_origins,
+            ["+"]
+        );
         let explicit = with(&["https://Other.Example:443/", "+", "*"]).unwrap().0;
         assert_eq!(explicit.web_origins, ["https://other.example", "+", "*"]);
         assert_eq!(
@@ -227,7 +223,7 @@ mod tests {
             Client::from_spec(&ClientSpec {
                 redirect_uris: uris.iter().map(|u| (*u).to_owned()).collect(),
                 web_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
-                ..spec(id)
+                ..ClientSpec::sample(id)
             })
             .unwrap()
             .0

@@ -123,7 +123,7 @@ pub async fn refused(state: &Issuer, claim: RefreshClaim) -> Result<OAuthError, 
                 "refresh token replayed: family revoked"
             );
             OAuthError::invalid_grant(
-                "refresh token has already been used; its session's tokens are revoked",
+                "refresh token has already been used; every refresh token of its family is revoked",
             )
         }
         RefreshClaim::Claimed(_) | RefreshClaim::Inactive | RefreshClaim::Unknown => {

@@ -122,13 +122,11 @@ impl ConfigCache {
         now_ms: i64,
     ) -> Result<Arc<Snapshot>, StoreError> {
         let version = self.counter.read(store).await?;
-        if let Some(snapshot) = self.cached(version) {
-            self.confirmed_ms.fetch_max(now_ms, Ordering::Relaxed);
+        if let Some(snapshot) = self.cached(version, now_ms) {
             return Ok(snapshot);
         }
         let _one = self.reload.lock().await;
-        if let Some(snapshot) = self.cached(version) {
-            self.confirmed_ms.fetch_max(now_ms, Ordering::Relaxed);
+        if let Some(snapshot) = self.cached(version, now_ms) {
             return Ok(snapshot);
         }
         let snapshot = Arc::new(load(store.as_ref(), realm, version).await?);
@@ -161,10 +159,15 @@ impl ConfigCache {
         self.get(store, realm, now_ms).await
     }
 
-    /// The cached snapshot when it is at least as new as `version`.
-    fn cached(&self, version: i64) -> Option<Arc<Snapshot>> {
+    /// The cached snapshot when it is at least as new as `version`, which a
+    /// read that began by `now_ms` returned: it is then current as of then.
+    fn cached(&self, version: i64, now_ms: i64) -> Option<Arc<Snapshot>> {
         let current = self.current.read().unwrap_or_else(|e| e.into_inner());
-        current.as_ref().filter(|s| s.version >= version).cloned()
+        let snapshot = current.as_ref().filter(|s| s.version >= version).cloned();
+        if snapshot.is_some() {
+            self.confirmed_ms.fetch_max(now_ms, Ordering::Relaxed);
+        }
+        snapshot
     }
 }
 

@@ -6,75 +6,23 @@
 //! garbage; its role guards (`protect('realm:admin')`, `protect('app:role')`)
 //! read the roles where Keycloak puts them. Needs node and tests/node/node_modules (scripts/test.sh).
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
 use serde_json::Value;
 
 use crate::attacks::{Http, config};
+use crate::node::NodeApp;
 use crate::process::ServerProcess;
 
-struct NodeApp {
-    child: Child,
-    base: String,
-}
-
-impl Drop for NodeApp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn node_app(server: &ServerProcess, resource: &str, verify_audience: bool) -> NodeApp {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
-    assert!(
-        dir.join("node_modules/keycloak-connect").is_dir(),
-        "tests/node/node_modules is missing: run the suite through scripts/test.sh"
-    );
-    let mut child = Command::new("node")
-        .arg(dir.join("keycloak_connect_app.js"))
-        .current_dir(&dir)
-        .env("AUTH_SERVER_URL", server.url("/auth"))
-        .env("REALM", "DominoRealm")
-        .env("RESOURCE", resource)
-        .env(
-            "VERIFY_AUDIENCE",
-            if verify_audience { "true" } else { "false" },
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node runs");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("the app exited").unwrap();
-        if let Some(port) = line.strip_prefix("listening ") {
-            break port.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    NodeApp {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-async fn call(app: &NodeApp, token: &str) -> (u16, Value) {
-    call_at(app, "/protected", token).await
-}
-
-async fn call_at(app: &NodeApp, path: &str, token: &str) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .get(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    NodeApp::start(
+        "keycloak_connect_app.js",
+        "keycloak-connect",
+        &[
+            ("AUTH_SERVER_URL", server.url("/auth")),
+            ("REALM", "DominoRealm".into()),
+            ("RESOURCE", resource.into()),
+            ("VERIFY_AUDIENCE", verify_audience.to_string()),
+        ],
+    )
 }
 
 #[tokio::test]
@@ -97,25 +45,25 @@ clients = ["domino-play"]
 
     let tokens = api.grant("doc", "openid profile email").await;
     let access = tokens["access_token"].as_str().unwrap();
-    let (status, body) = call(&app, access).await;
+    let (status, body) = app.call(access).await;
     assert_eq!(status, 200, "an access token: {body}");
     assert_eq!(body["user"], "doc");
     assert_eq!(body["typ"], "Bearer");
     // The Keep token is an access token too.
-    let (status, body) = call(&app, &api.keep("doc").await).await;
+    let (status, body) = app.call(&api.keep("doc").await).await;
     assert_eq!(status, 200, "a Keep token: {body}");
     // An ID token is not, and garbage is nothing.
-    let (status, _) = call(&app, tokens["id_token"].as_str().unwrap()).await;
+    let (status, _) = app.call(tokens["id_token"].as_str().unwrap()).await;
     assert_eq!(status, 403);
-    let (status, _) = call(&app, "e30.e30.c2ln").await;
+    let (status, _) = app.call("e30.e30.c2ln").await;
     assert_eq!(status, 403);
 
     // With audience verification, only tokens meant for the resource pass:
     // domino-play's carry `orders-api` (the audience mapper), Keep's do not.
     let strict = node_app(&server, "orders-api", true);
-    let (status, body) = call(&strict, access).await;
+    let (status, body) = strict.call(access).await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = call(&strict, &api.keep("doc").await).await;
+    let (status, _) = strict.call(&api.keep("doc").await).await;
     assert_eq!(status, 403);
 }
 
@@ -178,17 +126,17 @@ roles = ["admin"]
     let doc = doc["access_token"].as_str().unwrap();
 
     // A realm role through the parent of the user's group.
-    let (status, body) = call_at(&app, "/admin", chief).await;
+    let (status, body) = app.call_at("/admin", chief).await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = call_at(&app, "/admin", doc).await;
+    let (status, _) = app.call_at("/admin", doc).await;
     assert_eq!(status, 403, "doc is no admin");
     // A client role through a composite.
-    let (status, body) = call_at(&app, "/role", chief).await;
+    let (status, body) = app.call_at("/role", chief).await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = call_at(&app, "/role", doc).await;
+    let (status, _) = app.call_at("/role", doc).await;
     assert_eq!(status, 403, "doc has no role of orders-api");
     // The Keep token carries no roles (it has no client scopes).
-    let (status, _) = call_at(&app, "/admin", &api.keep("chief").await).await;
+    let (status, _) = app.call_at("/admin", &api.keep("chief").await).await;
     assert_eq!(status, 403);
 
     // A service account's realm role.
@@ -203,16 +151,16 @@ roles = ["admin"]
     assert_eq!(resp.status(), 200);
     let worker: Value = resp.json().await.unwrap();
     let worker = worker["access_token"].as_str().unwrap();
-    let (status, body) = call_at(&app, "/admin", worker).await;
+    let (status, body) = app.call_at("/admin", worker).await;
     assert_eq!(status, 200, "{body}");
 
     // Audience verification: chief's token carries orders-api's roles, so
     // orders-api is in its `aud`; doc's and the worker's are not for it.
     let strict = node_app(&server, "orders-api", true);
-    let (status, body) = call_at(&strict, "/role", chief).await;
+    let (status, body) = strict.call_at("/role", chief).await;
     assert_eq!(status, 200, "{body}");
-    let (status, _) = call(&strict, doc).await;
+    let (status, _) = strict.call(doc).await;
     assert_eq!(status, 403, "doc's token is not for orders-api");
-    let (status, _) = call(&strict, worker).await;
+    let (status, _) = strict.call(worker).await;
     assert_eq!(status, 403, "the worker's token is not for orders-api");
 }

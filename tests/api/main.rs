@@ -39,6 +39,7 @@ mod log_format;
 mod mappers;
 mod metrics;
 mod multi_instance;
+mod node;
 mod oidc_code;
 mod oidc_flow;
 mod oidc_input;

@@ -793,20 +793,12 @@ async fn client_edit_replaces_web_origins_and_redirect_uris() {
 
     // The server on the same files allows the new origins, not the old `+`.
     let app = spawn_in(dir, |_| {}).await;
-    let preflight = |origin: &'static str| {
-        app.client
-            .request(reqwest::Method::OPTIONS, app.oidc("token"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type")
-            .send()
-    };
-    let ok = preflight("https://spa.example").await.unwrap();
+    let ok = app.token_preflight("https://spa.example").await;
     assert_eq!(
         ok.headers()["access-control-allow-origin"],
         "https://spa.example"
     );
-    let old = preflight("http://localhost:3000").await.unwrap();
+    let old = app.token_preflight("http://localhost:3000").await;
     assert!(old.headers().get("access-control-allow-origin").is_none());
 
     let out = edit(&[

@@ -308,6 +308,19 @@ impl TestApp {
         format!("{}/protocol/openid-connect/{endpoint}", self.issuer())
     }
 
+    /// A browser's CORS preflight from `origin` for a POST to the token
+    /// endpoint.
+    pub async fn token_preflight(&self, origin: &str) -> reqwest::Response {
+        self.client
+            .request(reqwest::Method::OPTIONS, self.oidc("token"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// Registers a client; returns the generated secret, if any.
     pub async fn add_client(&self, spec: ClientSpec) -> Option<String> {
         domino_idp::app::clients::create(self.state.store.as_ref(), &spec)

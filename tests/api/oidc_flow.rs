@@ -44,6 +44,18 @@ pub fn query(url: &Url, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// Where `prompt=none` sends a browser holding `cookie`: a code while its
+/// session lives, `login_required` once it has ended.
+pub async fn silent_authorize(app: &TestApp, cookie: &str) -> Url {
+    let resp = no_redirects()
+        .get(authorize_url(app, &[("prompt", "none")]))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    location(&resp)
+}
+
 /// The authorize URL for `domino-play` with PKCE, state and nonce.
 pub fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> Url {
     authorize_url_at(&app.oidc("auth"), extra)

@@ -240,16 +240,8 @@ async fn logout_with_id_token_hint_ends_the_session_and_redirects() {
         .refresh_grant(body["refresh_token"].as_str().unwrap())
         .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
-    let resp = http
-        .get(authorize_url(&app, &[("prompt", "none")]))
-        .header(COOKIE, &done.session_cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        query(&location(&resp), "error").as_deref(),
-        Some("login_required")
-    );
+    let to = silent_authorize(&app, &done.session_cookie).await;
+    assert_eq!(query(&to, "error").as_deref(), Some("login_required"));
 }
 
 #[tokio::test]
@@ -297,16 +289,8 @@ async fn logout_refuses_unregistered_redirects_and_asks_without_a_hint() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 200);
-    let still = http
-        .get(authorize_url(&app, &[("prompt", "none")]))
-        .header(COOKIE, &done.session_cookie)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        query(&location(&still), "code").is_some(),
-        "still signed in"
-    );
+    let still = silent_authorize(&app, &done.session_cookie).await;
+    assert!(query(&still, "code").is_some(), "still signed in");
     // The real confirmation signs out.
     let resp = http
         .post(app.oidc("logout"))
@@ -317,16 +301,8 @@ async fn logout_refuses_unregistered_redirects_and_asks_without_a_hint() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("signed out"));
-    let after = http
-        .get(authorize_url(&app, &[("prompt", "none")]))
-        .header(COOKIE, &done.session_cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        query(&location(&after), "error").as_deref(),
-        Some("login_required")
-    );
+    let after = silent_authorize(&app, &done.session_cookie).await;
+    assert_eq!(query(&after, "error").as_deref(), Some("login_required"));
 }
 
 #[tokio::test]
@@ -427,21 +403,13 @@ async fn discovery_lists_every_endpoint() {
 async fn browser_apps_on_registered_origins_may_call_the_api() {
     let app = spawn_app().await;
     app.add_doc_and_play().await;
-    let preflight = |origin: &'static str| {
-        app.client
-            .request(reqwest::Method::OPTIONS, app.oidc("token"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type")
-            .send()
-    };
     // The origin of domino-play's redirect URI (http://127.0.0.1:9/callback).
-    let ok = preflight("http://127.0.0.1:9").await.unwrap();
+    let ok = app.token_preflight("http://127.0.0.1:9").await;
     assert_eq!(
         ok.headers()["access-control-allow-origin"],
         "http://127.0.0.1:9"
     );
-    let evil = preflight("https://evil.example").await.unwrap();
+    let evil = app.token_preflight("https://evil.example").await;
     assert!(evil.headers().get("access-control-allow-origin").is_none());
     // The public documents are readable from any page.
     let jwks = app

@@ -103,8 +103,6 @@ async fn accept(
 #[utoipa::path(
     get,
     path = super::AUTHORIZE,
-    tag = "oidc",
-    operation_id = "authorize",
     summary = "Authorization endpoint (code flow, PKCE S256): the login page, or a redirect",
     params(AuthorizeParams),
     responses(
@@ -153,8 +151,6 @@ pub async fn authorize(
 #[utoipa::path(
     post,
     path = super::AUTHENTICATE,
-    tag = "oidc",
-    operation_id = "authenticate",
     summary = "The login form's submission",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     params(

@@ -128,6 +128,20 @@ pub fn refuse(state: &Issuer, e: AdminError, back: &str) -> Response {
     }
 }
 
+/// The answer to a change: back to `back` with the notice `done`, or the
+/// refusal's page (linking to `back`).
+pub fn changed<T>(
+    state: &Issuer,
+    outcome: Result<T, AdminError>,
+    back: &str,
+    done: &str,
+) -> Response {
+    match outcome {
+        Ok(_) => page::see_other(&format!("{back}?done={done}")),
+        Err(e) => refuse(state, e, back),
+    }
+}
+
 /// A login session as the pages list it.
 pub struct SessionRow {
     pub id: String,

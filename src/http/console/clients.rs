@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, admin_page, refuse};
+use super::chrome::{Chrome, Done, admin_page, changed};
 use super::page::{self, Form};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -258,10 +258,8 @@ async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> 
 async fn remove(
     State(state): State<Issuer>,
     Path(id): Path<String>,
-    Change { admin, form: _ }: Change,
+    Change { admin, .. }: Change,
 ) -> Response {
-    match admin::remove_client(state.store.as_ref(), &id, &admin.user.username).await {
-        Ok(()) => page::see_other("/admin/clients?done=removed"),
-        Err(e) => refuse(&state, e, "/admin/clients"),
-    }
+    let removed = admin::remove_client(state.store.as_ref(), &id, &admin.user.username).await;
+    changed(&state, removed, "/admin/clients", "removed")
 }

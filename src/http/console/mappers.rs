@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Lenient, admin_page, refuse};
+use super::chrome::{Chrome, Lenient, admin_page, changed};
 use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -294,10 +294,8 @@ async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> 
 async fn remove(
     State(state): State<Issuer>,
     Path(name): Path<String>,
-    Change { admin, form: _ }: Change,
+    Change { admin, .. }: Change,
 ) -> Response {
-    match admin::remove_mapper(state.store.as_ref(), &name, &admin.user.username).await {
-        Ok(()) => page::see_other("/admin/mappers?done=removed"),
-        Err(e) => refuse(&state, e, "/admin/mappers"),
-    }
+    let removed = admin::remove_mapper(state.store.as_ref(), &name, &admin.user.username).await;
+    changed(&state, removed, "/admin/mappers", "removed")
 }

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, KeyRow, SessionRow, admin_page, encode, refuse};
+use super::chrome::{Chrome, Done, KeyRow, SessionRow, admin_page, changed, encode, refuse};
 use super::page::{self};
 use super::users::{UserFields, field_of};
 use crate::app::admin::{self, EditError};
@@ -207,12 +207,10 @@ async fn set_password(
 async fn remove(
     State(state): State<Issuer>,
     Path(username): Path<String>,
-    Change { admin, form: _ }: Change,
+    Change { admin, .. }: Change,
 ) -> Response {
-    match admin::remove_user(state.store.as_ref(), &username, &admin.user.username).await {
-        Ok(()) => page::see_other("/admin/users?done=removed"),
-        Err(e) => refuse(&state, e, "/admin/users"),
-    }
+    let removed = admin::remove_user(state.store.as_ref(), &username, &admin.user.username).await;
+    changed(&state, removed, "/admin/users", "removed")
 }
 
 async fn revoke_key(
@@ -220,11 +218,8 @@ async fn revoke_key(
     Path(id): Path<String>,
     Change { admin, form }: Change,
 ) -> Response {
-    let back = form.back("/admin/users");
-    match admin::revoke_api_key(state.store.as_ref(), &id, &admin.user.username).await {
-        Ok(_) => page::see_other(&format!("{back}?done=revoked")),
-        Err(e) => refuse(&state, e, &back),
-    }
+    let revoked = admin::revoke_api_key(state.store.as_ref(), &id, &admin.user.username).await;
+    changed(&state, revoked, &form.back("/admin/users"), "revoked")
 }
 
 async fn edit(

@@ -9,7 +9,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, KeyRow, SessionRow, admin_page, changed, encode, refuse};
+use super::chrome::{
+    Chrome, Done, KeyRow, Removable, SessionRow, admin_page, changed, encode, refuse, removal,
+};
 use super::page::{self};
 use super::users::{UserFields, field_of};
 use crate::app::admin::{self, EditError};
@@ -24,7 +26,7 @@ pub fn router() -> Router<Issuer> {
         .route("/admin/users/{username}/enabled", post(set_enabled))
         .route("/admin/users/{username}/password", post(set_password))
         .route("/admin/users/{username}/edit", post(edit))
-        .route("/admin/users/{username}/remove", post(remove))
+        .route("/admin/users/{username}/remove", removal(Removable::User))
         .route("/admin/apikeys/{id}/revoke", post(revoke_key))
 }
 
@@ -202,15 +204,6 @@ async fn set_password(
         )),
         Err(e) => refuse(&state, e, "/admin/users"),
     }
-}
-
-async fn remove(
-    State(state): State<Issuer>,
-    Path(username): Path<String>,
-    Change { admin, .. }: Change,
-) -> Response {
-    let removed = admin::remove_user(state.store.as_ref(), &username, &admin.user.username).await;
-    changed(&state, removed, "/admin/users", "removed")
 }
 
 async fn revoke_key(

@@ -1,9 +1,10 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of every route, generated
 //! from the handlers' `#[utoipa::path]` annotations (each endpoint group
-//! exports its part with `api()`). What one annotation cannot say is added
-//! here, from tables: routes that reuse a documented handler, and the
-//! configured realm as the only value of `{realm}`. Rendered once, when the
-//! router is built, and served as bytes.
+//! exports its part with `api()`). What one annotation cannot say, or what
+//! every annotation of a group would say again, is added here: each group's
+//! tag, routes that reuse a documented handler and POST twins of GET
+//! endpoints (tables), and the configured realm as the only value of
+//! `{realm}`. Rendered once, when the router is built, and served as bytes.
 
 use axum::Router;
 use axum::body::Bytes;

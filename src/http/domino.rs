@@ -233,7 +233,6 @@ async fn required_caller(
 #[utoipa::path(
     get,
     path = VERSION,
-    tag = "domino",
     operation_id = "domino_version",
     responses((status = 200, description = "The version (`domino_api_version`)", body = Version)),
 )]
@@ -247,7 +246,6 @@ async fn version(State(state): State<Issuer>) -> Json<Version> {
 #[utoipa::path(
     get,
     path = USERS_SELF,
-    tag = "domino",
     operation_id = "domino_users_self",
     security(("DominoApiKey" = []), ("BearerAuth" = [])),
     responses(
@@ -273,7 +271,6 @@ async fn users_self(
 #[utoipa::path(
     get,
     path = USERS,
-    tag = "domino",
     operation_id = "domino_users",
     params(UsersQuery),
     security(("DominoApiKey" = []), ("BearerAuth" = [])),
@@ -308,7 +305,6 @@ async fn users(
 #[utoipa::path(
     get,
     path = PRINCIPAL,
-    tag = "domino",
     operation_id = "domino_principal",
     security((), ("DominoApiKey" = []), ("BearerAuth" = [])),
     responses(

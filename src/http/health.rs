@@ -25,7 +25,6 @@ crate::http::group_api!(live, ready);
 #[utoipa::path(
     get,
     path = LIVE,
-    tag = "operations",
     operation_id = "health_live",
     responses((status = 200, description = "Up", body = Health)),
 )]
@@ -37,7 +36,6 @@ async fn live() -> Json<Value> {
 #[utoipa::path(
     get,
     path = READY,
-    tag = "operations",
     operation_id = "health_ready",
     responses(
         (status = 200, description = "Ready", body = Health),

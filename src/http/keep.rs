@@ -72,7 +72,6 @@ struct LoginResponse {
 #[utoipa::path(
     post,
     path = LOGIN,
-    tag = "keep",
     operation_id = "keep_login",
     request_body(content(
         (LoginRequest = "application/json"),

@@ -39,23 +39,37 @@ pub fn router() -> Router<Issuer> {
         )
 }
 
-/// The OPTIONS routes, so that the CORS layer sees preflights (it answers
-/// them itself); this handler only gets an OPTIONS request that is none.
-#[utoipa::path(
-    options,
-    path = CERTS,
-    tag = "realm",
-    operation_id = "certs_preflight",
-    summary = "CORS preflight",
-    responses(
-        (status = 200, description = "Answered by the CORS layer: any origin (`*`), GET, no credentials"),
-        (status = 204, description = "An OPTIONS request without `Access-Control-Request-Method`"),
-        (status = 404, response = RealmNotFound),
-    ),
-)]
-async fn no_content() -> StatusCode {
-    StatusCode::NO_CONTENT
+/// An OPTIONS route's handler `$name` and its operation, so that a CORS
+/// layer or middleware sees preflights: it answers every preflight itself
+/// (`$answered` says how), so the handler only gets an OPTIONS request that
+/// is none.
+macro_rules! cors_preflight {
+    ($name:ident, $path:expr, $operation_id:literal, $answered:literal) => {
+        #[utoipa::path(
+            options,
+            path = $path,
+            operation_id = $operation_id,
+            summary = "CORS preflight",
+            responses(
+                (status = 200, description = $answered),
+                (status = 204, description = "An OPTIONS request without `Access-Control-Request-Method`"),
+                (status = 404, response = $crate::http::schemas::RealmNotFound),
+            ),
+        )]
+        async fn $name() -> axum::http::StatusCode {
+            axum::http::StatusCode::NO_CONTENT
+        }
+    };
 }
+pub(super) use cors_preflight;
+
+// The OPTIONS routes of the public documents.
+cors_preflight!(
+    no_content,
+    CERTS,
+    "certs_preflight",
+    "Answered by the CORS layer: any origin (`*`), GET, no credentials"
+);
 
 // This group's part of the OpenAPI document.
 crate::http::group_api!(realm_info, certs, realm_discovery, discovery, no_content);
@@ -223,8 +237,6 @@ macro_rules! realm_document {
         #[utoipa::path(
             get,
             path = $path,
-            tag = "realm",
-            operation_id = stringify!($name),
             params(Conditional),
             responses(
                 (status = 200, description = $what, body = $body,
@@ -264,8 +276,6 @@ realm_document!(
 #[utoipa::path(
     get,
     path = DISCOVERY,
-    tag = "realm",
-    operation_id = "discovery",
     params(Conditional),
     responses(
         (status = 200, description = "The discovery document", body = Discovery,

@@ -13,93 +13,71 @@ use utoipa::{IntoParams, PartialSchema, ToResponse, ToSchema};
 use crate::http::error::ErrorBody;
 use crate::http::error::OAuthErrorBody;
 
+/// Error responses that share a body shape: each a `ToResponse` wrapping the
+/// body, with the `#[response(...)]` arguments written after its name.
+macro_rules! error_responses {
+    ($body:ty; $($(#[$doc:meta])* $name:ident($($response:tt)*),)*) => {$(
+        $(#[$doc])*
+        #[derive(ToResponse)]
+        #[response($($response)*)]
+        pub struct $name(pub $body);
+    )*};
+}
+
 // ---- Error responses in the application's shape: {status, error, message}.
-
-/// `invalid_request`: a malformed body, a missing or invalid field.
-#[derive(ToResponse)]
-#[response(description = "`invalid_request`: a malformed body or an invalid field")]
-pub struct BadRequest(pub ErrorBody);
-
-/// `invalid_credentials`.
-#[derive(ToResponse)]
-#[response(
-    description = "`invalid_credentials`: unknown user, wrong password, or a disabled account (never said which)"
-)]
-pub struct InvalidCredentials(pub ErrorBody);
-
-/// The `{realm}` segment names no realm.
-#[derive(ToResponse)]
-#[response(description = "`not_found`: the realm does not exist")]
-pub struct RealmNotFound(pub ErrorBody);
-
-/// Any method a path does not document.
-#[derive(ToResponse)]
-#[response(
-    description = "`method_not_allowed`: the path exists, the method does not",
-    headers(("Allow" = String, description = "The methods the path accepts"))
-)]
-pub struct MethodNotAllowed(pub ErrorBody);
-
-#[derive(ToResponse)]
-#[response(description = "`payload_too_large`: the body is larger than `max_body_bytes`")]
-pub struct PayloadTooLarge(pub ErrorBody);
-
-#[derive(ToResponse)]
-#[response(
-    description = "`unsupported_media_type`: send application/json or application/x-www-form-urlencoded"
-)]
-pub struct UnsupportedMediaType(pub ErrorBody);
-
-#[derive(ToResponse)]
-#[response(
-    description = "`too_many_requests`: brute-force protection locked the user or the client address",
-    headers(("Retry-After" = u64, description = "Seconds until the lockout ends"))
-)]
-pub struct TooManyRequests(pub ErrorBody);
-
-#[derive(ToResponse)]
-#[response(
-    description = "`temporarily_unavailable`: the store is unreachable or the request took too long",
-    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
-)]
-pub struct Unavailable(pub ErrorBody);
+error_responses! {
+    ErrorBody;
+    /// `invalid_request`: a malformed body, a missing or invalid field.
+    BadRequest(description = "`invalid_request`: a malformed body or an invalid field"),
+    /// `invalid_credentials`.
+    InvalidCredentials(
+        description = "`invalid_credentials`: unknown user, wrong password, or a disabled account (never said which)"
+    ),
+    /// The `{realm}` segment names no realm.
+    RealmNotFound(description = "`not_found`: the realm does not exist"),
+    /// Any method a path does not document.
+    MethodNotAllowed(
+        description = "`method_not_allowed`: the path exists, the method does not",
+        headers(("Allow" = String, description = "The methods the path accepts"))
+    ),
+    PayloadTooLarge(description = "`payload_too_large`: the body is larger than `max_body_bytes`"),
+    UnsupportedMediaType(
+        description = "`unsupported_media_type`: send application/json or application/x-www-form-urlencoded"
+    ),
+    TooManyRequests(
+        description = "`too_many_requests`: brute-force protection locked the user or the client address",
+        headers(("Retry-After" = u64, description = "Seconds until the lockout ends"))
+    ),
+    Unavailable(
+        description = "`temporarily_unavailable`: the store is unreachable or the request took too long",
+        headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+    ),
+}
 
 // ---- Error responses in RFC 6749 §5.2's shape: {error, error_description}.
-
-#[derive(ToResponse)]
-#[response(
-    description = "`invalid_request`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type` or `invalid_scope`. A password grant refused by brute-force protection is `invalid_grant` with `Retry-After`.",
-    headers(
-        ("Cache-Control" = String, description = "`no-store`"),
-        ("Retry-After" = u64, description = "Only when brute-force protection refused the grant")
-    )
-)]
-pub struct OAuthBadRequest(pub OAuthErrorBody);
-
-#[derive(ToResponse)]
-#[response(
-    description = "`invalid_client`: unknown client, wrong secret, or no client authentication",
-    headers(("WWW-Authenticate" = String, description = "`Basic realm=...` when HTTP Basic was tried"))
-)]
-pub struct InvalidClient(pub OAuthErrorBody);
-
-#[derive(ToResponse)]
-#[response(
-    description = "`invalid_token` (a missing, malformed, expired, revoked or foreign token) or `invalid_request` (no token)",
-    headers(("WWW-Authenticate" = String, description = "`Bearer realm=...`, with `error=\"invalid_token\"` for a bad token"))
-)]
-pub struct InvalidToken(pub OAuthErrorBody);
-
-#[derive(ToResponse)]
-#[response(description = "`invalid_request`: the body is larger than `max_body_bytes`")]
-pub struct OAuthPayloadTooLarge(pub OAuthErrorBody);
-
-#[derive(ToResponse)]
-#[response(
-    description = "`temporarily_unavailable`: the store is unreachable",
-    headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
-)]
-pub struct OAuthUnavailable(pub OAuthErrorBody);
+error_responses! {
+    OAuthErrorBody;
+    OAuthBadRequest(
+        description = "`invalid_request`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type` or `invalid_scope`. A password grant refused by brute-force protection is `invalid_grant` with `Retry-After`.",
+        headers(
+            ("Cache-Control" = String, description = "`no-store`"),
+            ("Retry-After" = u64, description = "Only when brute-force protection refused the grant")
+        )
+    ),
+    InvalidClient(
+        description = "`invalid_client`: unknown client, wrong secret, or no client authentication",
+        headers(("WWW-Authenticate" = String, description = "`Basic realm=...` when HTTP Basic was tried"))
+    ),
+    InvalidToken(
+        description = "`invalid_token` (a missing, malformed, expired, revoked or foreign token) or `invalid_request` (no token)",
+        headers(("WWW-Authenticate" = String, description = "`Bearer realm=...`, with `error=\"invalid_token\"` for a bad token"))
+    ),
+    OAuthPayloadTooLarge(description = "`invalid_request`: the body is larger than `max_body_bytes`"),
+    OAuthUnavailable(
+        description = "`temporarily_unavailable`: the store is unreachable",
+        headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))
+    ),
+}
 
 // ---- Documents served as pre-rendered bytes.
 

@@ -1,77 +1,16 @@
 //! The public keys a token may be checked against, built from each form a
 //! consumer holds them in: a JWKS, a PEM public key or X.509 certificate, a
-//! Keycloak realm document, or this issuer's key ring. Parsing goes through
-//! jsonwebtoken, `pem` and `x509-cert`; nothing here decodes DER by hand.
+//! Keycloak realm document, or this issuer's key ring (`rsa` reads each
+//! key). Parsing goes through jsonwebtoken and `pem`.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse, ThumbprintHash};
+use base64::engine::general_purpose::STANDARD;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
-use x509_cert::Certificate;
-use x509_cert::der::Decode as _;
-use x509_cert::spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
 
+use super::rsa::{RSA_ALGORITHMS, VerifyingKey, certificate_key, same_integer, spki_key};
 use crate::keys::KeyRing;
-
-/// What an RSA key verifies: RSASSA-PKCS1-v1_5. HMAC is never accepted from a
-/// public-key source; PSS, EC and EdDSA are out of scope (Keep speaks RS256).
-pub const RSA_ALGORITHMS: [Algorithm; 3] = [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512];
-
-/// `rsaEncryption`, the SPKI algorithm of an RSA public key (RFC 8017).
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-
-/// aws-lc-rs refuses smaller RSA keys; say so instead of "bad signature".
-const MIN_RSA_BITS: usize = 2048;
-
-/// One public key and what it may verify.
-#[derive(Debug, Clone)]
-pub struct VerifyingKey {
-    /// The JWK `kid`; `None` for a bare PEM key or a realm's `public_key`.
-    pub kid: Option<String>,
-    /// RFC 7638 SHA-256 thumbprint (this issuer's kids are exactly that).
-    pub thumbprint: String,
-    pub algorithms: Vec<Algorithm>,
-    /// Where the key came from: `JWKS key #1`, `realm public_key`, a file.
-    pub origin: String,
-    pub(super) key: DecodingKey,
-}
-
-impl VerifyingKey {
-    /// How a report names the key.
-    pub fn label(&self) -> String {
-        match &self.kid {
-            Some(kid) => format!("kid {kid}"),
-            None => format!("{} (thumbprint {})", self.origin, self.thumbprint),
-        }
-    }
-
-    /// Wraps an RSA key given as DER or n/e; jsonwebtoken (aws-lc-rs) parses
-    /// it here so a broken key is reported at load time, not as a bad signature.
-    fn rsa(
-        key: DecodingKey,
-        kid: Option<String>,
-        origin: String,
-        algorithms: Vec<Algorithm>,
-    ) -> Result<Self, String> {
-        let jwk = Jwk::from_decoding_key(&key, None)
-            .map_err(|e| format!("not a usable RSA public key ({e})"))?;
-        let AlgorithmParameters::RSA(params) = &jwk.algorithm else {
-            return Err("not an RSA public key".into());
-        };
-        check_modulus(&params.n)?;
-        let thumbprint = jwk
-            .thumbprint(ThumbprintHash::SHA256)
-            .map_err(|e| format!("cannot compute the key's thumbprint ({e})"))?;
-        Ok(VerifyingKey {
-            kid,
-            thumbprint,
-            algorithms,
-            origin,
-            key,
-        })
-    }
-}
 
 /// The keys of one source, with notes on keys that were skipped.
 #[derive(Debug, Clone)]
@@ -269,62 +208,6 @@ fn x5c_mismatch(leaf: &str, n: &str, e: &str) -> Option<String> {
     }
 }
 
-/// Compares two base64url big-endian integers, ignoring leading zero octets.
-fn same_integer(a: &str, b: &str) -> bool {
-    let decode = |s: &str| {
-        URL_SAFE_NO_PAD
-            .decode(s.trim_end_matches('='))
-            .map(|bytes| {
-                bytes
-                    .into_iter()
-                    .skip_while(|b| *b == 0)
-                    .collect::<Vec<u8>>()
-            })
-    };
-    matches!((decode(a), decode(b)), (Ok(x), Ok(y)) if x == y)
-}
-
-/// The RSA key of a DER certificate, named by its subject.
-fn certificate_key(der: &[u8]) -> Result<(DecodingKey, String), String> {
-    let cert = Certificate::from_der(der).map_err(|e| format!("not an X.509 certificate ({e})"))?;
-    let tbs = &cert.tbs_certificate;
-    let spki = &tbs.subject_public_key_info;
-    let key = rsa_key(spki.algorithm.oid, spki.subject_public_key.as_bytes())?;
-    Ok((key, format!("certificate {}", tbs.subject)))
-}
-
-/// The RSA key of a DER SubjectPublicKeyInfo.
-fn spki_key(der: &[u8]) -> Result<DecodingKey, String> {
-    let spki = SubjectPublicKeyInfoRef::try_from(der)
-        .map_err(|e| format!("not a DER SubjectPublicKeyInfo ({e})"))?;
-    rsa_key(spki.algorithm.oid, spki.subject_public_key.as_bytes())
-}
-
-fn rsa_key(oid: ObjectIdentifier, pkcs1: Option<&[u8]>) -> Result<DecodingKey, String> {
-    if oid != RSA_ENCRYPTION {
-        return Err(format!("the key is not RSA (algorithm {oid})"));
-    }
-    let pkcs1 = pkcs1.ok_or("the public key is not a whole number of octets")?;
-    Ok(DecodingKey::from_rsa_der(pkcs1))
-}
-
-fn check_modulus(n: &str) -> Result<(), String> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(n.trim_end_matches('='))
-        .map_err(|e| format!("the modulus is not base64url ({e})"))?;
-    let significant: Vec<u8> = bytes.into_iter().skip_while(|b| *b == 0).collect();
-    let bits = match significant.first() {
-        Some(first) => significant.len() * 8 - first.leading_zeros() as usize,
-        None => 0,
-    };
-    if bits < MIN_RSA_BITS {
-        return Err(format!(
-            "the RSA key has {bits} bits; at least {MIN_RSA_BITS} are required"
-        ));
-    }
-    Ok(())
-}
-
 fn list_notes(notes: &[String]) -> String {
     if notes.is_empty() {
         String::new()
@@ -335,7 +218,9 @@ fn list_notes(notes: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;
+    use x509_cert::spki::SubjectPublicKeyInfoRef;
 
     use super::*;
     use crate::verify::testkit::{jwk, keys};

@@ -1,23 +1,30 @@
 //! Checking a JWT the way a third-party consumer (Keep, an API gateway) does:
 //! against exactly one key source — this issuer's key ring, a JWKS, OIDC
 //! discovery, a Keycloak realm, a PEM key or certificate, or a Keep-style
-//! provider directory. `keyset` turns each form into keys, `check` is the pure
-//! verdict, `fetch` the HTTP layer, `providers` Keep's JSON, `source` ties
-//! them together for `domino-idp token verify`.
+//! provider directory. `keyset` turns each form into keys (`rsa` reads one),
+//! `check` is the pure verdict, `fetch` the HTTP layer, `providers` Keep's
+//! JSON, `source` ties them together for `domino-idp token verify`
+//! (`directory` tries a provider directory's providers in turn), `verdict` is
+//! the outcome and its reports.
 
 mod check;
+mod directory;
 mod fetch;
 mod keyset;
 mod providers;
+mod rsa;
 mod source;
+mod verdict;
 
 use serde::Serialize;
 
 pub use check::{Expectations, Verified, verify};
 pub use fetch::{FetchError, Fetcher, Remote};
-pub use keyset::{KeySet, RSA_ALGORITHMS, VerifyingKey};
+pub use keyset::KeySet;
 pub use providers::{Provider, ProviderDir, ProviderKey};
-pub use source::{Attempt, Options, SetupError, Source, Verdict, verify_against};
+pub use rsa::{RSA_ALGORITHMS, VerifyingKey};
+pub use source::{Options, SetupError, Source, verify_against};
+pub use verdict::{Attempt, Verdict};
 
 /// What kind of problem rejected a token; stable names for scripts (`--json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

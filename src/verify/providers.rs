@@ -12,7 +12,7 @@ use serde::de::{MapAccess, Visitor};
 use serde_json::{Map, Value};
 use url::Url;
 
-use super::keyset::RSA_ALGORITHMS;
+use super::rsa::RSA_ALGORITHMS;
 use super::{Code, Rejection};
 
 /// The providers of one directory, in the order Keep tries them.

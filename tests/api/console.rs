@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use domino_idp::app::mappers;
 use domino_idp::config::Secret;
+use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::UserSpec;
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
@@ -498,4 +500,56 @@ async fn roles_are_added_granted_and_revoked_from_the_console() {
         !roles.as_array().unwrap().iter().any(|r| r == "auditor"),
         "{roles}"
     );
+}
+
+#[tokio::test]
+async fn users_clients_and_mappers_are_removed_from_the_console() {
+    let app = spawn_app().await;
+    app.add_doc_and_play().await;
+    app.add_user(admin_spec()).await;
+    let team: MapperSpec = serde_json::from_value(
+        serde_json::json!({"name": "team", "type": "hardcoded", "claim": "team", "value": "red"}),
+    )
+    .unwrap();
+    mappers::create(app.state.store.as_ref(), &team)
+        .await
+        .unwrap();
+    let (_, jar) = sign_in(&app, ADMIN).await;
+    let cookies = jar.join("; ");
+    let page = http()
+        .get(app.url("/admin/users/doc"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf_token");
+    let remove = |path: &str| {
+        http()
+            .post(app.url(path))
+            .header("cookie", &cookies)
+            .form(&[("csrf_token", &csrf)])
+            .send()
+    };
+    for (path, back) in [
+        ("/admin/users/doc/remove", "/admin/users?done=removed"),
+        (
+            "/admin/clients/domino-play/remove",
+            "/admin/clients?done=removed",
+        ),
+        ("/admin/mappers/team/remove", "/admin/mappers?done=removed"),
+    ] {
+        let removed = remove(path).await.unwrap();
+        assert_eq!(removed.status(), 303, "{path}");
+        assert_eq!(removed.headers()[LOCATION], back, "{path}");
+        // Gone now: a second removal is the not-found page.
+        assert_eq!(remove(path).await.unwrap().status(), 404, "{path}");
+    }
+    let store = &app.state.store;
+    assert!(store.get_user("doc").await.unwrap().is_none());
+    assert!(store.get_client("domino-play").await.unwrap().is_none());
+    let left = store.list_mappers().await.unwrap();
+    assert!(left.iter().all(|m| m.name != "team"));
 }

@@ -74,23 +74,28 @@ async fn actor(
     form: &Form,
     limiter: &Limiter,
 ) -> Result<Admin, Response> {
-    let Some(admin) = current(state, jar).await? else {
-        return Err(page::message(
+    let forbidden = |title, text, link| {
+        page::message(
             state,
             StatusCode::FORBIDDEN,
+            title,
+            text,
+            Some((ADMIN_PATH, link)),
+        )
+    };
+    let Some(admin) = current(state, jar).await? else {
+        return Err(forbidden(
             "Signed out",
             "Your console session has ended. Sign in again and repeat the change.",
-            Some((ADMIN_PATH, "Sign in")),
+            "Sign in",
         ));
     };
     let sent = form.0.get("csrf_token").unwrap_or("");
     if !opaque::equal(sent, &admin.record.csrf) {
-        return Err(page::message(
-            state,
-            StatusCode::FORBIDDEN,
+        return Err(forbidden(
             "Form expired",
             "This form is stale or did not come from the console (its CSRF token does not match). Reload the page and try again.",
-            Some((ADMIN_PATH, "Back to the console")),
+            "Back to the console",
         ));
     }
     if let Err(wait) = limiter.allow(&admin.user.id, state.clock.as_ref()) {

@@ -1,18 +1,20 @@
 //! What every admin page shares: the chrome (realm, admin, CSRF token,
 //! active tab), the notices after a change, the refusal pages of an
-//! operation's errors, and path encoding.
+//! operation's errors, the removal routes, and path encoding.
 
 use std::convert::Infallible;
 
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
+use axum::routing::{MethodRouter, post};
 use serde::Deserialize;
 
+use super::auth::Change;
 use super::page;
 use crate::app::Issuer;
-use crate::app::admin::AdminError;
+use crate::app::admin::{self, AdminError};
 use crate::app::console::Admin;
 use crate::store::{ApiKeyRecord, SessionSummary};
 
@@ -126,6 +128,50 @@ pub fn refuse(state: &Issuer, e: AdminError, back: &str) -> Response {
         ),
         e => page::unavailable(state, &e),
     }
+}
+
+/// The answer to a change: back to `back` with the notice `done`, or the
+/// refusal's page (linking to `back`).
+pub fn changed<T>(
+    state: &Issuer,
+    outcome: Result<T, AdminError>,
+    back: &str,
+    done: &str,
+) -> Response {
+    match outcome {
+        Ok(_) => page::see_other(&format!("{back}?done={done}")),
+        Err(e) => refuse(state, e, back),
+    }
+}
+
+/// What the list pages remove, each by the key its path names.
+#[derive(Clone, Copy)]
+pub enum Removable {
+    User,
+    Client,
+    Mapper,
+}
+
+/// `POST /admin/<list>/{key}/remove`: removes the one named, then back to
+/// its list with the notice (or the refusal's page).
+pub fn removal(what: Removable) -> MethodRouter<Issuer> {
+    post(
+        move |State(state): State<Issuer>, Path(key): Path<String>, change: Change| async move {
+            let (store, by) = (state.store.as_ref(), change.admin.user.username.as_str());
+            let (removed, list) = match what {
+                Removable::User => (admin::remove_user(store, &key, by).await, "/admin/users"),
+                Removable::Client => (
+                    admin::remove_client(store, &key, by).await,
+                    "/admin/clients",
+                ),
+                Removable::Mapper => (
+                    admin::remove_mapper(store, &key, by).await,
+                    "/admin/mappers",
+                ),
+            };
+            changed(&state, removed, list, "removed")
+        },
+    )
 }
 
 /// A login session as the pages list it.

@@ -2,13 +2,13 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, admin_page, refuse};
+use super::chrome::{Chrome, Done, Removable, admin_page, removal};
 use super::page::{self, Form};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -20,7 +20,7 @@ use crate::store::StoreError;
 pub fn router() -> Router<Issuer> {
     Router::new()
         .route("/admin/clients", get(list).post(create))
-        .route("/admin/clients/{id}/remove", post(remove))
+        .route("/admin/clients/{id}/remove", removal(Removable::Client))
         .merge(super::client::router())
 }
 
@@ -252,16 +252,5 @@ async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> 
             render(&state, &admin, None, values, None, StatusCode::CONFLICT).await
         }
         Err(ClientError::Store(e)) => page::unavailable(&state, &e),
-    }
-}
-
-async fn remove(
-    State(state): State<Issuer>,
-    Path(id): Path<String>,
-    Change { admin, form: _ }: Change,
-) -> Response {
-    match admin::remove_client(state.store.as_ref(), &id, &admin.user.username).await {
-        Ok(()) => page::see_other("/admin/clients?done=removed"),
-        Err(e) => refuse(&state, e, "/admin/clients"),
     }
 }

@@ -3,15 +3,15 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Lenient, admin_page, refuse};
+use super::chrome::{Chrome, Lenient, Removable, admin_page, removal};
 use super::page::{self};
 use crate::app::Issuer;
 use crate::app::admin;
@@ -23,7 +23,7 @@ use crate::store::StoreError;
 pub fn router() -> Router<Issuer> {
     Router::new()
         .route("/admin/mappers", get(list).post(create))
-        .route("/admin/mappers/{name}/remove", post(remove))
+        .route("/admin/mappers/{name}/remove", removal(Removable::Mapper))
 }
 
 const TYPES: [&str; 5] = [
@@ -288,16 +288,5 @@ async fn create(State(state): State<Issuer>, Change { admin, form }: Change) -> 
             again(values, StatusCode::CONFLICT).await
         }
         Err(MapperError::Store(e)) => page::unavailable(&state, &e),
-    }
-}
-
-async fn remove(
-    State(state): State<Issuer>,
-    Path(name): Path<String>,
-    Change { admin, form: _ }: Change,
-) -> Response {
-    match admin::remove_mapper(state.store.as_ref(), &name, &admin.user.username).await {
-        Ok(()) => page::see_other("/admin/mappers?done=removed"),
-        Err(e) => refuse(&state, e, "/admin/mappers"),
     }
 }

@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, SessionRow, admin_page, refuse};
+use super::chrome::{Chrome, Done, SessionRow, admin_page, changed};
 use super::page;
 use crate::app::Issuer;
 use crate::app::admin;
@@ -74,11 +74,8 @@ async fn end(
     Path(id): Path<String>,
     Change { admin, form }: Change,
 ) -> Response {
-    let back = form.back("/admin/sessions");
-    match admin::end_session(&state, &id, &admin.user.username).await {
-        Ok(()) => page::see_other(&format!("{back}?done=ended")),
-        Err(e) => refuse(&state, e, &back),
-    }
+    let ended = admin::end_session(&state, &id, &admin.user.username).await;
+    changed(&state, ended, &form.back("/admin/sessions"), "ended")
 }
 
 async fn end_all(State(state): State<Issuer>, Change { admin, form }: Change) -> Response {
@@ -92,8 +89,6 @@ async fn end_all(State(state): State<Issuer>, Change { admin, form }: Change) ->
             Some((&back, "Back")),
         );
     };
-    match admin::end_sessions_of(&state, user, &admin.user.username).await {
-        Ok(_) => page::see_other(&format!("{back}?done=ended")),
-        Err(e) => refuse(&state, e, &back),
-    }
+    let ended = admin::end_sessions_of(&state, user, &admin.user.username).await;
+    changed(&state, ended, &back, "ended")
 }

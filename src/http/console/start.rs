@@ -73,7 +73,7 @@ impl StartPage {
     fn new(state: &Issuer, csrf: String) -> StartPage {
         let base = page::base_url(state);
         let issuer = state.realm.issuer.clone();
-        let oidc = format!("{issuer}/protocol/openid-connect");
+        let oidc = |path: &str| format!("{issuer}/protocol/openid-connect/{path}");
         let endpoints = [
             ("Issuer", "ep-issuer", issuer.clone()),
             (
@@ -81,16 +81,12 @@ impl StartPage {
                 "ep-discovery",
                 format!("{issuer}/.well-known/openid-configuration"),
             ),
-            ("JWKS", "ep-jwks", format!("{oidc}/certs")),
-            ("Authorize", "ep-authorize", format!("{oidc}/auth")),
-            ("Token", "ep-token", format!("{oidc}/token")),
-            ("Userinfo", "ep-userinfo", format!("{oidc}/userinfo")),
-            (
-                "Introspection",
-                "ep-introspect",
-                format!("{oidc}/token/introspect"),
-            ),
-            ("Logout", "ep-logout", format!("{oidc}/logout")),
+            ("JWKS", "ep-jwks", oidc("certs")),
+            ("Authorize", "ep-authorize", oidc("auth")),
+            ("Token", "ep-token", oidc("token")),
+            ("Userinfo", "ep-userinfo", oidc("userinfo")),
+            ("Introspection", "ep-introspect", oidc("token/introspect")),
+            ("Logout", "ep-logout", oidc("logout")),
             ("Keep login (POST /auth)", "ep-keep", format!("{base}/auth")),
             ("Domino API", "ep-domino", format!("{base}/v4/users/self")),
         ]

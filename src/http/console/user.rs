@@ -9,7 +9,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, KeyRow, SessionRow, admin_page, encode, refuse};
+use super::chrome::{
+    Chrome, Done, KeyRow, Removable, SessionRow, admin_page, changed, encode, refuse, removal,
+};
 use super::page::{self};
 use super::users::{UserFields, field_of};
 use crate::app::admin::{self, EditError};
@@ -24,7 +26,7 @@ pub fn router() -> Router<Issuer> {
         .route("/admin/users/{username}/enabled", post(set_enabled))
         .route("/admin/users/{username}/password", post(set_password))
         .route("/admin/users/{username}/edit", post(edit))
-        .route("/admin/users/{username}/remove", post(remove))
+        .route("/admin/users/{username}/remove", removal(Removable::User))
         .route("/admin/apikeys/{id}/revoke", post(revoke_key))
 }
 
@@ -204,27 +206,13 @@ async fn set_password(
     }
 }
 
-async fn remove(
-    State(state): State<Issuer>,
-    Path(username): Path<String>,
-    Change { admin, form: _ }: Change,
-) -> Response {
-    match admin::remove_user(state.store.as_ref(), &username, &admin.user.username).await {
-        Ok(()) => page::see_other("/admin/users?done=removed"),
-        Err(e) => refuse(&state, e, "/admin/users"),
-    }
-}
-
 async fn revoke_key(
     State(state): State<Issuer>,
     Path(id): Path<String>,
     Change { admin, form }: Change,
 ) -> Response {
-    let back = form.back("/admin/users");
-    match admin::revoke_api_key(state.store.as_ref(), &id, &admin.user.username).await {
-        Ok(_) => page::see_other(&format!("{back}?done=revoked")),
-        Err(e) => refuse(&state, e, &back),
-    }
+    let revoked = admin::revoke_api_key(state.store.as_ref(), &id, &admin.user.username).await;
+    changed(&state, revoked, &form.back("/admin/users"), "revoked")
 }
 
 async fn edit(

@@ -24,8 +24,6 @@ use crate::store::StoreError;
 #[utoipa::path(
     get,
     path = super::LOGOUT,
-    tag = "oidc",
-    operation_id = "logout",
     summary = "RP-initiated logout, or Keycloak's back-channel logout",
     params(LogoutParams),
     security((), ("ClientBasic" = [])),

@@ -12,14 +12,12 @@ mod tokens;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::app::Issuer;
 use crate::http::error::AppError;
-use crate::http::schemas::RealmNotFound;
 
 /// A path under `R/protocol/openid-connect`; the router and the OpenAPI
 /// document use the same constants.
@@ -74,24 +72,14 @@ async fn known_realm(
     next.run(request).await
 }
 
-/// The OPTIONS route, so that the CORS middleware (`cors`, which wraps each
-/// method's handler) sees preflights: it answers every preflight itself, so
-/// this handler is reached only by an OPTIONS request that is none.
-#[utoipa::path(
-    options,
-    path = TOKEN,
-    tag = "oidc",
-    operation_id = "token_preflight",
-    summary = "CORS preflight",
-    responses(
-        (status = 200, description = "Answered by the CORS middleware: `Access-Control-Allow-Origin` (and `Access-Control-Allow-Credentials: true`) only for a client's web origin"),
-        (status = 204, description = "An OPTIONS request without `Access-Control-Request-Method`"),
-        (status = 404, response = RealmNotFound),
-    ),
-)]
-async fn preflight() -> StatusCode {
-    StatusCode::NO_CONTENT
-}
+// The OPTIONS route, for the CORS middleware (`cors`, which wraps each
+// method's handler).
+crate::http::realm::cors_preflight!(
+    preflight,
+    TOKEN,
+    "token_preflight",
+    "Answered by the CORS middleware: `Access-Control-Allow-Origin` (and `Access-Control-Allow-Credentials: true`) only for a client's web origin"
+);
 
 pub fn router(state: Issuer) -> Router<Issuer> {
     let pages = Router::new()

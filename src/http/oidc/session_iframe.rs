@@ -61,8 +61,6 @@ macro_rules! served {
         #[utoipa::path(
             get,
             path = $path,
-            tag = "oidc",
-            operation_id = stringify!($name),
             summary = $summary,
             responses(
                 (status = 200, description = $summary, content_type = $content_type, body = String,
@@ -165,7 +163,6 @@ fn asset_response(body: &'static str, content_type: &'static str) -> Response {
 #[utoipa::path(
     get,
     path = STATUS_IFRAME_INIT,
-    tag = "oidc",
     operation_id = "login_status_iframe_init",
     summary = "The session iframe's origin check (keycloak-js)",
     params(

@@ -22,8 +22,6 @@ use crate::http::schemas::{ClientAuthErrors, TokenRequest};
 #[utoipa::path(
     post,
     path = super::TOKEN,
-    tag = "oidc",
-    operation_id = "token",
     summary = "Token endpoint: the four grants of RFC 6749 and RFC 8693's token exchange",
     request_body(
         content = TokenRequest,

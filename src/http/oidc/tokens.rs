@@ -26,8 +26,6 @@ use crate::http::schemas::{
 #[utoipa::path(
     get,
     path = super::USERINFO,
-    tag = "oidc",
-    operation_id = "userinfo",
     summary = "UserInfo (OIDC Core §5.3): the bearer token's user's claims",
     security((), ("BearerAuth" = [])),
     responses(
@@ -88,8 +86,6 @@ pub async fn userinfo(
 #[utoipa::path(
     post,
     path = super::INTROSPECT,
-    tag = "oidc",
-    operation_id = "introspect",
     summary = "Token introspection (RFC 7662), for confidential clients",
     request_body(content = TokenRequestByValue, content_type = "application/x-www-form-urlencoded"),
     security((), ("ClientBasic" = [])),
@@ -121,8 +117,6 @@ pub async fn introspect(
 #[utoipa::path(
     post,
     path = super::REVOKE,
-    tag = "oidc",
-    operation_id = "revoke",
     summary = "Token revocation (RFC 7009)",
     request_body(content = TokenRequestByValue, content_type = "application/x-www-form-urlencoded"),
     security((), ("ClientBasic" = [])),

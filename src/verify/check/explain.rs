@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::Expectations;
-use crate::verify::keyset::VerifyingKey;
+use crate::verify::rsa::VerifyingKey;
 use crate::verify::{Code, Rejection};
 
 /// Turns a jsonwebtoken failure after a good signature into a reason that

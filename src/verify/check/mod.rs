@@ -9,7 +9,8 @@ use jsonwebtoken::{Algorithm, AlgorithmFamily, Header, Validation};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::keyset::{KeySet, RSA_ALGORITHMS, VerifyingKey};
+use super::keyset::KeySet;
+use super::rsa::{RSA_ALGORITHMS, VerifyingKey};
 use super::{Code, Rejection};
 use explain::{diagnose_header, explain, malformed, names};
 

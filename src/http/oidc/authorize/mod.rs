@@ -103,8 +103,6 @@ async fn accept(
 #[utoipa::path(
     get,
     path = super::AUTHORIZE,
-    tag = "oidc",
-    operation_id = "authorize",
     summary = "Authorization endpoint (code flow, PKCE S256): the login page, or a redirect",
     params(AuthorizeParams),
     responses(
@@ -122,39 +120,30 @@ pub async fn authorize(
     State(state): State<Issuer>,
     jar: CookieJar,
     params: Result<QueryOrForm, OAuthError>,
-) -> Response {
-    let (_, req) = match accept(&state, params, StatusCode::FOUND).await {
-        Ok(accepted) => accepted,
-        Err(response) => return response,
-    };
-    let issuer = state.realm.issuer.clone();
+) -> Result<Response, Response> {
+    let (_, req) = accept(&state, params, StatusCode::FOUND).await?;
     if !req.prompts("login")
         && let Some(cookie) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
+        && let Some((session, user)) = codes::signed_in(&state, &cookie, req.max_age)
+            .await
+            .map_err(|e| refusal_response(&state, e.into()))?
     {
-        match codes::signed_in(&state, &cookie, req.max_age).await {
-            Ok(Some((session, user))) => {
-                return match issue_code(&state, &req, &session, &user, StatusCode::FOUND).await {
-                    Ok(r) => r,
-                    Err(e) => refusal_response(&state, e.into()),
-                };
-            }
-            Ok(_) => {}
-            Err(e) => return refusal_response(&state, e.into()),
-        }
+        return issue_code(&state, &req, &session, &user, StatusCode::FOUND)
+            .await
+            .map_err(|e| refusal_response(&state, e.into()));
     }
     if req.prompts("none") {
-        return req.error(&issuer, "login_required", "the user is not signed in");
+        let issuer = &state.realm.issuer;
+        return Ok(req.error(issuer, "login_required", "the user is not signed in"));
     }
     let hint = req.login_hint.clone().unwrap_or_default();
-    login_form(&state, jar, &req, &hint, None, StatusCode::OK)
+    Ok(login_form(&state, jar, &req, &hint, None, StatusCode::OK))
 }
 
 /// `POST R/login-actions/authenticate`: the login form's submission.
 #[utoipa::path(
     post,
     path = super::AUTHENTICATE,
-    tag = "oidc",
-    operation_id = "authenticate",
     summary = "The login form's submission",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     params(
@@ -183,27 +172,21 @@ pub async fn authenticate(
     jar: CookieJar,
     ip: ClientIp,
     params: Result<QueryOrForm, OAuthError>,
-) -> Response {
-    let (params, req) = match accept(&state, params, StatusCode::SEE_OTHER).await {
-        Ok(accepted) => accepted,
-        Err(response) => return response,
-    };
+) -> Result<Response, Response> {
+    let (params, req) = accept(&state, params, StatusCode::SEE_OTHER).await?;
     let typed = params.get("username").unwrap_or("");
     // The form again, with what was typed and why it was refused.
     let again = |jar, why, status| login_form(&state, jar, &req, typed, Some(why), status);
     if !pages::csrf_ok(&jar, &params) {
-        return again(
-            jar,
-            "Your sign-in form expired. Please try again.",
-            StatusCode::FORBIDDEN,
-        );
+        let why = "Your sign-in form expired. Please try again.";
+        return Ok(again(jar, why, StatusCode::FORBIDDEN));
     }
     let bad = "Invalid username or password.";
     let (Ok(login), Ok(password)) = (
         LoginName::parse(typed),
         Password::parse(params.get("password").unwrap_or("")),
     ) else {
-        return again(jar, bad, StatusCode::UNAUTHORIZED);
+        return Ok(again(jar, bad, StatusCode::UNAUTHORIZED));
     };
     let attempt = Attempt {
         path: LoginPath::LoginForm,
@@ -221,34 +204,30 @@ pub async fn authenticate(
             );
             page.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry_after.into());
-            return page;
+            return Ok(page);
         }
-        Err(LoginError::Refused) => {
-            return again(jar, bad, StatusCode::UNAUTHORIZED);
-        }
-        Err(LoginError::Store(e)) => return refusal_response(&state, e.into()),
+        Err(LoginError::Refused) => return Ok(again(jar, bad, StatusCode::UNAUTHORIZED)),
+        Err(LoginError::Store(e)) => return Err(refusal_response(&state, e.into())),
         Err(LoginError::Hash(e)) => {
             tracing::error!(error = %e, "password check failed");
-            return pages::error_page(
+            return Err(pages::error_page(
                 &state,
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong. Please try again.",
-            );
+            ));
         }
     };
-    let (session, cookie) =
-        match sessions::start(&state, &user, true, state.config.session_ttl).await {
-            Ok(started) => started,
-            Err(e) => return refusal_response(&state, e.into()),
-        };
+    let (session, cookie) = sessions::start(&state, &user, true, state.config.session_ttl)
+        .await
+        .map_err(|e| refusal_response(&state, e.into()))?;
     let jar = match cookie {
         Some(value) => jar
             .add(pages::cookie(&state, SESSION_COOKIE, value, false))
             .add(pages::session_status(&state, &session.id)),
         None => jar,
     };
-    match issue_code(&state, &req, &session, &user, StatusCode::SEE_OTHER).await {
-        Ok(redirect) => (jar, redirect).into_response(),
-        Err(e) => refusal_response(&state, e.into()),
-    }
+    let redirect = issue_code(&state, &req, &session, &user, StatusCode::SEE_OTHER)
+        .await
+        .map_err(|e| refusal_response(&state, e.into()))?;
+    Ok((jar, redirect).into_response())
 }

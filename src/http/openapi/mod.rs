@@ -1,9 +1,10 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of every route, generated
 //! from the handlers' `#[utoipa::path]` annotations (each endpoint group
-//! exports its part with `api()`). What one annotation cannot say is added
-//! here, from tables: routes that reuse a documented handler, and the
-//! configured realm as the only value of `{realm}`. Rendered once, when the
-//! router is built, and served as bytes.
+//! exports its part with `api()`). What one annotation cannot say, or what
+//! every annotation of a group would say again, is added here: each group's
+//! tag, routes that reuse a documented handler and POST twins of GET
+//! endpoints (tables), and the configured realm as the only value of
+//! `{realm}`. Rendered once, when the router is built, and served as bytes.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -39,7 +40,6 @@ path 404. Below the routes the server also answers 431 (request headers too larg
 #[derive(OpenApi)]
 #[openapi(
     info(title = "domino-idp", description = DESCRIPTION),
-    paths(serve),
     components(
         schemas(ErrorBody, OAuthErrorBody),
         responses(
@@ -68,54 +68,57 @@ path 404. Below the routes the server also answers 431 (request headers too larg
 )]
 struct ApiDoc;
 
-/// A route served by a handler whose annotation documents another route.
-struct Alias {
-    documented: (&'static str, HttpMethod),
-    served: (&'static str, HttpMethod),
-    operation_id: &'static str,
-}
-
-const ALIASES: [Alias; 8] = [
-    Alias {
-        documented: (keep::LOGIN, HttpMethod::Post),
-        served: (keep::LOGIN_V1, HttpMethod::Post),
-        operation_id: "keep_login_v1",
-    },
-    Alias {
-        documented: (oidc::TOKEN, HttpMethod::Options),
-        served: (oidc::USERINFO, HttpMethod::Options),
-        operation_id: "userinfo_preflight",
-    },
-    Alias {
-        documented: (oidc::TOKEN, HttpMethod::Options),
-        served: (oidc::INTROSPECT, HttpMethod::Options),
-        operation_id: "introspect_preflight",
-    },
-    Alias {
-        documented: (oidc::TOKEN, HttpMethod::Options),
-        served: (oidc::REVOKE, HttpMethod::Options),
-        operation_id: "revoke_preflight",
-    },
-    Alias {
-        documented: (oidc::TOKEN, HttpMethod::Options),
-        served: (oidc::LOGOUT, HttpMethod::Options),
-        operation_id: "logout_preflight",
-    },
-    Alias {
-        documented: (realm::CERTS, HttpMethod::Options),
-        served: (realm::REALM, HttpMethod::Options),
-        operation_id: "realm_info_preflight",
-    },
-    Alias {
-        documented: (realm::CERTS, HttpMethod::Options),
-        served: (realm::REALM_DISCOVERY, HttpMethod::Options),
-        operation_id: "realm_discovery_preflight",
-    },
-    Alias {
-        documented: (realm::CERTS, HttpMethod::Options),
-        served: (realm::DISCOVERY, HttpMethod::Options),
-        operation_id: "discovery_preflight",
-    },
+/// Routes served by a handler whose annotation documents another route:
+/// (method, documented path, served path, the served route's operation id).
+const ALIASES: [(HttpMethod, &str, &str, &str); 8] = [
+    (
+        HttpMethod::Post,
+        keep::LOGIN,
+        keep::LOGIN_V1,
+        "keep_login_v1",
+    ),
+    (
+        HttpMethod::Options,
+        oidc::TOKEN,
+        oidc::USERINFO,
+        "userinfo_preflight",
+    ),
+    (
+        HttpMethod::Options,
+        oidc::TOKEN,
+        oidc::INTROSPECT,
+        "introspect_preflight",
+    ),
+    (
+        HttpMethod::Options,
+        oidc::TOKEN,
+        oidc::REVOKE,
+        "revoke_preflight",
+    ),
+    (
+        HttpMethod::Options,
+        oidc::TOKEN,
+        oidc::LOGOUT,
+        "logout_preflight",
+    ),
+    (
+        HttpMethod::Options,
+        realm::CERTS,
+        realm::REALM,
+        "realm_info_preflight",
+    ),
+    (
+        HttpMethod::Options,
+        realm::CERTS,
+        realm::REALM_DISCOVERY,
+        "realm_discovery_preflight",
+    ),
+    (
+        HttpMethod::Options,
+        realm::CERTS,
+        realm::DISCOVERY,
+        "discovery_preflight",
+    ),
 ];
 
 /// A GET endpoint that takes the same parameters as a POST form
@@ -129,52 +132,51 @@ struct FormTwin {
 }
 
 const FORM_TWINS: [FormTwin; 3] = [
-    FormTwin {
-        path: oidc::AUTHORIZE,
-        operation_id: "authorize_post",
-        // A body the page cannot read is a 400 error page, as documented.
-        body_response: None,
-    },
-    FormTwin {
-        path: oidc::USERINFO,
-        operation_id: "userinfo_post",
-        body_response: Some(("413", "OAuthPayloadTooLarge")),
-    },
-    FormTwin {
-        path: oidc::LOGOUT,
-        operation_id: "logout_post",
-        body_response: None,
-    },
+    // A body the page cannot read is a 400 error page, as documented.
+    FormTwin::new(oidc::AUTHORIZE, "authorize_post", None),
+    FormTwin::new(
+        oidc::USERINFO,
+        "userinfo_post",
+        Some(("413", "OAuthPayloadTooLarge")),
+    ),
+    FormTwin::new(oidc::LOGOUT, "logout_post", None),
 ];
+
+impl FormTwin {
+    const fn new(
+        path: &'static str,
+        operation_id: &'static str,
+        body_response: Option<(&'static str, &'static str)>,
+    ) -> Self {
+        FormTwin {
+            path,
+            operation_id,
+            body_response,
+        }
+    }
+}
 
 /// The whole document, with `realm` as the only value of `{realm}` and the
 /// realms under `prefix` (`http_relative_path`: `/auth`, or empty).
 pub fn document(realm: &str, prefix: &str) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    for part in [
-        keep::api(),
-        domino::api(),
-        realm::api(),
-        oidc::api(),
-        health::api(),
-        metrics::api(),
+    // Each group's tag is said here, once, for the operations of its part.
+    for (tag, part) in [
+        ("keep", keep::api()),
+        ("domino", domino::api()),
+        ("realm", realm::api()),
+        ("oidc", oidc::api()),
+        ("operations", health::api()),
+        ("operations", metrics::api()),
+        ("operations", api()),
     ] {
-        doc.merge(part);
+        doc.merge(tagged(part, tag));
     }
-    for alias in &ALIASES {
-        let documented = doc
-            .paths
-            .paths
-            .get(alias.documented.0)
-            .and_then(|item| operation(item, &alias.documented.1).clone());
-        if let Some(mut op) = documented {
-            op.operation_id = Some(alias.operation_id.to_owned());
-            let item = doc
-                .paths
-                .paths
-                .entry(alias.served.0.to_owned())
-                .or_default();
-            *operation_mut(item, &alias.served.1) = Some(op);
+    for (method, documented, served, operation_id) in ALIASES {
+        let documented = doc.paths.get_path_operation(documented, method.clone());
+        if let Some(mut op) = documented.cloned() {
+            op.operation_id = Some(operation_id.to_owned());
+            doc.paths.add_path_operation(served, vec![method], op);
         }
     }
     for twin in &FORM_TWINS {
@@ -228,30 +230,29 @@ pub fn document(realm: &str, prefix: &str) -> utoipa::openapi::OpenApi {
     doc
 }
 
-fn operation<'a>(item: &'a PathItem, method: &HttpMethod) -> &'a Option<Operation> {
-    match method {
-        HttpMethod::Get => &item.get,
-        HttpMethod::Post => &item.post,
-        HttpMethod::Put => &item.put,
-        HttpMethod::Delete => &item.delete,
-        HttpMethod::Options => &item.options,
-        HttpMethod::Head => &item.head,
-        HttpMethod::Patch => &item.patch,
-        HttpMethod::Trace => &item.trace,
+/// The group's operations, each tagged `tag` (and only that: utoipa would
+/// name the module of a handler listed by its path).
+fn tagged(mut part: utoipa::openapi::OpenApi, tag: &str) -> utoipa::openapi::OpenApi {
+    for item in part.paths.paths.values_mut() {
+        let PathItem {
+            get,
+            put,
+            post,
+            delete,
+            options,
+            head,
+            patch,
+            trace,
+            ..
+        } = item;
+        for op in [get, put, post, delete, options, head, patch, trace]
+            .into_iter()
+            .flatten()
+        {
+            op.tags = Some(vec![tag.to_owned()]);
+        }
     }
-}
-
-fn operation_mut<'a>(item: &'a mut PathItem, method: &HttpMethod) -> &'a mut Option<Operation> {
-    match method {
-        HttpMethod::Get => &mut item.get,
-        HttpMethod::Post => &mut item.post,
-        HttpMethod::Put => &mut item.put,
-        HttpMethod::Delete => &mut item.delete,
-        HttpMethod::Options => &mut item.options,
-        HttpMethod::Head => &mut item.head,
-        HttpMethod::Patch => &mut item.patch,
-        HttpMethod::Trace => &mut item.trace,
-    }
+    part
 }
 
 fn form_twin(get: Operation, twin: &FormTwin) -> Operation {
@@ -312,6 +313,9 @@ fn realm_parameter(realm: &str) -> utoipa::openapi::path::Parameter {
         .build()
 }
 
+// This document's own route, in the "operations" group.
+crate::http::group_api!(serve);
+
 /// `GET /openapi.json`, rendered once for the configured realm.
 pub fn router(realm: &str, prefix: &str) -> Router<Issuer> {
     let body = match document(realm, prefix).to_json() {
@@ -328,7 +332,6 @@ pub fn router(realm: &str, prefix: &str) -> Router<Issuer> {
 #[utoipa::path(
     get,
     path = OPENAPI,
-    tag = "operations",
     operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)),
 )]
@@ -342,77 +345,4 @@ async fn serve(body: Option<Bytes>) -> Response {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashSet;
-
-    use serde_json::Value;
-
-    use super::*;
-
-    fn json() -> Value {
-        serde_json::from_str(&document("DominoRealm", "/auth").to_json().unwrap()).unwrap()
-    }
-
-    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::String(r)) = map.get("$ref") {
-                    out.push(r);
-                }
-                map.values().for_each(|v| refs(v, out));
-            }
-            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
-            _ => {}
-        }
-    }
-
-    #[test]
-    fn every_reference_resolves() {
-        let doc = json();
-        let mut found = Vec::new();
-        refs(&doc, &mut found);
-        assert!(!found.is_empty());
-        for r in found {
-            let pointer = r.strip_prefix('#').expect("a local reference");
-            assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
-        }
-    }
-
-    #[test]
-    fn operations_are_unique_and_answered() {
-        let doc = json();
-        let mut ids = HashSet::new();
-        for (path, item) in doc["paths"].as_object().unwrap() {
-            for (method, op) in item.as_object().unwrap() {
-                if method == "parameters" {
-                    continue;
-                }
-                let id = op["operationId"].as_str().unwrap();
-                assert!(ids.insert(id.to_owned()), "{id} is used twice");
-                let responses = op["responses"].as_object().unwrap();
-                assert!(
-                    responses
-                        .keys()
-                        .any(|s| s.starts_with('2') || s.starts_with('3')),
-                    "{method} {path} has no success response"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn get_twins_take_a_form() {
-        let doc = json();
-        let post = &doc["paths"][oidc::AUTHORIZE]["post"];
-        let form = &post["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"];
-        assert_eq!(form["properties"]["client_id"]["type"], "string");
-        assert!(
-            form["required"]
-                .as_array()
-                .unwrap()
-                .contains(&"redirect_uri".into())
-        );
-        assert!(post.get("parameters").is_none());
-        assert!(doc["paths"][oidc::USERINFO]["post"]["responses"]["413"].is_object());
-    }
-}
+mod tests;

@@ -59,14 +59,11 @@ pub async fn create(
         last_used_at: None,
     };
     store.insert_api_key(&record).await?;
-    tracing::info!(
-        target: "audit",
-        event = "apikey.created",
-        key_id = %record.id,
-        name = %record.name,
-        user_id = %user.id,
-        expires_at = record.expires_at,
-        "API key created"
+    audit(
+        "apikey.created",
+        "API key created",
+        &record,
+        record.expires_at,
     );
     Ok(CreatedKey { record, key })
 }
@@ -109,16 +106,24 @@ pub async fn list(
 pub async fn revoke(store: &dyn Store, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
     let revoked = store.delete_api_key(id).await?;
     if let Some(key) = &revoked {
-        tracing::info!(
-            target: "audit",
-            event = "apikey.revoked",
-            key_id = %key.id,
-            name = %key.name,
-            user_id = %key.user_id,
-            "API key revoked"
-        );
+        audit("apikey.revoked", "API key revoked", key, None);
     }
     Ok(revoked)
+}
+
+/// The audit line of a key's creation or revocation: the key, its name and
+/// its user, and `expires_at` where the line gives it (creation; `None` is
+/// left out of the line).
+fn audit(event: &str, message: &str, key: &ApiKeyRecord, expires_at: Option<i64>) {
+    tracing::info!(
+        target: "audit",
+        event,
+        key_id = %key.id,
+        name = %key.name,
+        user_id = %key.user_id,
+        expires_at,
+        "{message}"
+    );
 }
 
 /// Why a presented key was not accepted.

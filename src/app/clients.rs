@@ -5,16 +5,9 @@
 use crate::domain::client::{
     ADMIN_CONSOLE, Client, ClientSpec, builtin_admin_console, builtin_domino_play,
 };
-use crate::domain::user::InvalidInput;
 use crate::store::{Store, StoreError};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("{0}")]
-    Invalid(#[from] InvalidInput),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::app::SpecError as ClientError;
 
 /// Registers a client; returns it with the generated secret, if one was
 /// generated. A client of the built-in `domino-play`'s id replaces it.

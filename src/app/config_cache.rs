@@ -270,6 +270,13 @@ mod tests {
         store.insert_client(&client).await.unwrap();
     }
 
+    /// Whether the snapshot a preflight reads at `at_ms` (with a second's
+    /// age allowed) has the client `id`.
+    async fn recent_has(cache: &ConfigCache, store: &Arc<dyn Store>, at_ms: i64, id: &str) -> bool {
+        let recent = cache.get_recent(store, "R", at_ms, 1_000).await.unwrap();
+        recent.client(id).is_some()
+    }
+
     /// A preflight may be answered from the snapshot some request found
     /// current within the last second; a token's read sees every change.
     #[tokio::test]
@@ -290,9 +297,8 @@ mod tests {
         );
 
         add_client(&store, "late").await;
-        let recent = cache.get_recent(&store, "R", t + 999, 1_000).await.unwrap();
         assert!(
-            recent.client("late").is_none(),
+            !recent_has(&cache, &store, t + 999, "late").await,
             "within the second: the snapshot"
         );
         let token = cache.get(&store, "R", t + 999).await.unwrap();
@@ -300,22 +306,14 @@ mod tests {
             token.client("late").is_some(),
             "a token's read sees the change"
         );
-        let recent = cache
-            .get_recent(&store, "R", t + 1_000, 1_000)
-            .await
-            .unwrap();
         assert!(
-            recent.client("late").is_some(),
+            recent_has(&cache, &store, t + 1_000, "late").await,
             "the reload is the snapshot now"
         );
 
         add_client(&store, "later").await;
-        let recent = cache
-            .get_recent(&store, "R", t + 3_000, 1_000)
-            .await
-            .unwrap();
         assert!(
-            recent.client("later").is_some(),
+            recent_has(&cache, &store, t + 3_000, "later").await,
             "past its age the snapshot is read again"
         );
     }

@@ -52,20 +52,34 @@ impl Issuer {
     /// Checks the password under brute-force protection, starts a session
     /// and signs the Keep token (mappers for the `keep` client applied).
     pub async fn keep_login(&self, req: KeepLogin<'_>) -> Result<KeepToken, KeepError> {
+        let (_, token) = self.keep_login_on(LoginPath::Keep, req).await?;
+        Ok(token)
+    }
+
+    /// `keep_login`, counted as a login on `path` and answering with the
+    /// user too: the start page's "Get a token" goes on to sign an OAuth
+    /// token for that user with the one password check.
+    pub(crate) async fn keep_login_on(
+        &self,
+        path: LoginPath,
+        req: KeepLogin<'_>,
+    ) -> Result<(User, KeepToken), KeepError> {
         let attempt = Attempt {
-            path: LoginPath::Keep,
+            path,
             login: req.login,
             password: req.password,
             ip: req.ip,
         };
         let user = login::authenticate(self, attempt).await?;
-        self.keep_token_for(&user, req.scope, req.exp_seconds).await
+        let token = self
+            .keep_token_for(&user, req.scope, req.exp_seconds)
+            .await?;
+        Ok((user, token))
     }
 
     /// Starts a session for a user whose password was just checked and
-    /// signs their Keep token (the Keep login, and the start page's
-    /// "Get a token", which checks the password once for both its tokens).
-    pub async fn keep_token_for(
+    /// signs their Keep token.
+    async fn keep_token_for(
         &self,
         user: &User,
         scope: Option<&str>,

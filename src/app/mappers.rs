@@ -5,16 +5,10 @@ use crate::app::oidc::claims::{ClaimContext, add_allowed_origins};
 use crate::app::oidc::scope;
 use crate::domain::mapper::{KEEP_CLIENT, Mapper, MapperSpec, Output};
 use crate::domain::token::{Claims, TokenPolicy};
-use crate::domain::user::{InvalidInput, name_key};
+use crate::domain::user::name_key;
 use crate::store::{Store, StoreError};
 
-#[derive(Debug, thiserror::Error)]
-pub enum MapperError {
-    #[error("{0}")]
-    Invalid(#[from] InvalidInput),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::app::SpecError as MapperError;
 
 /// Registers a mapper after validating it; `Conflict` when the name is taken.
 pub async fn create(store: &dyn Store, spec: &MapperSpec) -> Result<Mapper, MapperError> {

@@ -23,3 +23,17 @@ pub mod start;
 pub mod users;
 
 pub use issuer::Issuer;
+
+use crate::domain::user::InvalidInput;
+use crate::store::StoreError;
+
+/// Why a client or a claim mapper was not registered (`clients::ClientError`
+/// and `mappers::MapperError` are this type): its spec is invalid, or the
+/// store refused it (`Conflict`: the id or name is taken) or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidInput),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

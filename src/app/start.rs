@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use crate::app::Issuer;
-use crate::app::keep::{KeepError, KeepToken};
-use crate::app::login::{self, Attempt, ClientIp, LoginPath};
+use crate::app::keep::{KeepError, KeepLogin, KeepToken};
+use crate::app::login::{ClientIp, LoginPath};
 use crate::app::oidc::mint::{Grant, TokenResponse, mint};
 use crate::app::oidc::{GrantType, scope, sessions};
 use crate::domain::client::ADMIN_CONSOLE;
@@ -41,16 +41,14 @@ impl Issuer {
     /// tokens. The client must allow the password grant and, if it is
     /// confidential, its secret must be given.
     pub async fn developer_tokens(&self, req: TokenRequest<'_>) -> Result<DevTokens, KeepError> {
-        let attempt = Attempt {
-            path: LoginPath::StartPage,
+        let keep_login = KeepLogin {
             login: req.login,
             password: req.password,
             ip: req.ip,
+            scope: req.scope,
+            exp_seconds: req.exp_seconds,
         };
-        let user = login::authenticate(self, attempt).await?;
-        let keep = self
-            .keep_token_for(&user, req.scope, req.exp_seconds)
-            .await?;
+        let (user, keep) = self.keep_login_on(LoginPath::StartPage, keep_login).await?;
         let client_id = req.client_id.unwrap_or(ADMIN_CONSOLE).to_owned();
         let oauth = match self.store.get_client(&client_id).await? {
             None => Err(format!("there is no client {client_id:?}")),

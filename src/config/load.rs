@@ -9,49 +9,44 @@ use serde::Serialize;
 
 use super::Config;
 
-/// Settings given on the command line; `None` means "not given".
-#[derive(Debug, Default, Clone, Serialize, clap::Args)]
-pub struct Overrides {
+/// Declares `Overrides`: every field a global `--flag` whose absence
+/// (`None`) leaves the setting to the layers below, so it is not serialised.
+macro_rules! overrides {
+    ($($(#[doc = $doc:literal])* $field:ident: $ty:ty,)*) => {
+        /// Settings given on the command line; `None` means "not given".
+        #[derive(Debug, Default, Clone, Serialize, clap::Args)]
+        pub struct Overrides {
+            $(
+                $(#[doc = $doc])*
+                #[arg(long, global = true)]
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$ty>,
+            )*
+        }
+    };
+}
+
+overrides! {
     /// Address to listen on, e.g. 127.0.0.1:8080
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub listen: Option<String>,
+    listen: String,
     /// Externally visible base URL (default http://<listen>)
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub public_url: Option<String>,
+    public_url: String,
     /// Realm name in /auth/realms/<realm>
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub realm: Option<String>,
+    realm: String,
     /// Database URL, e.g. sqlite://data/idp.db
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database_url: Option<String>,
+    database_url: String,
     /// Directory holding the signing keys
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keys_dir: Option<PathBuf>,
+    keys_dir: PathBuf,
     /// Default `aud` claim
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
+    audience: String,
     /// Access token lifetime in seconds
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token_ttl: Option<u64>,
+    access_token_ttl: u64,
     /// Upper bound on any token's lifetime in seconds (Keep's maxJwtDuration)
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_jwt_duration: Option<u64>,
+    max_jwt_duration: u64,
     /// Clock-skew allowance in seconds
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub leeway: Option<u64>,
+    leeway: u64,
     /// `sub` claim: dn, id or username
-    #[arg(long, global = true)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+    subject: String,
 }
 
 /// A configuration that could not be loaded, with every problem found.

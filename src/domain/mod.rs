@@ -11,5 +11,6 @@ pub mod password;
 pub mod role;
 pub mod scope;
 pub mod secret;
+mod text;
 pub mod token;
 pub mod user;

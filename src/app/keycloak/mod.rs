@@ -69,9 +69,8 @@ macro_rules! store_or_invalid {
     };
 }
 
-store_or_invalid!(crate::app::clients::ClientError);
+store_or_invalid!(crate::app::SpecError);
 store_or_invalid!(crate::app::roles::RoleError);
-store_or_invalid!(crate::app::mappers::MapperError);
 
 /// How to import.
 #[derive(Debug, Default)]

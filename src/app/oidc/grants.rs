@@ -51,6 +51,17 @@ pub struct ExchangeResponse {
     pub scope: String,
 }
 
+/// One token request, as each grant reads it (client authentication has
+/// happened; `ip` is for the brute-force counters).
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    state: &'a Issuer,
+    config: &'a Snapshot,
+    client: &'a Client,
+    params: &'a Params,
+    ip: ClientIp,
+}
+
 /// Dispatches on `grant_type`.
 pub async fn exchange(
     state: &Issuer,
@@ -72,13 +83,20 @@ pub async fn exchange(
             client.client_id
         )));
     }
+    let req = Request {
+        state,
+        config,
+        client,
+        params,
+        ip,
+    };
     let response = match grant {
-        GrantType::Password => password(state, config, client, params, ip).await,
-        GrantType::ClientCredentials => client_credentials(state, config, client, params).await,
-        GrantType::RefreshToken => refresh(state, config, client, params).await,
-        GrantType::AuthorizationCode => authorization_code(state, config, client, params).await,
+        GrantType::Password => req.password().await,
+        GrantType::ClientCredentials => req.client_credentials().await,
+        GrantType::RefreshToken => req.refresh().await,
+        GrantType::AuthorizationCode => req.authorization_code().await,
         GrantType::TokenExchange => {
-            let exchanged = token_exchange(state, config, client, params, ip).await?;
+            let exchanged = req.token_exchange().await?;
             state.metrics.token_issued(grant.as_str());
             return Ok(GrantResponse::Exchanged(exchanged));
         }
@@ -87,283 +105,259 @@ pub async fn exchange(
     Ok(GrantResponse::Tokens(response))
 }
 
-/// RFC 8693 token exchange: an API key (`subject_token`, of type
-/// `API_KEY_TOKEN_TYPE`) for a Domino Token of the key's user, bound to the
-/// session the key's exchanges share (so userinfo, introspection and the
-/// Domino API find the user through it, disabling the user makes it
-/// inactive, and revoking the key ends it). Failed keys count on the address's
-/// brute-force counter; a locked address is `invalid_grant` with
-/// `Retry-After`, as the password grant's.
-async fn token_exchange(
-    state: &Issuer,
-    config: &Snapshot,
-    client: &Client,
-    params: &Params,
-    ip: ClientIp,
-) -> Result<ExchangeResponse, OAuthError> {
-    let token_type = params.require("subject_token_type")?;
-    if token_type != API_KEY_TOKEN_TYPE {
-        return Err(OAuthError::invalid_request(format!(
-            "subject_token_type {token_type:?} is not supported; send an API key as {API_KEY_TOKEN_TYPE}"
-        )));
-    }
-    let subject_token = params.require("subject_token")?;
-    if params.get("actor_token").is_some() || params.get("actor_token_type").is_some() {
-        return Err(OAuthError::invalid_request(
-            "delegation (actor_token) is not supported",
-        ));
-    }
-    if let Some(wanted) = params.get("requested_token_type")
-        && wanted != ACCESS_TOKEN_TYPE
-    {
-        return Err(OAuthError::invalid_request(format!(
-            "requested_token_type {wanted:?} is not supported; only {ACCESS_TOKEN_TYPE} is issued"
-        )));
-    }
-    for target in ["audience", "resource"] {
-        if params
-            .get(target)
-            .is_some_and(|t| t != state.policy.audience)
+impl Request<'_> {
+    /// RFC 8693 token exchange: an API key (`subject_token`, of type
+    /// `API_KEY_TOKEN_TYPE`) for a Domino Token of the key's user, bound to the
+    /// session the key's exchanges share (so userinfo, introspection and the
+    /// Domino API find the user through it, disabling the user makes it
+    /// inactive, and revoking the key ends it). Failed keys count on the address's
+    /// brute-force counter; a locked address is `invalid_grant` with
+    /// `Retry-After`, as the password grant's.
+    async fn token_exchange(self) -> Result<ExchangeResponse, OAuthError> {
+        let token_type = self.params.require("subject_token_type")?;
+        if token_type != API_KEY_TOKEN_TYPE {
+            return Err(OAuthError::invalid_request(format!(
+                "subject_token_type {token_type:?} is not supported; send an API key as {API_KEY_TOKEN_TYPE}"
+            )));
+        }
+        let subject_token = self.params.require("subject_token")?;
+        if self.params.get("actor_token").is_some() || self.params.get("actor_token_type").is_some()
         {
-            let mut e = OAuthError::invalid_request(format!(
-                "{target}: the token can only be for {:?}",
-                state.policy.audience
+            return Err(OAuthError::invalid_request(
+                "delegation (actor_token) is not supported",
             ));
-            e.code = "invalid_target";
-            return Err(e);
         }
-    }
-    let refused = |e| match e {
-        KeyRefusal::Refused => OAuthError::invalid_grant(
-            "the API key is invalid, expired or revoked, or its user is disabled",
-        ),
-        KeyRefusal::Locked { retry_after } => OAuthError::locked(retry_after),
-        KeyRefusal::Store(e) => e.into(),
-    };
-    let holder = apikeys::authenticate(state, subject_token, ip)
-        .await
-        .map_err(refused)?;
-    let user = &holder.user;
-    let scopes = scope::for_user(client, user, params.get("scope"));
-    let lifetime = state.policy.lifetime(None);
-    // The key's session, shared by its exchanges, outlives this token.
-    let needed = lifetime.saturating_add(state.config.leeway);
-    let session = apikeys::shared_session(state, &holder, needed)
-        .await
-        .map_err(refused)?;
-    let jti = uuid::Uuid::new_v4().to_string();
-    let applied = scope::applied(Some(client), &scopes);
-    let roles = mint::roles_for(state, config, client, Some(user), &applied).await?;
-    let ctx = ClaimContext {
-        policy: &state.policy,
-        mappers: config.mappers(),
-        client_id: &client.client_id,
-        user: Some(user),
-        scopes: &scopes,
-        applied: &applied,
-        roles: roles.as_ref(),
-        session: Some((session.id.as_str(), session.auth_time)),
-        now: state.clock.now(),
-        lifetime,
-    };
-    let claims = ctx
-        .domino(&jti)
-        .ok_or_else(|| OAuthError::server_error("no user for a Domino Token"))?;
-    let access_token = state.keys.sign(&claims)?;
-    tracing::info!(
-        target: "audit",
-        event = "token.issued",
-        client_id = %client.client_id,
-        user_id = %user.id,
-        jti = %jti,
-        api_key_id = %holder.key_id,
-        grant = GrantType::TokenExchange.as_str(),
-        "Domino Token issued for an API key"
-    );
-    Ok(ExchangeResponse {
-        access_token,
-        issued_token_type: ACCESS_TOKEN_TYPE,
-        token_type: "Bearer",
-        expires_in: lifetime,
-        scope: scopes.to_string(),
-    })
-}
-
-async fn password(
-    state: &Issuer,
-    config: &Snapshot,
-    client: &Client,
-    params: &Params,
-    ip: ClientIp,
-) -> Result<TokenResponse, OAuthError> {
-    let login = LoginName::parse(params.require("username")?)
-        .map_err(|e| OAuthError::invalid_request(e.0))?;
-    let password = Password::parse(params.require("password")?)
-        .map_err(|e| OAuthError::invalid_request(e.0))?;
-    let attempt = Attempt {
-        path: LoginPath::PasswordGrant,
-        login: &login,
-        password: &password,
-        ip,
-    };
-    let user = login::authenticate(state, attempt)
-        .await
-        .map_err(|e| match e {
-            LoginError::Refused => OAuthError::invalid_grant("Invalid user credentials"),
-            LoginError::Locked { retry_after } => OAuthError::locked(retry_after),
-            LoginError::Store(e) => e.into(),
-            LoginError::Hash(e) => e.into(),
-        })?;
-    let scopes = scope::for_user(client, &user, params.get("scope"));
-    let session = sessions::start(state, &user, false, state.config.session_ttl)
-        .await?
-        .0;
-    tokens(
-        state,
-        config,
-        Grant::in_session(client, &user, scopes, &session),
-    )
-    .await
-}
-
-async fn client_credentials(
-    state: &Issuer,
-    config: &Snapshot,
-    client: &Client,
-    params: &Params,
-) -> Result<TokenResponse, OAuthError> {
-    let grant = Grant {
-        client,
-        user: None,
-        scopes: scope::for_client(client, params.get("scope")),
-        session: None,
-        nonce: None,
-        rotates: None,
-    };
-    tokens(state, config, grant).await
-}
-
-async fn refresh(
-    state: &Issuer,
-    config: &Snapshot,
-    client: &Client,
-    params: &Params,
-) -> Result<TokenResponse, OAuthError> {
-    let presented = params.require("refresh_token")?;
-    let token_hash = opaque::digest(presented);
-    let now = state.clock.now();
-    // Read first, spend last: the checks below run on the stored row (read
-    // with its user and session in one statement), and the claim of the
-    // presented token and the storing of its successor are one write
-    // (`rotate_refresh`), which a racing request loses as a replay.
-    let Some(found) = state.store.get_refresh_with_holder(&token_hash).await? else {
-        return Err(refresh_token::refused(state, RefreshClaim::Unknown).await?);
-    };
-    let record = found.token;
-    if record.used_at.is_some() && record.revoked_at.is_none() {
-        return Err(refresh_token::refused(state, RefreshClaim::Replayed(record)).await?);
-    }
-    if record.used_at.is_some() || record.revoked_at.is_some() || record.expires_at <= now {
-        return Err(refresh_token::refused(state, RefreshClaim::Inactive).await?);
-    }
-    // A scope that widens the grant is refused before the token is spent, so
-    // the client can retry with a valid request.
-    let scopes = scope::narrow_refresh(&record.scope, params.get("scope"))
-        .map_err(OAuthError::invalid_scope)?;
-    // Any other refusal of a live token ends its family, as spending it and
-    // then refusing did.
-    let family = &record.family_id;
-    let refuse = |why: &'static str| async move {
-        state.store.revoke_family(family, now).await?;
-        Err::<TokenResponse, OAuthError>(OAuthError::invalid_grant(why))
-    };
-    if record.client_id != client.client_id {
-        return refuse("refresh token was issued to another client").await;
-    }
-    let user = found.user;
-    if !user.enabled {
-        return refuse("the user is disabled or no longer exists").await;
-    }
-    let Some(session) = found.session.filter(|s| s.is_live(now)) else {
-        return refuse("the session has ended").await;
-    };
-    let grant = Grant {
-        rotates: Some(&record),
-        ..Grant::in_session(client, &user, scopes, &session)
-    };
-    tokens(state, config, grant).await
-}
-
-async fn authorization_code(
-    state: &Issuer,
-    config: &Snapshot,
-    client: &Client,
-    params: &Params,
-) -> Result<TokenResponse, OAuthError> {
-    let code = params.require("code")?;
-    let code_hash = opaque::digest(code);
-    let now = state.clock.now();
-    let record = match state.store.redeem_code(&code_hash, now).await? {
-        CodeRedemption::Redeemed(record) => record,
-        refused => {
-            // RFC 6749 §4.1.2: a code used twice revokes what it produced.
-            if let CodeRedemption::Spent {
-                family_id: Some(family),
-            } = refused
+        if let Some(wanted) = self.params.get("requested_token_type")
+            && wanted != ACCESS_TOKEN_TYPE
+        {
+            return Err(OAuthError::invalid_request(format!(
+                "requested_token_type {wanted:?} is not supported; only {ACCESS_TOKEN_TYPE} is issued"
+            )));
+        }
+        for target in ["audience", "resource"] {
+            if self
+                .params
+                .get(target)
+                .is_some_and(|t| t != self.state.policy.audience)
             {
-                state.store.revoke_family(&family, now).await?;
-                state.metrics.refresh_reuse();
-                tracing::warn!(target: "audit", event = "code.reuse", family_id = %family, "authorization code reused: tokens revoked");
+                let mut e = OAuthError::invalid_request(format!(
+                    "{target}: the token can only be for {:?}",
+                    self.state.policy.audience
+                ));
+                e.code = "invalid_target";
+                return Err(e);
             }
+        }
+        let refused = |e| match e {
+            KeyRefusal::Refused => OAuthError::invalid_grant(
+                "the API key is invalid, expired or revoked, or its user is disabled",
+            ),
+            KeyRefusal::Locked { retry_after } => OAuthError::locked(retry_after),
+            KeyRefusal::Store(e) => e.into(),
+        };
+        let holder = apikeys::authenticate(self.state, subject_token, self.ip)
+            .await
+            .map_err(refused)?;
+        let user = &holder.user;
+        let scopes = scope::for_user(self.client, user, self.params.get("scope"));
+        let lifetime = self.state.policy.lifetime(None);
+        // The key's session, shared by its exchanges, outlives this token.
+        let needed = lifetime.saturating_add(self.state.config.leeway);
+        let session = apikeys::shared_session(self.state, &holder, needed)
+            .await
+            .map_err(refused)?;
+        let jti = uuid::Uuid::new_v4().to_string();
+        let applied = scope::applied(Some(self.client), &scopes);
+        let roles =
+            mint::roles_for(self.state, self.config, self.client, Some(user), &applied).await?;
+        let ctx = ClaimContext {
+            policy: &self.state.policy,
+            mappers: self.config.mappers(),
+            client_id: &self.client.client_id,
+            user: Some(user),
+            scopes: &scopes,
+            applied: &applied,
+            roles: roles.as_ref(),
+            session: Some((session.id.as_str(), session.auth_time)),
+            now: self.state.clock.now(),
+            lifetime,
+        };
+        let claims = ctx
+            .domino(&jti)
+            .ok_or_else(|| OAuthError::server_error("no user for a Domino Token"))?;
+        let access_token = self.state.keys.sign(&claims)?;
+        tracing::info!(
+            target: "audit",
+            event = "token.issued",
+            client_id = %self.client.client_id,
+            user_id = %user.id,
+            jti = %jti,
+            api_key_id = %holder.key_id,
+            grant = GrantType::TokenExchange.as_str(),
+            "Domino Token issued for an API key"
+        );
+        Ok(ExchangeResponse {
+            access_token,
+            issued_token_type: ACCESS_TOKEN_TYPE,
+            token_type: "Bearer",
+            expires_in: lifetime,
+            scope: scopes.to_string(),
+        })
+    }
+
+    async fn password(self) -> Result<TokenResponse, OAuthError> {
+        let login = LoginName::parse(self.params.require("username")?)
+            .map_err(|e| OAuthError::invalid_request(e.0))?;
+        let password = Password::parse(self.params.require("password")?)
+            .map_err(|e| OAuthError::invalid_request(e.0))?;
+        let attempt = Attempt {
+            path: LoginPath::PasswordGrant,
+            login: &login,
+            password: &password,
+            ip: self.ip,
+        };
+        let user = login::authenticate(self.state, attempt)
+            .await
+            .map_err(|e| match e {
+                LoginError::Refused => OAuthError::invalid_grant("Invalid user credentials"),
+                LoginError::Locked { retry_after } => OAuthError::locked(retry_after),
+                LoginError::Store(e) => e.into(),
+                LoginError::Hash(e) => e.into(),
+            })?;
+        let scopes = scope::for_user(self.client, &user, self.params.get("scope"));
+        let session = sessions::start(self.state, &user, false, self.state.config.session_ttl)
+            .await?
+            .0;
+        self.tokens(Grant::in_session(self.client, &user, scopes, &session))
+            .await
+    }
+
+    async fn client_credentials(self) -> Result<TokenResponse, OAuthError> {
+        let grant = Grant {
+            client: self.client,
+            user: None,
+            scopes: scope::for_client(self.client, self.params.get("scope")),
+            session: None,
+            nonce: None,
+            rotates: None,
+        };
+        self.tokens(grant).await
+    }
+
+    async fn refresh(self) -> Result<TokenResponse, OAuthError> {
+        let presented = self.params.require("refresh_token")?;
+        let token_hash = opaque::digest(presented);
+        let now = self.state.clock.now();
+        // Read first, spend last: the checks below run on the stored row (read
+        // with its user and session in one statement), and the claim of the
+        // presented token and the storing of its successor are one write
+        // (`rotate_refresh`), which a racing request loses as a replay.
+        let Some(found) = self
+            .state
+            .store
+            .get_refresh_with_holder(&token_hash)
+            .await?
+        else {
+            return Err(refresh_token::refused(self.state, RefreshClaim::Unknown).await?);
+        };
+        let record = found.token;
+        if record.used_at.is_some() && record.revoked_at.is_none() {
+            return Err(refresh_token::refused(self.state, RefreshClaim::Replayed(record)).await?);
+        }
+        if record.used_at.is_some() || record.revoked_at.is_some() || record.expires_at <= now {
+            return Err(refresh_token::refused(self.state, RefreshClaim::Inactive).await?);
+        }
+        // A scope that widens the grant is refused before the token is spent, so
+        // the client can retry with a valid request.
+        let scopes = scope::narrow_refresh(&record.scope, self.params.get("scope"))
+            .map_err(OAuthError::invalid_scope)?;
+        // Any other refusal of a live token ends its family, as spending it and
+        // then refusing did.
+        let family = &record.family_id;
+        let refuse = |why: &'static str| async move {
+            self.state.store.revoke_family(family, now).await?;
+            Err::<TokenResponse, OAuthError>(OAuthError::invalid_grant(why))
+        };
+        if record.client_id != self.client.client_id {
+            return refuse("refresh token was issued to another client").await;
+        }
+        let user = found.user;
+        if !user.enabled {
+            return refuse("the user is disabled or no longer exists").await;
+        }
+        let Some(session) = found.session.filter(|s| s.is_live(now)) else {
+            return refuse("the session has ended").await;
+        };
+        let grant = Grant {
+            rotates: Some(&record),
+            ..Grant::in_session(self.client, &user, scopes, &session)
+        };
+        self.tokens(grant).await
+    }
+
+    async fn authorization_code(self) -> Result<TokenResponse, OAuthError> {
+        let code = self.params.require("code")?;
+        let code_hash = opaque::digest(code);
+        let now = self.state.clock.now();
+        let record = match self.state.store.redeem_code(&code_hash, now).await? {
+            CodeRedemption::Redeemed(record) => record,
+            refused => {
+                // RFC 6749 §4.1.2: a code used twice revokes what it produced.
+                if let CodeRedemption::Spent {
+                    family_id: Some(family),
+                } = refused
+                {
+                    self.state.store.revoke_family(&family, now).await?;
+                    self.state.metrics.refresh_reuse();
+                    tracing::warn!(target: "audit", event = "code.reuse", family_id = %family, "authorization code reused: tokens revoked");
+                }
+                return Err(OAuthError::invalid_grant(
+                    "authorization code is invalid, expired or already used",
+                ));
+            }
+        };
+        if record.client_id != self.client.client_id {
             return Err(OAuthError::invalid_grant(
-                "authorization code is invalid, expired or already used",
+                "authorization code was issued to another client",
             ));
         }
-    };
-    if record.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant(
-            "authorization code was issued to another client",
-        ));
+        if self.params.get("redirect_uri") != Some(record.redirect_uri.as_str()) {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the one of the authorization request",
+            ));
+        }
+        check_pkce(
+            record.code_challenge.as_deref(),
+            self.params.get("code_verifier"),
+        )?;
+        let found = self
+            .state
+            .store
+            .get_user_with_session(&record.user_id, &record.session_id)
+            .await?;
+        let (user, session): (User, _) = match found {
+            Some((user, session)) if user.enabled => (user, session),
+            _ => return Err(OAuthError::invalid_grant("the user is disabled")),
+        };
+        let Some(session) = session.filter(|s| s.is_live(now)) else {
+            return Err(OAuthError::invalid_grant("the login session has ended"));
+        };
+        let scopes = ScopeSet::parse_param(&record.scope);
+        let grant = Grant {
+            nonce: record.nonce.as_deref(),
+            ..Grant::in_session(self.client, &user, scopes, &session)
+        };
+        let minted = mint(self.state, self.config, grant).await?;
+        if let Some(family) = &minted.family_id {
+            self.state.store.set_code_family(&code_hash, family).await?;
+        }
+        Ok(minted.response)
     }
-    if params.get("redirect_uri") != Some(record.redirect_uri.as_str()) {
-        return Err(OAuthError::invalid_grant(
-            "redirect_uri does not match the one of the authorization request",
-        ));
-    }
-    check_pkce(
-        record.code_challenge.as_deref(),
-        params.get("code_verifier"),
-    )?;
-    let found = state
-        .store
-        .get_user_with_session(&record.user_id, &record.session_id)
-        .await?;
-    let (user, session): (User, _) = match found {
-        Some((user, session)) if user.enabled => (user, session),
-        _ => return Err(OAuthError::invalid_grant("the user is disabled")),
-    };
-    let Some(session) = session.filter(|s| s.is_live(now)) else {
-        return Err(OAuthError::invalid_grant("the login session has ended"));
-    };
-    let scopes = ScopeSet::parse_param(&record.scope);
-    let grant = Grant {
-        nonce: record.nonce.as_deref(),
-        ..Grant::in_session(client, &user, scopes, &session)
-    };
-    let minted = mint(state, config, grant).await?;
-    if let Some(family) = &minted.family_id {
-        state.store.set_code_family(&code_hash, family).await?;
-    }
-    Ok(minted.response)
-}
 
-/// Mints `grant` and answers with its tokens.
-async fn tokens(
-    state: &Issuer,
-    config: &Snapshot,
-    grant: Grant<'_>,
-) -> Result<TokenResponse, OAuthError> {
-    Ok(mint(state, config, grant).await?.response)
+    /// Mints `grant` and answers with its tokens.
+    async fn tokens(self, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
+        Ok(mint(self.state, self.config, grant).await?.response)
+    }
 }
 
 /// RFC 7636 §4.6: a code whose request had a `code_challenge` is redeemed

@@ -2,13 +2,9 @@
 //! the authorization request, or after logout), and the rule a presented
 //! address must meet to be one of them.
 
-use std::borrow::Borrow;
-use std::fmt;
-use std::ops::Deref;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
+use crate::domain::text::text_newtype;
 use crate::domain::user::InvalidInput;
 
 pub const MAX_URIS: usize = 32;
@@ -51,10 +47,6 @@ impl RedirectUri {
         self.0 == presented
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// A registered list (`redirect_uris`, `post_logout_redirect_uris`): at
     /// most `MAX_URIS` entries, each valid; duplicates are dropped. `field`
     /// names the list in errors.
@@ -78,81 +70,12 @@ impl RedirectUri {
     }
 }
 
-impl TryFrom<String> for RedirectUri {
-    type Error = InvalidInput;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        RedirectUri::parse(&raw)
-    }
-}
-
-impl FromStr for RedirectUri {
-    type Err = InvalidInput;
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        RedirectUri::parse(raw)
-    }
-}
-
-impl From<RedirectUri> for String {
-    fn from(uri: RedirectUri) -> String {
-        uri.0
-    }
-}
-
-/// Written as its text is (`"app"`), so messages that quote one with
-/// `{:?}` read as they did when it was a `String`.
-impl fmt::Debug for RedirectUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Display for RedirectUri {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Deref for RedirectUri {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for RedirectUri {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Also lets a list of them be `join`ed like strings.
-impl Borrow<str> for RedirectUri {
-    fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-impl PartialEq<str> for RedirectUri {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other
-    }
-}
-
-impl PartialEq<&str> for RedirectUri {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
-    }
-}
-
-impl PartialEq<String> for RedirectUri {
-    fn eq(&self, other: &String) -> bool {
-        &self.0 == other
-    }
-}
+text_newtype!(RedirectUri, InvalidInput);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::text::assert_refused;
 
     #[test]
     fn the_rule_of_a_redirect_uri() {
@@ -166,7 +89,7 @@ mod tests {
             assert_eq!(ok.parse::<RedirectUri>().unwrap().to_string(), ok);
         }
         let long = format!("https://x.example/{}", "a".repeat(MAX_URI_CHARS));
-        for bad in [
+        let bad = [
             "http://x/cb#frag",
             "not a url",
             "/relative/cb",
@@ -174,9 +97,8 @@ mod tests {
             "mailto:someone@example.com",
             "",
             &long,
-        ] {
-            assert!(RedirectUri::parse(bad).is_err(), "{bad:?}");
-        }
+        ];
+        assert_refused(RedirectUri::parse, bad);
         assert!(
             RedirectUri::parse("http://x/cb#f")
                 .unwrap_err()

@@ -2,6 +2,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::domain::token::Claims;
+use crate::domain::user::User;
+
 use super::*;
 
 fn user() -> User {

@@ -52,11 +52,7 @@ macro_rules! client_store {
                         $json_in,
                         ", $11) {}"
                     ),
-                    if if_absent {
-                        "ON CONFLICT (client_id) DO NOTHING"
-                    } else {
-                        ""
-                    }
+                    $crate::store::shared::on_conflict(if_absent, "client_id")
                 );
                 let query = sqlx::query(&sql).bind(c.client_id.as_str());
                 let done = $crate::store::shared::binds::client_fields(query, c)

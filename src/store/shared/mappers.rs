@@ -19,11 +19,7 @@ macro_rules! mapper_store {
                         $json_param,
                         ", $3) {}"
                     ),
-                    if if_absent {
-                        "ON CONFLICT (name) DO NOTHING"
-                    } else {
-                        ""
-                    }
+                    $crate::store::shared::on_conflict(if_absent, "name")
                 );
                 let done = sqlx::query(&sql)
                     .bind(&spec.name)

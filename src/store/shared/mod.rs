@@ -48,6 +48,18 @@ pub(crate) fn conflict_or_unavailable(
     }
 }
 
+/// How an `INSERT` of a row whose `key` is taken ends: with `if_absent`,
+/// `ON CONFLICT (key) DO NOTHING` (the `insert_*_if_absent` methods: the
+/// row count says whether it was written); without, nothing, so a taken key
+/// is a unique violation, reported as `Conflict`.
+pub(crate) fn on_conflict(if_absent: bool, key: &str) -> String {
+    if if_absent {
+        format!("ON CONFLICT ({key}) DO NOTHING")
+    } else {
+        String::new()
+    }
+}
+
 /// Postgres text cannot hold U+0000, and no id or digest this issuer stores
 /// contains one: a key with it names nothing, on either backend, so lookups
 /// answer "not found" instead of sending Postgres an invalid string.

@@ -15,11 +15,7 @@ macro_rules! role_store {
                         $json_in,
                         ", $5) {}"
                     ),
-                    if if_absent {
-                        "ON CONFLICT (client_id, name) DO NOTHING"
-                    } else {
-                        ""
-                    }
+                    $crate::store::shared::on_conflict(if_absent, "client_id, name")
                 );
                 let done = sqlx::query(&sql)
                     .bind($crate::store::rows::role_client(&role.role))

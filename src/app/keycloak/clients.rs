@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::model::{ClientRep, RealmRep, meaningful};
 use super::report::Report;
 use crate::app::clients::{self, ClientError};
-use crate::domain::client::{ClientSpec, GrantType};
+use crate::domain::client::{ClientSpec, GrantType, RedirectUri};
 use crate::domain::scope::{keycloak_default_scopes, keycloak_optional_scopes};
 use crate::domain::secret::Secret;
 use crate::store::{Store, StoreError};
@@ -59,13 +59,17 @@ const COSMETIC_ATTRIBUTES: [&str; 2] = [
 fn client_uris(base: &str, field: &str, uris: &[String], report: &mut Report) -> Vec<String> {
     let mut kept = Vec::new();
     for (j, uri) in uris.iter().enumerate() {
-        let absolute = url::Url::parse(uri).is_ok();
-        if uri.contains('*') || !absolute {
+        let at = format!("{base}.{field}[{j}]");
+        if uri.contains('*') {
             report.note(
-                format!("{base}.{field}[{j}]"),
+                at,
                 uri,
-                "not imported: only exact absolute URIs are matched here (no wildcards, no paths relative to rootUrl)",
+                "not imported: only exact URIs are matched here (no wildcards)",
             );
+        } else if let Err(why) = RedirectUri::parse(uri) {
+            // The rule every registered URI meets (absolute, no fragment,
+            // redirectable): one that fails it is left out, not its client.
+            report.note(at, uri, format!("not imported: {why}"));
         } else {
             kept.push(uri.clone());
         }
@@ -349,4 +353,43 @@ fn web_origins(base: &str, raw: &[String], report: &mut Report) -> Vec<String> {
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A URI that `RedirectUri` refuses (here: a fragment) is reported
+    /// and left out; its client and the other URIs are imported.
+    #[test]
+    fn a_uri_no_registered_client_could_hold_is_left_out_not_its_client() {
+        let rep: ClientRep = serde_json::from_value(serde_json::json!({
+            "clientId": "spa",
+            "publicClient": true,
+            "redirectUris": [
+                "https://spa.example/cb",
+                "https://spa.example/cb#frag",
+                "https://spa.example/*",
+                "/relative",
+            ],
+            "attributes": {"post.logout.redirect.uris": "https://spa.example/bye#x##+"},
+        }))
+        .unwrap();
+        let mut report = Report::default();
+        let spec = spec_of("clients[0]", &rep, &BTreeMap::new(), &mut report).unwrap();
+        assert_eq!(spec.redirect_uris, ["https://spa.example/cb"]);
+        assert_eq!(spec.post_logout_redirect_uris, ["https://spa.example/cb"]);
+        let noted: Vec<&str> = report.findings.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(
+            noted,
+            [
+                "clients[0].redirectUris[1]",
+                "clients[0].redirectUris[2]",
+                "clients[0].redirectUris[3]",
+                "clients[0].attributes.post.logout.redirect.uris[0]",
+            ]
+        );
+        assert!(report.findings[0].outcome.contains("fragment"));
+        assert!(crate::domain::client::Client::from_spec(&spec).is_ok());
+    }
 }

@@ -89,7 +89,11 @@ pub trait UserStore: Send + Sync {
 #[async_trait]
 pub trait ClientStore: Send + Sync {
     /// Inserts a client; `Conflict` when the id is taken.
-    async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        taken_is_conflict(self.insert_client_if_absent(client).await, || {
+            format!("a client with id {:?} already exists", client.client_id)
+        })
+    }
     /// Inserts a client unless the id is taken; true when inserted.
     async fn insert_client_if_absent(&self, client: &Client) -> Result<bool, StoreError>;
     async fn get_client(&self, client_id: &str) -> Result<Option<Client>, StoreError>;
@@ -101,11 +105,26 @@ pub trait ClientStore: Send + Sync {
     async fn delete_client(&self, client_id: &str) -> Result<bool, StoreError>;
 }
 
+/// An insert-if-absent that found the key taken, as `Conflict(message)`.
+fn taken_is_conflict(
+    inserted: Result<bool, StoreError>,
+    message: impl FnOnce() -> String,
+) -> Result<(), StoreError> {
+    match inserted? {
+        true => Ok(()),
+        false => Err(StoreError::Conflict(message())),
+    }
+}
+
 /// Claim mappers, in the order they apply.
 #[async_trait]
 pub trait MapperStore: Send + Sync {
     /// Inserts a mapper; `Conflict` when the name is taken.
-    async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError>;
+    async fn insert_mapper(&self, spec: &MapperSpec) -> Result<(), StoreError> {
+        taken_is_conflict(self.insert_mapper_if_absent(spec).await, || {
+            format!("a mapper named {:?} already exists", spec.name)
+        })
+    }
     /// Inserts a mapper unless the name is taken; true when inserted.
     async fn insert_mapper_if_absent(&self, spec: &MapperSpec) -> Result<bool, StoreError>;
     async fn list_mappers(&self) -> Result<Vec<MapperSpec>, StoreError>;

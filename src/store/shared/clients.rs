@@ -24,64 +24,40 @@ macro_rules! client_store {
             " AS optional_scopes, created_at"
         );
 
-        impl $store {
-            async fn write_client(
+        #[async_trait::async_trait]
+        impl $crate::store::ClientStore for $store {
+            async fn insert_client_if_absent(
                 &self,
                 c: &$crate::domain::client::Client,
-                if_absent: bool,
             ) -> Result<bool, $crate::store::StoreError> {
-                let sql = format!(
-                    concat!(
-                        "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
+                let sql = concat!(
+                    "INSERT INTO clients (client_id, name, secret_hash, redirect_uris,
                                               post_logout_redirect_uris, grant_types,
                                               default_scopes, optional_scopes, allowed_scopes,
                                               web_origins, created_at)
                          VALUES ($1, $2, $3, $4",
-                        $json_in,
-                        ", $5",
-                        $json_in,
-                        ", $6",
-                        $json_in,
-                        ", $7",
-                        $json_in,
-                        ", $8",
-                        $json_in,
-                        ", $9",
-                        $json_in,
-                        ", $10",
-                        $json_in,
-                        ", $11) {}"
-                    ),
-                    $crate::store::shared::on_conflict(if_absent, "client_id")
+                    $json_in,
+                    ", $5",
+                    $json_in,
+                    ", $6",
+                    $json_in,
+                    ", $7",
+                    $json_in,
+                    ", $8",
+                    $json_in,
+                    ", $9",
+                    $json_in,
+                    ", $10",
+                    $json_in,
+                    ", $11) ON CONFLICT (client_id) DO NOTHING"
                 );
-                let query = sqlx::query(&sql).bind(c.client_id.as_str());
+                let query = sqlx::query(sql).bind(c.client_id.as_str());
                 let done = $crate::store::shared::binds::client_fields(query, c)
                     .bind($crate::store::now())
                     .execute(&self.$write)
                     .await
-                    .map_err(|e| {
-                        $crate::store::shared::conflict_or_unavailable(e, || {
-                            format!("a client with id {:?} already exists", c.client_id)
-                        })
-                    })?;
+                    .map_err($crate::store::shared::unavailable)?;
                 Ok(done.rows_affected() == 1)
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl $crate::store::ClientStore for $store {
-            async fn insert_client(
-                &self,
-                client: &$crate::domain::client::Client,
-            ) -> Result<(), $crate::store::StoreError> {
-                self.write_client(client, false).await.map(|_| ())
-            }
-
-            async fn insert_client_if_absent(
-                &self,
-                client: &$crate::domain::client::Client,
-            ) -> Result<bool, $crate::store::StoreError> {
-                self.write_client(client, true).await
             }
 
             async fn get_client(

@@ -7,49 +7,24 @@
 /// (`$seq`: SQLite's rowid, Postgres's `seq`).
 macro_rules! mapper_store {
     ($store:ty, $read:ident, $write:ident, $json_param:literal, $json_column:literal, $seq:literal) => {
-        impl $store {
-            async fn write_mapper(
-                &self,
-                spec: &$crate::domain::mapper::MapperSpec,
-                if_absent: bool,
-            ) -> Result<bool, $crate::store::StoreError> {
-                let sql = format!(
-                    concat!(
-                        "INSERT INTO mappers (name, spec, created_at) VALUES ($1, ",
-                        $json_param,
-                        ", $3) {}"
-                    ),
-                    $crate::store::shared::on_conflict(if_absent, "name")
-                );
-                let done = sqlx::query(&sql)
-                    .bind(&spec.name)
-                    .bind($crate::store::rows::to_json(spec))
-                    .bind($crate::store::now())
-                    .execute(&self.$write)
-                    .await
-                    .map_err(|e| {
-                        $crate::store::shared::conflict_or_unavailable(e, || {
-                            format!("a mapper named {:?} already exists", spec.name)
-                        })
-                    })?;
-                Ok(done.rows_affected() == 1)
-            }
-        }
-
         #[async_trait::async_trait]
         impl $crate::store::MapperStore for $store {
-            async fn insert_mapper(
-                &self,
-                spec: &$crate::domain::mapper::MapperSpec,
-            ) -> Result<(), $crate::store::StoreError> {
-                self.write_mapper(spec, false).await.map(|_| ())
-            }
-
             async fn insert_mapper_if_absent(
                 &self,
                 spec: &$crate::domain::mapper::MapperSpec,
             ) -> Result<bool, $crate::store::StoreError> {
-                self.write_mapper(spec, true).await
+                let done = sqlx::query(concat!(
+                    "INSERT INTO mappers (name, spec, created_at) VALUES ($1, ",
+                    $json_param,
+                    ", $3) ON CONFLICT (name) DO NOTHING"
+                ))
+                .bind(&spec.name)
+                .bind($crate::store::rows::to_json(spec))
+                .bind($crate::store::now())
+                .execute(&self.$write)
+                .await
+                .map_err($crate::store::shared::unavailable)?;
+                Ok(done.rows_affected() == 1)
             }
 
             /// In the order they were added.

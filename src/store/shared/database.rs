@@ -1,7 +1,7 @@
 //! Migrating and probing a backend.
 
-/// `impl Database for $store`: migrations from `$migrations` applied through
-/// `self.$write`, probes read from `self.$read`. On Postgres sqlx holds an
+/// `impl Database for $store`: migrations from `$migrations` applied on a
+/// connection of `self.$write`, probes read from `self.$read`. On Postgres sqlx holds an
 /// advisory lock (keyed by the database name) while it migrates, so
 /// instances starting together apply each step once.
 macro_rules! database {
@@ -9,10 +9,16 @@ macro_rules! database {
         #[async_trait::async_trait]
         impl $crate::store::Database for $store {
             async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
+                let failed = |e: &dyn std::fmt::Display| {
+                    $crate::store::StoreError::Open(format!("migration failed: {e}"))
+                };
+                let mut conn = self.$write.acquire().await.map_err(|e| failed(&e))?;
+                // `run_direct`: `run` on a borrowed connection trips the
+                // compiler over `Acquire`'s lifetimes in an async trait.
                 sqlx::migrate!($migrations)
-                    .run(&self.$write)
+                    .run_direct(&mut *conn)
                     .await
-                    .map_err(|e| $crate::store::StoreError::Open(format!("migration failed: {e}")))
+                    .map_err(|e| failed(&e))
             }
 
             async fn ping(&self) -> Result<(), $crate::store::StoreError> {

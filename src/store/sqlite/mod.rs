@@ -14,6 +14,7 @@ mod clients;
 mod conns;
 mod console;
 mod grants;
+mod hot;
 mod keys;
 mod lockouts;
 mod mappers;
@@ -31,6 +32,8 @@ pub struct SqliteStore {
     writer: conns::Conns,
     /// The hot writes' group commit on the same writer connection.
     batch: batch::GroupCommit,
+    /// The hot reads, on the calling task; `None` for an in-memory database.
+    hot: Option<hot::HotReads>,
 }
 
 pub(super) use super::shared::unavailable;
@@ -72,10 +75,12 @@ impl SqliteStore {
             warn_if_shared(&file);
         }
         let batch = batch::GroupCommit::start(writer.clone())?;
+        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
         Ok(SqliteStore {
             pool,
             writer,
             batch,
+            hot: (!in_memory).then(|| hot::HotReads::new(file)),
         })
     }
 }
@@ -147,7 +152,15 @@ fn warn_if_shared(file: &std::path::Path) {
 #[cfg(not(unix))]
 fn warn_if_shared(_: &std::path::Path) {}
 
-crate::store::shared::database!(SqliteStore, pool, writer, "migrations/sqlite");
+crate::store::shared::database!(@common SqliteStore, pool, writer, "migrations/sqlite");
+
+impl SqliteStore {
+    async fn hot_config_version(&self) -> Result<i64, StoreError> {
+        self.hot_first(CONFIG_VERSION_SQL, None, |row| row.int("version"))
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("the config_version row is missing".into()))
+    }
+}
 
 /// A fresh database in a directory of its own, for the tests of this
 /// module; the directory goes when the guard drops.
@@ -157,6 +170,12 @@ pub(crate) mod testdb {
     use crate::store::Database as _;
 
     pub struct Dir(std::path::PathBuf);
+
+    impl Dir {
+        pub fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
 
     impl Drop for Dir {
         fn drop(&mut self) {

@@ -71,13 +71,13 @@ pub enum CodeRedemption {
     Unknown,
 }
 
-/// One refresh token of a family (stored under the digest of the token).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// One refresh token of a family (stored under the digest of the token);
+/// read from a row by `store::rows` (one mapping for sqlx and rusqlite).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshRecord {
     pub token_hash: String,
     pub family_id: String,
     pub session_id: String,
-    #[sqlx(try_from = "String")]
     pub client_id: ClientId,
     pub user_id: String,
     pub scope: String,

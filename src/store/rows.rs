@@ -22,7 +22,6 @@ pub(super) fn from_json<T: serde::de::DeserializeOwned>(
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct UserRow {
     pub(super) id: String,
     pub(super) username: String,
@@ -36,6 +35,25 @@ pub(super) struct UserRow {
     pub(super) enabled: bool,
     pub(super) created_at: i64,
     pub(super) updated_at: i64,
+}
+
+impl UserRow {
+    pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        Ok(UserRow {
+            id: r.text("id")?,
+            username: r.text("username")?,
+            email: r.text_or_null("email")?,
+            cn: r.text("cn")?,
+            org: r.text_or_null("org")?,
+            password_hash: r.text("password_hash")?,
+            scopes: r.text("scopes")?,
+            attributes: r.text("attributes")?,
+            groups: r.text("groups")?,
+            enabled: r.flag("enabled")?,
+            created_at: r.int("created_at")?,
+            updated_at: r.int("updated_at")?,
+        })
+    }
 }
 
 impl TryFrom<UserRow> for User {
@@ -105,11 +123,75 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
+/// A row's columns by name, whichever driver read it: the rows of the hot
+/// reads are mapped once, here, for sqlx on both backends and for rusqlite
+/// on SQLite (`store::sqlite::hot`).
+pub(super) trait Columns {
+    fn text_or_null(&self, name: &str) -> Result<Option<String>, sqlx::Error>;
+    fn int_or_null(&self, name: &str) -> Result<Option<i64>, sqlx::Error>;
+    fn flag(&self, name: &str) -> Result<bool, sqlx::Error>;
+
+    fn text(&self, name: &str) -> Result<String, sqlx::Error> {
+        self.text_or_null(name)?.ok_or_else(|| null(name))
+    }
+
+    fn int(&self, name: &str) -> Result<i64, sqlx::Error> {
+        self.int_or_null(name)?.ok_or_else(|| null(name))
+    }
+}
+
+fn null(name: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: name.into(),
+        source: Box::new(sqlx::error::UnexpectedNullError),
+    }
+}
+
+macro_rules! sqlx_columns {
+    ($($row:ty),*) => {$(
+        impl Columns for $row {
+            fn text_or_null(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+                sqlx::Row::try_get(self, name)
+            }
+            fn int_or_null(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
+                sqlx::Row::try_get(self, name)
+            }
+            fn flag(&self, name: &str) -> Result<bool, sqlx::Error> {
+                sqlx::Row::try_get(self, name)
+            }
+        }
+    )*};
+}
+
+sqlx_columns!(sqlx::sqlite::SqliteRow, sqlx::postgres::PgRow);
+
+/// `FromRow` on both backends, through the row's `read`.
+macro_rules! from_columns {
+    ($($t:ty),*) => {$(
+        impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for $t {
+            fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+                <$t>::read(row)
+            }
+        }
+        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $t {
+            fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+                <$t>::read(row)
+            }
+        }
+    )*};
+}
+
+from_columns!(
+    UserRow,
+    UserSessionRow,
+    RefreshRecord,
+    RefreshHolderRow,
+    KeyHolderRow
+);
+
 /// A user joined with one of their sessions (`UserStore::get_user_with_session`);
 /// the session's columns are prefixed `s_` and null when it does not exist.
-#[derive(sqlx::FromRow)]
 pub(super) struct UserSessionRow {
-    #[sqlx(flatten)]
     pub(super) user: UserRow,
     pub(super) s_id: Option<String>,
     pub(super) s_cookie_hash: Option<String>,
@@ -119,6 +201,17 @@ pub(super) struct UserSessionRow {
 }
 
 impl UserSessionRow {
+    pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        Ok(UserSessionRow {
+            user: UserRow::read(r)?,
+            s_id: r.text_or_null("s_id")?,
+            s_cookie_hash: r.text_or_null("s_cookie_hash")?,
+            s_auth_time: r.int_or_null("s_auth_time")?,
+            s_expires_at: r.int_or_null("s_expires_at")?,
+            s_ended_at: r.int_or_null("s_ended_at")?,
+        })
+    }
+
     pub(super) fn split(self) -> Result<(User, Option<SessionRecord>), StoreError> {
         let session = match (self.s_id, self.s_auth_time, self.s_expires_at) {
             (Some(id), Some(auth_time), Some(expires_at)) => Some(SessionRecord {
@@ -145,15 +238,41 @@ pub(super) const USER_SESSION_COLUMNS: &str = "u.*,
 /// A refresh token joined with its user and session
 /// (`UserStore::get_refresh_with_holder`): `USER_SESSION_COLUMNS`, then the
 /// token's own columns, unprefixed (no user column shares their names).
-#[derive(sqlx::FromRow)]
 pub(super) struct RefreshHolderRow {
-    #[sqlx(flatten)]
     pub(super) holder: UserSessionRow,
-    #[sqlx(flatten)]
     pub(super) token: RefreshRecord,
 }
 
+impl RefreshRecord {
+    pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        let client_id = r.text("client_id")?;
+        Ok(RefreshRecord {
+            token_hash: r.text("token_hash")?,
+            family_id: r.text("family_id")?,
+            session_id: r.text("session_id")?,
+            client_id: ClientId::try_from(client_id).map_err(|e| sqlx::Error::ColumnDecode {
+                index: "client_id".into(),
+                source: Box::new(e),
+            })?,
+            user_id: r.text("user_id")?,
+            scope: r.text("scope")?,
+            auth_time: r.int("auth_time")?,
+            issued_at: r.int("issued_at")?,
+            expires_at: r.int("expires_at")?,
+            used_at: r.int_or_null("used_at")?,
+            revoked_at: r.int_or_null("revoked_at")?,
+        })
+    }
+}
+
 impl RefreshHolderRow {
+    pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        Ok(RefreshHolderRow {
+            holder: UserSessionRow::read(r)?,
+            token: RefreshRecord::read(r)?,
+        })
+    }
+
     pub(super) fn split(self) -> Result<RefreshHolder, StoreError> {
         let (user, session) = self.holder.split()?;
         Ok(RefreshHolder {
@@ -167,9 +286,7 @@ impl RefreshHolderRow {
 /// An API key joined with its user and the session its exchanges share
 /// (`UserStore::find_api_key_holder`): the key's columns are prefixed `k_`,
 /// the session's `s_` (null when the key has none, or it is gone).
-#[derive(sqlx::FromRow)]
 pub(super) struct KeyHolderRow {
-    #[sqlx(flatten)]
     pub(super) user: UserSessionRow,
     pub(super) k_id: String,
     pub(super) k_name: String,
@@ -181,6 +298,19 @@ pub(super) struct KeyHolderRow {
 }
 
 impl KeyHolderRow {
+    pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        Ok(KeyHolderRow {
+            user: UserSessionRow::read(r)?,
+            k_id: r.text("k_id")?,
+            k_name: r.text("k_name")?,
+            k_key_hash: r.text("k_key_hash")?,
+            k_created_at: r.int("k_created_at")?,
+            k_expires_at: r.int_or_null("k_expires_at")?,
+            k_last_used_at: r.int_or_null("k_last_used_at")?,
+            k_session_id: r.text_or_null("k_session_id")?,
+        })
+    }
+
     pub(super) fn split(self) -> Result<ApiKeyHolder, StoreError> {
         let key = ApiKeyRecord {
             id: self.k_id,

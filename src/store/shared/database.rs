@@ -1,18 +1,43 @@
 //! Migrating and probing a backend.
 
-/// `impl Database for $store`: migrations from `$migrations` applied through
-/// `self.$write`, probes read from `self.$read`. On Postgres sqlx holds an
+/// `impl Database for $store`: migrations from `$migrations` applied on a
+/// connection of `self.$write`, probes read from `self.$read`. On Postgres sqlx holds an
 /// advisory lock (keyed by the database name) while it migrates, so
 /// instances starting together apply each step once.
+///
+/// `config_version`, read for every token, goes through `hot_config_version`
+/// with the SQL of `CONFIG_VERSION_SQL`: sqlx's here, or the SQLite backend's
+/// own (`store::sqlite::hot`), which invokes only `@common`.
 macro_rules! database {
     ($store:ty, $read:ident, $write:ident, $migrations:tt) => {
+        $crate::store::shared::database!(@common $store, $read, $write, $migrations);
+
+        impl $store {
+            async fn hot_config_version(&self) -> Result<i64, $crate::store::StoreError> {
+                sqlx::query_scalar(CONFIG_VERSION_SQL)
+                    .fetch_one(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)
+            }
+        }
+    };
+    (@common $store:ty, $read:ident, $write:ident, $migrations:tt) => {
+        /// The configuration's change counter (`store::Database::config_version`).
+        const CONFIG_VERSION_SQL: &str = "SELECT version FROM config_version WHERE id = 1";
+
         #[async_trait::async_trait]
         impl $crate::store::Database for $store {
             async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
+                let failed = |e: &dyn std::fmt::Display| {
+                    $crate::store::StoreError::Open(format!("migration failed: {e}"))
+                };
+                let mut conn = self.$write.acquire().await.map_err(|e| failed(&e))?;
+                // `run_direct`: `run` on a borrowed connection trips the
+                // compiler over `Acquire`'s lifetimes in an async trait.
                 sqlx::migrate!($migrations)
-                    .run(&self.$write)
+                    .run_direct(&mut *conn)
                     .await
-                    .map_err(|e| $crate::store::StoreError::Open(format!("migration failed: {e}")))
+                    .map_err(|e| failed(&e))
             }
 
             async fn ping(&self) -> Result<(), $crate::store::StoreError> {
@@ -24,10 +49,7 @@ macro_rules! database {
             }
 
             async fn config_version(&self) -> Result<i64, $crate::store::StoreError> {
-                sqlx::query_scalar("SELECT version FROM config_version WHERE id = 1")
-                    .fetch_one(&self.$read)
-                    .await
-                    .map_err($crate::store::shared::unavailable)
+                self.hot_config_version().await
             }
         }
     };

@@ -22,8 +22,17 @@ pub(crate) fn write_error(e: sqlx::Error) -> StoreError {
 /// `impl UserStore for $store`, reading from `self.$read` and writing through
 /// `self.$write`. JSON columns are written as `$N` followed by `$json_in`
 /// (Postgres: `::jsonb`) and read back as text with `$json_out` (`::text`).
+///
+/// The hot reads (a token's holder: `get_refresh_with_holder`,
+/// `get_session_with_user`, `find_api_key_holder`) go through a backend's
+/// `hot_*` methods (`store::shared::holders`): sqlx's, or the SQLite
+/// backend's own, which invokes only `@common`.
 macro_rules! user_store {
     ($store:ty, $read:ident, $write:ident, $json_in:literal, $json_out:literal) => {
+        $crate::store::shared::user_store!(@common $store, $read, $write, $json_in, $json_out);
+        $crate::store::shared::holder_reads!($store, $read);
+    };
+    (@common $store:ty, $read:ident, $write:ident, $json_in:literal, $json_out:literal) => {
         const USER_COLUMNS: &str = concat!(
             "id, username, email, cn, org, password_hash, scopes",
             $json_out,
@@ -33,6 +42,8 @@ macro_rules! user_store {
             $json_out,
             " AS groups, enabled, created_at, updated_at"
         );
+
+        $crate::store::shared::holder_sql!();
 
         impl $store {
             async fn insert(
@@ -308,29 +319,11 @@ macro_rules! user_store {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<$crate::store::RefreshHolder>, $crate::store::StoreError> {
-                use $crate::store::rows::{RefreshHolderRow, USER_SESSION_COLUMNS};
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(token_hash) {
+                if $crate::store::shared::unstorable(token_hash) {
                     return Ok(None);
                 }
-                // The token's user and session exist while it does (their
-                // foreign keys cascade), so the user is an inner join.
-                let sql = format!(
-                    "SELECT {USER_SESSION_COLUMNS},
-                            r.token_hash, r.family_id, r.session_id, r.client_id, r.user_id,
-                            r.scope, r.auth_time, r.issued_at, r.expires_at, r.used_at,
-                            r.revoked_at
-                     FROM refresh_tokens r
-                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = r.user_id
-                     LEFT JOIN sessions s ON s.id = r.session_id AND s.user_id = r.user_id
-                     WHERE r.token_hash = $1"
-                );
-                let row: Option<RefreshHolderRow> = sqlx::query_as(&sql)
-                    .bind(token_hash)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err(unavailable)?;
-                row.map(RefreshHolderRow::split).transpose()
+                let row = self.hot_refresh_holder(token_hash).await?;
+                row.map($crate::store::rows::RefreshHolderRow::split).transpose()
             }
 
             async fn get_session_with_user(
@@ -340,22 +333,10 @@ macro_rules! user_store {
                 Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
                 $crate::store::StoreError,
             > {
-                use $crate::store::shared::{unavailable, unstorable};
-                use $crate::store::rows::USER_SESSION_COLUMNS;
-                if unstorable(session_id) {
+                if $crate::store::shared::unstorable(session_id) {
                     return Ok(None);
                 }
-                let sql = format!(
-                    "SELECT {USER_SESSION_COLUMNS}
-                     FROM sessions s
-                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
-                     WHERE s.id = $1"
-                );
-                let row: Option<$crate::store::rows::UserSessionRow> = sqlx::query_as(&sql)
-                    .bind(session_id)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err(unavailable)?;
+                let row = self.hot_session_with_user(session_id).await?;
                 match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
                     Some((user, Some(session))) => Ok(Some((session, user))),
                     _ => Ok(None),
@@ -366,26 +347,10 @@ macro_rules! user_store {
                 &self,
                 key_hash: &str,
             ) -> Result<Option<$crate::store::ApiKeyHolder>, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                use $crate::store::rows::USER_SESSION_COLUMNS;
-                if unstorable(key_hash) {
+                if $crate::store::shared::unstorable(key_hash) {
                     return Ok(None);
                 }
-                let sql = format!(
-                    "SELECT {USER_SESSION_COLUMNS},
-                            k.id AS k_id, k.name AS k_name, k.key_hash AS k_key_hash,
-                            k.created_at AS k_created_at, k.expires_at AS k_expires_at,
-                            k.last_used_at AS k_last_used_at, k.session_id AS k_session_id
-                     FROM api_keys k
-                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = k.user_id
-                     LEFT JOIN sessions s ON s.id = k.session_id AND s.user_id = k.user_id
-                     WHERE k.key_hash = $1"
-                );
-                let row: Option<$crate::store::rows::KeyHolderRow> = sqlx::query_as(&sql)
-                    .bind(key_hash)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err(unavailable)?;
+                let row = self.hot_api_key_holder(key_hash).await?;
                 row.map($crate::store::rows::KeyHolderRow::split).transpose()
             }
         }

@@ -16,9 +16,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use sqlx::sqlite::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::conns::Conns;
 use super::unavailable;
 use crate::store::StoreError;
 
@@ -48,7 +49,7 @@ impl GroupCommit {
     /// back from signing a token (a quarter of a millisecond each), and the
     /// batches, which take their statements one after the other, would
     /// queue behind the signatures while the disk idled.
-    pub(super) fn start(writer: SqlitePool) -> Result<GroupCommit, StoreError> {
+    pub(super) fn start(writer: Conns) -> Result<GroupCommit, StoreError> {
         let (jobs, queue) = mpsc::unbounded_channel();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -86,7 +87,7 @@ impl GroupCommit {
     }
 }
 
-async fn commit_batches(writer: SqlitePool, mut queue: mpsc::UnboundedReceiver<Pending>) {
+async fn commit_batches(writer: Conns, mut queue: mpsc::UnboundedReceiver<Pending>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -99,7 +100,7 @@ async fn commit_batches(writer: SqlitePool, mut queue: mpsc::UnboundedReceiver<P
     }
 }
 
-async fn commit(writer: &SqlitePool, batch: Vec<Pending>) {
+async fn commit(writer: &Conns, batch: Vec<Pending>) {
     // IMMEDIATE takes the write lock up front: another process (the CLI)
     // meets the busy timeout here rather than failing the upgrade later.
     let mut tx = match writer.begin_with("BEGIN IMMEDIATE").await {
@@ -122,7 +123,7 @@ async fn commit(writer: &SqlitePool, batch: Vec<Pending>) {
         }
     }
     let outcome = match failed {
-        // Dropping the transaction rolls it back.
+        // Dropping the transaction rolls it back (its connection is closed).
         Some(e) => Err(e),
         None => tx.commit().await.map_err(unavailable),
     };

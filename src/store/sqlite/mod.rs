@@ -4,17 +4,17 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use super::StoreError;
 
 mod apikeys;
 mod batch;
 mod clients;
+mod conns;
 mod console;
 mod grants;
+mod hot;
 mod keys;
 mod lockouts;
 mod mappers;
@@ -22,18 +22,25 @@ mod roles;
 mod secrets;
 mod users;
 
-/// Reads go to a small pool; every write goes through one connection, so
-/// writers of this process queue on an async semaphore instead of sleeping
-/// in SQLite's busy handler while another connection holds the write lock.
-/// (Other processes, such as the CLI, still meet the busy timeout.)
+/// Reads go to a small set of connections; every write goes through one
+/// connection, so writers of this process queue on an async semaphore
+/// instead of sleeping in SQLite's busy handler while another connection
+/// holds the write lock. (Other processes, such as the CLI, still meet the
+/// busy timeout.) Both are held by `conns::Conns`, not sqlx's pool.
 pub struct SqliteStore {
-    pool: SqlitePool,
-    writer: SqlitePool,
+    pool: conns::Conns,
+    writer: conns::Conns,
     /// The hot writes' group commit on the same writer connection.
     batch: batch::GroupCommit,
+    /// The hot reads, on the calling task; `None` for an in-memory database.
+    hot: Option<hot::HotReads>,
 }
 
 pub(super) use super::shared::unavailable;
+
+/// The read connections: enough for the server's cores to read while one
+/// of them waits on the disk.
+const READERS: usize = 4;
 
 impl SqliteStore {
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
@@ -58,30 +65,22 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", file.display())))?;
         }
         let open_error = |e: sqlx::Error| StoreError::Open(format!("{}: {e}", file.display()));
-        // A local file needs no liveness check before each use (sqlx's
-        // default costs a round trip per query).
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.clone())
+        let writer = conns::Conns::open(options.clone(), 1)
             .await
             .map_err(open_error)?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+        let pool = conns::Conns::open(options, READERS)
             .await
             .map_err(open_error)?;
         if on_disk {
             warn_if_shared(&file);
         }
         let batch = batch::GroupCommit::start(writer.clone())?;
+        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
         Ok(SqliteStore {
             pool,
             writer,
             batch,
+            hot: (!in_memory).then(|| hot::HotReads::new(file)),
         })
     }
 }
@@ -153,7 +152,15 @@ fn warn_if_shared(file: &std::path::Path) {
 #[cfg(not(unix))]
 fn warn_if_shared(_: &std::path::Path) {}
 
-crate::store::shared::database!(SqliteStore, pool, writer, "migrations/sqlite");
+crate::store::shared::database!(@common SqliteStore, pool, writer, "migrations/sqlite");
+
+impl SqliteStore {
+    async fn hot_config_version(&self) -> Result<i64, StoreError> {
+        self.hot_first(CONFIG_VERSION_SQL, None, |row| row.int("version"))
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("the config_version row is missing".into()))
+    }
+}
 
 /// A fresh database in a directory of its own, for the tests of this
 /// module; the directory goes when the guard drops.
@@ -163,6 +170,12 @@ pub(crate) mod testdb {
     use crate::store::Database as _;
 
     pub struct Dir(std::path::PathBuf);
+
+    impl Dir {
+        pub fn path(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
 
     impl Drop for Dir {
         fn drop(&mut self) {

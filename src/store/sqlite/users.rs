@@ -1,9 +1,43 @@
 //! The password store's SQL, shared with the other backend
-//! (`store::shared::users`).
+//! (`store::shared::users`); the hot reads run it through rusqlite
+//! (`super::hot`).
 
 use super::SqliteStore;
+use crate::store::StoreError;
+use crate::store::rows::{KeyHolderRow, RefreshHolderRow, UserSessionRow};
 
-crate::store::shared::user_store!(SqliteStore, pool, writer, "", "");
+crate::store::shared::user_store!(@common SqliteStore, pool, writer, "", "");
+
+impl SqliteStore {
+    async fn hot_refresh_holder(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshHolderRow>, StoreError> {
+        self.hot_first(
+            refresh_holder_sql(),
+            Some(token_hash),
+            RefreshHolderRow::read,
+        )
+        .await
+    }
+
+    async fn hot_session_with_user(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<UserSessionRow>, StoreError> {
+        self.hot_first(
+            session_with_user_sql(),
+            Some(session_id),
+            UserSessionRow::read,
+        )
+        .await
+    }
+
+    async fn hot_api_key_holder(&self, key_hash: &str) -> Result<Option<KeyHolderRow>, StoreError> {
+        self.hot_first(api_key_holder_sql(), Some(key_hash), KeyHolderRow::read)
+            .await
+    }
+}
 
 #[cfg(test)]
 mod tests {

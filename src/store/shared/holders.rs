@@ -1,0 +1,104 @@
+//! The hot reads' SQL, written once: a token's holder (a refresh token's,
+//! a session's, an API key's), read for every token checked. Both backends
+//! run it through sqlx (`holder_reads!`); SQLite runs the same text through
+//! rusqlite on the calling task (`store::sqlite::hot`).
+
+/// The three statements, as functions of the module that invokes it (which
+/// defines `USER_COLUMNS`, as `user_store!` does); each takes its key as `$1`.
+macro_rules! holder_sql {
+    () => {
+        fn refresh_holder_sql() -> &'static str {
+            // The token's user and session exist while it does (their
+            // foreign keys cascade), so the user is an inner join.
+            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!(
+                    "SELECT {},
+                            r.token_hash, r.family_id, r.session_id, r.client_id, r.user_id,
+                            r.scope, r.auth_time, r.issued_at, r.expires_at, r.used_at,
+                            r.revoked_at
+                     FROM refresh_tokens r
+                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = r.user_id
+                     LEFT JOIN sessions s ON s.id = r.session_id AND s.user_id = r.user_id
+                     WHERE r.token_hash = $1",
+                    $crate::store::rows::USER_SESSION_COLUMNS
+                )
+            });
+            &SQL
+        }
+
+        fn session_with_user_sql() -> &'static str {
+            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!(
+                    "SELECT {}
+                     FROM sessions s
+                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
+                     WHERE s.id = $1",
+                    $crate::store::rows::USER_SESSION_COLUMNS
+                )
+            });
+            &SQL
+        }
+
+        fn api_key_holder_sql() -> &'static str {
+            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!(
+                    "SELECT {},
+                            k.id AS k_id, k.name AS k_name, k.key_hash AS k_key_hash,
+                            k.created_at AS k_created_at, k.expires_at AS k_expires_at,
+                            k.last_used_at AS k_last_used_at, k.session_id AS k_session_id
+                     FROM api_keys k
+                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = k.user_id
+                     LEFT JOIN sessions s ON s.id = k.session_id AND s.user_id = k.user_id
+                     WHERE k.key_hash = $1",
+                    $crate::store::rows::USER_SESSION_COLUMNS
+                )
+            });
+            &SQL
+        }
+    };
+}
+
+/// The hot reads through sqlx, from `self.$read`, as the rows `store::rows`
+/// maps.
+macro_rules! holder_reads {
+    ($store:ty, $read:ident) => {
+        impl $store {
+            async fn hot_refresh_holder(
+                &self,
+                token_hash: &str,
+            ) -> Result<Option<$crate::store::rows::RefreshHolderRow>, $crate::store::StoreError>
+            {
+                sqlx::query_as(refresh_holder_sql())
+                    .bind(token_hash)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)
+            }
+
+            async fn hot_session_with_user(
+                &self,
+                session_id: &str,
+            ) -> Result<Option<$crate::store::rows::UserSessionRow>, $crate::store::StoreError>
+            {
+                sqlx::query_as(session_with_user_sql())
+                    .bind(session_id)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)
+            }
+
+            async fn hot_api_key_holder(
+                &self,
+                key_hash: &str,
+            ) -> Result<Option<$crate::store::rows::KeyHolderRow>, $crate::store::StoreError> {
+                sqlx::query_as(api_key_holder_sql())
+                    .bind(key_hash)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)
+            }
+        }
+    };
+}
+
+pub(crate) use {holder_reads, holder_sql};

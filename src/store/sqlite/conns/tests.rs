@@ -1,0 +1,151 @@
+//! A connection goes back idle and clean, or not at all.
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+
+use super::Conns;
+
+struct Dir(std::path::PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+async fn one_connection() -> (Conns, Dir) {
+    let dir = std::env::temp_dir().join(format!("domino-idp-conns-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let options =
+        SqliteConnectOptions::from_str(&format!("sqlite://{}", dir.join("t.db").display()))
+            .unwrap()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+    let conns = Conns::open(options, 1).await.unwrap();
+    sqlx::query("CREATE TABLE t (x INTEGER)")
+        .execute(&conns)
+        .await
+        .unwrap();
+    (conns, Dir(dir))
+}
+
+/// A TEMP table lives as long as its connection: seeing it again means the
+/// same connection came back.
+async fn same_connection(conns: &Conns) -> bool {
+    sqlx::query("SELECT 1 FROM mark")
+        .execute(conns)
+        .await
+        .is_ok()
+}
+
+/// A statement that runs for seconds unless it is interrupted.
+const SLOW: &str =
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000)
+                    SELECT count(*) FROM n";
+
+#[tokio::test]
+async fn a_connection_is_reused_without_reopening() {
+    let (conns, _dir) = one_connection().await;
+    sqlx::query("CREATE TEMP TABLE mark (x)")
+        .execute(&conns)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        assert!(same_connection(&conns).await);
+    }
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&conns)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    assert!(same_connection(&conns).await);
+}
+
+#[tokio::test]
+async fn a_statement_dropped_half_way_closes_its_connection() {
+    let (conns, _dir) = one_connection().await;
+    sqlx::query("CREATE TEMP TABLE mark (x)")
+        .execute(&conns)
+        .await
+        .unwrap();
+    let slow = tokio::time::timeout(
+        Duration::from_millis(50),
+        sqlx::query_scalar::<_, i64>(SLOW).fetch_one(&conns),
+    )
+    .await;
+    assert!(slow.is_err(), "the slow statement finished: {slow:?}");
+    // A fresh connection answers, without the old one's TEMP table.
+    assert!(!same_connection(&conns).await);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&conns)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_transaction_dropped_before_commit_is_rolled_back() {
+    let (conns, _dir) = one_connection().await;
+    {
+        let mut tx = conns.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    let mut tx = conns.begin().await.unwrap();
+    sqlx::query("INSERT INTO t VALUES (2)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let rows: Vec<i64> = sqlx::query_scalar("SELECT x FROM t")
+        .fetch_all(&conns)
+        .await
+        .unwrap();
+    assert_eq!(rows, [2]);
+}
+
+#[tokio::test]
+async fn a_committed_transaction_gives_its_connection_back() {
+    let (conns, _dir) = one_connection().await;
+    sqlx::query("CREATE TEMP TABLE mark (x)")
+        .execute(&conns)
+        .await
+        .unwrap();
+    let mut tx = conns.begin().await.unwrap();
+    sqlx::query("INSERT INTO t VALUES (1)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(same_connection(&conns).await);
+}
+
+#[tokio::test]
+async fn a_checkout_waits_for_the_connection_in_use() {
+    let (conns, _dir) = one_connection().await;
+    let held = conns.acquire().await.unwrap();
+    let waiting = tokio::time::timeout(Duration::from_millis(100), conns.acquire()).await;
+    assert!(waiting.is_err(), "a second connection was handed out");
+    drop(held);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&conns)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_opened_is_an_error() {
+    let missing = std::env::temp_dir()
+        .join(format!("domino-idp-conns-{}", uuid::Uuid::new_v4()))
+        .join("no-such-dir")
+        .join("t.db");
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", missing.display()))
+        .unwrap()
+        .create_if_missing(true);
+    assert!(Conns::open(options, 1).await.is_err());
+}

@@ -201,13 +201,7 @@ async fn revoking_a_refresh_token_ends_its_family() {
         )
         .await;
     assert_eq!(resp.status(), 200);
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await;
+    let resp = app.refresh_grant(rt).await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
 }
 
@@ -320,13 +314,7 @@ async fn keycloak_adapter_logout_with_a_refresh_token() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await;
+    let resp = app.refresh_grant(rt).await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
 }
 

@@ -34,6 +34,15 @@ pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or("").to_owned())
 }
 
+/// The whole Set-Cookie header, attributes and all, that sets `name`.
+pub fn set_cookie_header(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
 pub fn location(resp: &reqwest::Response) -> Url {
     Url::parse(resp.headers()[LOCATION].to_str().unwrap()).unwrap()
 }

@@ -7,7 +7,9 @@
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::oidc_flow::{VERIFIER, authorize_url_at, location, query, submit_login};
+use crate::oidc_flow::{
+    VERIFIER, authorize_url_at, location, query, set_cookie_header, submit_login,
+};
 
 #[tokio::test]
 async fn realms_move_to_the_root_and_keeps_login_stays() {
@@ -74,13 +76,7 @@ async fn realms_move_to_the_root_and_keeps_login_stays() {
     // The login form, its cookies and the code flow under the new path.
     let (resp, _) = submit_login(&authorize_url_at(&format!("{oidc}/auth"), &[]), PASSWORD).await;
     assert_eq!(resp.status(), 303);
-    let cookie = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("DOMINO_IDP_SESSION="))
-        .unwrap();
+    let cookie = set_cookie_header(&resp, "DOMINO_IDP_SESSION").unwrap();
     assert!(cookie.contains("Path=/realms/DominoRealm/"), "{cookie}");
     let code = query(&location(&resp), "code").unwrap();
     let exchanged = app

@@ -9,21 +9,11 @@ use domino_idp::domain::role::{RoleRef, RoleSpec};
 use domino_idp::domain::user::AttributeValue;
 use serde_json::{Value, json};
 
+use crate::clients::{SVC_SECRET, keycloak_play, svc_client};
 use crate::helpers::*;
 use crate::oidc_flow::*;
 
 const REALM: &str = "DominoRealm";
-
-/// `domino-play` as a Keycloak client: the defaults a client gets when its
-/// definition names no scopes.
-fn keycloak_play() -> ClientSpec {
-    let defaults = ClientSpec::default();
-    ClientSpec {
-        default_scopes: defaults.default_scopes,
-        optional_scopes: defaults.optional_scopes,
-        ..play_client()
-    }
-}
 
 async fn app_with_keycloak_play() -> TestApp {
     let app = spawn_app().await;
@@ -175,13 +165,7 @@ async fn a_client_without_default_scopes_gets_no_unasked_claims() {
 async fn roles_come_from_users_groups_composites_and_service_accounts() {
     let app = app_with_keycloak_play().await;
     let store = app.state.store.as_ref();
-    app.add_client(ClientSpec {
-        client_id: "svc".into(),
-        secret: Some(Secret::new("svc-secret-0123456789")),
-        grant_types: vec![GrantType::ClientCredentials],
-        ..ClientSpec::default()
-    })
-    .await;
+    app.add_client(svc_client()).await;
     let spec = |name: &str, client: Option<&str>, composites: &[&str]| RoleSpec {
         name: name.into(),
         client: client.map(str::to_owned),
@@ -264,13 +248,7 @@ async fn roles_come_from_users_groups_composites_and_service_accounts() {
     )
     .await
     .unwrap();
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "client_credentials")],
-            Some(("svc", "svc-secret-0123456789")),
-        )
-        .await;
+    let resp = app.svc_grant().await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["scope"], "profile email");
@@ -285,13 +263,7 @@ async fn roles_come_from_users_groups_composites_and_service_accounts() {
     roles::remove(store, &RoleRef::realm("admin"))
         .await
         .unwrap();
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "client_credentials")],
-            Some(("svc", "svc-secret-0123456789")),
-        )
-        .await;
+    let resp = app.svc_grant().await;
     let access = claims(&resp.json::<Value>().await.unwrap()).await;
     assert!(!realm_roles(&access).contains(&"admin".to_owned()));
 }

@@ -7,27 +7,17 @@
 use std::path::{Path, PathBuf};
 
 use domino_idp::app::{mappers, roles};
-use domino_idp::domain::client::ClientSpec;
 use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::role::{RoleRef, RoleSpec};
 use serde_json::{Value, json};
 
+use crate::clients::keycloak_play;
 use crate::helpers::*;
-
-/// `domino-play` with Keycloak's default client scopes (`roles` among them).
-fn play_with_roles() -> ClientSpec {
-    let defaults = ClientSpec::default();
-    ClientSpec {
-        default_scopes: defaults.default_scopes,
-        optional_scopes: defaults.optional_scopes,
-        ..play_client()
-    }
-}
 
 async fn app_with_play() -> TestApp {
     let app = spawn_app().await;
     app.add_doc().await;
-    app.add_client(play_with_roles()).await;
+    app.add_client(keycloak_play()).await;
     app
 }
 

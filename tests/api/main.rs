@@ -11,6 +11,7 @@ mod browser;
 mod brute_force;
 mod cli;
 mod client_scopes;
+mod clients;
 mod cluster_script;
 mod concurrency;
 mod config_cache;

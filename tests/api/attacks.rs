@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::sync::Barrier;
 
 use crate::helpers::{CLIENT_SECRET, PASSWORD, REDIRECT_URI, idp_command};
+use crate::piped::output_with_stdin;
 use crate::process::ServerProcess;
 
 /// A config seeding Doctor Notes and Nurse Ratched, `domino-play` as the
@@ -474,23 +475,18 @@ async fn a_token_dies_with_its_user() {
     let server = ServerProcess::start(dir.path(), &cfg);
     let api = Http::of(&server);
     let add = |email: &str| {
-        use std::io::Write as _;
-        let mut child = idp_command(dir.path())
-            .arg("--config")
-            .arg(&cfg)
-            .args(["user", "add", "temp", "--email", email, "--password-stdin"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(PASSWORD.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        let out = output_with_stdin(
+            idp_command(dir.path()).arg("--config").arg(&cfg).args([
+                "user",
+                "add",
+                "temp",
+                "--email",
+                email,
+                "--password-stdin",
+            ]),
+            PASSWORD.as_bytes(),
+        );
+        assert!(out.status.success());
     };
     add("first@example.com");
     let keep = api.keep("temp").await;
@@ -590,22 +586,13 @@ async fn the_operator_revokes_a_keep_token() {
         .unwrap();
     assert_eq!(resp.status(), 400);
     // The token on stdin, never in argv.
-    let mut child = idp_command(dir.path())
-        .arg("--config")
-        .arg(&cfg)
-        .args(["token", "revoke", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{by_token}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_stdin(
+        idp_command(dir.path())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["token", "revoke", "-"]),
+        format!("{by_token}\n").as_bytes(),
+    );
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("revoked"));
     let jti = api_a.introspect(&by_jti).await["jti"]

@@ -49,6 +49,7 @@ mod oidc_tokens;
 mod openapi;
 mod pg_outage;
 mod pg_tls;
+mod piped;
 mod process;
 mod pyjwt;
 mod realm;

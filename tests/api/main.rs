@@ -36,6 +36,7 @@ mod keycloak_export;
 mod keycloak_import;
 mod keycloak_js;
 mod keycloak_python;
+mod keys;
 mod log_format;
 mod mappers;
 mod metrics;

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::keys::realm_public_key;
 
 #[tokio::test]
 async fn a_token_verifies_with_the_published_jwks() {
@@ -68,12 +69,8 @@ async fn realm_public_key_verifies_the_same_token() {
         realm["account-service"],
         format!("{}/account", app.issuer())
     );
-    // base64 DER SPKI, wrapped as PEM the way a Keep keyFile consumer would.
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(realm["public_key"].as_str().unwrap())
-        .unwrap();
-    let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", der));
-    let key = jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    // The key as a Keep keyFile consumer would load it.
+    let key = realm_public_key(&realm);
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_audience(&["Domino"]);
     validation.set_issuer(&[app.issuer()]);

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::clients::{SVC_SECRET, keycloak_play, svc_client};
 use crate::helpers::*;
 use crate::oidc_flow::*;
+use crate::resource::realm_roles;
 
 const REALM: &str = "DominoRealm";
 
@@ -28,22 +29,9 @@ async fn app_with_keycloak_play() -> TestApp {
 }
 
 async fn userinfo(app: &TestApp, token: &str) -> Value {
-    let resp = app
-        .client
-        .get(app.oidc("userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.userinfo(token).await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
-}
-
-fn realm_roles(claims: &Value) -> Vec<String> {
-    claims["realm_access"]["roles"]
-        .as_array()
-        .map(|a| a.iter().map(|r| r.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::clients::keycloak_play;
 use crate::helpers::*;
+use crate::resource::realm_roles;
 
 async fn app_with_play() -> TestApp {
     let app = spawn_app().await;
@@ -59,13 +60,6 @@ async fn service_token(app: &TestApp) -> Value {
         &app.jwks().await,
         &app.issuer(),
     )
-}
-
-fn realm_roles(claims: &Value) -> Vec<String> {
-    claims["realm_access"]["roles"]
-        .as_array()
-        .map(|a| a.iter().map(|r| r.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]

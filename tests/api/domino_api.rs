@@ -477,13 +477,7 @@ async fn an_api_key_is_exchanged_for_a_domino_token_with_its_claims() {
     );
     assert!(claims["sid"].is_string());
     // The session makes it a token of doc's at userinfo.
-    let resp = app
-        .client
-        .get(app.oidc("userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.userinfo(token).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.json::<Value>().await.unwrap()["preferred_username"],

@@ -57,6 +57,7 @@ mod realm;
 mod realm_cache;
 mod refresh_jwt;
 mod relative_path;
+mod resource;
 mod restart;
 mod rotation;
 mod server_limits;

@@ -106,7 +106,7 @@ async fn version_needs_no_credentials_and_ignores_bogus_ones() {
         );
     }
     let app = spawn_with(|c| c.domino_api_version = "7.1.3".into()).await;
-    let body: Value = app.get("/version").await.json().await.unwrap();
+    let body: Value = app.get_json("/version").await;
     assert_eq!(body, json!({"version": "7.1.3"}));
 }
 
@@ -487,11 +487,8 @@ async fn an_api_key_is_exchanged_for_a_domino_token_with_its_claims() {
     assert_ne!(domino_token(&app, &key).await, token);
     // The discovery document lists the grant.
     let doc: Value = app
-        .get("/auth/realms/DominoRealm/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/auth/realms/DominoRealm/.well-known/openid-configuration")
+        .await;
     assert!(
         doc["grant_types_supported"]
             .as_array()

@@ -277,6 +277,11 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// GET `path`; its body as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
     pub async fn jwks(&self) -> Value {
         self.get("/auth/realms/DominoRealm/protocol/openid-connect/certs")
             .await

@@ -313,11 +313,8 @@ async fn keycloak_adapter_logout_with_a_refresh_token() {
 async fn discovery_lists_every_endpoint() {
     let app = spawn_app().await;
     let doc: Value = app
-        .get("/auth/realms/DominoRealm/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/auth/realms/DominoRealm/.well-known/openid-configuration")
+        .await;
     let iss = app.issuer();
     for (key, path) in [
         ("authorization_endpoint", "auth"),

@@ -19,15 +19,12 @@ async fn realms_move_to_the_root_and_keeps_login_stays() {
     let oidc = format!("{issuer}/protocol/openid-connect");
 
     let disco: Value = app
-        .get("/realms/DominoRealm/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/realms/DominoRealm/.well-known/openid-configuration")
+        .await;
     assert_eq!(disco["issuer"], issuer.as_str());
     assert_eq!(disco["token_endpoint"], format!("{oidc}/token"));
     assert_eq!(disco["jwks_uri"], format!("{oidc}/certs"));
-    let realm: Value = app.get("/realms/DominoRealm").await.json().await.unwrap();
+    let realm: Value = app.get_json("/realms/DominoRealm").await;
     assert_eq!(realm["token-service"], oidc.as_str());
     assert_eq!(
         app.get("/realms/DominoRealm/protocol/openid-connect/certs")
@@ -104,7 +101,7 @@ async fn realms_move_to_the_root_and_keeps_login_stays() {
     assert_eq!(keep["claims"]["iss"], issuer.as_str());
 
     // The OpenAPI document names the routes where they are.
-    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let doc: Value = app.get_json("/openapi.json").await;
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.contains_key("/realms/{realm}/protocol/openid-connect/token"));
     assert!(
@@ -116,11 +113,8 @@ async fn realms_move_to_the_root_and_keeps_login_stays() {
 }
 
 async fn disco_jwks(app: &TestApp) -> Value {
-    app.get("/realms/DominoRealm/protocol/openid-connect/certs")
+    app.get_json("/realms/DominoRealm/protocol/openid-connect/certs")
         .await
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

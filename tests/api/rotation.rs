@@ -215,12 +215,7 @@ async fn a_cli_rotation_never_shows_a_caching_consumer_an_unknown_kid() {
         );
         let now = unix_now();
         let (token, exp) = mint(&app).await;
-        let realm: Value = app
-            .get("/auth/realms/DominoRealm")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let realm: Value = app.get_json("/auth/realms/DominoRealm").await;
         let (again, exp_again) = mint(&app).await;
         let fetched_at = unix_now();
         let jwks = app.jwks().await;

@@ -53,6 +53,7 @@ mod pg_tls;
 mod piped;
 mod process;
 mod pyjwt;
+mod python;
 mod realm;
 mod realm_cache;
 mod refresh_jwt;

@@ -10,7 +10,7 @@ use tokio::sync::Barrier;
 
 use crate::helpers::{CLIENT_SECRET, PASSWORD, REDIRECT_URI, idp_command};
 use crate::piped::output_with_stdin;
-use crate::process::ServerProcess;
+use crate::process::{ServerProcess, write_config};
 
 /// A config seeding Doctor Notes and Nurse Ratched, `domino-play` as the
 /// helpers' `play_client()` (every grant), and whatever `extra` adds;
@@ -21,10 +21,9 @@ pub fn config(dir: &Path, extra: &str) -> PathBuf {
 
 /// `config` with `top` settings first (e.g. a shared `public_url`).
 pub fn config_with(dir: &Path, top: &str, extra: &str) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(
-        &path,
-        format!(
+    write_config(
+        dir,
+        &format!(
             r#"
 {top}
 key_reload_interval = 1
@@ -53,8 +52,6 @@ grant_types = ["authorization_code", "password", "refresh_token", "client_creden
 "#
         ),
     )
-    .unwrap();
-    path
 }
 
 /// Runs the CLI in `dir` with `config`; returns stdout, asserting success.

@@ -13,6 +13,7 @@ use reqwest::redirect::Policy;
 
 use crate::helpers::*;
 use crate::oidc_flow::set_cookie_header;
+use crate::process::write_config;
 
 pub(crate) const ADMIN: &str = "root";
 
@@ -253,15 +254,13 @@ async fn console_forms_need_the_sessions_csrf_token_and_are_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_changes_are_audited_with_the_admin_as_operator() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("idp.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let config = write_config(
+        tmp.path(),
+        &format!(
             "[[users]]\nusername = \"root\"\npassword = \"{PASSWORD}\"\ngroups = [\"admins\"]\n\n\
              [[users]]\nusername = \"doc\"\npassword = \"{PASSWORD}\"\n"
         ),
-    )
-    .unwrap();
+    );
     let server = crate::process::ServerProcess::start(tmp.path(), &config);
     let base = server.url("");
     let (_, jar) = sign_in_at(&base, ADMIN).await;

@@ -12,14 +12,13 @@ use serde_json::Value;
 use crate::attacks::cli;
 use crate::domino_proxy::run_proxy;
 use crate::helpers::{PASSWORD, idp_command};
-use crate::process::ServerProcess;
+use crate::process::{ServerProcess, write_config};
 
 /// Doctor Notes, with the built-in `domino-play` client left as it is.
 fn config(dir: &Path) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(
-        &path,
-        format!(
+    write_config(
+        dir,
+        &format!(
             r#"
 key_reload_interval = 1
 
@@ -32,8 +31,6 @@ org = "ProjectKeep"
 "#
         ),
     )
-    .unwrap();
-    path
 }
 
 /// A child process killed on drop.

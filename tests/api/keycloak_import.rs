@@ -8,6 +8,7 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::process::write_config;
 
 pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,9 +22,7 @@ pub(crate) const REPORTS_SECRET: &str = "reports-secret-0123456789";
 /// A config file for realm `realm` in `dir` (the database and keys are the
 /// test's, as `config_in(dir)` has them; on Postgres the env points there).
 pub(crate) fn config_file(dir: &Path, realm: &str, extra: &str) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(&path, format!("realm = {realm:?}\n{extra}")).unwrap();
-    path
+    write_config(dir, &format!("realm = {realm:?}\n{extra}"))
 }
 
 pub(crate) fn secrets_file(dir: &Path) -> PathBuf {

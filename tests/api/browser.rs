@@ -22,6 +22,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::helpers::*;
+use crate::oidc_flow::code_grant;
 use crate::python::{chromium, output_of, python_script};
 
 const CLIENT_ID: &str = "browser-app";
@@ -113,18 +114,16 @@ async fn redeem(app: &TestApp, query: &str, req: &AuthRequest, redirect_uri: &st
     assert_eq!(param("iss"), app.issuer(), "{query}");
     let code = param("code");
 
-    let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", redirect_uri),
-                ("code_verifier", &req.verifier),
-            ],
-            Some((CLIENT_ID, SECRET)),
-        )
-        .await;
+    let resp = code_grant(
+        app,
+        &code,
+        &[
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", &req.verifier),
+        ],
+        Some((CLIENT_ID, SECRET)),
+    )
+    .await;
     assert_eq!(resp.status(), 200, "code exchange");
     let body: Value = resp.json().await.expect("token response");
     let access = body["access_token"].as_str().expect("access_token");

@@ -114,47 +114,36 @@ async fn code_exchange_errors() {
     expect_oauth_error(exchange(&app, &code, VERIFIER).await, 400, "invalid_grant").await;
     // Missing verifier.
     let code = code_for(&app).await;
-    let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-            ],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await;
+    let resp = code_grant(
+        &app,
+        &code,
+        &[("redirect_uri", REDIRECT_URI)],
+        Some(("domino-play", CLIENT_SECRET)),
+    )
+    .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
     // Code from another client.
     let code = code_for(&app).await;
-    let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", VERIFIER),
-            ],
-            Some(("other", "other-secret-0123456789")),
-        )
-        .await;
+    let resp = code_grant(
+        &app,
+        &code,
+        &[("redirect_uri", REDIRECT_URI), ("code_verifier", VERIFIER)],
+        Some(("other", "other-secret-0123456789")),
+    )
+    .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
     // redirect_uri mismatch.
     let code = code_for(&app).await;
-    let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
-                ("code_verifier", VERIFIER),
-            ],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await;
+    let resp = code_grant(
+        &app,
+        &code,
+        &[
+            ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
+            ("code_verifier", VERIFIER),
+        ],
+        Some(("domino-play", CLIENT_SECRET)),
+    )
+    .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
     // Expired code (code_ttl = 1 s).
     let code = code_for(&app).await;

@@ -21,6 +21,7 @@ mod crash;
 mod domino_api;
 mod domino_proxy;
 mod domino_run;
+mod errors;
 mod express_jwt;
 mod hardening;
 mod health;

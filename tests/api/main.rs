@@ -1,6 +1,16 @@
 //! The one integration-test binary: real HTTP on port-0 listeners, a temp
 //! database (a SQLite file, or a Postgres database of its own when
 //! `IDP_TEST_POSTGRES_URL` names a server) and real keys per test.
+//!
+//! What several tests share is written once, next to them (look there
+//! before writing a setup again): `helpers` (the app, its database and the
+//! grants every test makes), `process` (the binary as a server, its config
+//! file), `oidc_flow` (the browser side of the code flow, the code grant),
+//! `clients` (the client specs tests register), `resource` (userinfo,
+//! introspection, realm roles), `keys` (JWKS verification, kids, the realm
+//! key), `errors` (the error bodies), `piped` (a command fed on stdin),
+//! `python` (the Python scripts and Chromium); for the scripts,
+//! `console_common.py` (browser steps and reporting) and `client_checks.py`.
 
 mod apikey_sessions;
 mod apikeys;

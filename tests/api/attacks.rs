@@ -562,7 +562,6 @@ async fn a_token_in_the_url_is_refused_at_userinfo() {
 /// instance until it expires.
 #[tokio::test]
 async fn the_operator_revokes_a_keep_token() {
-    use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     // Two instances behind one name, as behind a balancer.
     let cfg = config_with(dir.path(), "public_url = \"http://idp.test\"", "");

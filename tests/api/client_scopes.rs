@@ -3,13 +3,12 @@
 //! suite runs on (SQLite, or Postgres with `IDP_TEST_POSTGRES_URL`).
 
 use domino_idp::app::roles::{self, HolderName};
-use domino_idp::config::Secret;
-use domino_idp::domain::client::{ClientSpec, GrantType};
+use domino_idp::domain::client::ClientSpec;
 use domino_idp::domain::role::{RoleRef, RoleSpec};
 use domino_idp::domain::user::AttributeValue;
 use serde_json::{Value, json};
 
-use crate::clients::{SVC_SECRET, keycloak_play, svc_client};
+use crate::clients::{keycloak_play, svc_client};
 use crate::helpers::*;
 use crate::oidc_flow::*;
 use crate::resource::realm_roles;

@@ -130,7 +130,7 @@ async fn the_official_domino_clients_authenticate_every_way() {
     );
     wait_for_file(&token_file);
 
-    let mut proxy = domino_command(dir, &host, &key);
+    let proxy = domino_command(dir, &host, &key);
     let proxy = run_proxy(proxy);
     let proxy_addr = proxy.base.trim_start_matches("http://").to_owned();
 

@@ -371,7 +371,7 @@ async fn a_protected_claim_in_the_config_stops_start_up_naming_the_mapper() {
     let tmp = tempfile::tempdir().unwrap();
     let config = write_config(
         tmp.path(),
-        &"[[mappers]]\nname = \"evil-issuer\"\ntype = \"hardcoded\"\nclaim = \"iss\"\nvalue = \"https://evil.example\"\n",
+        "[[mappers]]\nname = \"evil-issuer\"\ntype = \"hardcoded\"\nclaim = \"iss\"\nvalue = \"https://evil.example\"\n",
     );
     let out = idp_command(tmp.path())
         .args(["--config", config.to_str().unwrap(), "check-config"])

@@ -149,7 +149,7 @@ fn kid_of(token: &str) -> String {
 /// True when the realm document's `public_key` verifies `token`: what a
 /// consumer configured with that key (Keep's keyFile) would conclude.
 fn realm_key_verifies(realm: &Value, token: &str) -> bool {
-    let key = realm_public_key(&realm);
+    let key = realm_public_key(realm);
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_aud = false;
     jsonwebtoken::decode::<Value>(token, &key, &validation).is_ok()

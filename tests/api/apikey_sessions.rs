@@ -26,23 +26,21 @@ async fn key_for(app: &TestApp, username: &str) -> String {
 
 /// `GET /v4/users/self` with the key; its status.
 async fn self_with_key(app: &TestApp, key: &str) -> u16 {
-    app.client
-        .get(app.url("/v4/users/self"))
-        .header("X-Domino-Api-Key", key)
-        .timeout(PROMPT)
-        .send()
-        .await
-        .expect("answered promptly")
-        .status()
-        .as_u16()
+    prompt_status(users_self(app).header("X-Domino-Api-Key", key)).await
 }
 
 /// `GET /v4/users/self` with a bearer token; its status.
 async fn self_with_token(app: &TestApp, token: &str) -> u16 {
-    app.client
-        .get(app.url("/v4/users/self"))
-        .bearer_auth(token)
-        .timeout(PROMPT)
+    prompt_status(users_self(app).bearer_auth(token)).await
+}
+
+fn users_self(app: &TestApp) -> reqwest::RequestBuilder {
+    app.client.get(app.url("/v4/users/self"))
+}
+
+/// The status of `req`, which must be answered within `PROMPT`.
+async fn prompt_status(req: reqwest::RequestBuilder) -> u16 {
+    req.timeout(PROMPT)
         .send()
         .await
         .expect("answered promptly")

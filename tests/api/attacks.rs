@@ -9,7 +9,8 @@ use serde_json::Value;
 use tokio::sync::Barrier;
 
 use crate::helpers::{CLIENT_SECRET, PASSWORD, REDIRECT_URI, idp_command};
-use crate::process::ServerProcess;
+use crate::piped::output_with_stdin;
+use crate::process::{ServerProcess, write_config};
 
 /// A config seeding Doctor Notes and Nurse Ratched, `domino-play` as the
 /// helpers' `play_client()` (every grant), and whatever `extra` adds;
@@ -20,10 +21,9 @@ pub fn config(dir: &Path, extra: &str) -> PathBuf {
 
 /// `config` with `top` settings first (e.g. a shared `public_url`).
 pub fn config_with(dir: &Path, top: &str, extra: &str) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(
-        &path,
-        format!(
+    write_config(
+        dir,
+        &format!(
             r#"
 {top}
 key_reload_interval = 1
@@ -52,8 +52,6 @@ grant_types = ["authorization_code", "password", "refresh_token", "client_creden
 "#
         ),
     )
-    .unwrap();
-    path
 }
 
 /// Runs the CLI in `dir` with `config`; returns stdout, asserting success.
@@ -474,23 +472,18 @@ async fn a_token_dies_with_its_user() {
     let server = ServerProcess::start(dir.path(), &cfg);
     let api = Http::of(&server);
     let add = |email: &str| {
-        use std::io::Write as _;
-        let mut child = idp_command(dir.path())
-            .arg("--config")
-            .arg(&cfg)
-            .args(["user", "add", "temp", "--email", email, "--password-stdin"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(PASSWORD.as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success());
+        let out = output_with_stdin(
+            idp_command(dir.path()).arg("--config").arg(&cfg).args([
+                "user",
+                "add",
+                "temp",
+                "--email",
+                email,
+                "--password-stdin",
+            ]),
+            PASSWORD.as_bytes(),
+        );
+        assert!(out.status.success());
     };
     add("first@example.com");
     let keep = api.keep("temp").await;
@@ -569,7 +562,6 @@ async fn a_token_in_the_url_is_refused_at_userinfo() {
 /// instance until it expires.
 #[tokio::test]
 async fn the_operator_revokes_a_keep_token() {
-    use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     // Two instances behind one name, as behind a balancer.
     let cfg = config_with(dir.path(), "public_url = \"http://idp.test\"", "");
@@ -590,22 +582,13 @@ async fn the_operator_revokes_a_keep_token() {
         .unwrap();
     assert_eq!(resp.status(), 400);
     // The token on stdin, never in argv.
-    let mut child = idp_command(dir.path())
-        .arg("--config")
-        .arg(&cfg)
-        .args(["token", "revoke", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{by_token}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = output_with_stdin(
+        idp_command(dir.path())
+            .arg("--config")
+            .arg(&cfg)
+            .args(["token", "revoke", "-"]),
+        format!("{by_token}\n").as_bytes(),
+    );
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("revoked"));
     let jti = api_a.introspect(&by_jti).await["jti"]

@@ -7,21 +7,19 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::process::ServerProcess;
+use crate::process::{ServerProcess, write_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logins_tokens_and_revocations_are_audited_without_secrets() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("idp.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let config = write_config(
+        tmp.path(),
+        &format!(
             "[[users]]\nusername = \"doc\"\npassword = \"{PASSWORD}\"\n\n\
              [[clients]]\nclient_id = \"domino-play\"\nsecret = \"{CLIENT_SECRET}\"\n\
              redirect_uris = [\"{REDIRECT_URI}\"]\ngrant_types = [\"password\", \"refresh_token\"]\n"
         ),
-    )
-    .unwrap();
+    );
     let server = ServerProcess::start(tmp.path(), &config);
     let http = reqwest::Client::new();
     let keep: Value = http

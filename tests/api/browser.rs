@@ -6,7 +6,6 @@
 //! Playwright into the venv. A missing browser fails the test.
 
 use std::path::Path;
-use std::process::Command;
 
 use aws_lc_rs::digest::{SHA256, digest};
 use axum::Router;
@@ -23,17 +22,11 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::helpers::*;
+use crate::oidc_flow::code_grant;
+use crate::python::{chromium, output_of, python_script};
 
 const CLIENT_ID: &str = "browser-app";
 const SECRET: &str = "browser-secret-0123456789";
-
-fn python() -> String {
-    std::env::var("IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn chromium() -> String {
-    std::env::var("IDP_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
-}
 
 fn random(len: usize) -> String {
     rand::thread_rng()
@@ -121,18 +114,16 @@ async fn redeem(app: &TestApp, query: &str, req: &AuthRequest, redirect_uri: &st
     assert_eq!(param("iss"), app.issuer(), "{query}");
     let code = param("code");
 
-    let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", redirect_uri),
-                ("code_verifier", &req.verifier),
-            ],
-            Some((CLIENT_ID, SECRET)),
-        )
-        .await;
+    let resp = code_grant(
+        app,
+        &code,
+        &[
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", &req.verifier),
+        ],
+        Some((CLIENT_ID, SECRET)),
+    )
+    .await;
     assert_eq!(resp.status(), 200, "code exchange");
     let body: Value = resp.json().await.expect("token response");
     let access = body["access_token"].as_str().expect("access_token");
@@ -170,23 +161,10 @@ async fn a_person_signs_in_with_headless_chromium() {
 
     let first = authorization_request(&app, &redirect_uri);
     let again = authorization_request(&app, &redirect_uri);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/browser_login.py");
-    let args = [
-        script.to_owned(),
-        first.url.clone(),
-        "doc".to_owned(),
-        PASSWORD.to_owned(),
-        again.url.clone(),
-    ];
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python())
-            .args(args)
-            .env("IDP_TEST_CHROMIUM", chromium)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python3 runs; use scripts/test.sh, which installs Playwright");
+    let mut cmd = python_script("browser_login.py");
+    cmd.args([first.url.as_str(), "doc", PASSWORD, again.url.as_str()])
+        .env("IDP_TEST_CHROMIUM", chromium);
+    let output = output_of(cmd, "Playwright").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -21,43 +21,15 @@ The browser is the system's Chromium (IDP_TEST_CHROMIUM, default
 """
 
 import json
-import os
 import sys
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from playwright.sync_api import sync_playwright
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 15_000
+from console_common import CHROMIUM_ARGS, TIMEOUT_MS, begin, check, find_chromium, report_failure
+
 XSS_STATE = '"><script>window.pwned=1</script>'
 BAD_CREDENTIALS = "Invalid username or password."
-
-
-class StepFailed(Exception):
-    pass
-
-
-# The step under way, named in any failure message.
-current_step = "setup"
-
-
-def begin(step):
-    global current_step
-    current_step = step
-
-
-def check(condition, message):
-    if not condition:
-        raise StepFailed(message)
 
 
 def with_param(url, name, value):
@@ -142,9 +114,8 @@ def main():
         return 2
     authorize_url, username, password = sys.argv[1:4]
     again_url = sys.argv[4] if len(sys.argv) == 5 else None
-    chromium = os.environ.get("IDP_TEST_CHROMIUM") or "/usr/bin/chromium"
-    if not os.access(chromium, os.X_OK):
-        print(f"browser_login: setup: no Chromium at {chromium}", file=sys.stderr)
+    chromium = find_chromium("browser_login")
+    if chromium is None:
         return 1
 
     try:
@@ -159,11 +130,8 @@ def main():
                 result = run(page, authorize_url, username, password, again_url)
             finally:
                 browser.close()
-    except StepFailed as err:
-        print(f"browser_login: {current_step}: {err}", file=sys.stderr)
-        return 1
     except Exception as err:  # noqa: BLE001 - report every failure the same way
-        print(f"browser_login: {current_step}: {type(err).__name__}: {err}", file=sys.stderr)
+        report_failure("browser_login", err)
         return 1
     print(json.dumps(result, indent=2))
     return 0

@@ -443,16 +443,50 @@ fn list_json(dir: &Path) -> Value {
     serde_json::from_str(&stdout(&out)).unwrap()
 }
 
+/// `client add` with `args` and no stdin, which must succeed.
+fn client_added(dir: &Path, args: &[&str]) -> Output {
+    let out = client_add(dir, args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    out
+}
+
+/// Runs `client edit ID` with `args`.
+fn client_edit(dir: &Path, id: &str, args: &[&str]) -> Output {
+    idp(dir)
+        .args(["client", "edit", id])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// `client show ID --json`, which must succeed.
+fn show_json(dir: &Path, id: &str) -> Value {
+    let out = idp(dir)
+        .args(["client", "show", id, "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+/// That `out` succeeded and wrote a `client.edit` audit line.
+fn assert_edit_audited(out: &Output) {
+    assert!(out.status.success(), "{}", stderr(out));
+    assert!(
+        stderr(out).contains("client.edit"),
+        "audited: {}",
+        stderr(out)
+    );
+}
+
 #[tokio::test]
 async fn client_add_generates_a_secret_shown_once_that_authenticates() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = client_add(
+    let out = client_added(
         dir,
         &["webapp", "--redirect-uri", "http://localhost:3000/cb"],
-        None,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let secret = printed_secret(&out).expect("the generated secret is printed");
     assert_eq!(secret.len(), 43, "{secret}");
     assert!(stdout(&out).contains("only once"), "{}", stdout(&out));
@@ -541,7 +575,7 @@ async fn client_add_reads_the_secret_from_stdin() {
 fn client_add_public_list_json_and_remove() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = client_add(
+    let out = client_added(
         dir,
         &[
             "spa",
@@ -559,19 +593,12 @@ fn client_add_public_list_json_and_remove() {
             "--grant",
             "refresh_token",
         ],
-        None,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         printed_secret(&out).is_none(),
         "a public client has no secret"
     );
-    let out = client_add(
-        dir,
-        &["legacy", "--redirect-uri", "https://app.example/cb"],
-        None,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    client_added(dir, &["legacy", "--redirect-uri", "https://app.example/cb"]);
 
     let listed = list_json(dir);
     let all = listed.as_array().unwrap();
@@ -667,7 +694,7 @@ fn bad_client_input_is_a_usage_error_and_writes_nothing() {
 fn client_add_takes_web_origins() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = client_add(
+    client_added(
         dir,
         &[
             "spa",
@@ -679,10 +706,8 @@ fn client_add_takes_web_origins() {
             "--web-origin",
             "https://Other.Example/",
         ],
-        None,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = client_add(
+    client_added(
         dir,
         &[
             "plain",
@@ -690,9 +715,7 @@ fn client_add_takes_web_origins() {
             "--redirect-uri",
             "http://localhost:4000/cb",
         ],
-        None,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let list = list_json(dir);
     let web = |id: &str| {
         list.as_array()
@@ -733,7 +756,7 @@ fn client_add_takes_web_origins() {
 async fn client_edit_replaces_web_origins_and_redirect_uris() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let out = client_add(
+    client_added(
         dir,
         &[
             "spa",
@@ -741,36 +764,16 @@ async fn client_edit_replaces_web_origins_and_redirect_uris() {
             "--redirect-uri",
             "http://localhost:3000/cb",
         ],
-        None,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let edit = |args: &[&str]| {
-        idp(dir)
-            .args(["client", "edit", "spa"])
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let show = || {
-        let out = idp(dir)
-            .args(["client", "show", "spa", "--json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
-        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
-    };
+    let edit = |args: &[&str]| client_edit(dir, "spa", args);
+    let show = || show_json(dir, "spa");
     let out = edit(&[
         "--web-origin",
         "https://SPA.example/",
         "--web-origin",
         "https://other.example:8443",
     ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("client.edit"),
-        "audited: {}",
-        stderr(&out)
-    );
+    assert_edit_audited(&out);
     let spa = show();
     assert_eq!(
         spa["web_origins"],
@@ -825,9 +828,8 @@ fn client_scopes_and_roles_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let cb = "http://localhost:3000/cb";
-    let out = client_add(dir, &["kc", "--redirect-uri", cb], None);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = client_add(
+    client_added(dir, &["kc", "--redirect-uri", cb]);
+    client_added(
         dir,
         &[
             "app",
@@ -838,15 +840,8 @@ fn client_scopes_and_roles_from_the_command_line() {
             "--optional-scope",
             "phone",
         ],
-        None,
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let out = client_add(
-        dir,
-        &["bare", "--redirect-uri", cb, "--no-default-scopes"],
-        None,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    client_added(dir, &["bare", "--redirect-uri", cb, "--no-default-scopes"]);
     let listed = list_json(dir);
     let find = |id: &str| {
         listed
@@ -873,39 +868,24 @@ fn client_scopes_and_roles_from_the_command_line() {
     assert_eq!(find("app")["optional_scopes"], serde_json::json!(["phone"]));
     assert_eq!(find("bare")["default_scopes"], serde_json::json!([]));
     // `client edit` changes the lists, `client show` shows one client.
-    let out = idp(dir)
-        .args([
-            "client",
-            "edit",
-            "bare",
+    let out = client_edit(
+        dir,
+        "bare",
+        &[
             "--optional-scopes",
             "phone,address",
             "--default-scope",
             "email",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("client.edit"),
-        "audited: {}",
-        stderr(&out)
+        ],
     );
-    let out = idp(dir)
-        .args(["client", "show", "bare", "--json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let bare: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_edit_audited(&out);
+    let bare = show_json(dir, "bare");
     assert_eq!(bare["default_scopes"], serde_json::json!(["email"]));
     assert_eq!(
         bare["optional_scopes"],
         serde_json::json!(["phone", "address"])
     );
-    let out = idp(dir)
-        .args(["client", "edit", "bare", "--no-optional-scopes"])
-        .output()
-        .unwrap();
+    let out = client_edit(dir, "bare", &["--no-optional-scopes"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = idp(dir).args(["client", "show", "bare"]).output().unwrap();
     assert!(

@@ -3,27 +3,17 @@
 //! suite runs on (SQLite, or Postgres with `IDP_TEST_POSTGRES_URL`).
 
 use domino_idp::app::roles::{self, HolderName};
-use domino_idp::config::Secret;
-use domino_idp::domain::client::{ClientSpec, GrantType};
+use domino_idp::domain::client::ClientSpec;
 use domino_idp::domain::role::{RoleRef, RoleSpec};
 use domino_idp::domain::user::AttributeValue;
 use serde_json::{Value, json};
 
+use crate::clients::{keycloak_play, svc_client};
 use crate::helpers::*;
 use crate::oidc_flow::*;
+use crate::resource::realm_roles;
 
 const REALM: &str = "DominoRealm";
-
-/// `domino-play` as a Keycloak client: the defaults a client gets when its
-/// definition names no scopes.
-fn keycloak_play() -> ClientSpec {
-    let defaults = ClientSpec::default();
-    ClientSpec {
-        default_scopes: defaults.default_scopes,
-        optional_scopes: defaults.optional_scopes,
-        ..play_client()
-    }
-}
 
 async fn app_with_keycloak_play() -> TestApp {
     let app = spawn_app().await;
@@ -38,22 +28,9 @@ async fn app_with_keycloak_play() -> TestApp {
 }
 
 async fn userinfo(app: &TestApp, token: &str) -> Value {
-    let resp = app
-        .client
-        .get(app.oidc("userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.userinfo(token).await;
     assert_eq!(resp.status(), 200);
     resp.json().await.unwrap()
-}
-
-fn realm_roles(claims: &Value) -> Vec<String> {
-    claims["realm_access"]["roles"]
-        .as_array()
-        .map(|a| a.iter().map(|r| r.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -175,13 +152,7 @@ async fn a_client_without_default_scopes_gets_no_unasked_claims() {
 async fn roles_come_from_users_groups_composites_and_service_accounts() {
     let app = app_with_keycloak_play().await;
     let store = app.state.store.as_ref();
-    app.add_client(ClientSpec {
-        client_id: "svc".into(),
-        secret: Some(Secret::new("svc-secret-0123456789")),
-        grant_types: vec![GrantType::ClientCredentials],
-        ..ClientSpec::default()
-    })
-    .await;
+    app.add_client(svc_client()).await;
     let spec = |name: &str, client: Option<&str>, composites: &[&str]| RoleSpec {
         name: name.into(),
         client: client.map(str::to_owned),
@@ -264,13 +235,7 @@ async fn roles_come_from_users_groups_composites_and_service_accounts() {
     )
     .await
     .unwrap();
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "client_credentials")],
-            Some(("svc", "svc-secret-0123456789")),
-        )
-        .await;
+    let resp = app.svc_grant().await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["scope"], "profile email");
@@ -285,13 +250,7 @@ async fn roles_come_from_users_groups_composites_and_service_accounts() {
     roles::remove(store, &RoleRef::realm("admin"))
         .await
         .unwrap();
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "client_credentials")],
-            Some(("svc", "svc-secret-0123456789")),
-        )
-        .await;
+    let resp = app.svc_grant().await;
     let access = claims(&resp.json::<Value>().await.unwrap()).await;
     assert!(!realm_roles(&access).contains(&"admin".to_owned()));
 }

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::helpers::BIN;
+use crate::piped::output_with_stdin;
 
 fn script(args: &[&str]) -> Output {
     Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/cluster.sh"))
@@ -20,22 +21,12 @@ fn script(args: &[&str]) -> Output {
 
 /// The binary with the cluster's settings (DIR/env), as the README shows.
 fn cli(dir: &Path, args: &str, stdin: &str) -> Output {
-    let mut child = Command::new("bash")
-        .arg("-c")
-        .arg(format!(". {}/env && exec {BIN} {args}", dir.display()))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    output_with_stdin(
+        Command::new("bash")
+            .arg("-c")
+            .arg(format!(". {}/env && exec {BIN} {args}", dir.display())),
+        stdin.as_bytes(),
+    )
 }
 
 struct Cluster<'a>(&'a Path);

@@ -7,27 +7,18 @@
 use std::path::{Path, PathBuf};
 
 use domino_idp::app::{mappers, roles};
-use domino_idp::domain::client::ClientSpec;
 use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::role::{RoleRef, RoleSpec};
 use serde_json::{Value, json};
 
+use crate::clients::keycloak_play;
 use crate::helpers::*;
-
-/// `domino-play` with Keycloak's default client scopes (`roles` among them).
-fn play_with_roles() -> ClientSpec {
-    let defaults = ClientSpec::default();
-    ClientSpec {
-        default_scopes: defaults.default_scopes,
-        optional_scopes: defaults.optional_scopes,
-        ..play_client()
-    }
-}
+use crate::resource::realm_roles;
 
 async fn app_with_play() -> TestApp {
     let app = spawn_app().await;
     app.add_doc().await;
-    app.add_client(play_with_roles()).await;
+    app.add_client(keycloak_play()).await;
     app
 }
 
@@ -69,13 +60,6 @@ async fn service_token(app: &TestApp) -> Value {
         &app.jwks().await,
         &app.issuer(),
     )
-}
-
-fn realm_roles(claims: &Value) -> Vec<String> {
-    claims["realm_access"]["roles"]
-        .as_array()
-        .map(|a| a.iter().map(|r| r.as_str().unwrap().to_owned()).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]

@@ -12,6 +12,8 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 
 use crate::helpers::*;
+use crate::oidc_flow::set_cookie_header;
+use crate::process::write_config;
 
 pub(crate) const ADMIN: &str = "root";
 
@@ -65,6 +67,20 @@ fn action(html: &str) -> String {
     let start = html.find(marker).expect("a form") + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].replace("&#x2f;", "/")
+}
+
+/// The CSRF token of the console page at `url`, fetched with `cookies`.
+async fn csrf_of(url: String, cookies: &str) -> String {
+    let page = http()
+        .get(url)
+        .header("cookie", cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    hidden(&page, "csrf_token")
 }
 
 /// Signs in to /admin through the realm's login page with plain HTTP; the
@@ -144,13 +160,7 @@ async fn only_admin_group_members_get_a_console_session() {
     let (admitted, jar) = sign_in(&app, ADMIN).await;
     assert_eq!(admitted.status(), 303);
     assert_eq!(admitted.headers()[LOCATION], "/admin/users");
-    let console = admitted
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("DOMINO_IDP_CONSOLE="))
-        .expect("a console cookie");
+    let console = set_cookie_header(&admitted, "DOMINO_IDP_CONSOLE").expect("a console cookie");
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
         assert!(console.contains(attribute), "{console}");
     }
@@ -177,16 +187,7 @@ async fn console_forms_need_the_sessions_csrf_token_and_are_rate_limited() {
     app.add_user(admin_spec()).await;
     let (_, jar) = sign_in(&app, ADMIN).await;
     let cookies = jar.join("; ");
-    let page = http()
-        .get(app.url("/admin/users/doc"))
-        .header("cookie", &cookies)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&page, "csrf_token");
+    let csrf = csrf_of(app.url("/admin/users/doc"), &cookies).await;
     let post = |token: Option<&str>, with_cookie: bool| {
         let mut req = http().post(app.url("/admin/users/doc/enabled"));
         if with_cookie {
@@ -253,29 +254,18 @@ async fn console_forms_need_the_sessions_csrf_token_and_are_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_changes_are_audited_with_the_admin_as_operator() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("idp.toml");
-    std::fs::write(
-        &config,
-        format!(
+    let config = write_config(
+        tmp.path(),
+        &format!(
             "[[users]]\nusername = \"root\"\npassword = \"{PASSWORD}\"\ngroups = [\"admins\"]\n\n\
              [[users]]\nusername = \"doc\"\npassword = \"{PASSWORD}\"\n"
         ),
-    )
-    .unwrap();
+    );
     let server = crate::process::ServerProcess::start(tmp.path(), &config);
     let base = server.url("");
     let (_, jar) = sign_in_at(&base, ADMIN).await;
     let cookies = jar.join("; ");
-    let page = http()
-        .get(format!("{base}/admin/users/doc"))
-        .header("cookie", &cookies)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&page, "csrf_token");
+    let csrf = csrf_of(format!("{base}/admin/users/doc"), &cookies).await;
     let disabled = http()
         .post(format!("{base}/admin/users/doc/enabled"))
         .header("cookie", &cookies)
@@ -516,16 +506,7 @@ async fn users_clients_and_mappers_are_removed_from_the_console() {
         .unwrap();
     let (_, jar) = sign_in(&app, ADMIN).await;
     let cookies = jar.join("; ");
-    let page = http()
-        .get(app.url("/admin/users/doc"))
-        .header("cookie", &cookies)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden(&page, "csrf_token");
+    let csrf = csrf_of(app.url("/admin/users/doc"), &cookies).await;
     let remove = |path: &str| {
         http()
             .post(app.url(path))

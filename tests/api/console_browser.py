@@ -25,13 +25,12 @@ prints "console_browser: <step>: <reason>" to stderr and exits 1.
 """
 
 import json
-import os
 import sys
 
 from playwright.sync_api import sync_playwright
 
 import console_common as common
-from console_common import StepFailed, alert_text, begin, check, get_tokens, shot, submit
+from console_common import alert_text, begin, check, get_tokens, shot, submit
 from console_admin import admin
 
 
@@ -135,9 +134,8 @@ def main():
         return 2
     with open(sys.argv[1], encoding="utf-8") as f:
         cfg = json.load(f)
-    chromium = os.environ.get("IDP_TEST_CHROMIUM") or "/usr/bin/chromium"
-    if not os.access(chromium, os.X_OK):
-        print(f"console_browser: setup: no Chromium at {chromium}", file=sys.stderr)
+    chromium = common.find_chromium("console_browser")
+    if chromium is None:
         return 1
     result = {}
     try:
@@ -151,11 +149,8 @@ def main():
                     context.close()
             finally:
                 browser.close()
-    except StepFailed as err:
-        print(f"console_browser: {common.current_step}: {err}", file=sys.stderr)
-        return 1
     except Exception as err:  # noqa: BLE001 - report every failure the same way
-        print(f"console_browser: {common.current_step}: {type(err).__name__}: {err}", file=sys.stderr)
+        common.report_failure("console_browser", err)
         return 1
     print(json.dumps(result, indent=2))
     return 0

@@ -4,7 +4,6 @@
 //! the tokens to check and verifies what the walk changed.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -13,10 +12,7 @@ use serde_json::{Value, json};
 
 use crate::console::{ADMIN, admin_spec};
 use crate::helpers::*;
-
-fn chromium() -> String {
-    std::env::var("IDP_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
-}
+use crate::python::{chromium, output_of, python_script};
 
 /// `token` with its header replaced by `header`.
 fn with_header(token: &str, header: &Value) -> String {
@@ -76,18 +72,9 @@ async fn the_console_in_a_real_browser() {
         .to_string(),
     )
     .unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/console_browser.py");
-    let path = input.path().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(std::env::var("IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into()))
-            .arg(script)
-            .arg(path)
-            .env("IDP_TEST_CHROMIUM", chromium)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python runs; use scripts/test.sh, which installs Playwright");
+    let mut cmd = python_script("console_browser.py");
+    cmd.arg(input.path()).env("IDP_TEST_CHROMIUM", chromium);
+    let output = output_of(cmd, "Playwright").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -1,7 +1,9 @@
-"""What the console's browser walk (console_browser.py, console_admin.py)
-shares: the browser's flags, step reporting, screenshots and form helpers."""
+"""What the browser-driven scripts share: the browser's flags, finding it,
+step reporting (console_browser.py, console_admin.py, browser_login.py,
+keycloak_js.py), screenshots and the console's form helpers."""
 
 import os
+import sys
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -30,6 +32,22 @@ def begin(step):
 def check(condition, message):
     if not condition:
         raise StepFailed(message)
+
+
+def find_chromium(script):
+    """The system's Chromium (IDP_TEST_CHROMIUM, default /usr/bin/chromium),
+    or None once "SCRIPT: setup: no Chromium at PATH" is on stderr."""
+    chromium = os.environ.get("IDP_TEST_CHROMIUM") or "/usr/bin/chromium"
+    if not os.access(chromium, os.X_OK):
+        print(f"{script}: setup: no Chromium at {chromium}", file=sys.stderr)
+        return None
+    return chromium
+
+
+def report_failure(script, err):
+    """Prints "SCRIPT: <step>: <reason>" to stderr for a walk that failed."""
+    reason = str(err) if isinstance(err, StepFailed) else f"{type(err).__name__}: {err}"
+    print(f"{script}: {current_step}: {reason}", file=sys.stderr)
 
 
 def shot(page, name):

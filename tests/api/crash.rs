@@ -19,16 +19,15 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, database_url, idp_command, on_postgres};
-use crate::process::ServerProcess;
+use crate::process::{ServerProcess, write_config};
 
 const CLIENT_SECRET: &str = "crash-client-secret-0123";
 const ISSUER: &str = "http://idp.test/auth/realms/DominoRealm";
 
 fn config(dir: &Path) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(
-        &path,
-        format!(
+    write_config(
+        dir,
+        &format!(
             r#"
 public_url = "http://idp.test"
 key_reload_interval = 1
@@ -44,8 +43,6 @@ grant_types = ["password", "refresh_token"]
 "#
         ),
     )
-    .unwrap();
-    path
 }
 
 fn token_url(server: &ServerProcess) -> String {

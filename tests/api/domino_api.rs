@@ -5,14 +5,21 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use domino_idp::domain::client::Client;
 use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::user::UserSpec;
 use serde_json::{Value, json};
 
+use crate::clients::public_client;
 use crate::helpers::*;
 
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const API_KEY: &str = "urn:domino:params:oauth:token-type:api-key";
+
+/// The `domino-play` client as the store holds it, if it does.
+async fn domino_play(app: &TestApp) -> Option<Client> {
+    app.state.store.get_client("domino-play").await.unwrap()
+}
 
 /// A key for `username`, made by the operation the CLI calls.
 async fn key_for(app: &TestApp, username: &str) -> String {
@@ -99,7 +106,7 @@ async fn version_needs_no_credentials_and_ignores_bogus_ones() {
         );
     }
     let app = spawn_with(|c| c.domino_api_version = "7.1.3".into()).await;
-    let body: Value = app.get("/version").await.json().await.unwrap();
+    let body: Value = app.get_json("/version").await;
     assert_eq!(body, json!({"version": "7.1.3"}));
 }
 
@@ -470,13 +477,7 @@ async fn an_api_key_is_exchanged_for_a_domino_token_with_its_claims() {
     );
     assert!(claims["sid"].is_string());
     // The session makes it a token of doc's at userinfo.
-    let resp = app
-        .client
-        .get(app.oidc("userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let resp = app.userinfo(token).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.json::<Value>().await.unwrap()["preferred_username"],
@@ -486,11 +487,8 @@ async fn an_api_key_is_exchanged_for_a_domino_token_with_its_claims() {
     assert_ne!(domino_token(&app, &key).await, token);
     // The discovery document lists the grant.
     let doc: Value = app
-        .get("/auth/realms/DominoRealm/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/auth/realms/DominoRealm/.well-known/openid-configuration")
+        .await;
     assert!(
         doc["grant_types_supported"]
             .as_array()
@@ -612,13 +610,7 @@ async fn the_exchange_refuses_each_bad_request_as_the_contract_says() {
     app.state.store.delete_user("nurse").await.unwrap();
     expect_oauth_error(exchange(&app, &nurse).await, 400, "invalid_grant").await;
     // A client not allowed the grant.
-    app.add_client(domino_idp::domain::client::ClientSpec {
-        client_id: "webapp".into(),
-        public: true,
-        redirect_uris: vec![REDIRECT_URI.into()],
-        ..Default::default()
-    })
-    .await;
+    app.add_client(public_client("webapp")).await;
     app.state.store.set_enabled("doc", true).await.unwrap();
     let resp = post(with(base(&key), "client_id", "webapp")).await;
     expect_oauth_error(resp, 400, "unauthorized_client").await;
@@ -632,13 +624,7 @@ async fn the_builtin_domino_play_gives_way_to_a_configured_or_added_one() {
     // By default it exists: public, only the exchange.
     let tmp = tempfile::tempdir().unwrap();
     let mut app = spawn_in(tmp.path(), |_| {}).await;
-    let builtin = app
-        .state
-        .store
-        .get_client("domino-play")
-        .await
-        .unwrap()
-        .unwrap();
+    let builtin = domino_play(&app).await.unwrap();
     assert!(builtin.is_builtin() && builtin.is_public());
     assert_eq!(builtin.grant_types.len(), 1);
     app.add_doc().await;
@@ -646,13 +632,7 @@ async fn the_builtin_domino_play_gives_way_to_a_configured_or_added_one() {
     assert_eq!(exchange(&app, &key).await.status(), 200);
     // Added over it (as the tests' helpers and `client add` do): replaced.
     app.add_client(play_client()).await;
-    let added = app
-        .state
-        .store
-        .get_client("domino-play")
-        .await
-        .unwrap()
-        .unwrap();
+    let added = domino_play(&app).await.unwrap();
     assert!(!added.is_builtin() && !added.is_public());
     expect_oauth_error(exchange(&app, &key).await, 401, "invalid_client").await;
     let resp = exchange_confidential(&app, &key).await;
@@ -667,13 +647,7 @@ async fn the_builtin_domino_play_gives_way_to_a_configured_or_added_one() {
     // A restart does not bring the built-in one back.
     app.stop().await;
     let mut app = spawn_in(tmp.path(), |_| {}).await;
-    let kept = app
-        .state
-        .store
-        .get_client("domino-play")
-        .await
-        .unwrap()
-        .unwrap();
+    let kept = domino_play(&app).await.unwrap();
     assert_eq!(kept.secret_hash, added.secret_hash);
     app.stop().await;
 
@@ -682,25 +656,12 @@ async fn the_builtin_domino_play_gives_way_to_a_configured_or_added_one() {
     let mut app = spawn_in(tmp.path(), |_| {}).await;
     app.stop().await;
     let app = spawn_in(tmp.path(), |c| c.clients = vec![play_client()]).await;
-    let seeded = app
-        .state
-        .store
-        .get_client("domino-play")
-        .await
-        .unwrap()
-        .unwrap();
+    let seeded = domino_play(&app).await.unwrap();
     assert!(!seeded.is_builtin() && seeded.secret_matches(CLIENT_SECRET));
 
     // Turned off: no domino-play at all.
     let app = spawn_with(|c| c.builtin_domino_play = false).await;
-    assert!(
-        app.state
-            .store
-            .get_client("domino-play")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(domino_play(&app).await.is_none());
     app.add_doc().await;
     let key = key_for(&app, "doc").await;
     expect_oauth_error(exchange(&app, &key).await, 401, "invalid_client").await;

@@ -14,11 +14,12 @@ Prints one line per check; exits non-zero on the first failure.
 """
 
 import os
-import sys
 
 import domino
 from domino import Domino
 from domino_data.auth import AuthenticatedClient
+
+from client_checks import check
 
 HOST = os.environ["HOST"]
 API_KEY = os.environ["API_KEY"]
@@ -33,15 +34,6 @@ def clean_env(**values):
     for name in DOMINO_ENV:
         os.environ.pop(name, None)
     os.environ.update(values)
-
-
-def check(name, fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - report every failure the same way
-        print(f"FAIL {name}: {type(e).__name__}: {e}")
-        sys.exit(1)
-    print(f"ok   {name}")
 
 
 def expect_user_ids(d):

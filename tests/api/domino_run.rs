@@ -4,7 +4,7 @@
 //! of the three ways, unmodified (tests/api/domino_clients.py).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -12,14 +12,13 @@ use serde_json::Value;
 use crate::attacks::cli;
 use crate::domino_proxy::run_proxy;
 use crate::helpers::{PASSWORD, idp_command};
-use crate::process::ServerProcess;
+use crate::process::{ServerProcess, write_config};
 
 /// Doctor Notes, with the built-in `domino-play` client left as it is.
 fn config(dir: &Path) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(
-        &path,
-        format!(
+    write_config(
+        dir,
+        &format!(
             r#"
 key_reload_interval = 1
 
@@ -32,8 +31,6 @@ org = "ProjectKeep"
 "#
         ),
     )
-    .unwrap();
-    path
 }
 
 /// A child process killed on drop.
@@ -46,11 +43,32 @@ impl Drop for Running {
     }
 }
 
-fn domino_env(cmd: &mut Command, host: &str, key: &str) {
+/// `domino-idp` in `dir` with a Domino run's environment: the issuer at
+/// `host` and the API key `key`, no token file or proxy.
+fn domino_command(dir: &Path, host: &str, key: &str) -> Command {
+    let mut cmd = idp_command(dir);
     cmd.env("DOMINO_API_HOST", host)
         .env("DOMINO_USER_API_KEY", key)
         .env_remove("DOMINO_TOKEN_FILE")
         .env_remove("DOMINO_API_PROXY");
+    cmd
+}
+
+/// `agent --once` writing `token_file`, with the issuer at `host`.
+fn agent_once(dir: &Path, host: &str, key: &str, token_file: &Path) -> Output {
+    domino_command(dir, host, key)
+        .args(["agent", "--once", "--token-file"])
+        .arg(token_file)
+        .output()
+        .unwrap()
+}
+
+/// An issuer on `dir` with Doctor Notes, and a key of his from the CLI.
+fn issuer_and_key(dir: &Path) -> (ServerProcess, String) {
+    let cfg = config(dir);
+    let server = ServerProcess::start(dir, &cfg);
+    let key = new_key(dir, &cfg);
+    (server, key)
 }
 
 /// `apikey create doc`: the key is the last line of stdout.
@@ -83,10 +101,8 @@ async fn the_official_domino_clients_authenticate_every_way() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let cfg = config(dir);
-    let server = ServerProcess::start(dir, &cfg);
+    let (server, key) = issuer_and_key(dir);
     let host = server.url("");
-    let key = new_key(dir, &cfg);
 
     let me: Value = reqwest::Client::new()
         .get(server.url("/v4/users/self"))
@@ -101,8 +117,7 @@ async fn the_official_domino_clients_authenticate_every_way() {
 
     let token_file = dir.join("api/token");
     std::fs::create_dir_all(token_file.parent().unwrap()).unwrap();
-    let mut agent = idp_command(dir);
-    domino_env(&mut agent, &host, &key);
+    let mut agent = domino_command(dir, &host, &key);
     let _agent = Running(
         agent
             .args(["agent", "--refresh-interval", "2", "--token-file"])
@@ -115,8 +130,7 @@ async fn the_official_domino_clients_authenticate_every_way() {
     );
     wait_for_file(&token_file);
 
-    let mut proxy = idp_command(dir);
-    domino_env(&mut proxy, &host, &key);
+    let proxy = domino_command(dir, &host, &key);
     let proxy = run_proxy(proxy);
     let proxy_addr = proxy.base.trim_start_matches("http://").to_owned();
 
@@ -146,18 +160,10 @@ async fn the_official_domino_clients_authenticate_every_way() {
 async fn the_agent_writes_once_and_keeps_the_old_file_when_the_issuer_is_away() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let cfg = config(dir);
-    let server = ServerProcess::start(dir, &cfg);
-    let key = new_key(dir, &cfg);
+    let (server, key) = issuer_and_key(dir);
     let token_file = dir.join("token");
 
-    let mut once = idp_command(dir);
-    domino_env(&mut once, &server.url(""), &key);
-    let out = once
-        .args(["agent", "--once", "--token-file"])
-        .arg(&token_file)
-        .output()
-        .unwrap();
+    let out = agent_once(dir, &server.url(""), &key, &token_file);
     assert!(
         out.status.success(),
         "{}",
@@ -176,24 +182,12 @@ async fn the_agent_writes_once_and_keeps_the_old_file_when_the_issuer_is_away() 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let away = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let mut again = idp_command(dir);
-    domino_env(&mut again, &away, &key);
-    let out = again
-        .args(["agent", "--once", "--token-file"])
-        .arg(&token_file)
-        .output()
-        .unwrap();
+    let out = agent_once(dir, &away, &key, &token_file);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be reached"));
     assert_eq!(std::fs::read_to_string(&token_file).unwrap(), token);
     // A revoked key is refused with the issuer's reason.
-    let mut bogus = idp_command(dir);
-    domino_env(&mut bogus, &server.url(""), "not-a-key");
-    let out = bogus
-        .args(["agent", "--once", "--token-file"])
-        .arg(&token_file)
-        .output()
-        .unwrap();
+    let out = agent_once(dir, &server.url(""), "not-a-key", &token_file);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused"));
 }
@@ -204,12 +198,9 @@ async fn the_agent_writes_once_and_keeps_the_old_file_when_the_issuer_is_away() 
 async fn the_agent_refreshes_and_stops_cleanly_on_sigterm() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let cfg = config(dir);
-    let server = ServerProcess::start(dir, &cfg);
-    let key = new_key(dir, &cfg);
+    let (server, key) = issuer_and_key(dir);
     let token_file = dir.join("token");
-    let mut agent = idp_command(dir);
-    domino_env(&mut agent, &server.url(""), &key);
+    let mut agent = domino_command(dir, &server.url(""), &key);
     let mut agent = agent
         .args(["agent", "--refresh-interval", "1", "--token-file"])
         .arg(&token_file)

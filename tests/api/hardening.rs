@@ -3,7 +3,7 @@
 //! and form bodies that are not UTF-8.
 
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -11,13 +11,7 @@ use argon2::password_hash::{PasswordHasher as _, SaltString, rand_core::OsRng};
 use serde_json::json;
 
 use crate::helpers::{expect_error, expect_oauth_error, idp_command, on_postgres};
-use crate::process::ServerProcess;
-
-fn write_config(dir: &Path, toml: &str) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(&path, toml).unwrap();
-    path
-}
+use crate::process::{ServerProcess, write_config};
 
 /// An argon2id PHC string for `password` with m KiB, t passes, one lane.
 fn argon2_hash(password: &str, m: u32, t: u32) -> String {

@@ -18,6 +18,9 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use crate::errors::{expect_error, expect_oauth_error};
+pub use crate::keys::{verify_with_jwks, verify_with_jwks_for};
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// The binary under test.
@@ -277,6 +280,11 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// GET `path`; its body as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
     pub async fn jwks(&self) -> Value {
         self.get("/auth/realms/DominoRealm/protocol/openid-connect/certs")
             .await
@@ -381,26 +389,6 @@ impl TestApp {
     }
 }
 
-/// Asserts an RFC 6749 §5.2 error and returns the body.
-pub async fn expect_oauth_error(resp: reqwest::Response, status: u16, error: &str) -> Value {
-    assert_eq!(resp.status().as_u16(), status, "unexpected status");
-    assert_eq!(
-        resp.headers()
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok()),
-        Some("no-store")
-    );
-    let body: Value = resp.json().await.expect("error body is JSON");
-    assert_eq!(body["error"], error, "{body}");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    body
-}
-
 pub fn doc_spec() -> UserSpec {
     UserSpec {
         username: "doc".into(),
@@ -411,55 +399,4 @@ pub fn doc_spec() -> UserSpec {
         scopes: ScopeList::Spaced("MAIL $DATA".into()),
         ..Default::default()
     }
-}
-
-/// Asserts the stable error shape and returns the body.
-pub async fn expect_error(resp: reqwest::Response, status: u16) -> Value {
-    assert_eq!(resp.status().as_u16(), status, "unexpected status");
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    assert!(
-        ct.starts_with("application/json"),
-        "error content-type {ct}"
-    );
-    let body: Value = resp.json().await.expect("error body is JSON");
-    assert_eq!(body["status"], status, "{body}");
-    assert!(body["error"].is_string(), "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    body
-}
-
-/// Verifies a JWT using only what the JWKS publishes (n/e), as a consumer would.
-pub fn verify_with_jwks(token: &str, jwks: &Value, issuer: &str) -> Value {
-    verify_with_jwks_for(token, jwks, issuer, "Domino")
-}
-
-/// `verify_with_jwks` for audience `aud` (an ID token's is the client id).
-pub fn verify_with_jwks_for(token: &str, jwks: &Value, issuer: &str, aud: &str) -> Value {
-    let header = jsonwebtoken::decode_header(token).expect("header");
-    let kid = header.kid.expect("kid in header");
-    let jwk = jwks["keys"]
-        .as_array()
-        .expect("keys")
-        .iter()
-        .find(|k| k["kid"] == kid.as_str())
-        .expect("kid is published");
-    let key = jsonwebtoken::DecodingKey::from_rsa_components(
-        jwk["n"].as_str().expect("n"),
-        jwk["e"].as_str().expect("e"),
-    )
-    .expect("rsa components");
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_issuer(&[issuer]);
-    validation.set_audience(&[aud]);
-    jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .expect("token verifies with the JWKS")
-        .claims
 }

@@ -4,35 +4,26 @@
 //! `interop_authlib.py`; `scripts/test.sh` installs Authlib into a venv and
 //! points `IDP_TEST_PYTHON` at it.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 use crate::helpers::*;
-
-fn python() -> String {
-    std::env::var("IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
+use crate::python::{output_of, python_script};
 
 #[tokio::test]
 async fn authlib_drives_every_grant_from_discovery() {
     let app = spawn_app().await;
     app.add_doc_and_play().await;
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/interop_authlib.py");
-    let args = [
-        script.to_owned(),
-        app.issuer(),
-        "domino-play".to_owned(),
-        CLIENT_SECRET.to_owned(),
-        "doc".to_owned(),
-        PASSWORD.to_owned(),
-        REDIRECT_URI.to_owned(),
-    ];
-    let output = tokio::task::spawn_blocking(move || Command::new(python()).args(args).output())
-        .await
-        .unwrap()
-        .expect("python3 runs; use scripts/test.sh, which installs Authlib");
+    let mut cmd = python_script("interop_authlib.py");
+    cmd.args([
+        app.issuer().as_str(),
+        "domino-play",
+        CLIENT_SECRET,
+        "doc",
+        PASSWORD,
+        REDIRECT_URI,
+    ]);
+    let output = output_of(cmd, "Authlib").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -16,6 +16,7 @@ use domino_idp::store::Store;
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::keys::kids;
 
 fn kek(byte: u8) -> String {
     base64::engine::general_purpose::STANDARD.encode([byte; 32])
@@ -24,15 +25,6 @@ fn kek(byte: u8) -> String {
 fn in_database(c: &mut Config) {
     c.key_store = Some(KeyStoreKind::Database);
     c.key_encryption_key = Some(Secret::new(kek(7)));
-}
-
-fn kids(jwks: &Value) -> Vec<String> {
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

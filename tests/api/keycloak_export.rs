@@ -2,27 +2,37 @@
 //! encoding and masked secrets, and an export imported into a fresh issuer
 //! gives the same tokens.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use crate::helpers::*;
 use crate::keycloak_import::{
-    PORTAL_SECRET, assert_has, config_file, fixture, grant, import, run, secrets_file,
+    PORTAL_SECRET, assert_has, fixture, hashed_setup, import, run, user1_at_portal,
 };
+
+/// `run` that must succeed.
+fn run_ok(dir: &Path, config: &Path, args: &[&str]) {
+    let out = run(dir, config, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 #[tokio::test]
 async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
     let first = tempfile::tempdir().unwrap();
     let dir = first.path();
-    let _db = database_url(dir);
-    let config = config_file(dir, "hashed", "allow_costlier_password_hashes = true\n");
-    let secrets = secrets_file(dir);
+    let (config, secrets) = hashed_setup(dir);
     import(dir, &config, &fixture("hashed-realm.json"), Some(&secrets));
     let same_issuer = |c: &mut domino_idp::config::Config| {
         c.realm = "hashed".into();
         c.public_url = Some("http://idp.example".into());
     };
     // A mapper of every client, the Keep token included.
-    let out = run(
+    run_ok(
         dir,
         &config,
         &[
@@ -37,35 +47,18 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
             "gold",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let mut app = spawn_in(dir, same_issuer).await;
-    let before = grant(
-        &app,
-        "hashed",
-        ("portal", PORTAL_SECRET),
-        "user1",
-        "password",
-    )
-    .await;
+    let before = user1_at_portal(&app).await;
     let keep_before: Value = app.login("admin", "admin").await.json().await.unwrap();
     assert_eq!(before["tier"], "gold");
     assert_eq!(keep_before["claims"]["tier"], "gold");
     app.stop().await;
 
     let exported = dir.join("export.json");
-    let out = run(
+    run_ok(
         dir,
         &config,
         &["export", "keycloak", "--out", exported.to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     #[cfg(unix)]
     {
@@ -177,9 +170,7 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
 
     let second = tempfile::tempdir().unwrap();
     let fresh = second.path();
-    let _db = database_url(fresh);
-    let config = config_file(fresh, "hashed", "allow_costlier_password_hashes = true\n");
-    let secrets = secrets_file(fresh);
+    let (config, secrets) = hashed_setup(fresh);
     let report = import(fresh, &config, &exported, Some(&secrets));
     assert_has(&report, "users: 6 created");
     assert_has(&report, "clients: 3 created");
@@ -187,14 +178,7 @@ async fn an_export_imported_into_a_fresh_issuer_gives_the_same_tokens() {
     assert!(!report.contains("$.components"), "{report}");
     assert_has(&report, "roles: 5 created");
     let app = spawn_in(fresh, same_issuer).await;
-    let after = grant(
-        &app,
-        "hashed",
-        ("portal", PORTAL_SECRET),
-        "user1",
-        "password",
-    )
-    .await;
+    let after = user1_at_portal(&app).await;
     let keep_after: Value = app.login("admin", "admin").await.json().await.unwrap();
     let strip = |mut c: Value| {
         for k in [

@@ -8,6 +8,7 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::process::write_config;
 
 pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,9 +22,7 @@ pub(crate) const REPORTS_SECRET: &str = "reports-secret-0123456789";
 /// A config file for realm `realm` in `dir` (the database and keys are the
 /// test's, as `config_in(dir)` has them; on Postgres the env points there).
 pub(crate) fn config_file(dir: &Path, realm: &str, extra: &str) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(&path, format!("realm = {realm:?}\n{extra}")).unwrap();
-    path
+    write_config(dir, &format!("realm = {realm:?}\n{extra}"))
 }
 
 pub(crate) fn secrets_file(dir: &Path) -> PathBuf {
@@ -34,6 +33,15 @@ pub(crate) fn secrets_file(dir: &Path) -> PathBuf {
     )
     .unwrap();
     path
+}
+
+/// `dir` set up for the `hashed` realm: its database, a config file that
+/// allows Keycloak's costlier hashes, and the client secrets file.
+pub(crate) fn hashed_setup(dir: &Path) -> (PathBuf, PathBuf) {
+    let _db = database_url(dir);
+    let config = config_file(dir, "hashed", "allow_costlier_password_hashes = true\n");
+    let secrets = secrets_file(dir);
+    (config, secrets)
 }
 
 pub(crate) fn run(dir: &Path, config: &Path, args: &[&str]) -> Output {
@@ -79,6 +87,18 @@ async fn stored_hash(app: &TestApp, user: &str) -> String {
     user.password_hash.0
 }
 
+/// `grant` of `user1` at the `hashed` realm's confidential `portal`.
+pub(crate) async fn user1_at_portal(app: &TestApp) -> Value {
+    grant(
+        app,
+        "hashed",
+        ("portal", PORTAL_SECRET),
+        "user1",
+        "password",
+    )
+    .await
+}
+
 /// A password grant at `client` in realm `realm`; the verified access token's claims.
 pub(crate) async fn grant(
     app: &TestApp,
@@ -122,9 +142,7 @@ pub(crate) async fn grant(
 async fn a_realm_hashed_by_keycloak_imports_logs_in_and_reports_what_it_cannot_carry() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let _db = database_url(dir);
-    let config = config_file(dir, "hashed", "allow_costlier_password_hashes = true\n");
-    let secrets = secrets_file(dir);
+    let (config, secrets) = hashed_setup(dir);
     let report = import(dir, &config, &fixture("hashed-realm.json"), Some(&secrets));
     assert_has(&report, "realm hashed");
     assert_has(&report, "users: 6 created, 0 already present");
@@ -208,14 +226,7 @@ async fn a_realm_hashed_by_keycloak_imports_logs_in_and_reports_what_it_cannot_c
     assert!(stored_hash(&app, "plain").await.starts_with("$argon2id$"));
     assert_eq!(keep_login(&app, "plain", "plain-pass").await, 401);
 
-    let claims = grant(
-        &app,
-        "hashed",
-        ("portal", PORTAL_SECRET),
-        "user1",
-        "password",
-    )
-    .await;
+    let claims = user1_at_portal(&app).await;
     assert_eq!(claims["preferred_username"], "user1");
     assert_eq!(claims["email"], "user1@example.com");
     assert_eq!(claims["name"], "User One");
@@ -359,24 +370,21 @@ async fn an_export_of_another_realm_is_refused_with_the_fix() {
     let dir = tmp.path();
     let _db = database_url(dir);
     let config = config_file(dir, "DominoRealm", "");
-    let file = fixture("hashed-realm.json");
-    let out = run(
-        dir,
-        &config,
-        &["import", "keycloak", file.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    // An import that is a usage error; what it printed.
+    let refused = |file: &Path| {
+        let out = run(
+            dir,
+            &config,
+            &["import", "keycloak", file.to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(&fixture("hashed-realm.json"));
     assert!(err.contains("set realm = \"hashed\""), "{err}");
     let garbage = dir.join("garbage.json");
     std::fs::write(&garbage, "{\"realm\": \"DominoRealm\", \"users\": 7}").unwrap();
-    let out = run(
-        dir,
-        &config,
-        &["import", "keycloak", garbage.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&garbage);
     assert!(err.contains("not a Keycloak realm export"), "{err}");
 }
 

@@ -23,10 +23,11 @@ Prints a JSON object with the tokens seen; on any failure prints
 """
 
 import json
-import os
 import sys
 
 from playwright.sync_api import sync_playwright
+
+from console_common import begin, check, find_chromium, report_failure
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -63,23 +64,6 @@ ASK_IFRAME = """async ([message]) => {
     iframe.remove();
     return answer;
 }"""
-
-
-class StepFailed(Exception):
-    pass
-
-
-current_step = "setup"
-
-
-def begin(step):
-    global current_step
-    current_step = step
-
-
-def check(condition, message):
-    if not condition:
-        raise StepFailed(message)
 
 
 def run(page, app_url, username, password, seen):
@@ -161,9 +145,8 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     app_url, username, password = sys.argv[1:4]
-    chromium = os.environ.get("IDP_TEST_CHROMIUM") or "/usr/bin/chromium"
-    if not os.access(chromium, os.X_OK):
-        print(f"keycloak_js: setup: no Chromium at {chromium}", file=sys.stderr)
+    chromium = find_chromium("keycloak_js")
+    if chromium is None:
         return 1
     console = []
     seen = []
@@ -181,8 +164,7 @@ def main():
             finally:
                 browser.close()
     except Exception as err:  # noqa: BLE001 - report every failure the same way
-        reason = str(err) if isinstance(err, StepFailed) else f"{type(err).__name__}: {err}"
-        print(f"keycloak_js: {current_step}: {reason}", file=sys.stderr)
+        report_failure("keycloak_js", err)
         for line in console:
             print(f"  console {line}", file=sys.stderr)
         for url, status in seen:

@@ -8,7 +8,6 @@
 //! inactive. Needs tests/node/node_modules and Playwright (scripts/test.sh).
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use axum::Router;
 use axum::http::header;
@@ -19,6 +18,7 @@ use serde_json::Value;
 use crate::attacks::{Http, config};
 use crate::helpers::*;
 use crate::process::ServerProcess;
+use crate::python::{chromium, output_of, python_script};
 
 /// The app: one page that loads keycloak-js as a module and signs in.
 fn index(issuer_base: &str) -> String {
@@ -89,21 +89,11 @@ web_origins = ["{app_origin}"]
     let server = ServerProcess::start(dir, &cfg);
     page.set(index(&server.url(""))).unwrap();
 
-    let python = std::env::var("IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let chromium =
-        std::env::var("IDP_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/keycloak_js.py");
     let app_url = format!("{app_origin}/");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .args([app_url.as_str(), "doc", PASSWORD])
-            .env("IDP_TEST_CHROMIUM", chromium)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python runs; use scripts/test.sh, which installs Playwright");
+    let mut cmd = python_script("keycloak_js.py");
+    cmd.args([app_url.as_str(), "doc", PASSWORD])
+        .env("IDP_TEST_CHROMIUM", chromium());
+    let output = output_of(cmd, "Playwright").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -7,9 +7,10 @@ line per call; exits non-zero on the first failure.
 """
 
 import os
-import sys
 
 from keycloak import KeycloakOpenID
+
+from client_checks import check
 
 SERVER_URL = os.environ["SERVER_URL"]
 ISSUER = os.environ["ISSUER"]
@@ -19,15 +20,6 @@ kc = KeycloakOpenID(
     client_id="domino-play",
     client_secret_key=os.environ["CLIENT_SECRET"],
 )
-
-
-def check(name, fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - report every failure the same way
-        print(f"FAIL {name}: {type(e).__name__}: {e}")
-        sys.exit(1)
-    print(f"ok   {name}")
 
 
 state = {}

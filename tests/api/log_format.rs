@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::process::write_config;
 
 /// The server process, killed if the test ends before it exits.
 struct Server(Child);
@@ -33,12 +34,10 @@ fn object(line: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_log_format_writes_every_line_and_the_audit_trail_as_json_objects() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("idp.toml");
-    std::fs::write(
-        &config,
-        format!("[[users]]\nusername = \"doc\"\npassword = \"{PASSWORD}\"\n"),
-    )
-    .unwrap();
+    let config = write_config(
+        tmp.path(),
+        &format!("[[users]]\nusername = \"doc\"\npassword = \"{PASSWORD}\"\n"),
+    );
     let mut server = Server(
         idp_command(tmp.path())
             .env("RUST_LOG", "info")

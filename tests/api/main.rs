@@ -1,6 +1,16 @@
 //! The one integration-test binary: real HTTP on port-0 listeners, a temp
 //! database (a SQLite file, or a Postgres database of its own when
 //! `IDP_TEST_POSTGRES_URL` names a server) and real keys per test.
+//!
+//! What several tests share is written once, next to them (look there
+//! before writing a setup again): `helpers` (the app, its database and the
+//! grants every test makes), `process` (the binary as a server, its config
+//! file), `oidc_flow` (the browser side of the code flow, the code grant),
+//! `clients` (the client specs tests register), `resource` (userinfo,
+//! introspection, realm roles), `keys` (JWKS verification, kids, the realm
+//! key), `errors` (the error bodies), `piped` (a command fed on stdin),
+//! `python` (the Python scripts and Chromium); for the scripts,
+//! `console_common.py` (browser steps and reporting) and `client_checks.py`.
 
 mod apikey_sessions;
 mod apikeys;
@@ -11,6 +21,7 @@ mod browser;
 mod brute_force;
 mod cli;
 mod client_scopes;
+mod clients;
 mod cluster_script;
 mod concurrency;
 mod config_cache;
@@ -20,6 +31,7 @@ mod crash;
 mod domino_api;
 mod domino_proxy;
 mod domino_run;
+mod errors;
 mod express_jwt;
 mod hardening;
 mod health;
@@ -35,6 +47,7 @@ mod keycloak_export;
 mod keycloak_import;
 mod keycloak_js;
 mod keycloak_python;
+mod keys;
 mod log_format;
 mod mappers;
 mod metrics;
@@ -48,12 +61,15 @@ mod oidc_tokens;
 mod openapi;
 mod pg_outage;
 mod pg_tls;
+mod piped;
 mod process;
 mod pyjwt;
+mod python;
 mod realm;
 mod realm_cache;
 mod refresh_jwt;
 mod relative_path;
+mod resource;
 mod restart;
 mod rotation;
 mod server_limits;

@@ -9,6 +9,7 @@ use domino_idp::domain::user::{AttributeValue, UserSpec};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::process::write_config;
 
 fn spec(name: &str, kind: MapperType, claim: Option<&str>) -> MapperSpec {
     MapperSpec {
@@ -368,12 +369,10 @@ async fn mapper_cli_adds_lists_and_removes_and_minting_follows() {
 #[tokio::test]
 async fn a_protected_claim_in_the_config_stops_start_up_naming_the_mapper() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("idp.toml");
-    std::fs::write(
-        &config,
+    let config = write_config(
+        tmp.path(),
         "[[mappers]]\nname = \"evil-issuer\"\ntype = \"hardcoded\"\nclaim = \"iss\"\nvalue = \"https://evil.example\"\n",
-    )
-    .unwrap();
+    );
     let out = idp_command(tmp.path())
         .args(["--config", config.to_str().unwrap(), "check-config"])
         .output()

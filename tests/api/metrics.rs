@@ -1,8 +1,6 @@
 //! `GET /metrics`: Prometheus text with bounded labels.
 
-use domino_idp::config::Secret;
-use domino_idp::domain::client::{ClientSpec, GrantType};
-
+use crate::clients::svc_client;
 use crate::helpers::*;
 
 async fn scrape(app: &TestApp) -> String {
@@ -28,13 +26,7 @@ fn value(text: &str, series: &str) -> u64 {
 async fn counts_requests_tokens_reuse_and_revocations() {
     let app = spawn_app().await;
     app.add_doc_and_play().await;
-    app.add_client(ClientSpec {
-        client_id: "svc".into(),
-        secret: Some(Secret::new("svc-secret-0123456789")),
-        grant_types: vec![GrantType::ClientCredentials],
-        ..ClientSpec::default()
-    })
-    .await;
+    app.add_client(svc_client()).await;
     assert_eq!(app.login("doc", PASSWORD).await.status(), 200);
     let resp = app
         .oidc_post(
@@ -52,13 +44,7 @@ async fn counts_requests_tokens_reuse_and_revocations() {
     let rt = body["refresh_token"].as_str().unwrap();
     assert_eq!(app.refresh_grant(rt).await.status(), 200);
     assert_eq!(app.refresh_grant(rt).await.status(), 400, "replay");
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "client_credentials")],
-            Some(("svc", "svc-secret-0123456789")),
-        )
-        .await;
+    let resp = app.svc_grant().await;
     assert_eq!(resp.status(), 200);
     let resp = app
         .oidc_post(

@@ -11,6 +11,7 @@ use domino_idp::keys::KeyHome;
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::keys::kids;
 use crate::oidc_flow::{exchange, login_through_form, query};
 
 /// What every instance shares: the database (empty: a new one), the name
@@ -40,15 +41,6 @@ async fn cluster() -> (TestApp, TestApp, TestApp, Vec<tempfile::TempDir>) {
     let c = spawn_in(dirs[1].path(), member(&url, &a.base)).await;
     a.add_doc_and_play().await;
     (a, b, c, dirs)
-}
-
-fn kids(jwks: &Value) -> Vec<String> {
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

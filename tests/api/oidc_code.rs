@@ -5,6 +5,7 @@ use domino_idp::domain::client::ClientSpec;
 use reqwest::header::COOKIE;
 use serde_json::Value;
 
+use crate::clients::public_client;
 use crate::helpers::*;
 use crate::oidc_flow::*;
 
@@ -82,13 +83,7 @@ async fn session_cookie_is_httponly_and_lax() {
     let app = spawn_app().await;
     app.add_doc_and_play().await;
     let (resp, _) = submit_login(&authorize_url(&app, &[]), PASSWORD).await;
-    let raw = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("DOMINO_IDP_SESSION="))
-        .unwrap();
+    let raw = set_cookie_header(&resp, "DOMINO_IDP_SESSION").unwrap();
     assert!(raw.contains("HttpOnly"), "{raw}");
     assert!(raw.contains("SameSite=Lax"), "{raw}");
     assert!(raw.contains("Path=/auth/realms/DominoRealm/"), "{raw}");
@@ -119,47 +114,36 @@ async fn code_exchange_errors() {
     expect_oauth_error(exchange(&app, &code, VERIFIER).await, 400, "invalid_grant").await;
     // Missing verifier.
     let code = code_for(&app).await;
-    let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-            ],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await;
+    let resp = code_grant(
+        &app,
+        &code,
+        &[("redirect_uri", REDIRECT_URI)],
+        Some(("domino-play", CLIENT_SECRET)),
+    )
+    .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
     // Code from another client.
     let code = code_for(&app).await;
-    let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", VERIFIER),
-            ],
-            Some(("other", "other-secret-0123456789")),
-        )
-        .await;
+    let resp = code_grant(
+        &app,
+        &code,
+        &[("redirect_uri", REDIRECT_URI), ("code_verifier", VERIFIER)],
+        Some(("other", "other-secret-0123456789")),
+    )
+    .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
     // redirect_uri mismatch.
     let code = code_for(&app).await;
-    let resp = app
-        .oidc_post(
-            "token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
-                ("code_verifier", VERIFIER),
-            ],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await;
+    let resp = code_grant(
+        &app,
+        &code,
+        &[
+            ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
+            ("code_verifier", VERIFIER),
+        ],
+        Some(("domino-play", CLIENT_SECRET)),
+    )
+    .await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
     // Expired code (code_ttl = 1 s).
     let code = code_for(&app).await;
@@ -197,13 +181,7 @@ async fn untrusted_client_or_redirect_gets_a_page_never_a_redirect() {
 async fn bad_requests_from_a_trusted_client_go_back_with_an_error() {
     let app = spawn_app().await;
     app.add_doc_and_play().await;
-    app.add_client(ClientSpec {
-        client_id: "spa".into(),
-        public: true,
-        redirect_uris: vec![REDIRECT_URI.into()],
-        ..ClientSpec::default()
-    })
-    .await;
+    app.add_client(public_client("spa")).await;
     let http = no_redirects();
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (vec![("response_type", "")], "invalid_request"),
@@ -240,13 +218,7 @@ async fn bad_requests_from_a_trusted_client_go_back_with_an_error() {
 async fn public_client_with_pkce_gets_tokens_without_a_secret() {
     let app = spawn_app().await;
     app.add_doc().await;
-    app.add_client(ClientSpec {
-        client_id: "domino-play".into(),
-        public: true,
-        redirect_uris: vec![REDIRECT_URI.into()],
-        ..ClientSpec::default()
-    })
-    .await;
+    app.add_client(public_client("domino-play")).await;
     let done = login_through_form(&app, &[]).await;
     let code = query(&done.redirect, "code").unwrap();
     let resp = app
@@ -350,13 +322,7 @@ async fn cookies_are_secure_when_the_issuer_is_https() {
     url.set_path("/auth/realms/DominoRealm/protocol/openid-connect/auth");
     let resp = no_redirects().get(url).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    let csrf = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("DOMINO_IDP_CSRF="))
-        .unwrap();
+    let csrf = set_cookie_header(&resp, "DOMINO_IDP_CSRF").unwrap();
     assert!(csrf.contains("Secure"), "{csrf}");
     assert!(
         csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict"),

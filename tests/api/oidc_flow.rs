@@ -34,6 +34,15 @@ pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or("").to_owned())
 }
 
+/// The whole Set-Cookie header, attributes and all, that sets `name`.
+pub fn set_cookie_header(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
 pub fn location(resp: &reqwest::Response) -> Url {
     Url::parse(resp.headers()[LOCATION].to_str().unwrap()).unwrap()
 }
@@ -165,15 +174,24 @@ pub async fn login_through_form(app: &TestApp, extra: &[(&str, &str)]) -> Logged
 
 /// Exchanges a code at the token endpoint as `domino-play`.
 pub async fn exchange(app: &TestApp, code: &str, verifier: &str) -> reqwest::Response {
-    app.oidc_post(
-        "token",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", verifier),
-        ],
+    code_grant(
+        app,
+        code,
+        &[("redirect_uri", REDIRECT_URI), ("code_verifier", verifier)],
         Some(("domino-play", CLIENT_SECRET)),
     )
     .await
+}
+
+/// A code grant: `grant_type` and `code`, then the fields `rest`, with HTTP
+/// Basic as `basic` when given.
+pub async fn code_grant(
+    app: &TestApp,
+    code: &str,
+    rest: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> reqwest::Response {
+    let mut form = vec![("grant_type", "authorization_code"), ("code", code)];
+    form.extend_from_slice(rest);
+    app.oidc_post("token", &form, basic).await
 }

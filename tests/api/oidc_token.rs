@@ -4,6 +4,7 @@ use domino_idp::config::Secret;
 use domino_idp::domain::client::{ClientSpec, GrantType};
 use serde_json::Value;
 
+use crate::clients::{SVC_SECRET, svc_client};
 use crate::helpers::*;
 
 #[tokio::test]
@@ -82,11 +83,8 @@ async fn without_openid_there_is_no_id_token_and_secret_post_works() {
 async fn client_credentials_acts_for_the_client() {
     let app = spawn_app().await;
     app.add_client(ClientSpec {
-        client_id: "svc".into(),
-        secret: Some(Secret::new("svc-secret-0123456789")),
-        grant_types: vec![GrantType::ClientCredentials],
         default_scopes: vec!["api.read".into(), "api.write".into()],
-        ..ClientSpec::default()
+        ..svc_client()
     })
     .await;
     let resp = app
@@ -96,7 +94,7 @@ async fn client_credentials_acts_for_the_client() {
                 ("grant_type", "client_credentials"),
                 ("scope", "api.read admin"),
             ],
-            Some(("svc", "svc-secret-0123456789")),
+            Some(("svc", SVC_SECRET)),
         )
         .await;
     assert_eq!(resp.status(), 200);

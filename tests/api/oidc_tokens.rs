@@ -28,22 +28,13 @@ async fn introspect(app: &TestApp, token: &str) -> Value {
     resp.json().await.unwrap()
 }
 
-async fn userinfo(app: &TestApp, token: &str) -> reqwest::Response {
-    app.client
-        .get(app.oidc("userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn userinfo_answers_by_scope_get_and_post() {
     let app = spawn_app().await;
     app.add_doc_and_play().await;
     let body = app.password_grant("openid profile").await;
     let at = body["access_token"].as_str().unwrap();
-    let resp = userinfo(&app, at).await;
+    let resp = app.userinfo(at).await;
     assert_eq!(resp.status(), 200);
     let info: Value = resp.json().await.unwrap();
     assert_eq!(info["sub"], "CN=Doctor Notes/O=ProjectKeep");
@@ -83,7 +74,7 @@ async fn userinfo_refuses_bad_tokens_with_a_bearer_challenge() {
         "a.b.c",
         "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
     ] {
-        let resp = userinfo(&app, bad).await;
+        let resp = app.userinfo(bad).await;
         let challenge = resp.headers()["www-authenticate"]
             .to_str()
             .unwrap()
@@ -93,7 +84,7 @@ async fn userinfo_refuses_bad_tokens_with_a_bearer_challenge() {
     }
     // A disabled user's token stops working at userinfo.
     app.state.store.set_enabled("doc", false).await.unwrap();
-    let resp = userinfo(&app, body["access_token"].as_str().unwrap()).await;
+    let resp = app.userinfo(body["access_token"].as_str().unwrap()).await;
     expect_oauth_error(resp, 401, "invalid_token").await;
 }
 
@@ -175,7 +166,7 @@ async fn revoking_an_access_token_denies_it_until_expiry() {
         .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(introspect(&app, at).await["active"], false);
-    expect_oauth_error(userinfo(&app, at).await, 401, "invalid_token").await;
+    expect_oauth_error(app.userinfo(at).await, 401, "invalid_token").await;
     // Unknown tokens: 200, as RFC 7009 §2.2 asks.
     let resp = app
         .oidc_post(
@@ -201,13 +192,7 @@ async fn revoking_a_refresh_token_ends_its_family() {
         )
         .await;
     assert_eq!(resp.status(), 200);
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await;
+    let resp = app.refresh_grant(rt).await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
 }
 
@@ -320,13 +305,7 @@ async fn keycloak_adapter_logout_with_a_refresh_token() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    let resp = app
-        .oidc_post(
-            "token",
-            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await;
+    let resp = app.refresh_grant(rt).await;
     expect_oauth_error(resp, 400, "invalid_grant").await;
 }
 
@@ -334,11 +313,8 @@ async fn keycloak_adapter_logout_with_a_refresh_token() {
 async fn discovery_lists_every_endpoint() {
     let app = spawn_app().await;
     let doc: Value = app
-        .get("/auth/realms/DominoRealm/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/auth/realms/DominoRealm/.well-known/openid-configuration")
+        .await;
     let iss = app.issuer();
     for (key, path) in [
         ("authorization_endpoint", "auth"),

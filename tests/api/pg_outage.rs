@@ -6,6 +6,8 @@
 //! pool's acquire timeout, and the in-memory documents (JWKS, discovery)
 //! are still served. Started again, service resumes without a restart.
 
+use std::ffi::OsStr;
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -24,11 +26,14 @@ struct OwnServer {
     url: String,
 }
 
-fn pg_sh(args: &[&Path]) -> String {
+/// Runs `scripts/pg.sh ARGS` with the variables `env`; it must succeed. Its
+/// stdout, trimmed (`start` prints the server's URL).
+pub(crate) fn pg_sh<A: AsRef<OsStr> + Debug>(args: &[A], env: &[(&str, &Path)]) -> String {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pg.sh");
     let out = Command::new("bash")
         .arg(script)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("scripts/pg.sh runs");
     assert!(
@@ -42,17 +47,17 @@ fn pg_sh(args: &[&Path]) -> String {
 impl OwnServer {
     fn start() -> OwnServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = pg_sh(&[Path::new("start"), dir.path()]);
+        let url = pg_sh(&[Path::new("start"), dir.path()], &[]);
         OwnServer { dir, url }
     }
 
     fn stop(&self) {
-        pg_sh(&[Path::new("stop"), self.dir.path()]);
+        pg_sh(&[Path::new("stop"), self.dir.path()], &[]);
     }
 
     /// Starts it again on the same data and port.
     fn restart(&self) {
-        let url = pg_sh(&[Path::new("start"), self.dir.path()]);
+        let url = pg_sh(&[Path::new("start"), self.dir.path()], &[]);
         assert_eq!(url, self.url, "the server came back elsewhere");
     }
 }

@@ -40,20 +40,7 @@ fn server_cert(dir: &Path, issuer: &Issuer<'_, KeyPair>) -> (PathBuf, PathBuf) {
 }
 
 fn pg_sh(args: &[&str], cert: &Path, key: &Path) -> String {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/pg.sh");
-    let out = Command::new("bash")
-        .arg(script)
-        .args(args)
-        .env("PG_SSL_CERT", cert)
-        .env("PG_SSL_KEY", key)
-        .output()
-        .expect("scripts/pg.sh runs");
-    assert!(
-        out.status.success(),
-        "scripts/pg.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    crate::pg_outage::pg_sh(args, &[("PG_SSL_CERT", cert), ("PG_SSL_KEY", key)])
 }
 
 /// `domino-idp migrate` against `url`: (success, stderr).

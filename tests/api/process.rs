@@ -1,12 +1,20 @@
 //! The real binary as a server process, for tests that signal or kill it.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::helpers::idp_command;
+
+/// Writes `toml` to `dir/idp.toml`, the config file a server or CLI run is
+/// given; returns its path.
+pub fn write_config(dir: &Path, toml: &str) -> PathBuf {
+    let path = dir.join("idp.toml");
+    std::fs::write(&path, toml).unwrap();
+    path
+}
 
 /// A `domino-idp serve` child process on a port-0 listener.
 pub struct ServerProcess {

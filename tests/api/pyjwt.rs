@@ -2,31 +2,22 @@
 //! `scripts/test.sh` installs PyJWT into a venv and points
 //! `IDP_TEST_PYTHON` at it.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 use crate::helpers::*;
-
-fn python() -> String {
-    std::env::var("IDP_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
+use crate::python::{output_of, python_script};
 
 /// Runs `pyjwt_check.py` against `app` for `token`.
 async fn pyjwt_check(app: &TestApp, token: String) -> std::process::Output {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/pyjwt_check.py");
-    let args = [
-        script.to_owned(),
+    let mut cmd = python_script("pyjwt_check.py");
+    cmd.args([
         app.url("/auth/realms/DominoRealm/protocol/openid-connect/certs"),
         app.url("/auth/realms/DominoRealm"),
         token,
         app.issuer(),
         "Domino".to_owned(),
-    ];
-    tokio::task::spawn_blocking(move || Command::new(python()).args(args).output())
-        .await
-        .unwrap()
-        .expect("python3 runs; use scripts/test.sh, which installs PyJWT")
+    ]);
+    output_of(cmd, "PyJWT").await
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::keys::realm_public_key;
 
 #[tokio::test]
 async fn a_token_verifies_with_the_published_jwks() {
@@ -68,12 +69,8 @@ async fn realm_public_key_verifies_the_same_token() {
         realm["account-service"],
         format!("{}/account", app.issuer())
     );
-    // base64 DER SPKI, wrapped as PEM the way a Keep keyFile consumer would.
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(realm["public_key"].as_str().unwrap())
-        .unwrap();
-    let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", der));
-    let key = jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    // The key as a Keep keyFile consumer would load it.
+    let key = realm_public_key(&realm);
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.set_audience(&["Domino"]);
     validation.set_issuer(&[app.issuer()]);
@@ -86,17 +83,9 @@ async fn realm_public_key_verifies_the_same_token() {
 async fn discovery_lists_what_is_served() {
     let app = spawn_app().await;
     let a: Value = app
-        .get("/auth/realms/DominoRealm/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let b: Value = app
-        .get("/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/auth/realms/DominoRealm/.well-known/openid-configuration")
+        .await;
+    let b: Value = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(a, b);
     assert_eq!(a["issuer"], app.issuer());
     let jwks_uri = a["jwks_uri"].as_str().unwrap();
@@ -145,12 +134,7 @@ async fn unknown_realm_is_a_json_404() {
 #[tokio::test]
 async fn public_url_sets_the_issuer() {
     let app = spawn_with(|c| c.public_url = Some("https://idp.example.com/".into())).await;
-    let realm: Value = app
-        .get("/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let realm: Value = app.get_json("/.well-known/openid-configuration").await;
     assert_eq!(
         realm["issuer"],
         "https://idp.example.com/auth/realms/DominoRealm"
@@ -202,12 +186,7 @@ async fn each_jwk_carries_a_self_signed_certificate_for_its_key() {
     let tbs = &cert.tbs_certificate;
     // Its public key is the JWK's n/e, and the realm's public_key.
     let spki = tbs.subject_public_key_info.to_der().unwrap();
-    let realm: Value = app
-        .get("/auth/realms/DominoRealm")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let realm: Value = app.get_json("/auth/realms/DominoRealm").await;
     assert_eq!(
         spki,
         STANDARD

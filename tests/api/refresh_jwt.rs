@@ -18,18 +18,6 @@ fn payload(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-async fn introspect(app: &TestApp, token: &str) -> Value {
-    app.oidc_post(
-        "token/introspect",
-        &[("token", token)],
-        Some(("domino-play", CLIENT_SECRET)),
-    )
-    .await
-    .json()
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn refresh_tokens_are_hs512_jwts_that_the_jwks_cannot_verify() {
     let app = spawn_app().await;
@@ -78,7 +66,7 @@ async fn introspection_reads_a_refresh_jwt_from_the_store() {
     app.add_doc_and_play().await;
     let body = app.password_grant("openid").await;
     let rt = body["refresh_token"].as_str().unwrap();
-    let info = introspect(&app, rt).await;
+    let info = app.play_introspect(rt).await;
     assert_eq!(info["active"], true, "{info}");
     assert_eq!(info["typ"], "Refresh");
     assert_eq!(info["token_type"], "Refresh");
@@ -87,7 +75,7 @@ async fn introspection_reads_a_refresh_jwt_from_the_store() {
     assert_eq!(info["username"], "doc");
     // Spent: inactive, although its signature still holds.
     let _ = app.refresh_grant(rt).await;
-    assert_eq!(introspect(&app, rt).await["active"], false);
+    assert_eq!(app.play_introspect(rt).await["active"], false);
 }
 
 /// The store is the authority: the realm secret itself cannot make a
@@ -123,7 +111,7 @@ async fn a_well_signed_refresh_jwt_the_store_does_not_hold_is_refused() {
     }
     // ...and counts for nothing.
     expect_oauth_error(app.refresh_grant(&forged).await, 400, "invalid_grant").await;
-    assert_eq!(introspect(&app, &forged).await["active"], false);
+    assert_eq!(app.play_introspect(&forged).await["active"], false);
     // The real one is untouched by the attempt.
     assert_eq!(app.refresh_grant(rt).await.status(), 200);
 }
@@ -156,7 +144,7 @@ async fn an_opaque_refresh_token_from_before_the_upgrade_still_works() {
         })
         .await
         .unwrap();
-    assert_eq!(introspect(&app, &legacy).await["active"], true);
+    assert_eq!(app.play_introspect(&legacy).await["active"], true);
     let resp = app.refresh_grant(&legacy).await;
     assert_eq!(resp.status(), 200);
     let next: Value = resp.json().await.unwrap();

@@ -7,7 +7,9 @@
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::oidc_flow::{VERIFIER, authorize_url_at, location, query, submit_login};
+use crate::oidc_flow::{
+    VERIFIER, authorize_url_at, location, query, set_cookie_header, submit_login,
+};
 
 #[tokio::test]
 async fn realms_move_to_the_root_and_keeps_login_stays() {
@@ -17,15 +19,12 @@ async fn realms_move_to_the_root_and_keeps_login_stays() {
     let oidc = format!("{issuer}/protocol/openid-connect");
 
     let disco: Value = app
-        .get("/realms/DominoRealm/.well-known/openid-configuration")
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/realms/DominoRealm/.well-known/openid-configuration")
+        .await;
     assert_eq!(disco["issuer"], issuer.as_str());
     assert_eq!(disco["token_endpoint"], format!("{oidc}/token"));
     assert_eq!(disco["jwks_uri"], format!("{oidc}/certs"));
-    let realm: Value = app.get("/realms/DominoRealm").await.json().await.unwrap();
+    let realm: Value = app.get_json("/realms/DominoRealm").await;
     assert_eq!(realm["token-service"], oidc.as_str());
     assert_eq!(
         app.get("/realms/DominoRealm/protocol/openid-connect/certs")
@@ -74,13 +73,7 @@ async fn realms_move_to_the_root_and_keeps_login_stays() {
     // The login form, its cookies and the code flow under the new path.
     let (resp, _) = submit_login(&authorize_url_at(&format!("{oidc}/auth"), &[]), PASSWORD).await;
     assert_eq!(resp.status(), 303);
-    let cookie = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("DOMINO_IDP_SESSION="))
-        .unwrap();
+    let cookie = set_cookie_header(&resp, "DOMINO_IDP_SESSION").unwrap();
     assert!(cookie.contains("Path=/realms/DominoRealm/"), "{cookie}");
     let code = query(&location(&resp), "code").unwrap();
     let exchanged = app
@@ -108,7 +101,7 @@ async fn realms_move_to_the_root_and_keeps_login_stays() {
     assert_eq!(keep["claims"]["iss"], issuer.as_str());
 
     // The OpenAPI document names the routes where they are.
-    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let doc: Value = app.get_json("/openapi.json").await;
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.contains_key("/realms/{realm}/protocol/openid-connect/token"));
     assert!(
@@ -120,11 +113,8 @@ async fn realms_move_to_the_root_and_keeps_login_stays() {
 }
 
 async fn disco_jwks(app: &TestApp) -> Value {
-    app.get("/realms/DominoRealm/protocol/openid-connect/certs")
+    app.get_json("/realms/DominoRealm/protocol/openid-connect/certs")
         .await
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use domino_idp::startup::Application;
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::keys::{kids, realm_public_key};
 
 /// A consumer as libraries build one: fetches the JWKS, keeps it for the
 /// `Cache-Control` max-age, refetches only when that has passed — never
@@ -141,15 +142,6 @@ fn rotate(dir: &Path, extra: &[&str]) -> String {
     text.split_whitespace().nth(2).expect("new kid").to_owned()
 }
 
-fn kids(jwks: &Value) -> Vec<String> {
-    jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 fn kid_of(token: &str) -> String {
     jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
 }
@@ -157,11 +149,7 @@ fn kid_of(token: &str) -> String {
 /// True when the realm document's `public_key` verifies `token`: what a
 /// consumer configured with that key (Keep's keyFile) would conclude.
 fn realm_key_verifies(realm: &Value, token: &str) -> bool {
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(realm["public_key"].as_str().unwrap())
-        .unwrap();
-    let pem = pem::encode(&pem::Pem::new("PUBLIC KEY", der));
-    let key = jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let key = realm_public_key(realm);
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
     validation.validate_aud = false;
     jsonwebtoken::decode::<Value>(token, &key, &validation).is_ok()
@@ -227,12 +215,7 @@ async fn a_cli_rotation_never_shows_a_caching_consumer_an_unknown_kid() {
         );
         let now = unix_now();
         let (token, exp) = mint(&app).await;
-        let realm: Value = app
-            .get("/auth/realms/DominoRealm")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let realm: Value = app.get_json("/auth/realms/DominoRealm").await;
         let (again, exp_again) = mint(&app).await;
         let fetched_at = unix_now();
         let jwks = app.jwks().await;

@@ -9,28 +9,11 @@ use crate::helpers::*;
 use crate::oidc_flow::*;
 
 async fn active(app: &TestApp, token: &str) -> bool {
-    let info: Value = app
-        .oidc_post(
-            "token/introspect",
-            &[("token", token)],
-            Some(("domino-play", CLIENT_SECRET)),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    info["active"] == true
+    app.play_introspect(token).await["active"] == true
 }
 
 async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
-    app.client
-        .get(app.oidc("userinfo"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    app.userinfo(token).await.status().as_u16()
 }
 
 async fn assert_live(app: &TestApp, token: &str) {

@@ -10,13 +10,12 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use crate::helpers::PASSWORD;
-use crate::process::ServerProcess;
+use crate::process::{ServerProcess, write_config};
 
 fn config(dir: &Path, grace: u64) -> PathBuf {
-    let path = dir.join("idp.toml");
-    std::fs::write(
-        &path,
-        format!(
+    write_config(
+        dir,
+        &format!(
             r#"
 [server]
 shutdown_grace = {grace}
@@ -27,8 +26,6 @@ password = "{PASSWORD}"
 "#
         ),
     )
-    .unwrap();
-    path
 }
 
 /// A Keep login whose body is sent in two parts: the headers and the first

@@ -2,9 +2,8 @@
 //! checked against every source kind over real HTTP, a Keep provider
 //! directory, and forged tokens that must fail with a reason.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::KeySize;
@@ -16,6 +15,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 use crate::helpers::*;
+use crate::piped::output_with_stdin;
 
 /// A running issuer, the directory its keys live in, and a token it minted.
 struct Fixture {
@@ -155,19 +155,8 @@ async fn a_real_token_verifies_against_every_source_kind() {
     assert_valid(&out, claims, &[&kid, "local keys", &issuer, "Domino"]);
     let mut from_stdin = f.idp(&["token", "verify", "-"]);
     from_stdin.args(local);
-    let mut child = from_stdin
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(token.as_bytes())
-        .unwrap();
-    assert_valid(&child.wait_with_output().unwrap(), claims, &[&kid]);
+    let out = output_with_stdin(&mut from_stdin, token.as_bytes());
+    assert_valid(&out, claims, &[&kid]);
     let elsewhere = [
         "--keys-dir",
         &f.keys_dir(),

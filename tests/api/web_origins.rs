@@ -248,14 +248,7 @@ async fn login_sets_the_session_status_cookie() {
     app.add_doc_and_play().await;
     let (resp, _) = submit_login(&authorize_url(&app, &[]), PASSWORD).await;
     assert_eq!(resp.status(), 303);
-    let raw = resp
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("KEYCLOAK_SESSION="))
-        .expect("KEYCLOAK_SESSION is set")
-        .to_owned();
+    let raw = set_cookie_header(&resp, "KEYCLOAK_SESSION").expect("KEYCLOAK_SESSION is set");
     assert!(!raw.to_ascii_lowercase().contains("httponly"), "{raw}");
     assert!(raw.contains("Path=/auth/realms/DominoRealm/"), "{raw}");
     let value = raw

@@ -117,7 +117,7 @@ pub fn router(state: Issuer) -> Router<Issuer> {
         )
         // Inside the CORS middleware: the preflights it answers stay as they were.
         .layer(super::no_store())
-        .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
+        .layer(cors::Cors::new(state.clone()))
         .merge(pages)
         .merge(session_iframe::router())
         .route_layer(middleware::from_fn_with_state(state, known_realm))

@@ -6,6 +6,8 @@
 #   bench/run.sh                    # 8 s per measurement, about two minutes in all
 #   BENCH_DURATION=15 bench/run.sh  # seconds per measurement
 #   BENCH_SKIP_BUILD=1 bench/run.sh # measure target/release/domino-idp as built
+#   IDP_BIN=/tmp/idp-a BENCH_OUT=bench/results/x.md bench/run.sh
+#                                   # measure another binary (no build), write x.md
 #
 # Installs what is missing: wrk (Debian package) and, when npm is there,
 # oauth2-mock-server@9 into bench/.cache. See README.md, "Performance".
@@ -14,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH=$ROOT/bench
-BIN=$ROOT/target/release/domino-idp
+BIN=${IDP_BIN:-$ROOT/target/release/domino-idp}
 MOCK_DIR=$BENCH/.cache/npm
 MOCK_BIN=$MOCK_DIR/node_modules/.bin/oauth2-mock-server
 
@@ -105,7 +107,7 @@ elif [[ ! -x $MOCK_BIN ]]; then
         || MOCK_SKIPPED="npm install oauth2-mock-server@9 failed"
 fi
 
-if [[ -n ${BENCH_SKIP_BUILD:-} ]]; then
+if [[ -n ${BENCH_SKIP_BUILD:-} || -n ${IDP_BIN:-} ]]; then
     log "BENCH_SKIP_BUILD: measuring the existing $BIN"
 else
     log "cargo build --release"
@@ -449,6 +451,8 @@ B_KERNEL=$(uname -r)
 B_WRK=$(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}' || true)
 B_GIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then B_GIT="$B_GIT + uncommitted changes"; fi
+# Another binary than this tree's build: say which, the tree's commit is not it.
+if [[ -n ${IDP_BIN:-} ]]; then B_GIT="$BIN (IDP_BIN; the tree is at $B_GIT)"; fi
 B_RUSTC=$(rustc --version)
 B_DUR="${DUR} s, wrk -t$THREADS -c$CONNS unless noted"
 B_MOCK_VERSION=$MOCK_VERSION
@@ -474,6 +478,6 @@ json.dump(meta, open(os.path.join(w, "meta.json"), "w"))
 EOF
 
 mkdir -p "$BENCH/results"
-OUT=$BENCH/results/$(date -u +%Y-%m-%d).md
+OUT=${BENCH_OUT:-$BENCH/results/$(date -u +%Y-%m-%d).md}
 python3 "$BENCH/helper.py" report --workdir "$WORK" --out "$OUT"
 log "written to ${OUT#"$ROOT"/}"

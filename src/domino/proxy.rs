@@ -61,42 +61,19 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// Serves the proxy on `listener` until `shutdown`, on a thread of its own
-/// running a single-threaded runtime. A proxied request is two loopback
-/// round trips and almost no work; on one thread the caller's connection
-/// and the upstream connection are served by the same event loop, where a
-/// multi-threaded runtime hands each response from the thread that read it
-/// to the one that writes it (a futex wake-up and a context switch per
-/// request), CPU the proxy takes from the server it shares the machine with.
-/// Each connection is set `TCP_NODELAY`: a response is never held back
-/// waiting for the caller's ACK.
+/// Serves the proxy on `listener` until `shutdown`. Each connection is set
+/// `TCP_NODELAY` (`axum::serve` does not): a response is never held back
+/// waiting for the caller's ACK. It runs on the process's multi-threaded
+/// runtime: on a thread of its own (a current-thread runtime) it took
+/// 47-50 us of CPU per request against 60-74 us before this round's changes,
+/// but on a machine shared with busy processes one thread gets one thread's
+/// share of the cores and capped the throughput (docs/performance.md, (k)).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     proxy: Proxy,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.into_std()?;
-    let (done, finished) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("proxy".into())
-        .spawn(move || {
-            let served = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .and_then(|runtime| runtime.block_on(serve_here(listener, proxy, shutdown)));
-            let _ = done.send(served);
-        })?;
-    finished
-        .await
-        .unwrap_or_else(|_| Err(std::io::Error::other("the proxy's thread stopped")))
-}
-
-async fn serve_here(
-    listener: std::net::TcpListener,
-    proxy: Proxy,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|stream| {
+    let listener = listener.tap_io(|stream| {
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }

@@ -451,6 +451,8 @@ B_KERNEL=$(uname -r)
 B_WRK=$(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}' || true)
 B_GIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then B_GIT="$B_GIT + uncommitted changes"; fi
+# Another binary than this tree's build: say which, the tree's commit is not it.
+if [[ -n ${IDP_BIN:-} ]]; then B_GIT="$BIN (IDP_BIN; the tree is at $B_GIT)"; fi
 B_RUSTC=$(rustc --version)
 B_DUR="${DUR} s, wrk -t$THREADS -c$CONNS unless noted"
 B_MOCK_VERSION=$MOCK_VERSION

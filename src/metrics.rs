@@ -4,6 +4,10 @@
 //! come from fixed sets (route templates, outcome names), never from input,
 //! so the number of series stays bounded.
 
+use std::collections::HashSet;
+use std::sync::{PoisonError, RwLock};
+
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -11,8 +15,43 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-type Labels = Vec<(&'static str, String)>;
+/// Every label value is a `&'static str` from a fixed set, so counting
+/// allocates nothing: the series' keys are built on the stack.
+type Labels = [(&'static str, &'static str); 1];
+type PairLabels = [(&'static str, &'static str); 2];
 type HistogramMaker = fn() -> Histogram;
+
+/// A request's series: its route template, method and status.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    method: &'static str,
+    status: u16,
+}
+
+/// The route templates seen so far, each leaked once: there are as many as
+/// the router has routes (plus `unmatched`), so the set is bounded, and a
+/// request's labels borrow from it instead of allocating.
+static ROUTES: RwLock<Option<HashSet<&'static str>>> = RwLock::new(None);
+
+/// `route` as a `&'static str`, for `Metrics::request`. Only for route
+/// templates (and `unmatched`), never a raw path: each distinct value is
+/// kept for the life of the process.
+pub fn route_label(route: &str) -> &'static str {
+    let known = ROUTES.read().unwrap_or_else(PoisonError::into_inner);
+    if let Some(found) = known.as_ref().and_then(|set| set.get(route)) {
+        return found;
+    }
+    drop(known);
+    let mut known = ROUTES.write().unwrap_or_else(PoisonError::into_inner);
+    let set = known.get_or_insert_with(HashSet::new);
+    if let Some(found) = set.get(route) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
 
 fn latency_histogram() -> Histogram {
     // 0.25 ms .. ~4 s: from a cached JWKS to an argon2 queue under load.
@@ -21,9 +60,9 @@ fn latency_histogram() -> Histogram {
 
 pub struct Metrics {
     registry: Registry,
-    requests: Family<Labels, Counter>,
+    requests: Family<RequestLabels, Counter>,
     latency: Family<Labels, Histogram, HistogramMaker>,
-    logins: Family<Labels, Counter>,
+    logins: Family<PairLabels, Counter>,
     tokens: Family<Labels, Counter>,
     lockouts: Counter,
     refresh_reuse: Counter,
@@ -40,10 +79,10 @@ impl Default for Metrics {
 impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("domino_idp");
-        let requests = Family::<Labels, Counter>::default();
+        let requests = Family::<RequestLabels, Counter>::default();
         let latency =
             Family::<Labels, Histogram, HistogramMaker>::new_with_constructor(latency_histogram);
-        let logins = Family::<Labels, Counter>::default();
+        let logins = Family::<PairLabels, Counter>::default();
         let tokens = Family::<Labels, Counter>::default();
         let lockouts = Counter::default();
         let refresh_reuse = Counter::default();
@@ -102,33 +141,29 @@ impl Metrics {
         }
     }
 
-    pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    /// `route`: from `route_label`.
+    pub fn request(&self, route: &'static str, method: &'static str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&vec![
-                ("route", route.to_owned()),
-                ("method", method.to_owned()),
-                ("status", status.to_string()),
-            ])
+            .get_or_create(&RequestLabels {
+                route,
+                method,
+                status,
+            })
             .inc();
         self.latency
-            .get_or_create(&vec![("route", route.to_owned())])
+            .get_or_create(&[("route", route)])
             .observe(seconds);
     }
 
     /// `path`: keep | password_grant | login_form; `outcome`: success | failure | locked.
     pub fn login(&self, path: &'static str, outcome: &'static str) {
         self.logins
-            .get_or_create(&vec![
-                ("path", path.to_owned()),
-                ("outcome", outcome.to_owned()),
-            ])
+            .get_or_create(&[("path", path), ("outcome", outcome)])
             .inc();
     }
 
     pub fn token_issued(&self, grant: &'static str) {
-        self.tokens
-            .get_or_create(&vec![("grant", grant.to_owned())])
-            .inc();
+        self.tokens.get_or_create(&[("grant", grant)]).inc();
     }
 
     pub fn lockout(&self) {
@@ -141,9 +176,7 @@ impl Metrics {
 
     /// `kind`: access | refresh.
     pub fn revocation(&self, kind: &'static str) {
-        self.revocations
-            .get_or_create(&vec![("kind", kind.to_owned())])
-            .inc();
+        self.revocations.get_or_create(&[("kind", kind)]).inc();
     }
 
     /// The text exposition, with the key age as of now.

@@ -144,8 +144,7 @@ pub async fn run_proxy(args: ProxyArgs, config: &Config) -> Outcome {
         http: http_client()?,
     };
     tracing::info!(upstream = %proxy.upstream, "proxy listening on {addr}");
-    axum::serve(listener, proxy::router(proxy))
-        .with_graceful_shutdown(shutdown_signal())
+    proxy::serve(listener, proxy, shutdown_signal())
         .await
         .map_err(|e| Failure::new(format!("proxy error: {e}")))
 }

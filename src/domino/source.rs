@@ -3,8 +3,11 @@
 //! cache that fetches on first use and again shortly before expiry.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwapOption;
+use http::HeaderValue;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use url::Url;
@@ -175,17 +178,44 @@ impl TokenSource {
 }
 
 /// A token fetched on first use and reused until shortly before it expires
-/// (the last fifth of its life, at least 10 s). One fetch at a time.
+/// (the last fifth of its life, at least 10 s). Readers take the current
+/// token without a lock (the API proxy reads it for every request); one
+/// fetch at a time.
 pub struct TokenCache {
     source: TokenSource,
-    current: Mutex<Option<Token>>,
+    current: ArcSwapOption<CachedToken>,
+    fetching: Mutex<()>,
+}
+
+/// A token as the proxy sends it: its `Authorization` value is built once
+/// per token, not per request.
+#[derive(Debug)]
+pub struct CachedToken {
+    pub token: Token,
+    /// `Bearer <token>`; `None` when the token cannot be a header value.
+    pub authorization: Option<HeaderValue>,
+}
+
+impl CachedToken {
+    fn new(token: Token) -> CachedToken {
+        let authorization = HeaderValue::from_str(&format!("Bearer {}", token.value)).ok();
+        CachedToken {
+            token,
+            authorization,
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        &self.token.value
+    }
 }
 
 impl TokenCache {
     pub fn new(source: TokenSource) -> TokenCache {
         TokenCache {
             source,
-            current: Mutex::new(None),
+            current: ArcSwapOption::empty(),
+            fetching: Mutex::new(()),
         }
     }
 
@@ -194,27 +224,41 @@ impl TokenCache {
         token.remaining() > margin
     }
 
+    /// The current token if it is fresh.
+    fn current_fresh(&self) -> Option<Arc<CachedToken>> {
+        self.current.load_full().filter(|t| Self::fresh(&t.token))
+    }
+
     /// The cached token, or a new one when it is close to expiry.
-    pub async fn get(&self) -> Result<String, SourceError> {
-        let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref().filter(|t| Self::fresh(t)) {
-            return Ok(token.value.clone());
+    pub async fn get(&self) -> Result<Arc<CachedToken>, SourceError> {
+        if let Some(token) = self.current_fresh() {
+            return Ok(token);
         }
-        let token = self.source.fetch().await?;
-        let value = token.value.clone();
-        *current = Some(token);
-        Ok(value)
+        let _one = self.fetching.lock().await;
+        // Someone else may have fetched while this one waited.
+        if let Some(token) = self.current_fresh() {
+            return Ok(token);
+        }
+        self.fetch().await
     }
 
     /// A new token, unless someone else replaced `stale` meanwhile.
-    pub async fn refresh(&self, stale: &str) -> Result<String, SourceError> {
-        let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref().filter(|t| t.value != stale) {
-            return Ok(token.value.clone());
+    pub async fn refresh(&self, stale: &CachedToken) -> Result<Arc<CachedToken>, SourceError> {
+        let _one = self.fetching.lock().await;
+        if let Some(token) = self
+            .current
+            .load_full()
+            .filter(|t| t.token.value != stale.token.value)
+        {
+            return Ok(token);
         }
-        let token = self.source.fetch().await?;
-        let value = token.value.clone();
-        *current = Some(token);
-        Ok(value)
+        self.fetch().await
+    }
+
+    /// Fetches and keeps a token; the caller holds `fetching`.
+    async fn fetch(&self) -> Result<Arc<CachedToken>, SourceError> {
+        let token = Arc::new(CachedToken::new(self.source.fetch().await?));
+        self.current.store(Some(token.clone()));
+        Ok(token)
     }
 }

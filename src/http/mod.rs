@@ -16,13 +16,13 @@ mod realm;
 /// imports every handler group) is imported by none of them.
 pub mod schemas;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -55,48 +55,42 @@ pub fn build_router(state: Issuer) -> Router {
     }
     // The routes name realms at /auth/realms/...; under another
     // http_relative_path the realms move, and /auth/realms/... is not served.
+    let served: Arc<str> = format!("{prefix}/realms/").into();
     Router::new()
         .fallback_service(routes)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            let prefix = prefix.clone();
+            let relocated = relocate(req, &served);
             async move {
-                let method = req.method().clone();
-                match relocate(req, &prefix) {
+                match relocated {
                     Ok(req) => next.run(req).await,
-                    Err(path) => not_found(method, path).await.into_response(),
+                    Err((method, path)) => not_found(method, path).await.into_response(),
                 }
             }
         }))
 }
 
-/// A request for `<prefix>/realms/...` as the routes name it
+/// A request for `<prefix>/realms/...` (`served`) as the routes name it
 /// (`/auth/realms/...`); a request for `/auth/realms/...` itself is not
-/// served under this layout (`Err` with its path).
-fn relocate(mut req: Request, prefix: &str) -> Result<Request, Uri> {
+/// served under this layout (`Err` with its method and path).
+fn relocate(mut req: Request, served: &str) -> Result<Request, (Method, Uri)> {
     let path = req.uri().path();
-    let served = format!("{prefix}/realms/");
-    let rest = if let Some(rest) = path.strip_prefix(&served) {
-        Some(rest.to_owned())
-    } else if path.starts_with("/auth/realms/") || path == "/auth/realms" {
-        return Err(req.uri().clone());
-    } else {
-        None
-    };
-    if let Some(rest) = rest {
-        let query = req
-            .uri()
-            .query()
-            .map_or_else(String::new, |q| format!("?{q}"));
-        if let Ok(uri) = format!("/auth/realms/{rest}{query}").parse::<Uri>() {
+    if let Some(rest) = path.strip_prefix(served) {
+        let uri = match req.uri().query() {
+            Some(query) => format!("/auth/realms/{rest}?{query}"),
+            None => format!("/auth/realms/{rest}"),
+        };
+        if let Ok(uri) = uri.parse::<Uri>() {
             *req.uri_mut() = uri;
         }
+    } else if path.starts_with("/auth/realms/") || path == "/auth/realms" {
+        return Err((req.method().clone(), req.uri().clone()));
     }
     Ok(req)
 }
 
 fn routes(state: Issuer) -> Router {
     let body_limit = state.config.max_body_bytes;
-    Router::new()
+    let routes = Router::new()
         .merge(keep::router())
         .merge(domino::router())
         .merge(realm::router())
@@ -110,18 +104,19 @@ fn routes(state: Issuer) -> Router {
         ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                AppError::Internal("handler panicked".into()).into_response()
-            },
-        ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        // Counts each request, turns a handler's panic into a 500 and sets
+        // the body limit: one layer, so one boxed `Route` per route.
+        .layer(metrics::Track::new(state.metrics.clone(), body_limit));
+    // `TraceLayer`'s spans and events are at DEBUG: with the default filter
+    // nobody records them, so the layer (its clock reads, its wrapped body)
+    // is only there when `RUST_LOG` asks for them. Errors are logged either
+    // way, once, by `http::error::log_cause` (in `server`).
+    let routes = if tracing::enabled!(target: "tower_http::trace", tracing::Level::DEBUG) {
+        routes.layer(TraceLayer::new_for_http())
+    } else {
+        routes
+    };
+    routes.with_state(state)
 }
 
 type SetHeader = SetResponseHeaderLayer<HeaderValue>;

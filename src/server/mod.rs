@@ -5,7 +5,10 @@
 //! Shutdown: stop accepting and close the listening socket (new clients are
 //! refused), serve what the kernel had already accepted, let every request in
 //! flight finish and close its connection, and after `shutdown_grace` close
-//! whatever remains. Each request carries `ConnectInfo<SocketAddr>`.
+//! whatever remains. Each request carries `ConnectInfo<SocketAddr>` and runs
+//! in `timeout::serve` (its `request_timeout`, and the log line of an error
+//! response's cause), a plain future around the router rather than two
+//! middleware layers, which axum would box and clone per route and request.
 
 mod timeout;
 
@@ -26,7 +29,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
-use tower::ServiceExt as _;
 
 use crate::config::ServerSettings;
 
@@ -42,13 +44,6 @@ pub async fn serve(
     settings: &ServerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let limit = settings.request_timeout();
-    let router = router
-        .layer(axum::middleware::from_fn(move |req, next| {
-            timeout::enforce(limit, req, next)
-        }))
-        // Outermost, so that a timeout's cause is logged like any other.
-        .layer(axum::middleware::from_fn(crate::http::error::log_causes));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(settings.header_read_timeout())
@@ -56,6 +51,7 @@ pub async fn serve(
         .max_headers(settings.max_headers);
     let server = Server {
         router,
+        limit: settings.request_timeout(),
         http,
         stopping: watch::channel(false).0,
     };
@@ -137,6 +133,8 @@ async fn pause_after_accept_error(e: &std::io::Error) {
 
 struct Server {
     router: Router,
+    /// `request_timeout`.
+    limit: Duration,
     http: http1::Builder,
     /// Turned to `true` once, when the server stops.
     stopping: watch::Sender<bool>,
@@ -153,6 +151,7 @@ impl Server {
     ) -> impl Future<Output = ()> + Send + 'static {
         let _ = stream.set_nodelay(true);
         let router = self.router.clone();
+        let limit = self.limit;
         let mut stopping = self.stopping.subscribe();
         let started = Arc::new(FirstRequest::default());
         let service = {
@@ -161,7 +160,7 @@ impl Server {
                 started.mark();
                 let mut req = req.map(Body::new);
                 req.extensions_mut().insert(ConnectInfo(peer));
-                router.clone().oneshot(req)
+                timeout::serve(router.clone(), limit, req)
             })
         };
         let conn = self.http.serve_connection(TokioIo::new(stream), service);

@@ -3,34 +3,53 @@
 //! the client is still sending its body (the client is slow). The handler's
 //! future is dropped, which rolls back any open database transaction.
 
+use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use http_body::{Body as HttpBody, Frame, SizeHint};
+use tower::ServiceExt as _;
 
-use crate::http::error::AppError;
+use crate::http::error::{AppError, log_cause};
 
-/// Runs the rest of the stack under `limit`.
-pub async fn enforce(limit: Duration, req: Request, next: Next) -> Response {
-    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
-    let received = Arc::new(AtomicBool::new(req.body().is_end_stream()));
-    let req = req.map(|body| {
-        Body::new(Watched {
-            inner: body,
-            received: received.clone(),
-        })
-    });
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(response) => response,
-        Err(_) if !received.load(Ordering::Acquire) => {
+/// Serves one request with `router` under `limit` and logs the cause an
+/// error response carries (`http::error::log_cause`), the timeout's
+/// included. The whole frame around the router is this one future: no
+/// middleware layer, so nothing is boxed or cloned per route for it.
+pub async fn serve(router: Router, limit: Duration, req: Request) -> Result<Response, Infallible> {
+    let response = enforce(router, limit, req).await;
+    log_cause(&response);
+    Ok(response)
+}
+
+/// Runs the router under `limit`.
+async fn enforce(router: Router, limit: Duration, req: Request) -> Response {
+    let (method, uri) = (req.method().clone(), req.uri().clone());
+    // A request without a body has received it all; only one with a body
+    // is watched.
+    let received = (!req.body().is_end_stream()).then(|| Arc::new(AtomicBool::new(false)));
+    let req = match &received {
+        None => req,
+        Some(received) => req.map(|body| {
+            Body::new(Watched {
+                inner: body,
+                received: received.clone(),
+            })
+        }),
+    };
+    match tokio::time::timeout(limit, router.oneshot(req)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(never)) => match never {},
+        Err(_) if received.is_some_and(|r| !r.load(Ordering::Acquire)) => {
+            let path = uri.path();
             tracing::info!(%method, path, "request body not received within request_timeout: 408");
             let mut response = AppError::RequestTimeout(limit.as_secs()).into_response();
             // The rest of the body may still come: this connection is done.
@@ -40,7 +59,8 @@ pub async fn enforce(limit: Duration, req: Request, next: Next) -> Response {
             response
         }
         Err(_) => AppError::Unavailable(format!(
-            "{method} {path} took longer than request_timeout ({} s)",
+            "{method} {} took longer than request_timeout ({} s)",
+            uri.path(),
             limit.as_secs()
         ))
         .into_response(),

@@ -7,10 +7,16 @@
 //! only through a client's `*` is echoed without credentials; `null` and
 //! everything else get no CORS headers at all. Preflights are answered here.
 
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::Response;
+use tower::{Layer, Service, ServiceExt as _};
 
 use crate::app::Issuer;
 use crate::domain::client::OriginAccess;
@@ -27,20 +33,105 @@ const MAX_AGE: &str = "3600";
 /// current, with no store round trip.
 const PREFLIGHT_CONFIG_AGE_MS: i64 = 1_000;
 
-pub async fn cors(State(state): State<Issuer>, mut request: Request, next: Next) -> Response {
-    let origin = request.headers().get(header::ORIGIN).cloned();
-    let preflight = request.method() == Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+/// The CORS layer of the token, userinfo, introspection, revocation and
+/// logout routes. A service of its own rather than a `from_fn` middleware: a
+/// preflight is answered without cloning the route under it (a `from_fn`
+/// middleware clones its inner route, with every layer under it, for every
+/// request) and without a `Next`.
+#[derive(Clone)]
+pub struct Cors {
+    state: Issuer,
+}
+
+impl Cors {
+    pub fn new(state: Issuer) -> Cors {
+        Cors { state }
+    }
+}
+
+impl<S> Layer<S> for Cors {
+    type Service = CorsService<S>;
+
+    fn layer(&self, inner: S) -> CorsService<S> {
+        CorsService {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct CorsService<S> {
+    inner: S,
+    state: Issuer,
+}
+
+impl<S> Service<Request> for CorsService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let state = self.state.clone();
+        let origin = request.headers().get(header::ORIGIN).cloned();
+        let preflight = request.method() == Method::OPTIONS
+            && request
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if preflight {
+            return Box::pin(async move { Ok(answer_preflight(&state, origin).await) });
+        }
+        // The inner service was made ready by `poll_ready`; the clone takes
+        // its place for the next call.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move { Ok(cors(&state, origin, request, inner).await) })
+    }
+}
+
+/// A preflight's answer, from the configuration some request of the last
+/// `PREFLIGHT_CONFIG_AGE_MS` found current.
+async fn answer_preflight(state: &Issuer, origin: Option<HeaderValue>) -> Response {
     let access = match origin.as_ref().and_then(|o| o.to_str().ok()) {
         // A store failure leaves the response without CORS headers: the
         // browser refuses it, which is the safe way to fail.
-        Some(o) if preflight => state
+        Some(o) => state
             .recent_configuration(PREFLIGHT_CONFIG_AGE_MS)
             .await
             .ok()
             .and_then(|config| config.origin_access(o)),
+        None => None,
+    };
+    let mut response = Response::new(Body::empty());
+    let h = response.headers_mut();
+    h.reserve(6);
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let (Some(origin), Some(access)) = (origin, access) {
+        allow(h, origin, access, true);
+    }
+    response
+}
+
+/// A request that is no preflight: the route's answer with the CORS headers
+/// its origin gets.
+async fn cors<S>(
+    state: &Issuer,
+    origin: Option<HeaderValue>,
+    mut request: Request,
+    inner: S,
+) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    let access = match origin.as_ref().and_then(|o| o.to_str().ok()) {
         // From the cached configuration: one read of the change counter,
         // which the request carries on so the token endpoint reads none.
         Some(o) => match state.configuration().await {
@@ -53,15 +144,14 @@ pub async fn cors(State(state): State<Issuer>, mut request: Request, next: Next)
         },
         None => None,
     };
-    let mut response = if preflight {
-        StatusCode::OK.into_response()
-    } else {
-        next.run(request).await
+    let mut response = match inner.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
     };
     let h = response.headers_mut();
     h.append(header::VARY, HeaderValue::from_static("Origin"));
     if let (Some(origin), Some(access)) = (origin, access) {
-        allow(h, origin, access, preflight);
+        allow(h, origin, access, false);
     }
     response
 }

@@ -4,20 +4,16 @@ mod authorize;
 mod client_auth;
 mod cors;
 mod form;
+mod known_realm;
 mod logout;
 mod pages;
 mod token;
 mod tokens;
 
 use axum::Router;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Request, State};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::app::Issuer;
-use crate::http::error::AppError;
 
 /// A path under `R/protocol/openid-connect`; the router and the OpenAPI
 /// document use the same constants.
@@ -57,21 +53,6 @@ crate::http::group_api!(
     preflight,
 );
 
-/// Only the configured realm exists; any other name is a JSON 404.
-async fn known_realm(
-    State(state): State<Issuer>,
-    params: Result<Path<Vec<(String, String)>>, PathRejection>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let params = params.map(|Path(p)| p).unwrap_or_default();
-    let realm = params.iter().find(|(k, _)| k == "realm").map(|(_, v)| v);
-    if realm != Some(&state.realm.name) {
-        return AppError::NotFound("Realm does not exist".into()).into_response();
-    }
-    next.run(request).await
-}
-
 // The OPTIONS route, for the CORS middleware (`cors`, which wraps each
 // method's handler).
 crate::http::realm::cors_preflight!(
@@ -105,8 +86,8 @@ pub fn router(state: Issuer) -> Router<Issuer> {
         )
         // Inside the CORS middleware: the preflights it answers stay as they were.
         .layer(super::no_store())
-        .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
+        .layer(cors::Cors::new(state.clone()))
         .merge(pages)
         .merge(session_iframe::router())
-        .route_layer(middleware::from_fn_with_state(state, known_realm))
+        .route_layer(known_realm::KnownRealm::new(&state.realm.name))
 }

@@ -68,7 +68,11 @@ pub struct ProxyArgs {
 }
 
 fn http_client() -> Result<reqwest::Client, Failure> {
-    reqwest::Client::builder()
+    http_client_with(reqwest::Client::builder())
+}
+
+fn http_client_with(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, Failure> {
+    builder
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30))
         .build()
@@ -141,7 +145,11 @@ pub async fn run_proxy(args: ProxyArgs, config: &Config) -> Outcome {
     let proxy = Proxy {
         upstream: args.credentials.api_host,
         tokens: Arc::new(TokenCache::new(source)),
-        http: http_client()?,
+        // A proxy passes a redirect on to its caller, as any HTTP proxy
+        // does: the caller decides whether to follow it (and with what).
+        http: http_client_with(
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
+        )?,
     };
     tracing::info!(upstream = %proxy.upstream, "proxy listening on {addr}");
     proxy::serve(listener, proxy, shutdown_signal())

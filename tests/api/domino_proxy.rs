@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use crate::helpers::idp_command;
 use crate::process::spawn_until_listening;
 
-/// An upstream that answers every request with what it received, and 401
-/// for the token `expired`.
+/// An upstream that answers every request with what it received, 401 for
+/// the token `expired`, and a redirect for `/v4/moved`.
 async fn echo_upstream() -> String {
     async fn echo(
         method: Method,
@@ -39,6 +39,13 @@ async fn echo_upstream() -> String {
             "headers": seen,
             "body": String::from_utf8_lossy(&body),
         });
+        if uri.path() == "/v4/moved" {
+            return (
+                axum::http::StatusCode::FOUND,
+                [("location", "/v4/elsewhere")],
+            )
+                .into_response();
+        }
         let status = if auth == "Bearer expired" { 401 } else { 207 };
         (
             axum::http::StatusCode::from_u16(status).unwrap(),
@@ -183,4 +190,26 @@ async fn an_unreachable_upstream_is_a_502_that_says_so() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 502);
+}
+
+/// A redirect from the upstream reaches the caller as it was sent: the
+/// proxy does not follow it on the caller's behalf.
+#[tokio::test]
+async fn the_proxy_passes_a_redirect_on_to_its_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = echo_upstream().await;
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "header.payload.sig\n").unwrap();
+    let proxy = start_proxy(dir.path(), &upstream, &token_file);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = http
+        .get(format!("{}/v4/moved", proxy.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(resp.headers()["location"], "/v4/elsewhere");
 }

@@ -2,13 +2,11 @@
 //! endpoints has one shape, `{"status": <code>, "error": "<kind>",
 //! "message": "<what to do>"}`; the OAuth operations' errors are sent in RFC
 //! 6749 §5.2's. A server-side cause is never sent: the response carries it
-//! as an extension and `log_causes`, the one place that logs errors, writes
-//! it.
+//! as an extension and `log_cause`, called once per response by
+//! `server::timeout::serve` (the one place that logs errors), writes it.
 
 use axum::Json;
-use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -100,7 +98,7 @@ impl AppError {
     }
 }
 
-/// The server-side cause of an error response, for `log_causes`.
+/// The server-side cause of an error response, for `log_cause`.
 #[derive(Debug, Clone)]
 pub struct Cause(pub String);
 
@@ -114,13 +112,6 @@ pub fn log_cause(response: &Response) {
             tracing::warn!(%cause, status = response.status().as_u16(), "request not served");
         }
     }
-}
-
-/// The middleware that logs every error response's cause.
-pub async fn log_causes(req: Request, next: Next) -> Response {
-    let response = next.run(req).await;
-    log_cause(&response);
-    response
 }
 
 /// The body of an OAuth error (RFC 6749 §5.2).

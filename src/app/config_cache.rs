@@ -122,6 +122,20 @@ impl ConfigCache {
         now_ms: i64,
     ) -> Result<Arc<Snapshot>, StoreError> {
         let version = self.counter.read(store).await?;
+        self.at(store, realm, version, now_ms).await
+    }
+
+    /// The configuration as of `version`, a counter read the caller made
+    /// itself after its request arrived (in the statement that read its own
+    /// data, as a refresh grant does): the cached snapshot when it is at
+    /// least that new, else a reload.
+    pub async fn at(
+        &self,
+        store: &Arc<dyn Store>,
+        realm: &str,
+        version: i64,
+        now_ms: i64,
+    ) -> Result<Arc<Snapshot>, StoreError> {
         if let Some(snapshot) = self.cached(version, now_ms) {
             return Ok(snapshot);
         }

@@ -10,6 +10,7 @@
 use crate::app::Issuer;
 use crate::app::login::ClientIp;
 use crate::app::oidc::grants::{self, GrantResponse};
+use crate::app::oidc::prefetch::Prefetched;
 use crate::app::oidc::{OAuthError, Params, sessions};
 use crate::domain::client::ADMIN_CONSOLE;
 use crate::domain::opaque;
@@ -102,7 +103,7 @@ pub async fn finish(
     let params = Params::parse(body.as_bytes()).map_err(SignInError::Refused)?;
     let config = state.configuration().await?;
     let GrantResponse::Tokens(tokens) =
-        grants::exchange(state, &config, &client, &params, ClientIp(None))
+        grants::exchange(state, Prefetched::config(config), &client, &params, ClientIp(None))
             .await
             .map_err(refused)?
     else {

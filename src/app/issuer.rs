@@ -93,6 +93,19 @@ impl Issuer {
             .await
     }
 
+    /// The configuration as of a change-counter `version` the caller read
+    /// with its own data, after its request arrived (see `configuration`).
+    pub async fn configuration_at(&self, version: i64) -> Result<Arc<Snapshot>, StoreError> {
+        self.config_cache
+            .at(
+                &self.store,
+                &self.config.realm,
+                version,
+                self.clock.now_ms(),
+            )
+            .await
+    }
+
     /// The configuration as some request of the last `max_age_ms` found it
     /// (no store round trip then): for answers clients cache anyway, such as
     /// CORS preflights; never for a token.

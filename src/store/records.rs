@@ -108,6 +108,9 @@ pub struct RefreshHolder {
     /// `None` when the session is not the user's (never, while the schema's
     /// foreign keys hold).
     pub session: Option<SessionRecord>,
+    /// The configuration's change counter, read in the same statement
+    /// (`Database::config_version`).
+    pub config_version: i64,
 }
 
 /// A user to insert: the validated fields plus the password hash to store.

@@ -241,6 +241,7 @@ pub(super) const USER_SESSION_COLUMNS: &str = "u.*,
 pub(super) struct RefreshHolderRow {
     pub(super) holder: UserSessionRow,
     pub(super) token: RefreshRecord,
+    pub(super) config_version: i64,
 }
 
 impl RefreshRecord {
@@ -270,6 +271,7 @@ impl RefreshHolderRow {
         Ok(RefreshHolderRow {
             holder: UserSessionRow::read(r)?,
             token: RefreshRecord::read(r)?,
+            config_version: r.int("config_version")?,
         })
     }
 
@@ -279,6 +281,7 @@ impl RefreshHolderRow {
             token: self.token,
             user,
             session,
+            config_version: self.config_version,
         })
     }
 }

@@ -14,13 +14,14 @@ use crate::app::oidc::claims::ClaimContext;
 use crate::app::oidc::error::OAuthError;
 use crate::app::oidc::mint::{self, Grant, TokenResponse, mint};
 use crate::app::oidc::params::Params;
+use crate::app::oidc::prefetch::Prefetched;
 use crate::app::oidc::{refresh_token, scope, sessions};
 use crate::app::users::LoginError;
 use crate::domain::client::{Client, GrantType};
 use crate::domain::opaque;
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::{LoginName, Password, User};
-use crate::store::{CodeRedemption, RefreshClaim};
+use crate::store::{CodeRedemption, RefreshClaim, RefreshHolder};
 
 /// The `subject_token_type` of an API key (a project-specific URI, as
 /// RFC 8693 §3 allows).
@@ -53,23 +54,26 @@ pub struct ExchangeResponse {
 
 /// One token request, as each grant reads it (client authentication has
 /// happened; `ip` is for the brute-force counters).
-#[derive(Clone, Copy)]
 struct Request<'a> {
     state: &'a Issuer,
     config: &'a Snapshot,
     client: &'a Client,
     params: &'a Params,
     ip: ClientIp,
+    /// The presented refresh token, when `prefetch` read it.
+    refresh: Option<Option<RefreshHolder>>,
 }
 
 /// Dispatches on `grant_type`.
 pub async fn exchange(
     state: &Issuer,
-    config: &Snapshot,
+    pre: Prefetched,
     client: &Client,
     params: &Params,
     ip: ClientIp,
 ) -> Result<GrantResponse, OAuthError> {
+    let Prefetched { config, refresh } = pre;
+    let config = config.as_ref();
     let raw = params.require("grant_type")?;
     let grant = GrantType::parse(raw).ok_or_else(|| {
         OAuthError::unsupported_grant_type(format!(
@@ -89,6 +93,7 @@ pub async fn exchange(
         client,
         params,
         ip,
+        refresh,
     };
     let response = match grant {
         GrantType::Password => req.password().await,
@@ -252,12 +257,11 @@ impl Request<'_> {
         // with its user and session in one statement), and the claim of the
         // presented token and the storing of its successor are one write
         // (`rotate_refresh`), which a racing request loses as a replay.
-        let Some(found) = self
-            .state
-            .store
-            .get_refresh_with_holder(&token_hash)
-            .await?
-        else {
+        let found = match self.refresh {
+            Some(found) => found,
+            None => self.state.store.get_refresh_with_holder(&token_hash).await?,
+        };
+        let Some(found) = found else {
             return Err(refresh_token::refused(self.state, RefreshClaim::Unknown).await?);
         };
         let record = found.token;

@@ -9,6 +9,7 @@ pub mod grants;
 pub mod logout;
 pub mod mint;
 pub mod params;
+pub mod prefetch;
 pub mod refresh_token;
 pub mod scope;
 pub mod sessions;

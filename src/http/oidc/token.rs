@@ -13,6 +13,7 @@ use crate::app::Issuer;
 use crate::app::config_cache::Snapshot;
 use crate::app::login::ClientIp;
 use crate::app::oidc::grants::GrantResponse;
+use crate::app::oidc::prefetch::Prefetched;
 use crate::app::oidc::{OAuthError, grants};
 use crate::http::schemas::{ClientAuthErrors, TokenRequest};
 
@@ -44,11 +45,11 @@ pub async fn token(
 ) -> Result<impl IntoResponse, OAuthError> {
     // A browser's request had the configuration read for it by `cors`,
     // after it arrived: the same guarantee as a read here.
-    let config = match read_by_cors {
-        Some(Extension(config)) => config,
-        None => state.configuration().await?,
+    let pre = match read_by_cors {
+        Some(Extension(config)) => Prefetched::config(config),
+        None => state.prefetch(&params).await?,
     };
-    let client = client_auth::authenticate_in(&state, &config, &headers, &params)?;
-    let response = grants::exchange(&state, &config, &client, &params, ip).await?;
+    let client = client_auth::authenticate_in(&state, &pre.config, &headers, &params)?;
+    let response = grants::exchange(&state, pre, &client, &params, ip).await?;
     Ok(Json(response))
 }

@@ -62,7 +62,8 @@ impl Fixture {
     }
 }
 
-/// A token is read with its user and session in one statement. Of many
+/// A token is read with its user and session (and the configuration's
+/// change counter) in one statement. Of many
 /// rotations of one token at once, one spends it and stores its
 /// successor; the others are replays and store nothing. A token of a
 /// revoked family, or one named with another session or client, is not
@@ -82,6 +83,8 @@ pub(crate) async fn a_refresh_token_rotates_once(store: Arc<dyn Store>) {
         (f.user_id.as_str(), "doc")
     );
     assert_eq!(found.session.map(|s| s.id), Some("s".to_owned()));
+    // The configuration's change counter comes with it.
+    assert_eq!(found.config_version, s.config_version().await.unwrap());
     assert!(s.get_refresh_with_holder("nope").await.unwrap().is_none());
     assert!(s.get_refresh_with_holder("a\0").await.unwrap().is_none());
 

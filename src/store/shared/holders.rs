@@ -9,13 +9,16 @@ macro_rules! holder_sql {
     () => {
         fn refresh_holder_sql() -> &'static str {
             // The token's user and session exist while it does (their
-            // foreign keys cascade), so the user is an inner join.
+            // foreign keys cascade), so the user is an inner join. The
+            // configuration's change counter rides along: a refresh reads
+            // it in this statement instead of one of its own.
             static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                 format!(
                     "SELECT {},
                             r.token_hash, r.family_id, r.session_id, r.client_id, r.user_id,
                             r.scope, r.auth_time, r.issued_at, r.expires_at, r.used_at,
-                            r.revoked_at
+                            r.revoked_at,
+                            (SELECT version FROM config_version WHERE id = 1) AS config_version
                      FROM refresh_tokens r
                      JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = r.user_id
                      LEFT JOIN sessions s ON s.id = r.session_id AND s.user_id = r.user_id

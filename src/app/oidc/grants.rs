@@ -249,7 +249,7 @@ impl Request<'_> {
         self.tokens(grant).await
     }
 
-    async fn refresh(self) -> Result<TokenResponse, OAuthError> {
+    async fn refresh(mut self) -> Result<TokenResponse, OAuthError> {
         let presented = self.params.require("refresh_token")?;
         let token_hash = opaque::digest(presented);
         let now = self.state.clock.now();
@@ -257,7 +257,7 @@ impl Request<'_> {
         // with its user and session in one statement), and the claim of the
         // presented token and the storing of its successor are one write
         // (`rotate_refresh`), which a racing request loses as a replay.
-        let found = match self.refresh {
+        let found = match self.refresh.take() {
             Some(found) => found,
             None => self.state.store.get_refresh_with_holder(&token_hash).await?,
         };
@@ -359,7 +359,7 @@ impl Request<'_> {
     }
 
     /// Mints `grant` and answers with its tokens.
-    async fn tokens(self, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
+    async fn tokens(&self, grant: Grant<'_>) -> Result<TokenResponse, OAuthError> {
         Ok(mint(self.state, self.config, grant).await?.response)
     }
 }

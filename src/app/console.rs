@@ -102,10 +102,15 @@ pub async fn finish(
         .finish();
     let params = Params::parse(body.as_bytes()).map_err(SignInError::Refused)?;
     let config = state.configuration().await?;
-    let GrantResponse::Tokens(tokens) =
-        grants::exchange(state, Prefetched::config(config), &client, &params, ClientIp(None))
-            .await
-            .map_err(refused)?
+    let GrantResponse::Tokens(tokens) = grants::exchange(
+        state,
+        Prefetched::config(config),
+        &client,
+        &params,
+        ClientIp(None),
+    )
+    .await
+    .map_err(refused)?
     else {
         return Err(SignInError::Refused("unexpected token response".into()));
     };

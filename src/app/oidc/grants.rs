@@ -259,7 +259,12 @@ impl Request<'_> {
         // (`rotate_refresh`), which a racing request loses as a replay.
         let found = match self.refresh.take() {
             Some(found) => found,
-            None => self.state.store.get_refresh_with_holder(&token_hash).await?,
+            None => {
+                self.state
+                    .store
+                    .get_refresh_with_holder(&token_hash)
+                    .await?
+            }
         };
         let Some(found) = found else {
             return Err(refresh_token::refused(self.state, RefreshClaim::Unknown).await?);

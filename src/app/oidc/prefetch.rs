@@ -36,8 +36,8 @@ impl Issuer {
     /// The configuration as of now (see `configuration`), read together
     /// with the presented refresh token when the request is a refresh grant.
     pub async fn prefetch(&self, params: &Params) -> Result<Prefetched, StoreError> {
-        let refresh = params.get("grant_type").and_then(GrantType::parse)
-            == Some(GrantType::RefreshToken);
+        let refresh =
+            params.get("grant_type").and_then(GrantType::parse) == Some(GrantType::RefreshToken);
         if let (true, Some(presented)) = (refresh, params.get("refresh_token")) {
             let found = self
                 .store

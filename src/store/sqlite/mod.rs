@@ -52,7 +52,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         let file = options.get_filename().to_owned();
-        let on_disk = file.as_os_str() != ":memory:";
+        // sqlx names an in-memory database `file:sqlx-in-memory-N`: only the
+        // URL says that it is one (and that no file is to be made for it).
+        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
+        let on_disk = !in_memory;
         if on_disk {
             if let Some(parent) = file.parent()
                 && !parent.as_os_str().is_empty()
@@ -75,12 +78,11 @@ impl SqliteStore {
             warn_if_shared(&file);
         }
         let batch = batch::GroupCommit::start(writer.clone())?;
-        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
         Ok(SqliteStore {
             pool,
             writer,
             batch,
-            hot: (!in_memory).then(|| hot::HotReads::new(file)),
+            hot: on_disk.then(|| hot::HotReads::new(file)),
         })
     }
 }
@@ -189,5 +191,30 @@ pub(crate) mod testdb {
         let store = SqliteStore::open(&url).await.unwrap();
         store.migrate().await.unwrap();
         Some((store, Dir(dir)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteStore;
+    use crate::store::{Database as _, UserStore as _};
+
+    fn strays() -> Vec<std::ffi::OsString> {
+        std::fs::read_dir(".")
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .filter(|name| name.to_string_lossy().starts_with("file:sqlx-in-memory"))
+            .collect()
+    }
+
+    /// An in-memory database works, through sqlx for every read, and leaves
+    /// no file behind (sqlx names it `file:sqlx-in-memory-N`).
+    #[tokio::test]
+    async fn an_in_memory_database_makes_no_file() {
+        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        store.migrate().await.unwrap();
+        assert!(store.list_users().await.unwrap().is_empty());
+        assert!(store.config_version().await.is_ok());
+        assert_eq!(strays(), Vec::<std::ffi::OsString>::new());
     }
 }

@@ -31,6 +31,14 @@ async fn one_connection() -> (Conns, Dir) {
     (conns, Dir(dir))
 }
 
+/// How many rows table `t` holds, read on one of `conns`.
+async fn rows_in_t(conns: &Conns) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(conns)
+        .await
+        .unwrap()
+}
+
 /// A TEMP table lives as long as its connection: seeing it again means the
 /// same connection came back.
 async fn same_connection(conns: &Conns) -> bool {
@@ -55,10 +63,7 @@ async fn a_connection_is_reused_without_reopening() {
     for _ in 0..3 {
         assert!(same_connection(&conns).await);
     }
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
-        .fetch_one(&conns)
-        .await
-        .unwrap();
+    let n = rows_in_t(&conns).await;
     assert_eq!(n, 0);
     assert!(same_connection(&conns).await);
 }
@@ -78,10 +83,7 @@ async fn a_statement_dropped_half_way_closes_its_connection() {
     assert!(slow.is_err(), "the slow statement finished: {slow:?}");
     // A fresh connection answers, without the old one's TEMP table.
     assert!(!same_connection(&conns).await);
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
-        .fetch_one(&conns)
-        .await
-        .unwrap();
+    let n = rows_in_t(&conns).await;
     assert_eq!(n, 0);
 }
 
@@ -131,10 +133,7 @@ async fn a_checkout_waits_for_the_connection_in_use() {
     let waiting = tokio::time::timeout(Duration::from_millis(100), conns.acquire()).await;
     assert!(waiting.is_err(), "a second connection was handed out");
     drop(held);
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
-        .fetch_one(&conns)
-        .await
-        .unwrap();
+    let n = rows_in_t(&conns).await;
     assert_eq!(n, 0);
 }
 

@@ -202,6 +202,22 @@ async fn republish(state: &Issuer, home: &KeyHome) -> Result<(), KeyError> {
     Ok(())
 }
 
+/// Creates an API key for `username`, named `name`, valid from `now` for
+/// `expires_in` seconds (`None`: until revoked); the key itself is in the
+/// answer, to be shown once.
+pub async fn create_api_key(
+    store: &dyn Store,
+    username: &str,
+    name: Option<&str>,
+    expires_in: Option<u64>,
+    now: i64,
+    operator: &str,
+) -> Result<crate::app::apikeys::CreatedKey, crate::app::apikeys::ApiKeyError> {
+    let created = crate::app::apikeys::create(store, username, name, expires_in, now).await?;
+    audit("apikey.create", &created.record.id, operator);
+    Ok(created)
+}
+
 /// Revokes an API key at once.
 pub async fn revoke_api_key(
     store: &dyn Store,

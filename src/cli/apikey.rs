@@ -76,9 +76,16 @@ pub async fn run(cmd: ApiKeyCommand, config: &Config) -> Outcome {
             crate::domain::apikey::parse_name(name.as_deref()).map_err(Failure::usage)?;
             crate::domain::apikey::expiry(now, expires_in).map_err(Failure::usage)?;
             let store = open_store(config).await?;
-            let created = apikeys::create(store.as_ref(), &user, name.as_deref(), expires_in, now)
-                .await
-                .map_err(failure)?;
+            let created = crate::app::admin::create_api_key(
+                store.as_ref(),
+                &user,
+                name.as_deref(),
+                expires_in,
+                now,
+                &super::operator(),
+            )
+            .await
+            .map_err(failure)?;
             let key = &created.record;
             println!(
                 "created API key {} ({:?}) for {user}, expires {}",

@@ -534,3 +534,63 @@ async fn users_clients_and_mappers_are_removed_from_the_console() {
     let left = store.list_mappers().await.unwrap();
     assert!(left.iter().all(|m| m.name != "team"));
 }
+
+/// An admin creates an API key on a user's page: a bad lifetime is an error
+/// next to the field and creates nothing; a good one shows the key once, it
+/// works at the Domino API at once, and the page does not show it again.
+#[tokio::test]
+async fn an_api_key_is_created_from_the_console_and_shown_once() {
+    let app = spawn_app().await;
+    app.add_doc_and_play().await;
+    app.add_user(admin_spec()).await;
+    let (_, jar) = sign_in(&app, ADMIN).await;
+    let cookies = jar.join("; ");
+    let csrf = csrf_of(app.url("/admin/users/doc"), &cookies).await;
+    let create = |name: &'static str, days: &'static str| {
+        http()
+            .post(app.url("/admin/users/doc/apikeys"))
+            .header("cookie", &cookies)
+            .form(&[
+                ("name", name),
+                ("expires_days", days),
+                ("csrf_token", csrf.as_str()),
+            ])
+            .send()
+    };
+    let bad = create("laptop", "soon").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("id=\"key-error\""), "{html}");
+    assert!(!html.contains("api-key-once") && html.contains("No API keys."));
+
+    let made = create("laptop", "30").await.unwrap();
+    assert_eq!(made.status(), 200);
+    let html = made.text().await.unwrap();
+    let key = html
+        .split("id=\"api-key-once\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no key on the page: {html}"))
+        .to_owned();
+    assert!(html.contains(">laptop<"), "the key is listed: {html}");
+    let me = http()
+        .get(app.url("/v4/users/self"))
+        .header("X-Domino-Api-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["userName"], "doc", "{me}");
+
+    let again = http()
+        .get(app.url("/admin/users/doc"))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains(&key), "the key is shown once");
+}

@@ -98,6 +98,7 @@ pub fn notice(done: Option<&str>) -> Option<&'static str> {
         "removed" => "Removed.",
         "ended" => "Ended.",
         "revoked" => "Revoked.",
+        "key" => "The API key is created: copy it now, it is not shown again.",
         "rotated" => "A new key is published; it signs after the lead time.",
         "retired" => "The key is retired.",
         _ => return None,

@@ -27,6 +27,7 @@ pub fn router() -> Router<Issuer> {
         .route("/admin/users/{username}/password", post(set_password))
         .route("/admin/users/{username}/edit", post(edit))
         .route("/admin/users/{username}/remove", removal(Removable::User))
+        .route("/admin/users/{username}/apikeys", post(create_key))
         .route("/admin/apikeys/{id}/revoke", post(revoke_key))
 }
 
@@ -41,6 +42,9 @@ struct UserPage {
     keys: Vec<KeyRow>,
     password_error: Option<String>,
     edit: EditValues,
+    key_error: Option<String>,
+    /// An API key just created, shown this once.
+    new_key: Option<String>,
 }
 
 admin_page!(UserPage);
@@ -53,11 +57,14 @@ pub struct EditValues {
     field: &'static str,
 }
 
-/// What went wrong on the page's forms, shown next to the field.
+/// What the page's forms answer besides the user: what went wrong, shown
+/// next to the field, or an API key just created, shown this once.
 #[derive(Default)]
-struct Problem {
+struct Forms {
     password: Option<String>,
     edit: Option<EditValues>,
+    key_error: Option<String>,
+    new_key: Option<String>,
 }
 
 async fn render_user(
@@ -65,7 +72,7 @@ async fn render_user(
     admin: &Admin,
     username: &str,
     done: Option<&str>,
-    problem: Problem,
+    problem: Forms,
     status: StatusCode,
 ) -> Response {
     let user = match state
@@ -111,6 +118,8 @@ async fn render_user(
             }),
             user,
             password_error: problem.password,
+            key_error: problem.key_error,
+            new_key: problem.new_key,
         },
     )
 }
@@ -126,7 +135,7 @@ async fn show(
         &admin,
         &username,
         done.as_deref(),
-        Problem::default(),
+        Forms::default(),
         StatusCode::OK,
     )
     .await
@@ -180,9 +189,9 @@ async fn set_password(
                 &admin,
                 &username,
                 None,
-                Problem {
+                Forms {
                     password: Some(e.0),
-                    edit: None,
+                    ..Forms::default()
                 },
                 StatusCode::BAD_REQUEST,
             )
@@ -203,6 +212,65 @@ async fn set_password(
             encode(&user.username)
         )),
         Err(e) => refuse(&state, e, "/admin/users"),
+    }
+}
+
+/// A new API key for the user: a name (optional) and a lifetime in days
+/// (empty: until revoked); the key is shown once on the page that answers.
+async fn create_key(
+    State(state): State<Issuer>,
+    Path(username): Path<String>,
+    Change { admin, form }: Change,
+) -> Response {
+    let refused = |why: String| Forms {
+        key_error: Some(why),
+        ..Forms::default()
+    };
+    let bad = StatusCode::BAD_REQUEST;
+    let expires_in = match lifetime(form.0.get("expires_days")) {
+        Ok(expires_in) => expires_in,
+        Err(why) => return render_user(&state, &admin, &username, None, refused(why), bad).await,
+    };
+    let name = form.0.get("name").map(str::trim).filter(|n| !n.is_empty());
+    let created = admin::create_api_key(
+        state.store.as_ref(),
+        &username,
+        name,
+        expires_in,
+        state.clock.now(),
+        &admin.user.username,
+    )
+    .await;
+    let (forms, done, status) = match created {
+        Ok(created) => (
+            Forms {
+                new_key: Some(created.key),
+                ..Forms::default()
+            },
+            Some("key"),
+            StatusCode::OK,
+        ),
+        Err(apikeys::ApiKeyError::Invalid(e)) => (refused(e.0), None, bad),
+        Err(apikeys::ApiKeyError::UnknownUser(_)) => {
+            let why = format!("There is no user named {username:?}.");
+            return refuse(&state, admin::AdminError::NotFound(why), "/admin/users");
+        }
+        Err(apikeys::ApiKeyError::Store(e)) => return page::unavailable(&state, &e),
+    };
+    render_user(&state, &admin, &username, done, forms, status).await
+}
+
+/// A key's lifetime from the form: whole days from 1 to 3650, in seconds;
+/// empty for a key that lives until it is revoked.
+fn lifetime(days: Option<&str>) -> Result<Option<u64>, String> {
+    match days.map(str::trim).unwrap_or("") {
+        "" => Ok(None),
+        days => days
+            .parse::<u64>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .map(|d| Some(d * 86_400))
+            .ok_or_else(|| "Expires in: a whole number of days from 1 to 3650, or empty.".into()),
     }
 }
 
@@ -229,9 +297,9 @@ async fn edit(
     let refused = |mut values: EditValues, why: String| {
         values.field = field_of(&why);
         values.error = Some(why);
-        Problem {
-            password: None,
+        Forms {
             edit: Some(values),
+            ..Forms::default()
         }
     };
     let spec = match values.fields.spec(&username) {

@@ -83,6 +83,14 @@ async fn csrf_of(url: String, cookies: &str) -> String {
     hidden(&page, "csrf_token")
 }
 
+/// The signed-in admin's cookies and a form's CSRF token (from doc's page).
+async fn admin_session(app: &TestApp) -> (String, String) {
+    let (_, jar) = sign_in(app, ADMIN).await;
+    let cookies = jar.join("; ");
+    let csrf = csrf_of(app.url("/admin/users/doc"), &cookies).await;
+    (cookies, csrf)
+}
+
 /// Signs in to /admin through the realm's login page with plain HTTP; the
 /// callback's response and the cookies so far.
 async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Response, Vec<String>) {
@@ -185,9 +193,7 @@ async fn console_forms_need_the_sessions_csrf_token_and_are_rate_limited() {
     let app = spawn_app().await;
     app.add_doc().await;
     app.add_user(admin_spec()).await;
-    let (_, jar) = sign_in(&app, ADMIN).await;
-    let cookies = jar.join("; ");
-    let csrf = csrf_of(app.url("/admin/users/doc"), &cookies).await;
+    let (cookies, csrf) = admin_session(&app).await;
     let post = |token: Option<&str>, with_cookie: bool| {
         let mut req = http().post(app.url("/admin/users/doc/enabled"));
         if with_cookie {
@@ -504,9 +510,7 @@ async fn users_clients_and_mappers_are_removed_from_the_console() {
     mappers::create(app.state.store.as_ref(), &team)
         .await
         .unwrap();
-    let (_, jar) = sign_in(&app, ADMIN).await;
-    let cookies = jar.join("; ");
-    let csrf = csrf_of(app.url("/admin/users/doc"), &cookies).await;
+    let (cookies, csrf) = admin_session(&app).await;
     let remove = |path: &str| {
         http()
             .post(app.url(path))
@@ -543,9 +547,7 @@ async fn an_api_key_is_created_from_the_console_and_shown_once() {
     let app = spawn_app().await;
     app.add_doc_and_play().await;
     app.add_user(admin_spec()).await;
-    let (_, jar) = sign_in(&app, ADMIN).await;
-    let cookies = jar.join("; ");
-    let csrf = csrf_of(app.url("/admin/users/doc"), &cookies).await;
+    let (cookies, csrf) = admin_session(&app).await;
     let create = |name: &'static str, days: &'static str| {
         http()
             .post(app.url("/admin/users/doc/apikeys"))

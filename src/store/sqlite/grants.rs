@@ -4,8 +4,12 @@
 //! one write at a time, so each is a plain statement or transaction; the
 //! refresh tokens' go through the group commit (`batch`).
 
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteConnection;
 
+use super::hot::{first, unavailable as lite_unavailable};
 use super::{SqliteStore, unavailable};
 use crate::store::rows::REFRESH_COLUMNS;
 use crate::store::shared::binds::refresh_grant;
@@ -13,19 +17,84 @@ use crate::store::{RefreshRecord, StoreError};
 
 crate::store::shared::grant_store!(SqliteStore, pool, writer);
 
-/// Inserts `t`, revoked already when its family or session is.
-async fn insert_successor(
-    conn: &mut SqliteConnection,
-    t: &RefreshRecord,
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
+/// Inserts `t`, revoked already when its family or session is: `$1`-`$11`
+/// are `t`'s columns in the order of `REFRESH_COLUMNS`.
+static INSERT_SUCCESSOR: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "INSERT INTO refresh_tokens ({REFRESH_COLUMNS})
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, COALESCE($11,
              (SELECT revoked_at FROM refresh_tokens WHERE family_id = $2
                   AND revoked_at IS NOT NULL ORDER BY revoked_at LIMIT 1),
              (SELECT ended_at FROM sessions WHERE id = $3))"
-    );
-    refresh_grant(sqlx::query(&sql), t)
+    )
+});
+
+/// Spends the presented token (`$2`) at `$1` if it is live and names the
+/// successor's family, session, client and user (`$3`-`$6`).
+static SPEND: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE refresh_tokens SET used_at = $1
+         WHERE token_hash = $2 AND family_id = $3 AND session_id = $4
+           AND client_id = $5 AND user_id = $6
+           AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
+         RETURNING {REFRESH_COLUMNS}"
+    )
+});
+
+/// `INSERT_SUCCESSOR` on the group commit's connection.
+fn insert_successor(conn: &Connection, t: &RefreshRecord) -> Result<(), StoreError> {
+    let mut statement = conn
+        .prepare_cached(&INSERT_SUCCESSOR)
+        .map_err(lite_unavailable)?;
+    statement
+        .execute(params![
+            t.token_hash,
+            t.family_id,
+            t.session_id,
+            t.client_id.as_str(),
+            t.user_id,
+            t.scope,
+            t.auth_time,
+            t.issued_at,
+            t.expires_at,
+            t.used_at,
+            t.revoked_at,
+        ])
+        .map(drop)
+        .map_err(lite_unavailable)
+}
+
+/// The claim and the successor on the group commit's connection.
+fn rotate(
+    conn: &Connection,
+    presented: &str,
+    t: &RefreshRecord,
+) -> Result<Option<RefreshRecord>, StoreError> {
+    let spent = first(
+        conn,
+        &SPEND,
+        params![
+            t.issued_at,
+            presented,
+            t.family_id,
+            t.session_id,
+            t.client_id.as_str(),
+            t.user_id
+        ],
+        |row| RefreshRecord::read(row),
+    )?;
+    if spent.is_some() {
+        insert_successor(conn, t)?;
+    }
+    Ok(spent)
+}
+
+/// `INSERT_SUCCESSOR` through sqlx, for an in-memory database.
+async fn insert_successor_sqlx(
+    conn: &mut SqliteConnection,
+    t: &RefreshRecord,
+) -> Result<(), sqlx::Error> {
+    refresh_grant(sqlx::query(&INSERT_SUCCESSOR), t)
         .bind(t.used_at)
         .bind(t.revoked_at)
         .execute(conn)
@@ -62,9 +131,14 @@ impl SqliteStore {
     /// time, so the revocation either sees this row or this row sees it.
     async fn insert_refresh_tx(&self, t: &RefreshRecord) -> Result<(), StoreError> {
         let t = t.clone();
-        self.batch
-            .run(move |conn| Box::pin(async move { insert_successor(conn, &t).await }))
-            .await
+        let Some(batch) = &self.batch else {
+            let mut tx = self.writer.begin().await.map_err(unavailable)?;
+            insert_successor_sqlx(&mut tx, &t)
+                .await
+                .map_err(unavailable)?;
+            return tx.commit().await.map_err(unavailable);
+        };
+        batch.run(move |conn| insert_successor(conn, &t)).await
     }
 
     /// The claim and the successor in one transaction of a group commit.
@@ -77,31 +151,36 @@ impl SqliteStore {
         t: &RefreshRecord,
     ) -> Result<Option<RefreshRecord>, StoreError> {
         let (presented, t) = (presented.to_owned(), t.clone());
-        self.batch
-            .run(move |conn| {
-                Box::pin(async move {
-                    let spent: Option<RefreshRecord> = sqlx::query_as(&format!(
-                        "UPDATE refresh_tokens SET used_at = $1
-                         WHERE token_hash = $2 AND family_id = $3 AND session_id = $4
-                           AND client_id = $5 AND user_id = $6
-                           AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1
-                         RETURNING {REFRESH_COLUMNS}"
-                    ))
-                    .bind(t.issued_at)
-                    .bind(&presented)
-                    .bind(&t.family_id)
-                    .bind(&t.session_id)
-                    .bind(t.client_id.as_str())
-                    .bind(&t.user_id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    if spent.is_some() {
-                        insert_successor(conn, &t).await?;
-                    }
-                    Ok(spent)
-                })
-            })
+        let Some(batch) = &self.batch else {
+            return self.rotate_sqlx(&presented, &t).await;
+        };
+        batch.run(move |conn| rotate(conn, &presented, &t)).await
+    }
+
+    /// `rotate` through sqlx, for an in-memory database.
+    async fn rotate_sqlx(
+        &self,
+        presented: &str,
+        t: &RefreshRecord,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
+        let mut tx = self.writer.begin().await.map_err(unavailable)?;
+        let spent: Option<RefreshRecord> = sqlx::query_as(&SPEND)
+            .bind(t.issued_at)
+            .bind(presented)
+            .bind(&t.family_id)
+            .bind(&t.session_id)
+            .bind(t.client_id.as_str())
+            .bind(&t.user_id)
+            .fetch_optional(&mut *tx)
             .await
+            .map_err(unavailable)?;
+        if spent.is_some() {
+            insert_successor_sqlx(&mut tx, t)
+                .await
+                .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(spent)
     }
 
     async fn revoke_family_tx(&self, family_id: &str, now: i64) -> Result<u64, StoreError> {
@@ -122,6 +201,18 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refresh_token_rotates_once() {
         let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
+        crate::store::scenarios::a_refresh_token_rotates_once(std::sync::Arc::new(store)).await;
+    }
+
+    /// An in-memory database has no group commit: the same through sqlx.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refresh_token_rotates_once_in_memory() {
+        use crate::store::Database as _;
+        let store = crate::store::sqlite::SqliteStore::open("sqlite::memory:")
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        assert!(store.batch.is_none());
         crate::store::scenarios::a_refresh_token_rotates_once(std::sync::Arc::new(store)).await;
     }
 }

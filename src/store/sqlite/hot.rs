@@ -78,7 +78,9 @@ impl HotReads {
     }
 }
 
-fn first<T>(
+/// The first row of `sql` on `conn`, mapped by `map`; the statement is
+/// reset before this returns (a transaction can commit after it).
+pub(super) fn first<T>(
     conn: &Connection,
     sql: &str,
     params: impl Params,
@@ -94,7 +96,7 @@ fn first<T>(
     }
 }
 
-fn unavailable(e: rusqlite::Error) -> StoreError {
+pub(super) fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 

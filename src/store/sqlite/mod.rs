@@ -30,8 +30,9 @@ mod users;
 pub struct SqliteStore {
     pool: conns::Conns,
     writer: conns::Conns,
-    /// The hot writes' group commit on the same writer connection.
-    batch: batch::GroupCommit,
+    /// The hot writes' group commit, holding the writer's checkout while it
+    /// writes; `None` for an in-memory database (rusqlite cannot share it).
+    batch: Option<batch::GroupCommit>,
     /// The hot reads, on the calling task; `None` for an in-memory database.
     hot: Option<hot::HotReads>,
 }
@@ -77,7 +78,10 @@ impl SqliteStore {
         if on_disk {
             warn_if_shared(&file);
         }
-        let batch = batch::GroupCommit::start(writer.clone())?;
+        let batch = match on_disk {
+            true => Some(batch::GroupCommit::start(&file, writer.clone())?),
+            false => None,
+        };
         Ok(SqliteStore {
             pool,
             writer,

@@ -89,17 +89,8 @@ impl Conns {
 
     /// A transaction on a connection of this set.
     pub(super) async fn begin(&self) -> Result<Tx<'_>, Error> {
-        self.transaction(None).await
-    }
-
-    /// A transaction opened by `statement` (`BEGIN IMMEDIATE`).
-    pub(super) async fn begin_with(&self, statement: &'static str) -> Result<Tx<'_>, Error> {
-        self.transaction(Some(statement)).await
-    }
-
-    async fn transaction(&self, statement: Option<&'static str>) -> Result<Tx<'_>, Error> {
         let mut conn = self.acquire().await?;
-        Manager::begin(conn.start(), statement.map(Into::into)).await?;
+        Manager::begin(conn.start(), None).await?;
         conn.settle();
         Ok(Tx(conn))
     }

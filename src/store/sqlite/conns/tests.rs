@@ -91,7 +91,7 @@ async fn a_statement_dropped_half_way_closes_its_connection() {
 async fn a_transaction_dropped_before_commit_is_rolled_back() {
     let (conns, _dir) = one_connection().await;
     {
-        let mut tx = conns.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        let mut tx = conns.begin().await.unwrap();
         sqlx::query("INSERT INTO t VALUES (1)")
             .execute(&mut *tx)
             .await

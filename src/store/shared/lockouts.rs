@@ -8,6 +8,12 @@ pub(crate) fn counter_key(key: &str) -> String {
     key.replace('\0', "\u{fffd}")
 }
 
+/// The lockout of counter `$2` of kind `$1` still running at `$3`
+/// (`LockoutStore::login_lock`, read before every API key check: the SQLite
+/// backend runs it as a hot read, `store::sqlite::hot`).
+pub(crate) const LOGIN_LOCK_SQL: &str = "SELECT locked_until FROM login_failures
+     WHERE kind = $1 AND key = $2 AND locked_until > $3";
+
 pub(crate) fn count(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
@@ -25,6 +31,26 @@ pub(crate) fn count(n: i64) -> u32 {
 /// `GREATEST`).
 macro_rules! lockout_store {
     ($store:ty, $read:ident, $write:ident, $reserve:expr, $record_failure:expr, $settle:expr, $max:literal) => {
+        $crate::store::shared::lockout_store!(@common $store, $read, $write, $reserve, $record_failure, $settle, $max);
+
+        impl $store {
+            async fn hot_login_lock(
+                &self,
+                kind: $crate::store::FailureKind,
+                key: &str,
+                now_ms: i64,
+            ) -> Result<Option<i64>, $crate::store::StoreError> {
+                sqlx::query_scalar($crate::store::shared::lockouts::LOGIN_LOCK_SQL)
+                    .bind(kind.as_str())
+                    .bind($crate::store::shared::lockouts::counter_key(key))
+                    .bind(now_ms)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)
+            }
+        }
+    };
+    (@common $store:ty, $read:ident, $write:ident, $reserve:expr, $record_failure:expr, $settle:expr, $max:literal) => {
         impl $store {
             /// Deletes counters that neither lock nor count any more.
             pub(super) async fn purge_login_failures(
@@ -162,16 +188,7 @@ macro_rules! lockout_store {
                 key: &str,
                 now_ms: i64,
             ) -> Result<Option<i64>, $crate::store::StoreError> {
-                sqlx::query_scalar(
-                    "SELECT locked_until FROM login_failures
-                     WHERE kind = $1 AND key = $2 AND locked_until > $3",
-                )
-                .bind(kind.as_str())
-                .bind($crate::store::shared::lockouts::counter_key(key))
-                .bind(now_ms)
-                .fetch_optional(&self.$read)
-                .await
-                .map_err($crate::store::shared::unavailable)
+                self.hot_login_lock(kind, key, now_ms).await
             }
 
             async fn clear_login_failures(

@@ -40,7 +40,7 @@ impl HotReads {
         }
     }
 
-    /// The first row of `sql` (whose one parameter, if any, is `$1`),
+    /// The first row of `sql` with `params`,
     /// mapped by `map`; a connection that failed is closed, not kept.
     fn first<T>(
         &self,
@@ -96,6 +96,22 @@ pub(super) fn first<T>(
     }
 }
 
+/// A parameter of a hot read (`$1`, `$2`, ... in order).
+#[derive(Clone, Copy)]
+pub(super) enum Arg<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match *self {
+            Arg::Text(text) => text.to_sql(),
+            Arg::Int(n) => Ok(rusqlite::types::ToSqlOutput::from(n)),
+        }
+    }
+}
+
 pub(super) fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -128,13 +144,16 @@ impl SqliteStore {
     pub(super) async fn hot_first<T>(
         &self,
         sql: &str,
-        key: Option<&str>,
+        args: &[Arg<'_>],
         read: fn(&dyn Columns) -> Result<T, sqlx::Error>,
     ) -> Result<Option<T>, StoreError> {
         let Some(hot) = &self.hot else {
             let mut query = sqlx::query(sql);
-            if let Some(key) = key {
-                query = query.bind(key);
+            for arg in args {
+                query = match *arg {
+                    Arg::Text(text) => query.bind(text),
+                    Arg::Int(n) => query.bind(n),
+                };
             }
             let row = query
                 .fetch_optional(&self.pool)
@@ -145,10 +164,7 @@ impl SqliteStore {
                 .transpose()
                 .map_err(super::unavailable);
         };
-        match key {
-            Some(key) => hot.first(sql, [key], |row| read(row)),
-            None => hot.first(sql, (), |row| read(row)),
-        }
+        hot.first(sql, rusqlite::params_from_iter(args), |row| read(row))
     }
 }
 

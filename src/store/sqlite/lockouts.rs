@@ -4,6 +4,9 @@
 //! instances sharing the file never lose a count or over-grant a reservation.
 
 use super::SqliteStore;
+use super::hot::Arg;
+use crate::store::shared::lockouts::{LOGIN_LOCK_SQL, counter_key};
+use crate::store::{FailureKind, StoreError};
 
 /// `$1` kind, `$2` key, `$3` now, `$4` max_failures, `$5` failure_reset,
 /// `$6` lease, `$7` nonce. Granted (`ok`) when the counter is not locked and
@@ -103,7 +106,7 @@ WHERE (kind = $4 AND key = $1) OR (kind = $5 AND key = $2)
 RETURNING kind, locked_until";
 
 crate::store::shared::lockout_store!(
-    SqliteStore,
+    @common SqliteStore,
     pool,
     writer,
     RESERVE,
@@ -111,6 +114,21 @@ crate::store::shared::lockout_store!(
     SETTLE,
     "MAX"
 );
+
+impl SqliteStore {
+    /// Read before every API key check: a hot read (`super::hot`).
+    async fn hot_login_lock(
+        &self,
+        kind: FailureKind,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let key = counter_key(key);
+        let args = [Arg::Text(kind.as_str()), Arg::Text(&key), Arg::Int(now_ms)];
+        self.hot_first(LOGIN_LOCK_SQL, &args, |row| row.int("locked_until"))
+            .await
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -162,7 +162,7 @@ crate::store::shared::database!(@common SqliteStore, pool, writer, "migrations/s
 
 impl SqliteStore {
     async fn hot_config_version(&self) -> Result<i64, StoreError> {
-        self.hot_first(CONFIG_VERSION_SQL, None, |row| row.int("version"))
+        self.hot_first(CONFIG_VERSION_SQL, &[], |row| row.int("version"))
             .await?
             .ok_or_else(|| StoreError::Unavailable("the config_version row is missing".into()))
     }

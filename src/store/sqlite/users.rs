@@ -3,6 +3,7 @@
 //! (`super::hot`).
 
 use super::SqliteStore;
+use super::hot::Arg;
 use crate::store::StoreError;
 use crate::store::rows::{KeyHolderRow, RefreshHolderRow, UserSessionRow};
 
@@ -15,7 +16,7 @@ impl SqliteStore {
     ) -> Result<Option<RefreshHolderRow>, StoreError> {
         self.hot_first(
             refresh_holder_sql(),
-            Some(token_hash),
+            &[Arg::Text(token_hash)],
             RefreshHolderRow::read,
         )
         .await
@@ -27,15 +28,19 @@ impl SqliteStore {
     ) -> Result<Option<UserSessionRow>, StoreError> {
         self.hot_first(
             session_with_user_sql(),
-            Some(session_id),
+            &[Arg::Text(session_id)],
             UserSessionRow::read,
         )
         .await
     }
 
     async fn hot_api_key_holder(&self, key_hash: &str) -> Result<Option<KeyHolderRow>, StoreError> {
-        self.hot_first(api_key_holder_sql(), Some(key_hash), KeyHolderRow::read)
-            .await
+        self.hot_first(
+            api_key_holder_sql(),
+            &[Arg::Text(key_hash)],
+            KeyHolderRow::read,
+        )
+        .await
     }
 }
 

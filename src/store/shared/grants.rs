@@ -13,10 +13,29 @@
 //! `None` when it was not live; the claim's time is the successor's
 //! `issued_at`) and `revoke_family_tx`, which the trait impl here calls.
 
+/// Whether access token `$1` (its `jti`) was revoked: read for every bearer
+/// a resource endpoint checks (the SQLite backend's is a hot read,
+/// `store::sqlite::hot`, invoking only `@common`).
+pub(crate) const JTI_DENIED_SQL: &str = "SELECT 1 AS denied FROM revoked_tokens WHERE jti = $1";
+
 /// `impl GrantStore for $store`, reading from `self.$read` and writing
 /// through `self.$write`.
 macro_rules! grant_store {
     ($store:ty, $read:ident, $write:ident) => {
+        $crate::store::shared::grant_store!(@common $store, $read, $write);
+
+        impl $store {
+            async fn hot_jti_denied(&self, jti: &str) -> Result<bool, $crate::store::StoreError> {
+                let row: Option<(i32,)> = sqlx::query_as($crate::store::shared::grants::JTI_DENIED_SQL)
+                    .bind(jti)
+                    .fetch_optional(&self.$read)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                Ok(row.is_some())
+            }
+        }
+    };
+    (@common $store:ty, $read:ident, $write:ident) => {
         impl $store {
             async fn one_session(
                 &self,
@@ -228,13 +247,7 @@ macro_rules! grant_store {
                 if $crate::store::shared::unstorable(jti) {
                     return Ok(false);
                 }
-                let row: Option<(i32,)> =
-                    sqlx::query_as("SELECT 1 FROM revoked_tokens WHERE jti = $1")
-                        .bind(jti)
-                        .fetch_optional(&self.$read)
-                        .await
-                        .map_err($crate::store::shared::unavailable)?;
-                Ok(row.is_some())
+                self.hot_jti_denied(jti).await
             }
 
             /// One statement per table rather than one transaction: each

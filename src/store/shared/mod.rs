@@ -11,7 +11,7 @@ pub(crate) mod binds;
 mod clients;
 pub(crate) mod console;
 mod database;
-mod grants;
+pub(crate) mod grants;
 mod holders;
 mod keys;
 pub(crate) mod lockouts;

@@ -9,13 +9,14 @@ use std::sync::LazyLock;
 use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteConnection;
 
-use super::hot::{first, unavailable as lite_unavailable};
+use super::hot::{Arg, first, unavailable as lite_unavailable};
 use super::{SqliteStore, unavailable};
 use crate::store::rows::REFRESH_COLUMNS;
 use crate::store::shared::binds::refresh_grant;
+use crate::store::shared::grants::JTI_DENIED_SQL;
 use crate::store::{RefreshRecord, StoreError};
 
-crate::store::shared::grant_store!(SqliteStore, pool, writer);
+crate::store::shared::grant_store!(@common SqliteStore, pool, writer);
 
 /// Inserts `t`, revoked already when its family or session is: `$1`-`$11`
 /// are `t`'s columns in the order of `REFRESH_COLUMNS`.
@@ -81,7 +82,7 @@ fn rotate(
             t.client_id.as_str(),
             t.user_id
         ],
-        |row| RefreshRecord::read(row),
+        RefreshRecord::read,
     )?;
     if spent.is_some() {
         insert_successor(conn, t)?;
@@ -103,6 +104,13 @@ async fn insert_successor_sqlx(
 }
 
 impl SqliteStore {
+    /// Read for every bearer a resource endpoint checks: a hot read.
+    async fn hot_jti_denied(&self, jti: &str) -> Result<bool, StoreError> {
+        self.hot_first(JTI_DENIED_SQL, &[Arg::Text(jti)], |row| row.int("denied"))
+            .await
+            .map(|row| row.is_some())
+    }
+
     async fn end_session_tx(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await.map_err(unavailable)?;
         let done = sqlx::query(
@@ -214,5 +222,21 @@ mod tests {
         store.migrate().await.unwrap();
         assert!(store.batch.is_none());
         crate::store::scenarios::a_refresh_token_rotates_once(std::sync::Arc::new(store)).await;
+    }
+
+    /// The deny-list read, hot on a file and through sqlx in memory.
+    #[tokio::test]
+    async fn a_denied_jti_is_found_and_no_other() {
+        use crate::store::{Database as _, GrantStore as _};
+        let (file, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
+        let memory = crate::store::sqlite::SqliteStore::open("sqlite::memory:")
+            .await
+            .unwrap();
+        memory.migrate().await.unwrap();
+        for store in [&file, &memory] {
+            store.deny_jti("j1", i64::MAX).await.unwrap();
+            assert!(store.is_jti_denied("j1").await.unwrap());
+            assert!(!store.is_jti_denied("j2").await.unwrap());
+        }
     }
 }

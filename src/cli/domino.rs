@@ -68,11 +68,7 @@ pub struct ProxyArgs {
 }
 
 fn http_client() -> Result<reqwest::Client, Failure> {
-    http_client_with(reqwest::Client::builder())
-}
-
-fn http_client_with(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, Failure> {
-    builder
+    reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30))
         .build()
@@ -135,6 +131,8 @@ pub async fn run_agent(args: AgentArgs, config: &Config) -> Outcome {
 
 pub async fn run_proxy(args: ProxyArgs, config: &Config) -> Outcome {
     let source = source(&args.credentials, config, args.token_file.clone())?;
+    let proxy = Proxy::new(args.credentials.api_host, Arc::new(TokenCache::new(source)))
+        .map_err(Failure::usage)?;
     let listener = tokio::net::TcpListener::bind(args.proxy_listen)
         .await
         .map_err(|e| Failure::new(format!("cannot listen on {}: {e}", args.proxy_listen)))?;
@@ -142,16 +140,7 @@ pub async fn run_proxy(args: ProxyArgs, config: &Config) -> Outcome {
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "the proxy hands the user's token to anyone who can connect: listen on loopback");
     }
-    let proxy = Proxy {
-        upstream: args.credentials.api_host,
-        tokens: Arc::new(TokenCache::new(source)),
-        // A proxy passes a redirect on to its caller, as any HTTP proxy
-        // does: the caller decides whether to follow it (and with what).
-        http: http_client_with(
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()),
-        )?,
-    };
-    tracing::info!(upstream = %proxy.upstream, "proxy listening on {addr}");
+    tracing::info!(upstream = %proxy.upstream(), "proxy listening on {addr}");
     proxy::serve(listener, proxy, shutdown_signal())
         .await
         .map_err(|e| Failure::new(format!("proxy error: {e}")))

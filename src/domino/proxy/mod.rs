@@ -7,8 +7,12 @@
 //! first call and reused until shortly before it expires; an upstream 401
 //! refreshes it once and retries a request that can be repeated. The
 //! upstream's status, headers and body come back unchanged; an unreachable
-//! upstream is a 502 that says so. It holds the user's token for anyone who
-//! can connect, so it listens on loopback unless told otherwise.
+//! upstream is a 502 that says so. A redirect is passed on, not followed:
+//! the caller decides whether to follow it (and with what). It holds the
+//! user's token for anyone who can connect, so it listens on loopback
+//! unless told otherwise. `upstream` is the client side (hyper's, pooled).
+
+mod upstream;
 
 use std::sync::Arc;
 
@@ -21,15 +25,32 @@ use axum::routing::get;
 use axum::serve::ListenerExt as _;
 use url::Url;
 
+use self::upstream::Upstream;
 use super::source::{CachedToken, TokenCache};
 use crate::http::error::AppError;
 
-/// What the proxy forwards to and with.
+/// What the proxy forwards to and with (cloned per request: two `Arc`s).
 #[derive(Clone)]
 pub struct Proxy {
-    pub upstream: Url,
-    pub tokens: Arc<TokenCache>,
-    pub http: reqwest::Client,
+    upstream: Arc<Upstream>,
+    tokens: Arc<TokenCache>,
+}
+
+impl Proxy {
+    /// A proxy to the API at `api_host` with tokens from `tokens`; an
+    /// `api_host` that is not `http(s)://` or TLS that cannot be set up is
+    /// an error that says so.
+    pub fn new(api_host: Url, tokens: Arc<TokenCache>) -> Result<Proxy, String> {
+        Ok(Proxy {
+            upstream: Arc::new(Upstream::new(api_host)?),
+            tokens,
+        })
+    }
+
+    /// The upstream API's base URL.
+    pub fn upstream(&self) -> &Url {
+        self.upstream.base()
+    }
 }
 
 /// Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1).
@@ -122,18 +143,43 @@ fn bodiless(headers: &HeaderMap) -> bool {
             .is_none_or(|v| v.as_bytes() == b"0")
 }
 
+/// The upstream request: `method`, `uri` and `headers` with the token's
+/// `Authorization`.
+fn upstream_request(
+    method: Method,
+    uri: axum::http::Uri,
+    mut headers: HeaderMap,
+    token: &CachedToken,
+    body: Body,
+) -> axum::http::Request<Body> {
+    if let Some(value) = &token.authorization {
+        headers.insert(header::AUTHORIZATION, value.clone());
+    }
+    let mut request = axum::http::Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    request
+}
+
 async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let mut url = proxy.upstream.clone();
-    let base = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&format!("{base}{}", parts.uri.path()));
-    url.set_query(parts.uri.query());
+    let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let uri = match proxy.upstream.uri(path_and_query) {
+        Ok(uri) => uri,
+        Err(e) => {
+            return AppError::BadRequest(format!("the request's path cannot be forwarded: {e}"))
+                .into_response();
+        }
+    };
     let mut headers = parts.headers;
+    // Before `Transfer-Encoding` goes with the hop-by-hop headers: a chunked
+    // body has no `Content-Length`.
+    let empty = bodiless(&headers);
     strip_hop_by_hop(&mut headers);
     headers.remove(header::HOST);
     headers.remove(header::AUTHORIZATION);
     headers.remove("x-domino-api-key");
-    let empty = bodiless(&headers);
     let repeat = empty && idempotent(&parts.method);
 
     let token = match proxy.tokens.get().await {
@@ -142,30 +188,24 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
             return AppError::BadGateway(format!("no token for the upstream: {e}")).into_response();
         }
     };
-    // A request without a body is sent without one (a streamed body would
-    // go out chunked, an empty chunked body the upstream must parse). Only
-    // a request that may be sent again keeps a copy of its headers.
-    let send = |token: &CachedToken, mut headers: HeaderMap, body: Option<reqwest::Body>| {
-        if let Some(value) = &token.authorization {
-            headers.insert(header::AUTHORIZATION, value.clone());
-        }
-        let request = proxy
-            .http
-            .request(parts.method.clone(), url.clone())
-            .headers(headers);
-        match body {
-            Some(body) => request.body(body),
-            None => request,
-        }
-        .send()
-    };
-    let again = repeat.then(|| headers.clone());
-    let body = (!empty).then(|| reqwest::Body::wrap_stream(body.into_data_stream()));
-    let first = send(&token, headers, body).await;
+    // The caller's body goes on as it comes (streamed, its length known
+    // when the caller said it). A request without a body is sent without
+    // one (an empty body that ends at once: hyper writes no chunked
+    // framing). Only a request that may be sent again keeps a copy of its
+    // method, URI and headers.
+    let again = repeat.then(|| (parts.method.clone(), uri.clone(), headers.clone()));
+    let body = if empty { Body::empty() } else { body };
+    let first = proxy
+        .upstream
+        .send(upstream_request(parts.method, uri, headers, &token, body))
+        .await;
     let upstream = match (first, again) {
-        (Ok(resp), Some(headers)) if resp.status() == StatusCode::UNAUTHORIZED => {
+        (Ok(resp), Some((method, uri, headers))) if resp.status() == StatusCode::UNAUTHORIZED => {
             match proxy.tokens.refresh(&token).await {
-                Ok(fresh) => send(&fresh, headers, None).await,
+                Ok(fresh) => {
+                    let request = upstream_request(method, uri, headers, &fresh, Body::empty());
+                    proxy.upstream.send(request).await
+                }
                 Err(_) => Ok(resp),
             }
         }
@@ -173,9 +213,9 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     };
     match upstream {
         Ok(resp) => {
-            // The upstream's body as it comes (its length known when the
-            // upstream said it), without copying its headers.
-            let (parts, body) = axum::http::Response::from(resp).into_parts();
+            // The upstream's body as it comes, not copied; its status and
+            // headers moved over, without its connection's own.
+            let (parts, body) = resp.into_parts();
             let mut out = Response::new(Body::new(body));
             *out.status_mut() = parts.status;
             *out.headers_mut() = parts.headers;
@@ -184,7 +224,7 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
         }
         Err(e) => AppError::BadGateway(format!(
             "the upstream API {} cannot be reached: {e}",
-            proxy.upstream
+            proxy.upstream.base()
         ))
         .into_response(),
     }

@@ -1,6 +1,10 @@
 //! `domino-idp proxy` (the Domino API proxy) as a process, between a client
 //! and an upstream that echoes what it received, with the token from a
-//! token file (the key exchange is tested with the issuer in `domino_run`).
+//! token file (the key exchange is tested with the issuer in `domino_run`);
+//! `streaming`: large bodies both ways; `tls`: an `https://` upstream.
+
+mod streaming;
+mod tls;
 
 use std::path::Path;
 use std::process::{Child, Command};
@@ -15,7 +19,7 @@ use crate::process::spawn_until_listening;
 
 /// An upstream that answers every request with what it received, 401 for
 /// the token `expired`, and a redirect for `/v4/moved`.
-async fn echo_upstream() -> String {
+pub(super) async fn echo_upstream() -> String {
     async fn echo(
         method: Method,
         uri: Uri,
@@ -65,7 +69,7 @@ async fn echo_upstream() -> String {
 }
 
 pub struct ProxyProcess {
-    child: Child,
+    pub(super) child: Child,
     pub base: String,
 }
 
@@ -88,7 +92,7 @@ pub fn run_proxy(mut cmd: Command) -> ProxyProcess {
     }
 }
 
-fn start_proxy(dir: &Path, api_host: &str, token_file: &Path) -> ProxyProcess {
+pub(super) fn start_proxy(dir: &Path, api_host: &str, token_file: &Path) -> ProxyProcess {
     let mut cmd = idp_command(dir);
     cmd.env("DOMINO_API_HOST", api_host)
         .env("DOMINO_TOKEN_FILE", token_file)

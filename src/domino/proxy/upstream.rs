@@ -1,0 +1,157 @@
+//! The proxy's side towards the upstream API: hyper's pooled HTTP/1 client
+//! over rustls (aws-lc-rs, the system's roots through the platform
+//! verifier, as reqwest uses them), with each request's URI made by
+//! appending the caller's path and query to the upstream's base once, as
+//! text. Nothing follows redirects or retries here: the caller sees what
+//! the upstream answered.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use axum::body::Body;
+use http::Uri;
+use hyper::body::Incoming;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use url::Url;
+
+/// How long a connection to the upstream may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the upstream may take to answer with its status and headers
+/// (its body then streams for as long as it takes).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The upstream API and the connections to it.
+pub struct Upstream {
+    base: Url,
+    /// `scheme://authority/base-path` without the trailing `/`; a caller's
+    /// path and query are appended to it.
+    prefix: String,
+    client: Client<HttpsConnector<HttpConnector>, Body>,
+}
+
+impl Upstream {
+    /// The upstream at `base` (`http://` or `https://`, with an optional
+    /// base path), with keep-alive connections set `TCP_NODELAY`.
+    pub fn new(base: Url) -> Result<Upstream, String> {
+        let prefix = prefix(&base)?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        let https = HttpsConnectorBuilder::new()
+            .with_provider_and_platform_verifier(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| format!("cannot set up TLS for the upstream API: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(https);
+        Ok(Upstream {
+            base,
+            prefix,
+            client,
+        })
+    }
+
+    /// The upstream's base URL, as configured.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The upstream URI for a caller's `path_and_query` (which starts
+    /// with `/`).
+    pub fn uri(&self, path_and_query: &str) -> Result<Uri, http::uri::InvalidUri> {
+        let mut text = String::with_capacity(self.prefix.len() + path_and_query.len());
+        text.push_str(&self.prefix);
+        text.push_str(path_and_query);
+        Uri::try_from(text)
+    }
+
+    /// Sends `request` and waits for the upstream's status and headers;
+    /// the error says why it could not be had, in words.
+    pub async fn send(
+        &self,
+        request: http::Request<Body>,
+    ) -> Result<http::Response<Incoming>, String> {
+        match tokio::time::timeout(ANSWER_TIMEOUT, self.client.request(request)).await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(e)) => Err(chain(&e)),
+            Err(_) => Err(format!("no answer within {} s", ANSWER_TIMEOUT.as_secs())),
+        }
+    }
+}
+
+/// `scheme://host[:port]/path` of `base`, without a trailing `/`.
+fn prefix(base: &Url) -> Result<String, String> {
+    let scheme = base.scheme();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "the API host {base} is not an http:// or https:// URL"
+        ));
+    }
+    let host = base
+        .host_str()
+        .ok_or_else(|| format!("the API host {base} has no host"))?;
+    let port = base.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let path = base.path().trim_end_matches('/');
+    let prefix = format!("{scheme}://{host}{port}{path}");
+    // What every request's URI starts with must be one.
+    Uri::try_from(format!("{prefix}/"))
+        .map_err(|e| format!("the API host {base} is not a usable URI: {e}"))?;
+    Ok(prefix)
+}
+
+/// An error and its causes, `: `-separated (hyper's own message is only
+/// "client error (Connect)"; the cause says "Connection refused").
+fn chain(e: &hyper_util::client::legacy::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(base: &str, pq: &str) -> String {
+        let upstream = Upstream::new(Url::parse(base).unwrap()).unwrap();
+        upstream.uri(pq).unwrap().to_string()
+    }
+
+    #[test]
+    fn the_callers_path_and_query_follow_the_base_path() {
+        assert_eq!(
+            uri("http://127.0.0.1:8080", "/v4/users/self"),
+            "http://127.0.0.1:8080/v4/users/self"
+        );
+        assert_eq!(
+            uri("https://api.example.com/", "/v4/x?a=1&b=%20x"),
+            "https://api.example.com/v4/x?a=1&b=%20x"
+        );
+        assert_eq!(
+            uri("http://[::1]:9/domino/api/", "/v4/x?q"),
+            "http://[::1]:9/domino/api/v4/x?q"
+        );
+        // The default port is left out, as the URL parser does.
+        assert_eq!(uri("https://h:443/p", "/"), "https://h/p/");
+    }
+
+    #[test]
+    fn a_base_that_is_not_http_is_refused() {
+        let err = Upstream::new(Url::parse("ftp://h/").unwrap())
+            .err()
+            .unwrap();
+        assert!(err.contains("http://"), "{err}");
+        assert!(Upstream::new(Url::parse("unix:/tmp/s").unwrap()).is_err());
+    }
+}

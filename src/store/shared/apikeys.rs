@@ -125,20 +125,16 @@ macro_rules! api_key_store {
                 id: &str,
                 now: i64,
             ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(id) {
+                if $crate::store::shared::unstorable(id) {
                     return Ok(());
                 }
-                sqlx::query(
+                let query = sqlx::query(
                     "UPDATE api_keys SET last_used_at = $1
                      WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $1 - 60)",
                 )
                 .bind(now)
-                .bind(id)
-                .execute(&self.$write)
-                .await
-                .map_err(unavailable)?;
-                Ok(())
+                .bind(id);
+                $crate::store::shared::run(query, &self.$write).await
             }
 
             async fn start_api_key_session(

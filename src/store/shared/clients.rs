@@ -73,8 +73,8 @@ macro_rules! client_store {
             ) -> Result<Vec<$crate::domain::client::Client>, $crate::store::StoreError> {
                 let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY client_id");
                 $crate::store::shared::all_rows(
+                    sqlx::query_as(&sql),
                     &self.$read,
-                    &sql,
                     |row: $crate::store::rows::ClientRow| row.try_into(),
                 )
                 .await

@@ -79,15 +79,16 @@ macro_rules! console_store {
                 if user_id.is_some_and($crate::store::shared::unstorable) {
                     return Ok(Vec::new());
                 }
-                let rows: Vec<$crate::store::rows::SessionSummaryRow> =
-                    sqlx::query_as($crate::store::shared::console::LIVE_SESSIONS)
-                        .bind(user_id)
-                        .bind(now)
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.$read)
-                        .await
-                        .map_err($crate::store::shared::unavailable)?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                let query = sqlx::query_as($crate::store::shared::console::LIVE_SESSIONS)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(i64::from(limit));
+                $crate::store::shared::all_rows(
+                    query,
+                    &self.$read,
+                    |row: $crate::store::rows::SessionSummaryRow| Ok(row.into()),
+                )
+                .await
             }
         }
     };

@@ -35,8 +35,8 @@ macro_rules! mapper_store {
                     $seq
                 );
                 $crate::store::shared::all_rows(
+                    sqlx::query_as(sql),
                     &self.$read,
-                    sql,
                     |(name, spec): (String, String)| {
                         $crate::store::rows::from_json(&format!("mapper {name}"), &spec)
                     },

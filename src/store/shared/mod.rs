@@ -34,6 +34,7 @@ pub(crate) use secrets::realm_secret_store;
 pub(crate) use users::user_store;
 
 use sqlx::query::Query;
+use sqlx::query::QueryAs;
 use sqlx::{Database, Executor, FromRow, IntoArguments};
 
 use super::StoreError;
@@ -136,11 +137,11 @@ where
         .map_err(unavailable)
 }
 
-/// Every row `sql` selects (it binds nothing), read as `R` and made a `T`
-/// by `convert`.
+/// Every row a bound `query` selects, each read as `R` and made a `T` by
+/// `convert`.
 pub(crate) async fn all_rows<'q, 'c, DB, E, R, T>(
+    query: QueryAs<'q, DB, R, <DB as Database>::Arguments<'q>>,
     executor: E,
-    sql: &'q str,
     convert: impl FnMut(R) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError>
 where
@@ -149,11 +150,22 @@ where
     <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
     R: for<'r> FromRow<'r, DB::Row> + Send + Unpin,
 {
-    let rows: Vec<R> = sqlx::query_as(sql)
-        .fetch_all(executor)
-        .await
-        .map_err(unavailable)?;
+    let rows = query.fetch_all(executor).await.map_err(unavailable)?;
     rows.into_iter().map(convert).collect()
+}
+
+/// Runs a bound write whose row count says nothing to the caller.
+pub(crate) async fn run<'q, 'c, DB, E>(
+    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
+    executor: E,
+) -> Result<(), StoreError>
+where
+    DB: Database,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    query.execute(executor).await.map_err(unavailable)?;
+    Ok(())
 }
 
 pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {

@@ -37,7 +37,7 @@ macro_rules! role_store {
                     $json_out,
                     " FROM roles ORDER BY client_id, name"
                 );
-                $crate::store::shared::all_rows(&self.$read, sql, $crate::store::rows::role_from_row)
+                $crate::store::shared::all_rows(sqlx::query_as(sql), &self.$read, $crate::store::rows::role_from_row)
                     .await
             }
 

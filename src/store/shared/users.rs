@@ -159,7 +159,7 @@ macro_rules! user_store {
                 &self,
             ) -> Result<Vec<$crate::domain::user::User>, $crate::store::StoreError> {
                 let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username_key");
-                $crate::store::shared::all_rows(&self.$read, &sql, |row: $crate::store::rows::UserRow| {
+                $crate::store::shared::all_rows(sqlx::query_as(&sql), &self.$read, |row: $crate::store::rows::UserRow| {
                     row.try_into()
                 })
                 .await

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use ipnet::{IpNet, Ipv4Net};
 use serde::{Deserialize, Serialize};
 
+use super::validate::in_range;
 use crate::domain::lockout::LockPolicy;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,41 +88,55 @@ impl BruteForce {
     /// Problems with these settings, each saying how to fix it.
     pub(super) fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if !(1..=10_000).contains(&self.max_failures) {
-            problems.push(format!(
-                "brute_force.max_failures = {}: use between 1 and 10000 (default 10)",
-                self.max_failures
-            ));
-        }
-        if self.ip_max_failures > 1_000_000 {
-            problems.push(format!(
-                "brute_force.ip_max_failures = {}: use 0 (off) or at most 1000000 (default 100)",
-                self.ip_max_failures
-            ));
-        }
-        if !(1..=86_400).contains(&self.wait_increment) {
-            problems.push(format!(
-                "brute_force.wait_increment = {}: use between 1 and 86400 seconds (default 60)",
-                self.wait_increment
-            ));
-        }
-        if self.max_wait < self.wait_increment || self.max_wait > 86_400 * 30 {
-            problems.push(format!(
-                "brute_force.max_wait = {}: use at least wait_increment ({}) and at most 2592000 seconds (default 900)",
-                self.max_wait, self.wait_increment
-            ));
-        }
-        if !(1..=86_400 * 365).contains(&self.failure_reset) {
-            problems.push(format!(
-                "brute_force.failure_reset = {}: use between 1 and 31536000 seconds (default 43200)",
-                self.failure_reset
-            ));
-        }
-        if self.quick_login_check_ms > 60_000 {
-            problems.push(format!(
-                "brute_force.quick_login_check_ms = {}: use 0 (off) or at most 60000 (default 1000)",
-                self.quick_login_check_ms
-            ));
+        let max_wait_advice = format!(
+            "use at least wait_increment ({}) and at most 2592000 seconds (default 900)",
+            self.wait_increment
+        );
+        for (name, value, allowed, advice) in [
+            (
+                "max_failures",
+                u64::from(self.max_failures),
+                1..=10_000,
+                "use between 1 and 10000 (default 10)",
+            ),
+            (
+                "ip_max_failures",
+                u64::from(self.ip_max_failures),
+                0..=1_000_000,
+                "use 0 (off) or at most 1000000 (default 100)",
+            ),
+            (
+                "wait_increment",
+                self.wait_increment,
+                1..=86_400,
+                "use between 1 and 86400 seconds (default 60)",
+            ),
+            (
+                "max_wait",
+                self.max_wait,
+                self.wait_increment..=86_400 * 30,
+                &max_wait_advice,
+            ),
+            (
+                "failure_reset",
+                self.failure_reset,
+                1..=86_400 * 365,
+                "use between 1 and 31536000 seconds (default 43200)",
+            ),
+            (
+                "quick_login_check_ms",
+                self.quick_login_check_ms,
+                0..=60_000,
+                "use 0 (off) or at most 60000 (default 1000)",
+            ),
+        ] {
+            in_range(
+                &mut problems,
+                &format!("brute_force.{name}"),
+                value,
+                allowed,
+                advice,
+            );
         }
         if self.quick_login_check_ms > 0 && self.min_quick_login_wait > self.max_wait {
             problems.push(format!(

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::validate::in_range;
+
 /// Server limits. Durations are whole seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -72,11 +74,16 @@ impl ServerSettings {
             ("max_connections", self.max_connections as u64, 1, 1_000_000),
         ];
         for (name, value, min, max) in ranges {
-            if !(min..=max).contains(&value) {
-                problems.push(format!(
-                    "server.{name} = {value}: use a value between {min} and {max} (see [server] in docs/configuration.md)"
-                ));
-            }
+            let advice = format!(
+                "use a value between {min} and {max} (see [server] in docs/configuration.md)"
+            );
+            in_range(
+                problems,
+                &format!("server.{name}"),
+                value,
+                min..=max,
+                &advice,
+            );
         }
     }
 }

@@ -1,5 +1,8 @@
 //! What serde cannot check: ranges, URL shapes, names, seeded users and clients.
 
+use std::fmt::Display;
+use std::ops::RangeBounds;
+
 use super::{Config, ConfigError, KeyStoreKind};
 use crate::domain::client::Client;
 use crate::domain::mapper::validate_all;
@@ -73,18 +76,18 @@ impl Config {
             ("session_ttl", self.session_ttl, 86_400 * 365),
             ("code_ttl", self.code_ttl, 600),
         ] {
-            if value == 0 || value > max {
-                problems.push(format!(
-                    "{name} = {value}: use a number of seconds between 1 and {max}"
-                ));
-            }
+            let advice = format!("use a number of seconds between 1 and {max}");
+            in_range(&mut problems, name, value, 1..=max, &advice);
         }
-        if let Some(lead) = self.key_rotation_lead
-            && lead > 86_400 * 30
-        {
-            problems.push(format!(
-                "key_rotation_lead = {lead}: use at most 2592000 seconds (30 days)"
-            ));
+        if let Some(lead) = self.key_rotation_lead {
+            let advice = "use at most 2592000 seconds (30 days)";
+            in_range(
+                &mut problems,
+                "key_rotation_lead",
+                lead,
+                ..=86_400 * 30,
+                advice,
+            );
         }
         if self.key_rotation_period != 0 && self.key_rotation_period < 3600 {
             problems.push(format!(
@@ -92,29 +95,33 @@ impl Config {
                 self.key_rotation_period
             ));
         }
-        if !(1..=3600).contains(&self.key_reload_interval) {
-            problems.push(format!(
-                "key_reload_interval = {}: use between 1 and 3600 seconds",
-                self.key_reload_interval
-            ));
-        }
-        if self.leeway > 300 {
-            problems.push(format!(
-                "leeway = {}: use at most 300 seconds of clock skew",
-                self.leeway
-            ));
-        }
-        if self.jwks_max_age > 86_400 {
-            problems.push(format!(
-                "jwks_max_age = {}: use at most 86400 seconds",
-                self.jwks_max_age
-            ));
-        }
-        if !(1024..=16 * 1024 * 1024).contains(&self.max_body_bytes) {
-            problems.push(format!(
-                "max_body_bytes = {}: use between 1024 and 16777216",
-                self.max_body_bytes
-            ));
+        for (name, value, allowed, advice) in [
+            (
+                "key_reload_interval",
+                self.key_reload_interval,
+                1..=3600,
+                "use between 1 and 3600 seconds",
+            ),
+            (
+                "leeway",
+                self.leeway,
+                0..=300,
+                "use at most 300 seconds of clock skew",
+            ),
+            (
+                "jwks_max_age",
+                self.jwks_max_age,
+                0..=86_400,
+                "use at most 86400 seconds",
+            ),
+            (
+                "max_body_bytes",
+                self.max_body_bytes as u64,
+                1024..=16 * 1024 * 1024,
+                "use between 1024 and 16777216",
+            ),
+        ] {
+            in_range(&mut problems, name, value, allowed, advice);
         }
         if !strict_version(&self.domino_api_version) {
             problems.push(format!(
@@ -227,6 +234,20 @@ impl Config {
                 &c.service_account_roles,
             ));
         }
+    }
+}
+
+/// Adds `name = value: advice` to `problems` when `value` is outside
+/// `allowed` (the advice says how to fix it).
+pub(super) fn in_range<T: PartialOrd + Display>(
+    problems: &mut Vec<String>,
+    name: &str,
+    value: T,
+    allowed: impl RangeBounds<T>,
+    advice: &str,
+) {
+    if !allowed.contains(&value) {
+        problems.push(format!("{name} = {value}: {advice}"));
     }
 }
 

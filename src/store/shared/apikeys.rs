@@ -58,16 +58,9 @@ macro_rules! api_key_store {
                 &self,
                 key_hash: &str,
             ) -> Result<Option<$crate::store::ApiKeyRecord>, $crate::store::StoreError> {
-                use $crate::store::shared::{apikeys::COLUMNS, unavailable, unstorable};
-                if unstorable(key_hash) {
-                    return Ok(None);
-                }
+                use $crate::store::shared::apikeys::COLUMNS;
                 let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1");
-                sqlx::query_as(&sql)
-                    .bind(key_hash)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err(unavailable)
+                $crate::store::shared::find_by_key(&self.$read, &sql, key_hash).await
             }
 
             async fn list_api_keys(
@@ -132,20 +125,16 @@ macro_rules! api_key_store {
                 id: &str,
                 now: i64,
             ) -> Result<(), $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(id) {
+                if $crate::store::shared::unstorable(id) {
                     return Ok(());
                 }
-                sqlx::query(
+                let query = sqlx::query(
                     "UPDATE api_keys SET last_used_at = $1
                      WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $1 - 60)",
                 )
                 .bind(now)
-                .bind(id)
-                .execute(&self.$write)
-                .await
-                .map_err(unavailable)?;
-                Ok(())
+                .bind(id);
+                $crate::store::shared::run(query, &self.$write).await
             }
 
             async fn start_api_key_session(
@@ -189,21 +178,17 @@ macro_rules! api_key_store {
                 now: i64,
                 expires_at: i64,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(session_id) {
+                if $crate::store::shared::unstorable(session_id) {
                     return Ok(false);
                 }
-                let done = sqlx::query(
+                let query = sqlx::query(
                     "UPDATE sessions SET expires_at = $1
                      WHERE id = $2 AND ended_at IS NULL AND expires_at > $3",
                 )
                 .bind(expires_at)
                 .bind(session_id)
-                .bind(now)
-                .execute(&self.$write)
-                .await
-                .map_err(unavailable)?;
-                Ok(done.rows_affected() == 1)
+                .bind(now);
+                $crate::store::shared::changed_one(query, &self.$write).await
             }
         }
     };

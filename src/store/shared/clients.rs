@@ -52,28 +52,18 @@ macro_rules! client_store {
                     ", $11) ON CONFLICT (client_id) DO NOTHING"
                 );
                 let query = sqlx::query(sql).bind(c.client_id.as_str());
-                let done = $crate::store::shared::binds::client_fields(query, c)
-                    .bind($crate::store::now())
-                    .execute(&self.$write)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                Ok(done.rows_affected() == 1)
+                let query = $crate::store::shared::binds::client_fields(query, c)
+                    .bind($crate::store::now());
+                $crate::store::shared::changed_one(query, &self.$write).await
             }
 
             async fn get_client(
                 &self,
                 client_id: &str,
             ) -> Result<Option<$crate::domain::client::Client>, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(client_id) {
-                    return Ok(None);
-                }
                 let sql = format!("SELECT {COLUMNS} FROM clients WHERE client_id = $1");
-                let row: Option<$crate::store::rows::ClientRow> = sqlx::query_as(&sql)
-                    .bind(client_id)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err(unavailable)?;
+                let row: Option<$crate::store::rows::ClientRow> =
+                    $crate::store::shared::find_by_key(&self.$read, &sql, client_id).await?;
                 row.map($crate::domain::client::Client::try_from)
                     .transpose()
             }
@@ -82,13 +72,12 @@ macro_rules! client_store {
                 &self,
             ) -> Result<Vec<$crate::domain::client::Client>, $crate::store::StoreError> {
                 let sql = format!("SELECT {COLUMNS} FROM clients ORDER BY client_id");
-                let rows: Vec<$crate::store::rows::ClientRow> = sqlx::query_as(&sql)
-                    .fetch_all(&self.$read)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                rows.into_iter()
-                    .map($crate::domain::client::Client::try_from)
-                    .collect()
+                $crate::store::shared::all_rows(
+                    sqlx::query_as(&sql),
+                    &self.$read,
+                    |row: $crate::store::rows::ClientRow| row.try_into(),
+                )
+                .await
             }
 
             /// The client's codes and refresh tokens go with it (ON DELETE
@@ -107,24 +96,16 @@ macro_rules! client_store {
                     return Ok(false);
                 }
                 let mut tx = self.$write.begin().await.map_err(unavailable)?;
-                for sql in [
+                let statements = [
                     "DELETE FROM role_grants
                      WHERE role_client = $1 OR (holder_kind = 'client' AND holder_id = $1)",
                     "DELETE FROM roles WHERE client_id = $1",
-                ] {
-                    sqlx::query(sql)
-                        .bind(client_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(unavailable)?;
-                }
-                let done = sqlx::query("DELETE FROM clients WHERE client_id = $1")
-                    .bind(client_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(unavailable)?;
+                    "DELETE FROM clients WHERE client_id = $1",
+                ];
+                let deleted =
+                    $crate::store::shared::each_with_key(&mut *tx, &statements, client_id).await?;
                 tx.commit().await.map_err(unavailable)?;
-                Ok(done.rows_affected() == 1)
+                Ok(deleted)
             }
 
             /// Rewrites every column but the id and creation time.
@@ -132,8 +113,7 @@ macro_rules! client_store {
                 &self,
                 c: &$crate::domain::client::Client,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(&c.client_id) {
+                if $crate::store::shared::unstorable(&c.client_id) {
                     return Ok(false);
                 }
                 let query = sqlx::query(concat!(
@@ -153,12 +133,9 @@ macro_rules! client_store {
                     $json_in,
                     " WHERE client_id = $10"
                 ));
-                let done = $crate::store::shared::binds::client_fields(query, c)
-                    .bind(c.client_id.as_str())
-                    .execute(&self.$write)
-                    .await
-                    .map_err(unavailable)?;
-                Ok(done.rows_affected() == 1)
+                let query = $crate::store::shared::binds::client_fields(query, c)
+                    .bind(c.client_id.as_str());
+                $crate::store::shared::changed_one(query, &self.$write).await
             }
         }
     };

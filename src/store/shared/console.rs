@@ -58,30 +58,16 @@ macro_rules! console_store {
             ) -> Result<Option<$crate::store::ConsoleSessionRecord>, $crate::store::StoreError>
             {
                 use $crate::store::shared::console::COLUMNS;
-                if $crate::store::shared::unstorable(cookie_hash) {
-                    return Ok(None);
-                }
                 let sql = format!("SELECT {COLUMNS} FROM console_sessions WHERE cookie_hash = $1");
-                sqlx::query_as(&sql)
-                    .bind(cookie_hash)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err($crate::store::shared::unavailable)
+                $crate::store::shared::find_by_key(&self.$read, &sql, cookie_hash).await
             }
 
             async fn delete_console_session(
                 &self,
                 cookie_hash: &str,
             ) -> Result<bool, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(cookie_hash) {
-                    return Ok(false);
-                }
-                let done = sqlx::query("DELETE FROM console_sessions WHERE cookie_hash = $1")
-                    .bind(cookie_hash)
-                    .execute(&self.$write)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                Ok(done.rows_affected() == 1)
+                let sql = "DELETE FROM console_sessions WHERE cookie_hash = $1";
+                $crate::store::shared::change_by_key(&self.$write, sql, cookie_hash).await
             }
 
             async fn list_live_sessions(
@@ -93,15 +79,16 @@ macro_rules! console_store {
                 if user_id.is_some_and($crate::store::shared::unstorable) {
                     return Ok(Vec::new());
                 }
-                let rows: Vec<$crate::store::rows::SessionSummaryRow> =
-                    sqlx::query_as($crate::store::shared::console::LIVE_SESSIONS)
-                        .bind(user_id)
-                        .bind(now)
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.$read)
-                        .await
-                        .map_err($crate::store::shared::unavailable)?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                let query = sqlx::query_as($crate::store::shared::console::LIVE_SESSIONS)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(i64::from(limit));
+                $crate::store::shared::all_rows(
+                    query,
+                    &self.$read,
+                    |row: $crate::store::rows::SessionSummaryRow| Ok(row.into()),
+                )
+                .await
             }
         }
     };

@@ -27,12 +27,7 @@ macro_rules! signing_key_store {
             if let Some(archived_at) = archived_at {
                 query = query.bind(archived_at);
             }
-            let done = query
-                .bind(kid)
-                .execute(conn)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-            Ok(done.rows_affected() == 1)
+            $crate::store::shared::changed_one(query.bind(kid), conn).await
         }
 
         #[async_trait::async_trait]

@@ -102,7 +102,7 @@ macro_rules! lockout_store {
                 key: &str,
                 succeeded: bool,
             ) -> Result<(), $crate::store::StoreError> {
-                sqlx::query(concat!(
+                let query = sqlx::query(concat!(
                     "UPDATE login_failures SET in_flight = ",
                     $max,
                     "(in_flight - 1, 0),
@@ -112,11 +112,8 @@ macro_rules! lockout_store {
                 ))
                 .bind(kind.as_str())
                 .bind($crate::store::shared::lockouts::counter_key(key))
-                .bind(succeeded)
-                .execute(&self.$write)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                Ok(())
+                .bind(succeeded);
+                $crate::store::shared::run(query, &self.$write).await
             }
 
             async fn settle_login_success(
@@ -210,16 +207,21 @@ macro_rules! lockout_store {
                 now_ms: i64,
             ) -> Result<Vec<$crate::store::Lockout>, $crate::store::StoreError> {
                 use $crate::store::StoreError;
-                let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+                let query = sqlx::query_as(
                     "SELECT kind, key, failures, last_failure, locked_until FROM login_failures
                      WHERE locked_until > $1 ORDER BY locked_until DESC, kind, key",
                 )
-                .bind(now_ms)
-                .fetch_all(&self.$read)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                rows.into_iter()
-                    .map(|(kind, key, failures, last_failure, locked_until)| {
+                .bind(now_ms);
+                $crate::store::shared::all_rows(
+                    query,
+                    &self.$read,
+                    |(kind, key, failures, last_failure, locked_until): (
+                        String,
+                        String,
+                        i64,
+                        i64,
+                        i64,
+                    )| {
                         Ok($crate::store::Lockout {
                             kind: $crate::store::FailureKind::parse(&kind).ok_or_else(|| {
                                 StoreError::Corrupt(format!("login_failures.kind {kind:?}"))
@@ -229,8 +231,9 @@ macro_rules! lockout_store {
                             last_failure,
                             locked_until,
                         })
-                    })
-                    .collect()
+                    },
+                )
+                .await
             }
         }
     };

@@ -13,51 +13,40 @@ macro_rules! mapper_store {
                 &self,
                 spec: &$crate::domain::mapper::MapperSpec,
             ) -> Result<bool, $crate::store::StoreError> {
-                let done = sqlx::query(concat!(
+                let query = sqlx::query(concat!(
                     "INSERT INTO mappers (name, spec, created_at) VALUES ($1, ",
                     $json_param,
                     ", $3) ON CONFLICT (name) DO NOTHING"
                 ))
                 .bind(&spec.name)
                 .bind($crate::store::rows::to_json(spec))
-                .bind($crate::store::now())
-                .execute(&self.$write)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                Ok(done.rows_affected() == 1)
+                .bind($crate::store::now());
+                $crate::store::shared::changed_one(query, &self.$write).await
             }
 
             /// In the order they were added.
             async fn list_mappers(
                 &self,
             ) -> Result<Vec<$crate::domain::mapper::MapperSpec>, $crate::store::StoreError> {
-                let rows: Vec<(String, String)> = sqlx::query_as(concat!(
+                let sql = concat!(
                     "SELECT name, ",
                     $json_column,
                     " FROM mappers ORDER BY created_at, ",
                     $seq
-                ))
-                .fetch_all(&self.$read)
+                );
+                $crate::store::shared::all_rows(
+                    sqlx::query_as(sql),
+                    &self.$read,
+                    |(name, spec): (String, String)| {
+                        $crate::store::rows::from_json(&format!("mapper {name}"), &spec)
+                    },
+                )
                 .await
-                .map_err($crate::store::shared::unavailable)?;
-                rows.iter()
-                    .map(|(name, spec)| {
-                        $crate::store::rows::from_json(&format!("mapper {name}"), spec)
-                    })
-                    .collect()
             }
 
             async fn delete_mapper(&self, name: &str) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(name) {
-                    return Ok(false);
-                }
-                let done = sqlx::query("DELETE FROM mappers WHERE name = $1")
-                    .bind(name)
-                    .execute(&self.$write)
-                    .await
-                    .map_err(unavailable)?;
-                Ok(done.rows_affected() == 1)
+                let sql = "DELETE FROM mappers WHERE name = $1";
+                $crate::store::shared::change_by_key(&self.$write, sql, name).await
             }
         }
     };

@@ -33,7 +33,140 @@ pub(crate) use roles::role_store;
 pub(crate) use secrets::realm_secret_store;
 pub(crate) use users::user_store;
 
+use sqlx::query::Query;
+use sqlx::query::QueryAs;
+use sqlx::{Database, Executor, FromRow, IntoArguments};
+
 use super::StoreError;
+
+/// The two backends, as the helpers below need them: how many rows a
+/// write changed (each driver says it with a method of its own).
+pub(crate) trait Backend: Database {
+    fn rows_changed(done: &Self::QueryResult) -> u64;
+}
+
+impl Backend for sqlx::Sqlite {
+    fn rows_changed(done: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        done.rows_affected()
+    }
+}
+
+impl Backend for sqlx::Postgres {
+    fn rows_changed(done: &sqlx::postgres::PgQueryResult) -> u64 {
+        done.rows_affected()
+    }
+}
+
+/// Runs a write whose binds are done: true when it changed exactly one row.
+pub(crate) async fn changed_one<'q, 'c, DB, E>(
+    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
+    executor: E,
+) -> Result<bool, StoreError>
+where
+    DB: Backend,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    let done = query.execute(executor).await.map_err(unavailable)?;
+    Ok(DB::rows_changed(&done) == 1)
+}
+
+/// Runs `sql` with `key` as `$1` (a delete or an update of the row it
+/// names): true when it changed one row. A key no row can hold
+/// (`unstorable`) changes none and is not sent.
+pub(crate) async fn change_by_key<'q, 'c, DB, E>(
+    executor: E,
+    sql: &'q str,
+    key: &'q str,
+) -> Result<bool, StoreError>
+where
+    DB: Backend,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if unstorable(key) {
+        return Ok(false);
+    }
+    changed_one(sqlx::query(sql).bind(key), executor).await
+}
+
+/// Runs `statements` in order on `conn` (in the caller's transaction), each
+/// with `key` as `$1`: true when the last changed one row. A delete whose
+/// dependents go first.
+pub(crate) async fn each_with_key<'q, DB, C>(
+    conn: &mut C,
+    statements: &[&'q str],
+    key: &'q str,
+) -> Result<bool, StoreError>
+where
+    DB: Backend,
+    C: Send + ?Sized,
+    for<'e> &'e mut C: Executor<'e, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut changed_last = false;
+    for sql in statements {
+        changed_last = changed_one(sqlx::query(sql).bind(key), &mut *conn).await?;
+    }
+    Ok(changed_last)
+}
+
+/// The row `sql` selects with `key` as `$1`, as `T`; `None` when there is
+/// none, and for a key no row can hold (`unstorable`, not sent).
+pub(crate) async fn find_by_key<'q, 'c, DB, E, T>(
+    executor: E,
+    sql: &'q str,
+    key: &'q str,
+) -> Result<Option<T>, StoreError>
+where
+    DB: Database,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    T: for<'r> FromRow<'r, DB::Row> + Send + Unpin,
+{
+    if unstorable(key) {
+        return Ok(None);
+    }
+    sqlx::query_as(sql)
+        .bind(key)
+        .fetch_optional(executor)
+        .await
+        .map_err(unavailable)
+}
+
+/// Every row a bound `query` selects, each read as `R` and made a `T` by
+/// `convert`.
+pub(crate) async fn all_rows<'q, 'c, DB, E, R, T>(
+    query: QueryAs<'q, DB, R, <DB as Database>::Arguments<'q>>,
+    executor: E,
+    convert: impl FnMut(R) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError>
+where
+    DB: Database,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+    R: for<'r> FromRow<'r, DB::Row> + Send + Unpin,
+{
+    let rows = query.fetch_all(executor).await.map_err(unavailable)?;
+    rows.into_iter().map(convert).collect()
+}
+
+/// Runs a bound write whose row count says nothing to the caller.
+pub(crate) async fn run<'q, 'c, DB, E>(
+    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
+    executor: E,
+) -> Result<(), StoreError>
+where
+    DB: Database,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    query.execute(executor).await.map_err(unavailable)?;
+    Ok(())
+}
 
 pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())

@@ -32,17 +32,13 @@ macro_rules! role_store {
             }
 
             async fn list_roles(&self) -> Result<Vec<$crate::domain::role::Role>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::RoleRow> = sqlx::query_as(
-                    concat!(
-                        "SELECT client_id, name, description, composites",
-                        $json_out,
-                        " FROM roles ORDER BY client_id, name"
-                    ),
-                )
-                .fetch_all(&self.$read)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                rows.into_iter().map($crate::store::rows::role_from_row).collect()
+                let sql = concat!(
+                    "SELECT client_id, name, description, composites",
+                    $json_out,
+                    " FROM roles ORDER BY client_id, name"
+                );
+                $crate::store::shared::all_rows(sqlx::query_as(sql), &self.$read, $crate::store::rows::role_from_row)
+                    .await
             }
 
             async fn delete_role(&self, role: &$crate::domain::role::RoleRef) -> Result<bool, $crate::store::StoreError> {
@@ -72,7 +68,7 @@ macro_rules! role_store {
                         "{holder} cannot be stored (NUL byte)"
                     )));
                 }
-                let done = sqlx::query(
+                let query = sqlx::query(
                     "INSERT INTO role_grants (holder_kind, holder_id, role_client, role_name, created_at)
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 )
@@ -80,29 +76,23 @@ macro_rules! role_store {
                 .bind(holder.id())
                 .bind($crate::store::rows::role_client(role))
                 .bind(&role.name)
-                .bind($crate::store::now())
-                .execute(&self.$write)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                Ok(done.rows_affected() == 1)
+                .bind($crate::store::now());
+                $crate::store::shared::changed_one(query, &self.$write).await
             }
 
             async fn revoke_role(&self, holder: &$crate::domain::role::Holder, role: &$crate::domain::role::RoleRef) -> Result<bool, $crate::store::StoreError> {
                 if $crate::store::shared::unstorable(holder.id()) || $crate::store::shared::unstorable(&role.name) {
                     return Ok(false);
                 }
-                let done = sqlx::query(
+                let query = sqlx::query(
                     "DELETE FROM role_grants
                      WHERE holder_kind = $1 AND holder_id = $2 AND role_client = $3 AND role_name = $4",
                 )
                 .bind(holder.kind())
                 .bind(holder.id())
                 .bind($crate::store::rows::role_client(role))
-                .bind(&role.name)
-                .execute(&self.$write)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                Ok(done.rows_affected() == 1)
+                .bind(&role.name);
+                $crate::store::shared::changed_one(query, &self.$write).await
             }
 
             /// Every grant when `holders` is empty; else the grants of those

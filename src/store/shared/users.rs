@@ -101,16 +101,9 @@ macro_rules! user_store {
                 filter: &str,
                 value: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(value) {
-                    return Ok(None);
-                }
                 let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {filter} = $1");
-                let row: Option<$crate::store::rows::UserRow> = sqlx::query_as(&sql)
-                    .bind(value)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err(unavailable)?;
+                let row: Option<$crate::store::rows::UserRow> =
+                    $crate::store::shared::find_by_key(&self.$read, &sql, value).await?;
                 row.map($crate::domain::user::User::try_from).transpose()
             }
         }
@@ -166,13 +159,10 @@ macro_rules! user_store {
                 &self,
             ) -> Result<Vec<$crate::domain::user::User>, $crate::store::StoreError> {
                 let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username_key");
-                let rows: Vec<$crate::store::rows::UserRow> = sqlx::query_as(&sql)
-                    .fetch_all(&self.$read)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                rows.into_iter()
-                    .map($crate::domain::user::User::try_from)
-                    .collect()
+                $crate::store::shared::all_rows(sqlx::query_as(&sql), &self.$read, |row: $crate::store::rows::UserRow| {
+                    row.try_into()
+                })
+                .await
             }
 
             async fn set_password_hash(
@@ -180,20 +170,16 @@ macro_rules! user_store {
                 user_id: &str,
                 hash: &str,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(user_id) {
+                if $crate::store::shared::unstorable(user_id) {
                     return Ok(false);
                 }
-                let done = sqlx::query(
+                let query = sqlx::query(
                     "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
                 )
                 .bind(hash)
                 .bind($crate::store::now())
-                .bind(user_id)
-                .execute(&self.$write)
-                .await
-                .map_err(unavailable)?;
-                Ok(done.rows_affected() == 1)
+                .bind(user_id);
+                $crate::store::shared::changed_one(query, &self.$write).await
             }
 
             /// Rewrites the profile (email, cn, org, scopes, attributes,
@@ -236,20 +222,16 @@ macro_rules! user_store {
                 username_key: &str,
                 enabled: bool,
             ) -> Result<bool, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(username_key) {
+                if $crate::store::shared::unstorable(username_key) {
                     return Ok(false);
                 }
-                let done = sqlx::query(
+                let query = sqlx::query(
                     "UPDATE users SET enabled = $1, updated_at = $2 WHERE username_key = $3",
                 )
                 .bind(enabled)
                 .bind($crate::store::now())
-                .bind(username_key)
-                .execute(&self.$write)
-                .await
-                .map_err(unavailable)?;
-                Ok(done.rows_affected() == 1)
+                .bind(username_key);
+                $crate::store::shared::changed_one(query, &self.$write).await
             }
 
             /// The user's sessions, codes and refresh tokens go with it (ON
@@ -259,23 +241,15 @@ macro_rules! user_store {
                 if unstorable(username_key) {
                     return Ok(false);
                 }
-                // The user's role grants go with them.
                 let mut tx = self.$write.begin().await.map_err(unavailable)?;
-                sqlx::query(
+                let statements = [
                     "DELETE FROM role_grants WHERE holder_kind = 'user'
                      AND holder_id IN (SELECT id FROM users WHERE username_key = $1)",
-                )
-                .bind(username_key)
-                .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?;
-                let done = sqlx::query("DELETE FROM users WHERE username_key = $1")
-                    .bind(username_key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(unavailable)?;
+                    "DELETE FROM users WHERE username_key = $1",
+                ];
+                let deleted = $crate::store::shared::each_with_key(&mut *tx, &statements, username_key).await?;
                 tx.commit().await.map_err(unavailable)?;
-                Ok(done.rows_affected() == 1)
+                Ok(deleted)
             }
 
             async fn get_user_by_id(

@@ -47,9 +47,9 @@ impl Proxy {
         })
     }
 
-    /// The upstream API's base URL.
-    pub fn upstream(&self) -> &Url {
-        self.upstream.base()
+    /// The upstream API's base URL, without user info.
+    pub fn upstream(&self) -> &str {
+        self.upstream.shown()
     }
 }
 
@@ -224,7 +224,7 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
         }
         Err(e) => AppError::BadGateway(format!(
             "the upstream API {} cannot be reached: {e}",
-            proxy.upstream.base()
+            proxy.upstream.shown()
         ))
         .into_response(),
     }

@@ -25,9 +25,9 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The upstream API and the connections to it.
 pub struct Upstream {
-    base: Url,
-    /// `scheme://authority/base-path` without the trailing `/`; a caller's
-    /// path and query are appended to it.
+    /// `scheme://authority/base-path` without the trailing `/` (and
+    /// without the user info the configured URL may carry): a caller's path
+    /// and query are appended to it, and it is what messages show.
     prefix: String,
     client: Client<HttpsConnector<HttpConnector>, Body>,
 }
@@ -51,16 +51,12 @@ impl Upstream {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(https);
-        Ok(Upstream {
-            base,
-            prefix,
-            client,
-        })
+        Ok(Upstream { prefix, client })
     }
 
-    /// The upstream's base URL, as configured.
-    pub fn base(&self) -> &Url {
-        &self.base
+    /// The upstream's base URL without user info, for messages and logs.
+    pub fn shown(&self) -> &str {
+        &self.prefix
     }
 
     /// The upstream URI for a caller's `path_and_query` (which starts
@@ -86,8 +82,13 @@ impl Upstream {
     }
 }
 
-/// `scheme://host[:port]/path` of `base`, without a trailing `/`.
+/// `scheme://host[:port]/path` of `base`, without a trailing `/`. Its
+/// messages show `base` without a password.
 fn prefix(base: &Url) -> Result<String, String> {
+    let mut shown = base.clone();
+    // Fails only for a URL that cannot have one (no host).
+    let _ = shown.set_password(None);
+    let base = &shown;
     let scheme = base.scheme();
     if scheme != "http" && scheme != "https" {
         return Err(format!(
@@ -153,5 +154,18 @@ mod tests {
             .unwrap();
         assert!(err.contains("http://"), "{err}");
         assert!(Upstream::new(Url::parse("unix:/tmp/s").unwrap()).is_err());
+    }
+
+    /// A password in `DOMINO_API_HOST` is never shown: not in what the
+    /// proxy logs and answers (`shown`), not in its errors.
+    #[test]
+    fn the_user_info_of_the_base_is_never_shown() {
+        let upstream = Upstream::new(Url::parse("http://u:s3cret@h:8/api/").unwrap()).unwrap();
+        assert_eq!(upstream.shown(), "http://h:8/api");
+        assert_eq!(upstream.uri("/x").unwrap().to_string(), "http://h:8/api/x");
+        let err = Upstream::new(Url::parse("ftp://u:s3cret@h/").unwrap())
+            .err()
+            .unwrap();
+        assert!(!err.contains("s3cret"), "{err}");
     }
 }

@@ -231,7 +231,10 @@ def report(args):
         row(f"{label} p99", fmt(r["p99_ms"], " ms"), "", "", "< 5 ms", r["p99_ms"] < 5)
         row(f"{label} errors", str(errors(r)), "", "", "0", errors(r) == 0)
 
-    for key, label in (("cc", "(c) client_credentials"), ("refresh", "(d) refresh_token")):
+    # Issue 17: client_credentials at 75 % of the signing limit; refresh,
+    # which also rotates its token in a write, at 60 % with p99 < 50 ms.
+    for key, label, share in (("cc", "(c) client_credentials", 75),
+                              ("refresh", "(d) refresh_token", 60)):
         r = res[key]
         vs_mock = r["rps"] / mock_token_rps if mock_token_rps else None
         vs_sign = r["rps"] / sign_limit if sign_limit else None
@@ -239,9 +242,11 @@ def report(args):
             fmt(vs_mock, "×"), "≥ 1.5× mock token", None if vs_mock is None else vs_mock >= 1.5)
         row(f"{label} req/s vs signing", fmt(r["rps"]),
             f"raw sign × {cores} cores {fmt(sign_limit)}",
-            fmt(None if vs_sign is None else vs_sign * 100, " %"), "≥ 75 %",
-            None if vs_sign is None else vs_sign >= 0.75)
-        row(f"{label} p50 / p99", f"{fmt(r['p50_ms'])} / {fmt(r['p99_ms'], ' ms')}", "", "", "", "")
+            fmt(None if vs_sign is None else vs_sign * 100, " %"), f"≥ {share} %",
+            None if vs_sign is None else vs_sign * 100 >= share)
+        row(f"{label} p50 / p99", f"{fmt(r['p50_ms'])} / {fmt(r['p99_ms'], ' ms')}", "", "",
+            "p99 < 50 ms" if key == "refresh" else "",
+            r["p99_ms"] < 50 if key == "refresh" else "")
         row(f"{label} errors", str(errors(r)), "", "", "0", errors(r) == 0)
 
     r = res["login"]

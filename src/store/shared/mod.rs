@@ -12,7 +12,7 @@ mod clients;
 pub(crate) mod console;
 mod database;
 pub(crate) mod grants;
-mod holders;
+pub(crate) mod holders;
 mod keys;
 pub(crate) mod lockouts;
 mod mappers;

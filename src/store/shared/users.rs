@@ -25,8 +25,8 @@ pub(crate) fn write_error(e: sqlx::Error) -> StoreError {
 ///
 /// The hot reads (a token's holder: `get_refresh_with_holder`,
 /// `get_session_with_user`, `find_api_key_holder`) go through a backend's
-/// `hot_*` methods (`store::shared::holders`): sqlx's, or the SQLite
-/// backend's own, which invokes only `@common`.
+/// `hot_by_key` (`store::shared::holders`): sqlx's, or the SQLite backend's
+/// own, which invokes only `@common`.
 macro_rules! user_store {
     ($store:ty, $read:ident, $write:ident, $json_in:literal, $json_out:literal) => {
         $crate::store::shared::user_store!(@common $store, $read, $write, $json_in, $json_out);
@@ -296,7 +296,8 @@ macro_rules! user_store {
                 if $crate::store::shared::unstorable(token_hash) {
                     return Ok(None);
                 }
-                let row = self.hot_refresh_holder(token_hash).await?;
+                let read = $crate::store::rows::RefreshHolderRow::read;
+                let row = self.hot_by_key(refresh_holder_sql(), token_hash, read).await?;
                 row.map($crate::store::rows::RefreshHolderRow::split).transpose()
             }
 
@@ -310,7 +311,8 @@ macro_rules! user_store {
                 if $crate::store::shared::unstorable(session_id) {
                     return Ok(None);
                 }
-                let row = self.hot_session_with_user(session_id).await?;
+                let read = $crate::store::rows::UserSessionRow::read;
+                let row = self.hot_by_key(session_with_user_sql(), session_id, read).await?;
                 match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
                     Some((user, Some(session))) => Ok(Some((session, user))),
                     _ => Ok(None),
@@ -324,7 +326,8 @@ macro_rules! user_store {
                 if $crate::store::shared::unstorable(key_hash) {
                     return Ok(None);
                 }
-                let row = self.hot_api_key_holder(key_hash).await?;
+                let read = $crate::store::rows::KeyHolderRow::read;
+                let row = self.hot_by_key(api_key_holder_sql(), key_hash, read).await?;
                 row.map($crate::store::rows::KeyHolderRow::split).transpose()
             }
         }

@@ -17,6 +17,7 @@ use tower::{Layer, Service};
 
 use crate::app::Issuer;
 use crate::http::error::AppError;
+use crate::http::layered::{Layered, Middleware};
 use crate::metrics::{Metrics, route_label};
 
 pub(super) const METRICS: &str = "/metrics";
@@ -78,36 +79,22 @@ impl Track {
     }
 }
 
+/// The body limit goes under the count: a request over it is counted too.
 impl<S> Layer<S> for Track {
-    type Service = Tracked<<DefaultBodyLimit as Layer<S>>::Service>;
+    type Service = Layered<<DefaultBodyLimit as Layer<S>>::Service, Track>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Tracked {
-            inner: self.body_limit.layer(inner),
-            metrics: self.metrics.clone(),
-        }
+        Layered::new(self.body_limit.layer(inner), self.clone())
     }
 }
 
-#[derive(Clone)]
-pub struct Tracked<S> {
-    inner: S,
-    metrics: Arc<Metrics>,
-}
-
-impl<S> Service<Request> for Tracked<S>
+impl<S> Middleware<S> for Track
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
-    type Response = Response;
-    type Error = Infallible;
     type Future = TrackedFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&self, inner: &mut S, request: Request) -> Self::Future {
         let route = request
             .extensions()
             .get::<MatchedPath>()
@@ -118,7 +105,7 @@ where
             method: method_label(request.method()),
             started: Instant::now(),
         };
-        let inner = catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
+        let inner = catch_unwind(AssertUnwindSafe(|| inner.call(request)));
         TrackedFuture {
             inner: inner.ok(),
             count: Some(count),

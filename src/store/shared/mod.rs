@@ -71,6 +71,25 @@ where
     Ok(DB::rows_changed(&done) == 1)
 }
 
+/// Runs a write of the row that `keys` name (bound in `query`): true when it
+/// changed one row. Keys no row can hold (`unstorable`) change none, and the
+/// write is not sent.
+pub(crate) async fn change_row<'q, 'c, DB, E>(
+    keys: &[&str],
+    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
+    executor: E,
+) -> Result<bool, StoreError>
+where
+    DB: Backend,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    if keys.iter().any(|key| unstorable(key)) {
+        return Ok(false);
+    }
+    changed_one(query, executor).await
+}
+
 /// Runs `sql` with `key` as `$1` (a delete or an update of the row it
 /// names): true when it changed one row. A key no row can hold
 /// (`unstorable`) changes none and is not sent.

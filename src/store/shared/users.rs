@@ -170,16 +170,13 @@ macro_rules! user_store {
                 user_id: &str,
                 hash: &str,
             ) -> Result<bool, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(user_id) {
-                    return Ok(false);
-                }
                 let query = sqlx::query(
                     "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
                 )
                 .bind(hash)
                 .bind($crate::store::now())
                 .bind(user_id);
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::change_row(&[user_id], query, &self.$write).await
             }
 
             /// Rewrites the profile (email, cn, org, scopes, attributes,
@@ -222,16 +219,13 @@ macro_rules! user_store {
                 username_key: &str,
                 enabled: bool,
             ) -> Result<bool, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(username_key) {
-                    return Ok(false);
-                }
                 let query = sqlx::query(
                     "UPDATE users SET enabled = $1, updated_at = $2 WHERE username_key = $3",
                 )
                 .bind(enabled)
                 .bind($crate::store::now())
                 .bind(username_key);
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::change_row(&[username_key], query, &self.$write).await
             }
 
             /// The user's sessions, codes and refresh tokens go with it (ON

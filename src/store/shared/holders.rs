@@ -64,7 +64,8 @@ macro_rules! holder_sql {
 }
 
 /// The hot reads through sqlx, from `self.$read`: the row `sql` selects
-/// with `key` as `$1`, mapped by `read` (one of `store::rows`' rows).
+/// with `key` as `$1`, mapped by `read` (one of `store::rows`' rows); none
+/// for a key no row can hold (`unstorable`, not sent).
 macro_rules! holder_reads {
     ($store:ty, $read:ident) => {
         impl $store {
@@ -74,7 +75,10 @@ macro_rules! holder_reads {
                 key: &str,
                 read: fn(&dyn $crate::store::rows::Columns) -> Result<T, sqlx::Error>,
             ) -> Result<Option<T>, $crate::store::StoreError> {
-                use $crate::store::shared::unavailable;
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(key) {
+                    return Ok(None);
+                }
                 let row = sqlx::query(sql)
                     .bind(key)
                     .fetch_optional(&self.$read)

@@ -96,12 +96,14 @@ macro_rules! user_store {
                 row.map($crate::domain::user::User::try_from).transpose()
             }
 
+            /// The user `SELECT ... FROM users WHERE {filter}` finds, with
+            /// `value` as `$1`.
             async fn one_user(
                 &self,
                 filter: &str,
                 value: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {filter} = $1");
+                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {filter}");
                 let row: Option<$crate::store::rows::UserRow> =
                     $crate::store::shared::find_by_key(&self.$read, &sql, value).await?;
                 row.map($crate::domain::user::User::try_from).transpose()
@@ -132,27 +134,17 @@ macro_rules! user_store {
                 &self,
                 login_key: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(login_key) {
-                    return Ok(None);
-                }
-                let sql = format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1
-                     ORDER BY username_key = $1 DESC LIMIT 1"
-                );
-                let row: Option<$crate::store::rows::UserRow> = sqlx::query_as(&sql)
-                    .bind(login_key)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err(unavailable)?;
-                row.map($crate::domain::user::User::try_from).transpose()
+                // A username wins over another user's email.
+                let filter = "username_key = $1 OR email_key = $1
+                              ORDER BY username_key = $1 DESC LIMIT 1";
+                self.one_user(filter, login_key).await
             }
 
             async fn get_user(
                 &self,
                 username_key: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                self.one_user("username_key", username_key).await
+                self.one_user("username_key = $1", username_key).await
             }
 
             async fn list_users(
@@ -250,7 +242,7 @@ macro_rules! user_store {
                 &self,
                 id: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                self.one_user("id", id).await
+                self.one_user("id = $1", id).await
             }
 
             async fn get_user_with_session(
@@ -287,9 +279,6 @@ macro_rules! user_store {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<$crate::store::RefreshHolder>, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(token_hash) {
-                    return Ok(None);
-                }
                 let read = $crate::store::rows::RefreshHolderRow::read;
                 let row = self.hot_by_key(refresh_holder_sql(), token_hash, read).await?;
                 row.map($crate::store::rows::RefreshHolderRow::split).transpose()
@@ -302,9 +291,6 @@ macro_rules! user_store {
                 Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
                 $crate::store::StoreError,
             > {
-                if $crate::store::shared::unstorable(session_id) {
-                    return Ok(None);
-                }
                 let read = $crate::store::rows::UserSessionRow::read;
                 let row = self.hot_by_key(session_with_user_sql(), session_id, read).await?;
                 match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
@@ -317,9 +303,6 @@ macro_rules! user_store {
                 &self,
                 key_hash: &str,
             ) -> Result<Option<$crate::store::ApiKeyHolder>, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(key_hash) {
-                    return Ok(None);
-                }
                 let read = $crate::store::rows::KeyHolderRow::read;
                 let row = self.hot_by_key(api_key_holder_sql(), key_hash, read).await?;
                 row.map($crate::store::rows::KeyHolderRow::split).transpose()

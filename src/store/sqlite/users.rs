@@ -11,13 +11,16 @@ crate::store::shared::user_store!(@common SqliteStore, pool, writer, "", "");
 
 impl SqliteStore {
     /// A hot read through rusqlite (`super::hot`): the row `sql` selects
-    /// with `key` as `$1`, mapped by `read`.
+    /// with `key` as `$1`, mapped by `read`; none for a key no row can hold.
     async fn hot_by_key<T>(
         &self,
         sql: &str,
         key: &str,
         read: fn(&dyn Columns) -> Result<T, sqlx::Error>,
     ) -> Result<Option<T>, StoreError> {
+        if crate::store::shared::unstorable(key) {
+            return Ok(None);
+        }
         self.hot_first(sql, &[Arg::Text(key)], read).await
     }
 }

@@ -59,8 +59,8 @@ async fn render(State(state): State<Issuer>) -> Response {
 /// The layer under every route: counts the request under its route template
 /// (never the raw path, so scanners cannot create series) with its status
 /// and latency, answers a handler that panics with a 500 (counted as one),
-/// and sets the request body limit (`DefaultBodyLimit`). One hand-written
-/// service instead of a `from_fn` middleware, `CatchPanicLayer` and a layer
+/// and sets the request body limit (`DefaultBodyLimit`). One `Middleware`
+/// (`http::layered`) instead of a `from_fn` one, `CatchPanicLayer` and a layer
 /// of its own for the limit: each layer a router applies wraps every route
 /// in a boxed `Route` that is cloned, with everything under it, for every
 /// request. No boxed future, no `Next`, and no label allocated per request.

@@ -116,6 +116,8 @@ pub async fn finish(
     };
     let (_, claims) = state
         .keys
+        .current()
+        .ring
         .verify(
             &tokens.access_token,
             Some(&state.policy.issuer),

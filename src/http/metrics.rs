@@ -17,6 +17,7 @@ use tower::{Layer, Service};
 
 use crate::app::Issuer;
 use crate::http::error::AppError;
+use crate::http::layered::{Layered, Middleware};
 use crate::metrics::{Metrics, route_label};
 
 pub(super) const METRICS: &str = "/metrics";
@@ -58,8 +59,8 @@ async fn render(State(state): State<Issuer>) -> Response {
 /// The layer under every route: counts the request under its route template
 /// (never the raw path, so scanners cannot create series) with its status
 /// and latency, answers a handler that panics with a 500 (counted as one),
-/// and sets the request body limit (`DefaultBodyLimit`). One hand-written
-/// service instead of a `from_fn` middleware, `CatchPanicLayer` and a layer
+/// and sets the request body limit (`DefaultBodyLimit`). One `Middleware`
+/// (`http::layered`) instead of a `from_fn` one, `CatchPanicLayer` and a layer
 /// of its own for the limit: each layer a router applies wraps every route
 /// in a boxed `Route` that is cloned, with everything under it, for every
 /// request. No boxed future, no `Next`, and no label allocated per request.
@@ -78,36 +79,22 @@ impl Track {
     }
 }
 
+/// The body limit goes under the count: a request over it is counted too.
 impl<S> Layer<S> for Track {
-    type Service = Tracked<<DefaultBodyLimit as Layer<S>>::Service>;
+    type Service = Layered<<DefaultBodyLimit as Layer<S>>::Service, Track>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Tracked {
-            inner: self.body_limit.layer(inner),
-            metrics: self.metrics.clone(),
-        }
+        Layered::new(self.body_limit.layer(inner), self.clone())
     }
 }
 
-#[derive(Clone)]
-pub struct Tracked<S> {
-    inner: S,
-    metrics: Arc<Metrics>,
-}
-
-impl<S> Service<Request> for Tracked<S>
+impl<S> Middleware<S> for Track
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
-    type Response = Response;
-    type Error = Infallible;
     type Future = TrackedFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&self, inner: &mut S, request: Request) -> Self::Future {
         let route = request
             .extensions()
             .get::<MatchedPath>()
@@ -118,7 +105,7 @@ where
             method: method_label(request.method()),
             started: Instant::now(),
         };
-        let inner = catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
+        let inner = catch_unwind(AssertUnwindSafe(|| inner.call(request)));
         TrackedFuture {
             inner: inner.ok(),
             count: Some(count),

@@ -8,6 +8,7 @@ mod domino;
 pub mod error;
 mod health;
 mod keep;
+mod layered;
 mod metrics;
 mod oidc;
 pub mod openapi;

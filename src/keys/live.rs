@@ -11,7 +11,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 
-use super::{KeyError, KeyHome, KeyRing, SigningKey, VerifyError, lifecycle};
+use super::{KeyError, KeyHome, KeyRing, SigningKey, lifecycle};
 use crate::domain::token::Claims;
 
 /// The public documents rendered from a key ring (by the realm), each with
@@ -86,32 +86,6 @@ impl LiveKeys {
     /// Signs `claims` with the current signer (see `KeyRing::sign`).
     pub fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
         self.current.load().ring.sign(claims)
-    }
-
-    /// See `KeyRing::verify`.
-    pub fn verify(
-        &self,
-        token: &str,
-        issuer: Option<&str>,
-        audience: Option<&str>,
-        leeway: u64,
-    ) -> Result<(String, Claims), VerifyError> {
-        self.current
-            .load()
-            .ring
-            .verify(token, issuer, audience, leeway)
-    }
-
-    /// See `KeyRing::verify_ignoring_expiry`.
-    pub fn verify_ignoring_expiry(
-        &self,
-        token: &str,
-        issuer: &str,
-    ) -> Result<(String, Claims), VerifyError> {
-        self.current
-            .load()
-            .ring
-            .verify_ignoring_expiry(token, issuer)
     }
 }
 

@@ -12,9 +12,10 @@ pub enum AccessCheck {
 }
 
 pub async fn check(state: &Issuer, token: &str) -> Result<AccessCheck, StoreError> {
+    let keys = state.keys.current();
     let claims =
-        match state
-            .keys
+        match keys
+            .ring
             .verify(token, Some(&state.policy.issuer), None, state.config.leeway)
         {
             Ok((_, claims)) => claims,

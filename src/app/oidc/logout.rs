@@ -39,7 +39,12 @@ impl Issuer {
     pub async fn browser_logout(&self, req: LogoutRequest<'_>) -> Result<Logout, StoreError> {
         let hint = match req.id_token_hint {
             None => None,
-            Some(token) => match self.keys.verify_ignoring_expiry(token, &self.policy.issuer) {
+            Some(token) => match self
+                .keys
+                .current()
+                .ring
+                .verify_ignoring_expiry(token, &self.policy.issuer)
+            {
                 Ok((_, claims)) => Some(claims),
                 Err(_) => {
                     return Ok(Logout::Refused(

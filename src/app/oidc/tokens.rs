@@ -137,7 +137,12 @@ impl Issuer {
         let now = self.clock.now();
         if !refresh_token::looks_like_refresh(token) {
             // Signature and issuer must hold; expiry need not (revoking an expired token is a no-op).
-            if let Ok((_, claims)) = self.keys.verify_ignoring_expiry(token, &self.policy.issuer) {
+            if let Ok((_, claims)) = self
+                .keys
+                .current()
+                .ring
+                .verify_ignoring_expiry(token, &self.policy.issuer)
+            {
                 if claims.get("azp").and_then(Value::as_str) != Some(client.client_id.as_str()) {
                     return Err(foreign());
                 }

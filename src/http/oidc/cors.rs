@@ -10,16 +10,16 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
-use tower::{Layer, Service, ServiceExt as _};
+use tower::{Service, ServiceExt as _};
 
 use crate::app::Issuer;
 use crate::domain::client::OriginAccess;
+use crate::http::layered::{Middleware, MiddlewareLayer};
 
 const METHODS: &str = "GET, POST, OPTIONS";
 const HEADERS: &str = "Authorization, Content-Type, Accept, X-Requested-With, DPoP";
@@ -34,52 +34,28 @@ const MAX_AGE: &str = "3600";
 const PREFLIGHT_CONFIG_AGE_MS: i64 = 1_000;
 
 /// The CORS layer of the token, userinfo, introspection, revocation and
-/// logout routes. A service of its own rather than a `from_fn` middleware: a
-/// preflight is answered without cloning the route under it (a `from_fn`
-/// middleware clones its inner route, with every layer under it, for every
-/// request) and without a `Next`.
+/// logout routes. A `Middleware` rather than a `from_fn` one: a preflight is
+/// answered without cloning the route under it (a `from_fn` middleware
+/// clones its inner route, with every layer under it, for every request).
 #[derive(Clone)]
 pub struct Cors {
     state: Issuer,
 }
 
 impl Cors {
-    pub fn new(state: Issuer) -> Cors {
-        Cors { state }
+    pub fn layer(state: Issuer) -> MiddlewareLayer<Cors> {
+        MiddlewareLayer(Cors { state })
     }
 }
 
-impl<S> Layer<S> for Cors {
-    type Service = CorsService<S>;
-
-    fn layer(&self, inner: S) -> CorsService<S> {
-        CorsService {
-            inner,
-            state: self.state.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct CorsService<S> {
-    inner: S,
-    state: Issuer,
-}
-
-impl<S> Service<Request> for CorsService<S>
+impl<S> Middleware<S> for Cors
 where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
-    type Response = Response;
-    type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&self, inner: &mut S, request: Request) -> Self::Future {
         let state = self.state.clone();
         let origin = request.headers().get(header::ORIGIN).cloned();
         let preflight = request.method() == Method::OPTIONS
@@ -91,8 +67,8 @@ where
         }
         // The inner service was made ready by `poll_ready`; the clone takes
         // its place for the next call.
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
+        let clone = inner.clone();
+        let inner = std::mem::replace(inner, clone);
         Box::pin(async move { Ok(cors(&state, origin, request, inner).await) })
     }
 }

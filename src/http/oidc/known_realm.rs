@@ -2,9 +2,8 @@
 //! endpoint is a JSON 404. Every route here is `/auth/realms/{realm}/...`
 //! (the `http_relative_path` layer has moved the request there before
 //! routing), so the realm is the path's third segment, percent-decoded as
-//! axum's `Path` decodes it. A service of its own rather than a `from_fn`
-//! middleware with a `Path` extractor: no `String` per path parameter, no
-//! boxed future, no `Next`, no clone of the route under it per request.
+//! axum's `Path` decodes it. A `Middleware` rather than a `from_fn` one
+//! with a `Path` extractor: no `String` per path parameter.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -15,9 +14,10 @@ use std::task::{Context, Poll};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
-use tower::{Layer, Service};
+use tower::Service;
 
 use crate::http::error::AppError;
+use crate::http::layered::{Middleware, MiddlewareLayer};
 
 const REALMS: &str = "/auth/realms/";
 
@@ -27,28 +27,11 @@ pub struct KnownRealm {
 }
 
 impl KnownRealm {
-    pub fn new(realm: &str) -> KnownRealm {
-        KnownRealm {
+    pub fn layer(realm: &str) -> MiddlewareLayer<KnownRealm> {
+        MiddlewareLayer(KnownRealm {
             realm: realm.into(),
-        }
+        })
     }
-}
-
-impl<S> Layer<S> for KnownRealm {
-    type Service = KnownRealmService<S>;
-
-    fn layer(&self, inner: S) -> KnownRealmService<S> {
-        KnownRealmService {
-            inner,
-            realm: self.realm.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct KnownRealmService<S> {
-    inner: S,
-    realm: Arc<str>,
 }
 
 /// Whether `path` (`/auth/realms/<name>/...`) names `realm`.
@@ -59,22 +42,16 @@ fn names_realm(path: &str, realm: &str) -> bool {
         .is_some_and(|name| name == realm)
 }
 
-impl<S> Service<Request> for KnownRealmService<S>
+impl<S> Middleware<S> for KnownRealm
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
-    type Response = Response;
-    type Error = Infallible;
     type Future = KnownRealmFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&self, inner: &mut S, request: Request) -> Self::Future {
         if names_realm(request.uri().path(), &self.realm) {
             KnownRealmFuture::Inner {
-                inner: self.inner.call(request),
+                inner: inner.call(request),
             }
         } else {
             KnownRealmFuture::NotFound {

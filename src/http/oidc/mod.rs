@@ -86,8 +86,8 @@ pub fn router(state: Issuer) -> Router<Issuer> {
         )
         // Inside the CORS middleware: the preflights it answers stay as they were.
         .layer(super::no_store())
-        .layer(cors::Cors::new(state.clone()))
+        .layer(cors::Cors::layer(state.clone()))
         .merge(pages)
         .merge(session_iframe::router())
-        .route_layer(known_realm::KnownRealm::new(&state.realm.name))
+        .route_layer(known_realm::KnownRealm::layer(&state.realm.name))
 }

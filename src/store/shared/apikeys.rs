@@ -178,9 +178,6 @@ macro_rules! api_key_store {
                 now: i64,
                 expires_at: i64,
             ) -> Result<bool, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(session_id) {
-                    return Ok(false);
-                }
                 let query = sqlx::query(
                     "UPDATE sessions SET expires_at = $1
                      WHERE id = $2 AND ended_at IS NULL AND expires_at > $3",
@@ -188,7 +185,7 @@ macro_rules! api_key_store {
                 .bind(expires_at)
                 .bind(session_id)
                 .bind(now);
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::change_row(&[session_id], query, &self.$write).await
             }
         }
     };

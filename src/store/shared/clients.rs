@@ -113,9 +113,6 @@ macro_rules! client_store {
                 &self,
                 c: &$crate::domain::client::Client,
             ) -> Result<bool, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(&c.client_id) {
-                    return Ok(false);
-                }
                 let query = sqlx::query(concat!(
                     "UPDATE clients SET name = $1, secret_hash = $2, redirect_uris = $3",
                     $json_in,
@@ -135,7 +132,7 @@ macro_rules! client_store {
                 ));
                 let query = $crate::store::shared::binds::client_fields(query, c)
                     .bind(c.client_id.as_str());
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::change_row(&[&c.client_id], query, &self.$write).await
             }
         }
     };

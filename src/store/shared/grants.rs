@@ -26,11 +26,8 @@ macro_rules! grant_store {
 
         impl $store {
             async fn hot_jti_denied(&self, jti: &str) -> Result<bool, $crate::store::StoreError> {
-                let row: Option<(i32,)> = sqlx::query_as($crate::store::shared::grants::JTI_DENIED_SQL)
-                    .bind(jti)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
+                use $crate::store::shared::{find_by_key, grants::JTI_DENIED_SQL};
+                let row: Option<(i32,)> = find_by_key(&self.$read, JTI_DENIED_SQL, jti).await?;
                 Ok(row.is_some())
             }
         }
@@ -43,17 +40,8 @@ macro_rules! grant_store {
                 value: &str,
             ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
                 use $crate::store::rows::SESSION_COLUMNS;
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(value) {
-                    return Ok(None);
-                }
-                sqlx::query_as(&format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter} = $1"
-                ))
-                .bind(value)
-                .fetch_optional(&self.$read)
-                .await
-                .map_err(unavailable)
+                let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE {filter} = $1");
+                $crate::store::shared::find_by_key(&self.$read, &sql, value).await
             }
         }
 
@@ -63,11 +51,8 @@ macro_rules! grant_store {
                 &self,
                 s: &$crate::store::SessionRecord,
             ) -> Result<(), $crate::store::StoreError> {
-                $crate::store::shared::binds::insert_session(s)
-                    .execute(&self.$write)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                Ok(())
+                let query = $crate::store::shared::binds::insert_session(s);
+                $crate::store::shared::run(query, &self.$write).await
             }
 
             async fn get_session(
@@ -100,10 +85,11 @@ macro_rules! grant_store {
                 c: &$crate::store::CodeRecord,
             ) -> Result<(), $crate::store::StoreError> {
                 use $crate::store::rows::CODE_COLUMNS;
-                sqlx::query(&format!(
+                let sql = format!(
                     "INSERT INTO auth_codes ({CODE_COLUMNS})
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                ))
+                );
+                let query = sqlx::query(&sql)
                 .bind(&c.code_hash)
                 .bind(c.client_id.as_str())
                 .bind(c.redirect_uri.as_str())
@@ -113,11 +99,8 @@ macro_rules! grant_store {
                 .bind(c.nonce.as_deref())
                 .bind(c.code_challenge.as_deref())
                 .bind(c.auth_time)
-                .bind(c.expires_at)
-                .execute(&self.$write)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                Ok(())
+                .bind(c.expires_at);
+                $crate::store::shared::run(query, &self.$write).await
             }
 
             async fn redeem_code(
@@ -127,7 +110,7 @@ macro_rules! grant_store {
             ) -> Result<$crate::store::CodeRedemption, $crate::store::StoreError> {
                 use $crate::store::CodeRedemption;
                 use $crate::store::rows::CODE_COLUMNS;
-                use $crate::store::shared::{unavailable, unstorable};
+                use $crate::store::shared::{find_by_key, unavailable, unstorable};
                 if unstorable(code_hash) {
                     return Ok(CodeRedemption::Unknown);
                 }
@@ -144,12 +127,8 @@ macro_rules! grant_store {
                 if let Some(row) = won {
                     return Ok(CodeRedemption::Redeemed(row));
                 }
-                let spent: Option<(Option<String>,)> =
-                    sqlx::query_as("SELECT family_id FROM auth_codes WHERE code_hash = $1")
-                        .bind(code_hash)
-                        .fetch_optional(&self.$read)
-                        .await
-                        .map_err(unavailable)?;
+                let sql = "SELECT family_id FROM auth_codes WHERE code_hash = $1";
+                let spent: Option<(Option<String>,)> = find_by_key(&self.$read, sql, code_hash).await?;
                 Ok(match spent {
                     Some((family_id,)) => CodeRedemption::Spent { family_id },
                     None => CodeRedemption::Unknown,
@@ -161,13 +140,10 @@ macro_rules! grant_store {
                 code_hash: &str,
                 family_id: &str,
             ) -> Result<(), $crate::store::StoreError> {
-                sqlx::query("UPDATE auth_codes SET family_id = $1 WHERE code_hash = $2")
+                let query = sqlx::query("UPDATE auth_codes SET family_id = $1 WHERE code_hash = $2")
                     .bind(family_id)
-                    .bind(code_hash)
-                    .execute(&self.$write)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                Ok(())
+                    .bind(code_hash);
+                $crate::store::shared::run(query, &self.$write).await
             }
 
             async fn insert_refresh(
@@ -203,16 +179,8 @@ macro_rules! grant_store {
                 token_hash: &str,
             ) -> Result<Option<$crate::store::RefreshRecord>, $crate::store::StoreError> {
                 use $crate::store::rows::REFRESH_COLUMNS;
-                if $crate::store::shared::unstorable(token_hash) {
-                    return Ok(None);
-                }
-                sqlx::query_as(&format!(
-                    "SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1"
-                ))
-                .bind(token_hash)
-                .fetch_optional(&self.$read)
-                .await
-                .map_err($crate::store::shared::unavailable)
+                let sql = format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE token_hash = $1");
+                $crate::store::shared::find_by_key(&self.$read, &sql, token_hash).await
             }
 
             async fn revoke_family(
@@ -231,16 +199,13 @@ macro_rules! grant_store {
                 jti: &str,
                 expires_at: i64,
             ) -> Result<(), $crate::store::StoreError> {
-                sqlx::query(
+                let query = sqlx::query(
                     "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2)
                      ON CONFLICT (jti) DO NOTHING",
                 )
                 .bind(jti)
-                .bind(expires_at)
-                .execute(&self.$write)
-                .await
-                .map_err($crate::store::shared::unavailable)?;
-                Ok(())
+                .bind(expires_at);
+                $crate::store::shared::run(query, &self.$write).await
             }
 
             async fn is_jti_denied(&self, jti: &str) -> Result<bool, $crate::store::StoreError> {

@@ -1,7 +1,18 @@
 //! The hot reads' SQL, written once: a token's holder (a refresh token's,
 //! a session's, an API key's), read for every token checked. Both backends
-//! run it through sqlx (`holder_reads!`); SQLite runs the same text through
-//! rusqlite on the calling task (`store::sqlite::hot`).
+//! run it through `hot_by_key`: sqlx's (`holder_reads!`), or SQLite's, which
+//! runs the same text through rusqlite on the calling task
+//! (`store::sqlite::hot`).
+
+/// `format!` once, for the life of the process: a statement's text built
+/// from the invoking module's `USER_COLUMNS`.
+macro_rules! once_sql {
+    ($($format:tt)*) => {{
+        static SQL: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| format!($($format)*));
+        &SQL
+    }};
+}
 
 /// The three statements, as functions of the module that invokes it (which
 /// defines `USER_COLUMNS`, as `user_store!` does); each takes its key as `$1`.
@@ -12,96 +23,71 @@ macro_rules! holder_sql {
             // foreign keys cascade), so the user is an inner join. The
             // configuration's change counter rides along: a refresh reads
             // it in this statement instead of one of its own.
-            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                format!(
-                    "SELECT {},
-                            r.token_hash, r.family_id, r.session_id, r.client_id, r.user_id,
-                            r.scope, r.auth_time, r.issued_at, r.expires_at, r.used_at,
-                            r.revoked_at,
-                            (SELECT version FROM config_version WHERE id = 1) AS config_version
-                     FROM refresh_tokens r
-                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = r.user_id
-                     LEFT JOIN sessions s ON s.id = r.session_id AND s.user_id = r.user_id
-                     WHERE r.token_hash = $1",
-                    $crate::store::rows::USER_SESSION_COLUMNS
-                )
-            });
-            &SQL
+            $crate::store::shared::holders::once_sql!(
+                "SELECT {},
+                        r.token_hash, r.family_id, r.session_id, r.client_id, r.user_id,
+                        r.scope, r.auth_time, r.issued_at, r.expires_at, r.used_at,
+                        r.revoked_at,
+                        (SELECT version FROM config_version WHERE id = 1) AS config_version
+                 FROM refresh_tokens r
+                 JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = r.user_id
+                 LEFT JOIN sessions s ON s.id = r.session_id AND s.user_id = r.user_id
+                 WHERE r.token_hash = $1",
+                $crate::store::rows::USER_SESSION_COLUMNS
+            )
         }
 
         fn session_with_user_sql() -> &'static str {
-            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                format!(
-                    "SELECT {}
-                     FROM sessions s
-                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
-                     WHERE s.id = $1",
-                    $crate::store::rows::USER_SESSION_COLUMNS
-                )
-            });
-            &SQL
+            $crate::store::shared::holders::once_sql!(
+                "SELECT {}
+                 FROM sessions s
+                 JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
+                 WHERE s.id = $1",
+                $crate::store::rows::USER_SESSION_COLUMNS
+            )
         }
 
         fn api_key_holder_sql() -> &'static str {
-            static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                format!(
-                    "SELECT {},
-                            k.id AS k_id, k.name AS k_name, k.key_hash AS k_key_hash,
-                            k.created_at AS k_created_at, k.expires_at AS k_expires_at,
-                            k.last_used_at AS k_last_used_at, k.session_id AS k_session_id
-                     FROM api_keys k
-                     JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = k.user_id
-                     LEFT JOIN sessions s ON s.id = k.session_id AND s.user_id = k.user_id
-                     WHERE k.key_hash = $1",
-                    $crate::store::rows::USER_SESSION_COLUMNS
-                )
-            });
-            &SQL
+            $crate::store::shared::holders::once_sql!(
+                "SELECT {},
+                        k.id AS k_id, k.name AS k_name, k.key_hash AS k_key_hash,
+                        k.created_at AS k_created_at, k.expires_at AS k_expires_at,
+                        k.last_used_at AS k_last_used_at, k.session_id AS k_session_id
+                 FROM api_keys k
+                 JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = k.user_id
+                 LEFT JOIN sessions s ON s.id = k.session_id AND s.user_id = k.user_id
+                 WHERE k.key_hash = $1",
+                $crate::store::rows::USER_SESSION_COLUMNS
+            )
         }
     };
 }
 
-/// The hot reads through sqlx, from `self.$read`, as the rows `store::rows`
-/// maps.
+/// The hot reads through sqlx, from `self.$read`: the row `sql` selects
+/// with `key` as `$1`, mapped by `read` (one of `store::rows`' rows); none
+/// for a key no row can hold (`unstorable`, not sent).
 macro_rules! holder_reads {
     ($store:ty, $read:ident) => {
         impl $store {
-            async fn hot_refresh_holder(
+            async fn hot_by_key<T>(
                 &self,
-                token_hash: &str,
-            ) -> Result<Option<$crate::store::rows::RefreshHolderRow>, $crate::store::StoreError>
-            {
-                sqlx::query_as(refresh_holder_sql())
-                    .bind(token_hash)
+                sql: &str,
+                key: &str,
+                read: fn(&dyn $crate::store::rows::Columns) -> Result<T, sqlx::Error>,
+            ) -> Result<Option<T>, $crate::store::StoreError> {
+                use $crate::store::shared::{unavailable, unstorable};
+                if unstorable(key) {
+                    return Ok(None);
+                }
+                let row = sqlx::query(sql)
+                    .bind(key)
                     .fetch_optional(&self.$read)
                     .await
-                    .map_err($crate::store::shared::unavailable)
-            }
-
-            async fn hot_session_with_user(
-                &self,
-                session_id: &str,
-            ) -> Result<Option<$crate::store::rows::UserSessionRow>, $crate::store::StoreError>
-            {
-                sqlx::query_as(session_with_user_sql())
-                    .bind(session_id)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err($crate::store::shared::unavailable)
-            }
-
-            async fn hot_api_key_holder(
-                &self,
-                key_hash: &str,
-            ) -> Result<Option<$crate::store::rows::KeyHolderRow>, $crate::store::StoreError> {
-                sqlx::query_as(api_key_holder_sql())
-                    .bind(key_hash)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err($crate::store::shared::unavailable)
+                    .map_err(unavailable)?;
+                row.map(|row| read(&row)).transpose().map_err(unavailable)
             }
         }
     };
 }
 
-pub(crate) use {holder_reads, holder_sql};
+pub(crate) use {holder_reads, holder_sql, once_sql};

@@ -12,7 +12,7 @@ mod clients;
 pub(crate) mod console;
 mod database;
 pub(crate) mod grants;
-mod holders;
+pub(crate) mod holders;
 mod keys;
 pub(crate) mod lockouts;
 mod mappers;
@@ -69,6 +69,25 @@ where
 {
     let done = query.execute(executor).await.map_err(unavailable)?;
     Ok(DB::rows_changed(&done) == 1)
+}
+
+/// Runs a write of the row that `keys` name (bound in `query`): true when it
+/// changed one row. Keys no row can hold (`unstorable`) change none, and the
+/// write is not sent.
+pub(crate) async fn change_row<'q, 'c, DB, E>(
+    keys: &[&str],
+    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
+    executor: E,
+) -> Result<bool, StoreError>
+where
+    DB: Backend,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    if keys.iter().any(|key| unstorable(key)) {
+        return Ok(false);
+    }
+    changed_one(query, executor).await
 }
 
 /// Runs `sql` with `key` as `$1` (a delete or an update of the row it

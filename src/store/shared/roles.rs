@@ -81,9 +81,6 @@ macro_rules! role_store {
             }
 
             async fn revoke_role(&self, holder: &$crate::domain::role::Holder, role: &$crate::domain::role::RoleRef) -> Result<bool, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(holder.id()) || $crate::store::shared::unstorable(&role.name) {
-                    return Ok(false);
-                }
                 let query = sqlx::query(
                     "DELETE FROM role_grants
                      WHERE holder_kind = $1 AND holder_id = $2 AND role_client = $3 AND role_name = $4",
@@ -92,7 +89,7 @@ macro_rules! role_store {
                 .bind(holder.id())
                 .bind($crate::store::rows::role_client(role))
                 .bind(&role.name);
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::change_row(&[holder.id(), &role.name], query, &self.$write).await
             }
 
             /// Every grant when `holders` is empty; else the grants of those

@@ -25,8 +25,8 @@ pub(crate) fn write_error(e: sqlx::Error) -> StoreError {
 ///
 /// The hot reads (a token's holder: `get_refresh_with_holder`,
 /// `get_session_with_user`, `find_api_key_holder`) go through a backend's
-/// `hot_*` methods (`store::shared::holders`): sqlx's, or the SQLite
-/// backend's own, which invokes only `@common`.
+/// `hot_by_key` (`store::shared::holders`): sqlx's, or the SQLite backend's
+/// own, which invokes only `@common`.
 macro_rules! user_store {
     ($store:ty, $read:ident, $write:ident, $json_in:literal, $json_out:literal) => {
         $crate::store::shared::user_store!(@common $store, $read, $write, $json_in, $json_out);
@@ -96,12 +96,14 @@ macro_rules! user_store {
                 row.map($crate::domain::user::User::try_from).transpose()
             }
 
+            /// The user `SELECT ... FROM users WHERE {filter}` finds, with
+            /// `value` as `$1`.
             async fn one_user(
                 &self,
                 filter: &str,
                 value: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {filter} = $1");
+                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {filter}");
                 let row: Option<$crate::store::rows::UserRow> =
                     $crate::store::shared::find_by_key(&self.$read, &sql, value).await?;
                 row.map($crate::domain::user::User::try_from).transpose()
@@ -132,27 +134,17 @@ macro_rules! user_store {
                 &self,
                 login_key: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                use $crate::store::shared::{unavailable, unstorable};
-                if unstorable(login_key) {
-                    return Ok(None);
-                }
-                let sql = format!(
-                    "SELECT {USER_COLUMNS} FROM users WHERE username_key = $1 OR email_key = $1
-                     ORDER BY username_key = $1 DESC LIMIT 1"
-                );
-                let row: Option<$crate::store::rows::UserRow> = sqlx::query_as(&sql)
-                    .bind(login_key)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err(unavailable)?;
-                row.map($crate::domain::user::User::try_from).transpose()
+                // A username wins over another user's email.
+                let filter = "username_key = $1 OR email_key = $1
+                              ORDER BY username_key = $1 DESC LIMIT 1";
+                self.one_user(filter, login_key).await
             }
 
             async fn get_user(
                 &self,
                 username_key: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                self.one_user("username_key", username_key).await
+                self.one_user("username_key = $1", username_key).await
             }
 
             async fn list_users(
@@ -170,16 +162,13 @@ macro_rules! user_store {
                 user_id: &str,
                 hash: &str,
             ) -> Result<bool, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(user_id) {
-                    return Ok(false);
-                }
                 let query = sqlx::query(
                     "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3",
                 )
                 .bind(hash)
                 .bind($crate::store::now())
                 .bind(user_id);
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::change_row(&[user_id], query, &self.$write).await
             }
 
             /// Rewrites the profile (email, cn, org, scopes, attributes,
@@ -222,16 +211,13 @@ macro_rules! user_store {
                 username_key: &str,
                 enabled: bool,
             ) -> Result<bool, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(username_key) {
-                    return Ok(false);
-                }
                 let query = sqlx::query(
                     "UPDATE users SET enabled = $1, updated_at = $2 WHERE username_key = $3",
                 )
                 .bind(enabled)
                 .bind($crate::store::now())
                 .bind(username_key);
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::change_row(&[username_key], query, &self.$write).await
             }
 
             /// The user's sessions, codes and refresh tokens go with it (ON
@@ -256,7 +242,7 @@ macro_rules! user_store {
                 &self,
                 id: &str,
             ) -> Result<Option<$crate::domain::user::User>, $crate::store::StoreError> {
-                self.one_user("id", id).await
+                self.one_user("id = $1", id).await
             }
 
             async fn get_user_with_session(
@@ -293,10 +279,8 @@ macro_rules! user_store {
                 &self,
                 token_hash: &str,
             ) -> Result<Option<$crate::store::RefreshHolder>, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(token_hash) {
-                    return Ok(None);
-                }
-                let row = self.hot_refresh_holder(token_hash).await?;
+                let read = $crate::store::rows::RefreshHolderRow::read;
+                let row = self.hot_by_key(refresh_holder_sql(), token_hash, read).await?;
                 row.map($crate::store::rows::RefreshHolderRow::split).transpose()
             }
 
@@ -307,10 +291,8 @@ macro_rules! user_store {
                 Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
                 $crate::store::StoreError,
             > {
-                if $crate::store::shared::unstorable(session_id) {
-                    return Ok(None);
-                }
-                let row = self.hot_session_with_user(session_id).await?;
+                let read = $crate::store::rows::UserSessionRow::read;
+                let row = self.hot_by_key(session_with_user_sql(), session_id, read).await?;
                 match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
                     Some((user, Some(session))) => Ok(Some((session, user))),
                     _ => Ok(None),
@@ -321,10 +303,8 @@ macro_rules! user_store {
                 &self,
                 key_hash: &str,
             ) -> Result<Option<$crate::store::ApiKeyHolder>, $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(key_hash) {
-                    return Ok(None);
-                }
-                let row = self.hot_api_key_holder(key_hash).await?;
+                let read = $crate::store::rows::KeyHolderRow::read;
+                let row = self.hot_by_key(api_key_holder_sql(), key_hash, read).await?;
                 row.map($crate::store::rows::KeyHolderRow::split).transpose()
             }
         }

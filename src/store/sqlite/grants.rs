@@ -14,6 +14,7 @@ use super::{SqliteStore, unavailable};
 use crate::store::rows::REFRESH_COLUMNS;
 use crate::store::shared::binds::refresh_grant;
 use crate::store::shared::grants::JTI_DENIED_SQL;
+use crate::store::shared::{changed_one, run};
 use crate::store::{RefreshRecord, StoreError};
 
 crate::store::shared::grant_store!(@common SqliteStore, pool, writer);
@@ -113,24 +114,16 @@ impl SqliteStore {
 
     async fn end_session_tx(&self, id: &str, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await.map_err(unavailable)?;
-        let done = sqlx::query(
+        let end = sqlx::query(
             "UPDATE sessions SET ended_at = $1, cookie_hash = NULL WHERE id = $2 AND ended_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        sqlx::query(
+        );
+        let ended = changed_one(end.bind(now).bind(id), &mut *tx).await?;
+        let revoke = sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
+        );
+        run(revoke.bind(now).bind(id), &mut *tx).await?;
         tx.commit().await.map_err(unavailable)?;
-        Ok(done.rows_affected() == 1)
+        Ok(ended)
     }
 
     /// Inserts a token; born revoked when its family was revoked or its

@@ -5,42 +5,23 @@
 use super::SqliteStore;
 use super::hot::Arg;
 use crate::store::StoreError;
-use crate::store::rows::{KeyHolderRow, RefreshHolderRow, UserSessionRow};
+use crate::store::rows::Columns;
 
 crate::store::shared::user_store!(@common SqliteStore, pool, writer, "", "");
 
 impl SqliteStore {
-    async fn hot_refresh_holder(
+    /// A hot read through rusqlite (`super::hot`): the row `sql` selects
+    /// with `key` as `$1`, mapped by `read`; none for a key no row can hold.
+    async fn hot_by_key<T>(
         &self,
-        token_hash: &str,
-    ) -> Result<Option<RefreshHolderRow>, StoreError> {
-        self.hot_first(
-            refresh_holder_sql(),
-            &[Arg::Text(token_hash)],
-            RefreshHolderRow::read,
-        )
-        .await
-    }
-
-    async fn hot_session_with_user(
-        &self,
-        session_id: &str,
-    ) -> Result<Option<UserSessionRow>, StoreError> {
-        self.hot_first(
-            session_with_user_sql(),
-            &[Arg::Text(session_id)],
-            UserSessionRow::read,
-        )
-        .await
-    }
-
-    async fn hot_api_key_holder(&self, key_hash: &str) -> Result<Option<KeyHolderRow>, StoreError> {
-        self.hot_first(
-            api_key_holder_sql(),
-            &[Arg::Text(key_hash)],
-            KeyHolderRow::read,
-        )
-        .await
+        sql: &str,
+        key: &str,
+        read: fn(&dyn Columns) -> Result<T, sqlx::Error>,
+    ) -> Result<Option<T>, StoreError> {
+        if crate::store::shared::unstorable(key) {
+            return Ok(None);
+        }
+        self.hot_first(sql, &[Arg::Text(key)], read).await
     }
 }
 

@@ -2,10 +2,26 @@
 
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
-use sqlx::sqlite::{Sqlite, SqliteQueryResult, SqliteRow, SqliteStatement, SqliteTypeInfo};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnection, SqliteQueryResult, SqliteRow, SqliteStatement, SqliteTypeInfo,
+};
 use sqlx::{Describe, Either, Error, Execute, Executor};
 
 use super::Conns;
+
+impl Conns {
+    /// Runs `statement` on a connection of the set, lent out for it: given
+    /// back when it completes, closed when it is dropped half-way.
+    async fn lend<T>(
+        &self,
+        statement: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut conn = self.acquire().await?;
+        let out = statement(conn.start()).await;
+        conn.settle();
+        out
+    }
+}
 
 /// As sqlx's `impl Executor for &Pool`: each statement on a connection of
 /// the set, checked out for it and given back after it (without a ping).
@@ -22,12 +38,7 @@ impl<'c> Executor<'c> for &'c Conns {
         'c: 'e,
         E: 'q + Execute<'q, Sqlite>,
     {
-        let all = async move {
-            let mut conn = self.acquire().await?;
-            let out: Result<Vec<_>, Error> = conn.start().fetch_many(query).try_collect().await;
-            conn.settle();
-            out
-        };
+        let all = self.lend(async move |conn| conn.fetch_many(query).try_collect::<Vec<_>>().await);
         stream::once(all)
             .map_ok(|results| stream::iter(results.into_iter().map(Ok)))
             .try_flatten()
@@ -42,12 +53,7 @@ impl<'c> Executor<'c> for &'c Conns {
         'c: 'e,
         E: 'q + Execute<'q, Sqlite>,
     {
-        Box::pin(async move {
-            let mut conn = self.acquire().await?;
-            let out = conn.start().fetch_optional(query).await;
-            conn.settle();
-            out
-        })
+        Box::pin(self.lend(async move |conn| conn.fetch_optional(query).await))
     }
 
     fn execute<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<SqliteQueryResult, Error>>
@@ -55,12 +61,7 @@ impl<'c> Executor<'c> for &'c Conns {
         'c: 'e,
         E: 'q + Execute<'q, Sqlite>,
     {
-        Box::pin(async move {
-            let mut conn = self.acquire().await?;
-            let out = conn.start().execute(query).await;
-            conn.settle();
-            out
-        })
+        Box::pin(self.lend(async move |conn| conn.execute(query).await))
     }
 
     fn fetch_all<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Vec<SqliteRow>, Error>>
@@ -68,12 +69,7 @@ impl<'c> Executor<'c> for &'c Conns {
         'c: 'e,
         E: 'q + Execute<'q, Sqlite>,
     {
-        Box::pin(async move {
-            let mut conn = self.acquire().await?;
-            let out = conn.start().fetch_all(query).await;
-            conn.settle();
-            out
-        })
+        Box::pin(self.lend(async move |conn| conn.fetch_all(query).await))
     }
 
     fn prepare_with<'e, 'q: 'e>(
@@ -84,23 +80,13 @@ impl<'c> Executor<'c> for &'c Conns {
     where
         'c: 'e,
     {
-        Box::pin(async move {
-            let mut conn = self.acquire().await?;
-            let out = conn.start().prepare_with(sql, parameters).await;
-            conn.settle();
-            out
-        })
+        Box::pin(self.lend(async move |conn| conn.prepare_with(sql, parameters).await))
     }
 
     fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Sqlite>, Error>>
     where
         'c: 'e,
     {
-        Box::pin(async move {
-            let mut conn = self.acquire().await?;
-            let out = conn.start().describe(sql).await;
-            conn.settle();
-            out
-        })
+        Box::pin(self.lend(async move |conn| conn.describe(sql).await))
     }
 }

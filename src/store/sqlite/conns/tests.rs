@@ -24,11 +24,19 @@ async fn one_connection() -> (Conns, Dir) {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal);
     let conns = Conns::open(options, 1).await.unwrap();
-    sqlx::query("CREATE TABLE t (x INTEGER)")
-        .execute(&conns)
-        .await
-        .unwrap();
+    exec(&conns, "CREATE TABLE t (x INTEGER)").await;
     (conns, Dir(dir))
+}
+
+/// Runs `sql`, which must succeed, on `conns` or in a transaction.
+async fn exec<'c>(executor: impl sqlx::Executor<'c, Database = sqlx::Sqlite>, sql: &str) {
+    sqlx::query(sql).execute(executor).await.unwrap();
+}
+
+/// Marks the connection the next statement gets with a TEMP table, which
+/// `same_connection` looks for.
+async fn mark(conns: &Conns) {
+    exec(conns, "CREATE TEMP TABLE mark (x)").await;
 }
 
 /// How many rows table `t` holds, read on one of `conns`.
@@ -56,10 +64,7 @@ const SLOW: &str =
 #[tokio::test]
 async fn a_connection_is_reused_without_reopening() {
     let (conns, _dir) = one_connection().await;
-    sqlx::query("CREATE TEMP TABLE mark (x)")
-        .execute(&conns)
-        .await
-        .unwrap();
+    mark(&conns).await;
     for _ in 0..3 {
         assert!(same_connection(&conns).await);
     }
@@ -71,10 +76,7 @@ async fn a_connection_is_reused_without_reopening() {
 #[tokio::test]
 async fn a_statement_dropped_half_way_closes_its_connection() {
     let (conns, _dir) = one_connection().await;
-    sqlx::query("CREATE TEMP TABLE mark (x)")
-        .execute(&conns)
-        .await
-        .unwrap();
+    mark(&conns).await;
     let slow = tokio::time::timeout(
         Duration::from_millis(50),
         sqlx::query_scalar::<_, i64>(SLOW).fetch_one(&conns),
@@ -92,16 +94,10 @@ async fn a_transaction_dropped_before_commit_is_rolled_back() {
     let (conns, _dir) = one_connection().await;
     {
         let mut tx = conns.begin().await.unwrap();
-        sqlx::query("INSERT INTO t VALUES (1)")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        exec(&mut *tx, "INSERT INTO t VALUES (1)").await;
     }
     let mut tx = conns.begin().await.unwrap();
-    sqlx::query("INSERT INTO t VALUES (2)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    exec(&mut *tx, "INSERT INTO t VALUES (2)").await;
     tx.commit().await.unwrap();
     let rows: Vec<i64> = sqlx::query_scalar("SELECT x FROM t")
         .fetch_all(&conns)
@@ -113,15 +109,9 @@ async fn a_transaction_dropped_before_commit_is_rolled_back() {
 #[tokio::test]
 async fn a_committed_transaction_gives_its_connection_back() {
     let (conns, _dir) = one_connection().await;
-    sqlx::query("CREATE TEMP TABLE mark (x)")
-        .execute(&conns)
-        .await
-        .unwrap();
+    mark(&conns).await;
     let mut tx = conns.begin().await.unwrap();
-    sqlx::query("INSERT INTO t VALUES (1)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    exec(&mut *tx, "INSERT INTO t VALUES (1)").await;
     tx.commit().await.unwrap();
     assert!(same_connection(&conns).await);
 }

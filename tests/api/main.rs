@@ -19,6 +19,7 @@ mod audit;
 mod bench_cli;
 mod browser;
 mod brute_force;
+mod certs;
 mod cli;
 mod client_scopes;
 mod clients;

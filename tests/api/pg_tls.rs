@@ -8,36 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-
+use crate::certs::{ca, localhost};
 use crate::helpers::{idp_command, on_postgres};
-
-fn pem(tag: &str, der: &[u8]) -> String {
-    ::pem::encode(&::pem::Pem::new(tag, der.to_vec()))
-}
-
-/// A CA's certificate (PEM) and its issuer.
-fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let cert = params.self_signed(&key).unwrap();
-    (pem("CERTIFICATE", cert.der()), Issuer::new(params, key))
-}
-
-/// Writes the server's certificate (for `localhost` only) and key.
-fn server_cert(dir: &Path, issuer: &Issuer<'_, KeyPair>) -> (PathBuf, PathBuf) {
-    let key = KeyPair::generate().unwrap();
-    let params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    let cert = params.signed_by(&key, issuer).unwrap();
-    let (crt, k) = (dir.join("server.crt"), dir.join("server.key"));
-    std::fs::write(&crt, pem("CERTIFICATE", cert.der())).unwrap();
-    std::fs::write(&k, pem("PRIVATE KEY", &key.serialize_der())).unwrap();
-    (crt, k)
-}
 
 fn pg_sh(args: &[&str], cert: &Path, key: &Path) -> String {
     crate::pg_outage::pg_sh(args, &[("PG_SSL_CERT", cert), ("PG_SSL_KEY", key)])
@@ -64,7 +36,7 @@ fn verify_full_connects_and_a_wrong_ca_or_host_is_refused() {
     let dir = tmp.path();
     let (ca_pem, issuer) = ca("domino-idp test CA");
     let (stranger_pem, _) = ca("someone else's CA");
-    let (crt, key) = server_cert(dir, &issuer);
+    let (crt, key) = localhost(dir, "server", &issuer);
     std::fs::write(dir.join("ca.pem"), &ca_pem).unwrap();
     std::fs::write(dir.join("stranger.pem"), &stranger_pem).unwrap();
     let data = tempfile::Builder::new()

@@ -6,45 +6,16 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{ProxyProcess, run_proxy};
+use crate::certs::{ca, localhost};
 use crate::helpers::idp_command;
 use crate::process::spawn_until_listening;
 
-fn pem(tag: &str, der: &[u8]) -> String {
-    ::pem::encode(&::pem::Pem::new(tag, der.to_vec()))
-}
-
-/// A CA (its certificate in PEM) and, when `leaf` is given, a certificate
-/// and key from it for `localhost`, written to `leaf`.crt and `leaf`.key.
-fn ca_and_leaf(dir: &Path, name: &str, leaf: bool) -> PathBuf {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let ca = params.self_signed(&key).unwrap();
-    let ca_file = dir.join(format!("{name}-ca.pem"));
-    std::fs::write(&ca_file, pem("CERTIFICATE", ca.der())).unwrap();
-    if leaf {
-        let issuer = Issuer::new(params, key);
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec!["localhost".to_owned()])
-            .unwrap()
-            .signed_by(&key, &issuer)
-            .unwrap();
-        std::fs::write(
-            dir.join(format!("{name}.crt")),
-            pem("CERTIFICATE", cert.der()),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join(format!("{name}.key")),
-            pem("PRIVATE KEY", &key.serialize_der()),
-        )
-        .unwrap();
-    }
-    ca_file
+/// A CA named `name`, its certificate written to `name`-ca.pem in `dir`.
+fn ca_file(dir: &Path, name: &str) -> (PathBuf, rcgen::Issuer<'static, rcgen::KeyPair>) {
+    let (pem, issuer) = ca(name);
+    let file = dir.join(format!("{name}-ca.pem"));
+    std::fs::write(&file, pem).unwrap();
+    (file, issuer)
 }
 
 /// An `https://` upstream is reached over TLS, its certificate checked
@@ -54,11 +25,11 @@ fn ca_and_leaf(dir: &Path, name: &str, leaf: bool) -> PathBuf {
 #[tokio::test]
 async fn an_https_upstream_is_checked_against_the_system_roots() {
     let dir = tempfile::tempdir().unwrap();
-    let trusted = ca_and_leaf(dir.path(), "upstream", true);
-    let other = ca_and_leaf(dir.path(), "other", false);
+    let (trusted, issuer) = ca_file(dir.path(), "upstream");
+    let (other, _) = ca_file(dir.path(), "other");
+    let (crt, key) = localhost(dir.path(), "upstream", &issuer);
     let mut cmd = crate::python::python_script("domino_proxy/tls_upstream.py");
-    cmd.arg(dir.path().join("upstream.crt"))
-        .arg(dir.path().join("upstream.key"));
+    cmd.arg(crt).arg(key);
     let (child, addr, _) = spawn_until_listening(cmd, "listening on ");
     let _upstream = ProxyProcess {
         child,

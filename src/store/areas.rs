@@ -66,6 +66,12 @@ pub trait UserStore: Send + Sync {
         &self,
         session_id: &str,
     ) -> Result<Option<(SessionRecord, User)>, StoreError>;
+    /// The session whose browser cookie has this digest, with its user, in
+    /// one statement (the authorization endpoint's signed-in check).
+    async fn find_session_by_cookie_with_user(
+        &self,
+        cookie_hash: &str,
+    ) -> Result<Option<(SessionRecord, User)>, StoreError>;
     /// The API key with this digest (expired or not), its user and its
     /// session, in one statement (`X-Domino-Api-Key`, the token exchange).
     async fn find_api_key_holder(&self, key_hash: &str)
@@ -123,10 +129,6 @@ pub trait MapperStore: Send + Sync {
 pub trait GrantStore: Send + Sync {
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
     async fn get_session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError>;
-    async fn find_session_by_cookie(
-        &self,
-        cookie_hash: &str,
-    ) -> Result<Option<SessionRecord>, StoreError>;
     /// Ends a session and revokes every refresh token bound to it, atomically.
     async fn end_session(&self, id: &str, now: i64) -> Result<bool, StoreError>;
 

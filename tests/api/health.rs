@@ -93,6 +93,7 @@ forward_when_up!(UserStore {
     get_user_with_session(id: &str, session: &str) -> Option<(User, Option<SessionRecord>)>;
     get_refresh_with_holder(hash: &str) -> Option<RefreshHolder>;
     get_session_with_user(session: &str) -> Option<(SessionRecord, User)>;
+    find_session_by_cookie_with_user(hash: &str) -> Option<(SessionRecord, User)>;
     find_api_key_holder(hash: &str) -> Option<ApiKeyHolder>;
 });
 
@@ -115,7 +116,6 @@ forward_when_up!(MapperStore {
 forward_when_up!(GrantStore {
     insert_session(s: &SessionRecord) -> ();
     get_session(id: &str) -> Option<SessionRecord>;
-    find_session_by_cookie(hash: &str) -> Option<SessionRecord>;
     end_session(id: &str, now: i64) -> bool;
     insert_code(c: &CodeRecord) -> ();
     redeem_code(hash: &str, now: i64) -> CodeRedemption;

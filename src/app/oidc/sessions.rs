@@ -42,20 +42,14 @@ pub async fn from_cookie(
     if cookie.len() != 43 {
         return Ok(None);
     }
-    let Some(session) = state
+    let found = state
         .store
-        .find_session_by_cookie(&opaque::digest(cookie))
-        .await?
-    else {
-        return Ok(None);
-    };
-    if session.ended_at.is_some() || session.expires_at <= state.clock.now() {
-        return Ok(None);
-    }
-    match state.store.get_user_by_id(&session.user_id).await? {
-        Some(user) if user.enabled => Ok(Some((session, user))),
-        _ => Ok(None),
-    }
+        .find_session_by_cookie_with_user(&opaque::digest(cookie))
+        .await?;
+    let now = state.clock.now();
+    Ok(found.filter(|(session, user)| {
+        session.ended_at.is_none() && session.expires_at > now && user.enabled
+    }))
 }
 
 /// Who a verified access token speaks for, as of now.

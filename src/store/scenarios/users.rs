@@ -22,7 +22,10 @@ pub(crate) async fn a_user_is_read_with_their_session(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((found.username.as_str(), with), ("doc", Some(session)));
+    assert_eq!(
+        (found.username.as_str(), with),
+        ("doc", Some(session.clone()))
+    );
     let (found, with) = s
         .get_user_with_session(&doc.id, "s2")
         .await
@@ -53,6 +56,23 @@ pub(crate) async fn a_user_is_read_with_their_session(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(with, None);
+
+    // By the session's browser cookie, with its user, in one read.
+    let (by_cookie, owner) = s
+        .find_session_by_cookie_with_user("c1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((by_cookie, owner.id), (session, doc.id.clone()));
+    for unknown in ["c2", "s1", "c\0"] {
+        assert!(
+            s.find_session_by_cookie_with_user(unknown)
+                .await
+                .unwrap()
+                .is_none(),
+            "{unknown:?}"
+        );
+    }
 }
 
 /// The change counter moves with every write of clients, mappers, roles

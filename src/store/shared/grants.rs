@@ -62,13 +62,6 @@ macro_rules! grant_store {
                 self.one_session("id", id).await
             }
 
-            async fn find_session_by_cookie(
-                &self,
-                cookie_hash: &str,
-            ) -> Result<Option<$crate::store::SessionRecord>, $crate::store::StoreError> {
-                self.one_session("cookie_hash", cookie_hash).await
-            }
-
             async fn end_session(
                 &self,
                 id: &str,

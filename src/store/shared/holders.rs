@@ -1,5 +1,5 @@
 //! The hot reads' SQL, written once: a token's holder (a refresh token's,
-//! a session's, an API key's), read for every token checked. Both backends
+//! a session's by id or by its browser cookie, an API key's), read for every token checked. Both backends
 //! run it through `hot_by_key`: sqlx's (`holder_reads!`), or SQLite's, which
 //! runs the same text through rusqlite on the calling task
 //! (`store::sqlite::hot`).
@@ -14,7 +14,7 @@ macro_rules! once_sql {
     }};
 }
 
-/// The three statements, as functions of the module that invokes it (which
+/// The four statements, as functions of the module that invokes it (which
 /// defines `USER_COLUMNS`, as `user_store!` does); each takes its key as `$1`.
 macro_rules! holder_sql {
     () => {
@@ -43,6 +43,16 @@ macro_rules! holder_sql {
                  FROM sessions s
                  JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
                  WHERE s.id = $1",
+                $crate::store::rows::USER_SESSION_COLUMNS
+            )
+        }
+
+        fn session_by_cookie_with_user_sql() -> &'static str {
+            $crate::store::shared::holders::once_sql!(
+                "SELECT {}
+                 FROM sessions s
+                 JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
+                 WHERE s.cookie_hash = $1",
                 $crate::store::rows::USER_SESSION_COLUMNS
             )
         }

@@ -108,6 +108,24 @@ macro_rules! user_store {
                     $crate::store::shared::find_by_key(&self.$read, &sql, value).await?;
                 row.map($crate::domain::user::User::try_from).transpose()
             }
+
+            /// The session `sql` (a holder statement of `holder_sql!`) finds
+            /// by `key`, with its user.
+            async fn session_and_user(
+                &self,
+                sql: &str,
+                key: &str,
+            ) -> Result<
+                Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
+                $crate::store::StoreError,
+            > {
+                let read = $crate::store::rows::UserSessionRow::read;
+                let row = self.hot_by_key(sql, key, read).await?;
+                match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
+                    Some((user, Some(session))) => Ok(Some((session, user))),
+                    _ => Ok(None),
+                }
+            }
         }
 
         #[async_trait::async_trait]
@@ -291,12 +309,17 @@ macro_rules! user_store {
                 Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
                 $crate::store::StoreError,
             > {
-                let read = $crate::store::rows::UserSessionRow::read;
-                let row = self.hot_by_key(session_with_user_sql(), session_id, read).await?;
-                match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
-                    Some((user, Some(session))) => Ok(Some((session, user))),
-                    _ => Ok(None),
-                }
+                self.session_and_user(session_with_user_sql(), session_id).await
+            }
+
+            async fn find_session_by_cookie_with_user(
+                &self,
+                cookie_hash: &str,
+            ) -> Result<
+                Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
+                $crate::store::StoreError,
+            > {
+                self.session_and_user(session_by_cookie_with_user_sql(), cookie_hash).await
             }
 
             async fn find_api_key_holder(

@@ -37,23 +37,25 @@ macro_rules! holder_sql {
             )
         }
 
-        fn session_with_user_sql() -> &'static str {
+        /// A session joined with its user; the two statements below add
+        /// the key they find it by.
+        fn session_holder_sql() -> &'static str {
             $crate::store::shared::holders::once_sql!(
                 "SELECT {}
                  FROM sessions s
-                 JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
-                 WHERE s.id = $1",
+                 JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id",
                 $crate::store::rows::USER_SESSION_COLUMNS
             )
         }
 
+        fn session_with_user_sql() -> &'static str {
+            $crate::store::shared::holders::once_sql!("{} WHERE s.id = $1", session_holder_sql())
+        }
+
         fn session_by_cookie_with_user_sql() -> &'static str {
             $crate::store::shared::holders::once_sql!(
-                "SELECT {}
-                 FROM sessions s
-                 JOIN (SELECT {USER_COLUMNS} FROM users) u ON u.id = s.user_id
-                 WHERE s.cookie_hash = $1",
-                $crate::store::rows::USER_SESSION_COLUMNS
+                "{} WHERE s.cookie_hash = $1",
+                session_holder_sql()
             )
         }
 

@@ -17,9 +17,10 @@
 //! that semaphore, not in SQLite's busy handler.
 //!
 //! A job is acknowledged only after its batch committed, so nothing
-//! acknowledged is lost in a crash. A job that fails rolls its whole batch
-//! back and every job of the batch gets the error (no job here fails but on
-//! a failing database, which fails the others too).
+//! acknowledged is lost in a crash. Each job runs in a savepoint of its
+//! own: one that fails (a token whose session was deleted a moment before
+//! fails its foreign key) is rolled back alone and gets its error, and the
+//! rest of its batch commits.
 
 use std::path::Path;
 use std::time::Duration;
@@ -127,37 +128,39 @@ async fn commit_batches(
 fn commit(conn: &mut Connection, batch: Vec<Pending>) {
     // IMMEDIATE takes the write lock up front: another process (the CLI)
     // meets the busy timeout here rather than failing the upgrade later.
-    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => return fail(batch, &unavailable(e)),
     };
     let mut done = Vec::with_capacity(batch.len());
-    let mut failed = None;
     for Pending { job, reply } in batch {
-        if failed.is_none() {
-            match job(&tx) {
-                Ok(output) => done.push((reply, Some(output))),
-                Err(e) => {
-                    failed = Some(e);
-                    done.push((reply, None));
-                }
-            }
-        } else {
-            done.push((reply, None));
+        match alone(&mut tx, job) {
+            Ok(output) => done.push((reply, output)),
+            // Its own error, at once: nothing of it is in the batch.
+            Err(e) => drop(reply.send(Err(e))),
         }
     }
-    let outcome = match failed {
-        // Dropping the transaction rolls it back.
-        Some(e) => Err(e),
-        None => tx.commit().map_err(unavailable),
-    };
+    let committed = tx.commit().map_err(unavailable);
     for (reply, output) in done {
         // A caller that went away needs no answer.
-        let _ = reply.send(match (&outcome, output) {
-            (Ok(()), Some(output)) => Ok(output),
-            (Err(e), _) => Err(e.clone()),
-            (Ok(()), None) => Err(StoreError::Unavailable("batch rolled back".into())),
+        let _ = reply.send(match &committed {
+            Ok(()) => Ok(output),
+            Err(e) => Err(e.clone()),
         });
+    }
+}
+
+/// Runs `job` in a savepoint of the batch: what a failing job wrote is
+/// rolled back to where it began, and the batch goes on without it.
+fn alone(tx: &mut rusqlite::Transaction<'_>, job: Job) -> Result<Output, StoreError> {
+    let mut savepoint = tx.savepoint().map_err(unavailable)?;
+    let output = job(&savepoint);
+    match output {
+        Ok(output) => savepoint.commit().map_err(unavailable).map(|()| output),
+        Err(e) => {
+            savepoint.rollback().map_err(unavailable)?;
+            Err(e)
+        }
     }
 }
 

@@ -142,10 +142,8 @@ impl SqliteStore {
         batch.run(move |conn| insert_successor(conn, &t)).await
     }
 
-    /// The claim and the successor in one transaction of a group commit.
-    /// The spent token names the successor's session, client and user, so
-    /// they exist (deleting any of them deletes the token): the insert
-    /// cannot fail a foreign key and take the batch down with it.
+    /// The claim and the successor in one savepoint of a group commit: a
+    /// successor that fails to insert leaves the presented token unspent.
     async fn rotate_refresh_tx(
         &self,
         presented: &str,
@@ -215,6 +213,33 @@ mod tests {
         store.migrate().await.unwrap();
         assert!(store.batch.is_none());
         crate::store::scenarios::a_refresh_token_rotates_once(std::sync::Arc::new(store)).await;
+    }
+
+    /// A job that fails in a group commit fails alone: a token naming no
+    /// session (its foreign key fails) is refused, and the tokens committed
+    /// in the same batch around it are stored and acknowledged.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_fails_alone_in_its_batch() {
+        use crate::store::GrantStore as _;
+        use crate::store::scenarios::grants::Fixture;
+        let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
+        let store = std::sync::Arc::new(store);
+        let f = Fixture::new(store.as_ref()).await;
+        f.session(store.as_ref(), "s").await;
+        let writes: Vec<_> = (0..40)
+            .map(|i| {
+                let session = if i == 20 { "gone" } else { "s" };
+                let token = f.token_in(&format!("t{i}"), &format!("f{i}"), session);
+                let store = store.clone();
+                tokio::spawn(async move { store.insert_refresh(&token).await })
+            })
+            .collect();
+        for (i, write) in writes.into_iter().enumerate() {
+            let outcome = write.await.unwrap();
+            let stored = store.get_refresh(&format!("t{i}")).await.unwrap();
+            assert_eq!(outcome.is_ok(), i != 20, "t{i}: {outcome:?}");
+            assert_eq!(stored.is_some(), i != 20, "t{i}");
+        }
     }
 
     /// The deny-list read, hot on a file and through sqlx in memory.

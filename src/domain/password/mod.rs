@@ -62,8 +62,28 @@ fn hash_blocking(params: &Params, password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError::Hash(e.to_string()))
 }
 
-/// How many interleaved checks `costs_more` times of each hash.
+/// How many interleaved checks `costs_more` times of each hash: at most,
+/// and at least before it stops early.
 const COST_RUNS: usize = 7;
+const MIN_COST_RUNS: usize = 3;
+
+/// Whether theirs costs more than ours, from interleaved timings `pair`
+/// gives (ours, theirs). The fastest of each decides, so a run slowed by a
+/// busy machine does not; it stops early once theirs is plainly costlier
+/// (twice ours), but never on fewer than `MIN_COST_RUNS` pairs: one check
+/// preempted on a loaded machine once refused a cheaper hash.
+fn costlier(mut pair: impl FnMut() -> (Duration, Duration)) -> bool {
+    let (mut ours_best, mut theirs_best) = (Duration::MAX, Duration::MAX);
+    for run in 1..=COST_RUNS {
+        let (ours, theirs) = pair();
+        ours_best = ours_best.min(ours);
+        theirs_best = theirs_best.min(theirs);
+        if run >= MIN_COST_RUNS && theirs_best > ours_best.saturating_mul(2) {
+            break;
+        }
+    }
+    theirs_best > ours_best
+}
 
 /// The parameters new hashes get: the argon2 crate's defaults (m=19456 KiB,
 /// t=2, p=1), as OWASP recommends.
@@ -252,7 +272,7 @@ impl PasswordHasher {
     /// Whether a stored hash (see `check_stored`) costs more to check than the
     /// configured parameters: an argon2 one by its parameters (`check_cost`), a
     /// PBKDF2 one, whose work does not compare with argon2's on paper, by
-    /// timing the best of three checks of each on a worker.
+    /// timing checks of each on a worker (`costlier`).
     pub async fn costs_more(&self, stored: &str) -> Result<bool, HashError> {
         if pbkdf2_parts(stored).is_none() {
             return Ok(check_phc(stored).is_ok() && check_cost(stored, &self.params).is_err());
@@ -269,17 +289,7 @@ impl PasswordHasher {
                     check_in(scratch, b"not the password", phc);
                     started.elapsed()
                 };
-                // The fastest of interleaved runs: a run slowed by a busy
-                // machine does not decide. Stop early once it is plainly costlier.
-                let (mut ours_best, mut theirs_best) = (Duration::MAX, Duration::MAX);
-                for _ in 0..COST_RUNS {
-                    ours_best = ours_best.min(time(&ours));
-                    theirs_best = theirs_best.min(time(&theirs));
-                    if theirs_best > ours_best.saturating_mul(2) {
-                        break;
-                    }
-                }
-                theirs_best > ours_best
+                costlier(|| (time(&ours), time(&theirs)))
             })
             .await
     }

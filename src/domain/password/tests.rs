@@ -197,3 +197,26 @@ async fn an_imported_pbkdf2_hash_checks_asks_for_rehash_and_is_padded() {
     assert!(h.costs_more(&costly).await.unwrap());
     assert!(check_stored("$pbkdf2-sha256$i=0$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA").is_err());
 }
+
+/// `costlier` decides on the fastest of its runs: one slowed check of the
+/// stored hash (preempted on a busy machine) does not make it costlier,
+/// and a hash that is costlier in every run is judged so.
+#[test]
+fn one_slowed_check_does_not_make_a_hash_costlier() {
+    let ms = Duration::from_millis;
+    let mut runs = vec![(ms(18), ms(60)), (ms(18), ms(6)), (ms(19), ms(7))].into_iter();
+    let mut pairs = 0;
+    let judged = costlier(|| {
+        pairs += 1;
+        runs.next().unwrap_or((ms(18), ms(6)))
+    });
+    assert!(!judged);
+    assert_eq!(pairs, COST_RUNS, "a cheaper hash is timed every run");
+
+    let mut pairs = 0;
+    assert!(costlier(|| {
+        pairs += 1;
+        (ms(18), ms(60))
+    }));
+    assert_eq!(pairs, MIN_COST_RUNS, "a plainly costlier one stops early");
+}

@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -51,7 +51,7 @@ fn token_url(server: &ServerProcess) -> String {
 
 /// Password grants until the server stops answering; returns the
 /// acknowledged (refresh token, access token) pairs.
-async fn grant_until_down(url: String) -> Vec<(String, String)> {
+async fn grant_until_down(url: String, done: Arc<AtomicUsize>) -> Vec<(String, String)> {
     let client = reqwest::Client::new();
     let mut acked = Vec::new();
     loop {
@@ -74,6 +74,7 @@ async fn grant_until_down(url: String) -> Vec<(String, String)> {
             body["refresh_token"].as_str().unwrap().to_owned(),
             body["access_token"].as_str().unwrap().to_owned(),
         ));
+        done.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -97,7 +98,12 @@ async fn login_until_down(url: String) -> Vec<String> {
 
 /// `user add crash-<n>` one after another until `stop`; the names whose
 /// command exited 0.
-fn add_users(dir: PathBuf, config: PathBuf, stop: Arc<AtomicBool>) -> Vec<String> {
+fn add_users(
+    dir: PathBuf,
+    config: PathBuf,
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicUsize>,
+) -> Vec<String> {
     let mut acked = Vec::new();
     for n in 0.. {
         if stop.load(Ordering::Relaxed) {
@@ -118,14 +124,20 @@ fn add_users(dir: PathBuf, config: PathBuf, stop: Arc<AtomicBool>) -> Vec<String
         drop(stdin);
         if child.wait().unwrap().success() {
             acked.push(name);
+            done.fetch_add(1, Ordering::Relaxed);
         }
     }
     acked
 }
 
 /// `keys rotate --lead 0 --force` every so often until `stop`; how many succeeded.
-fn rotate_keys(dir: PathBuf, config: PathBuf, stop: Arc<AtomicBool>) -> usize {
-    let mut done = 0;
+fn rotate_keys(
+    dir: PathBuf,
+    config: PathBuf,
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicUsize>,
+) -> usize {
+    let mut succeeded = 0;
     while !stop.load(Ordering::Relaxed) {
         let ok = idp_command(&dir)
             .arg("--config")
@@ -136,10 +148,11 @@ fn rotate_keys(dir: PathBuf, config: PathBuf, stop: Arc<AtomicBool>) -> usize {
             .status()
             .unwrap()
             .success();
-        done += usize::from(ok);
+        succeeded += usize::from(ok);
+        done.fetch_add(usize::from(ok), Ordering::Relaxed);
         std::thread::sleep(Duration::from_millis(150));
     }
-    done
+    succeeded
 }
 
 /// The signature, issuer and lifetime of `token`, checked with only the JWKS.
@@ -226,20 +239,32 @@ async fn sigkill_mid_burst_loses_no_acknowledged_write() {
     let mut server = ServerProcess::start(&dir, &config);
 
     let stop = Arc::new(AtomicBool::new(false));
+    let [granted, added, rotated] = [(); 3].map(|()| Arc::new(AtomicUsize::new(0)));
     let grants: Vec<_> = (0..3)
-        .map(|_| tokio::spawn(grant_until_down(token_url(&server))))
+        .map(|_| tokio::spawn(grant_until_down(token_url(&server), granted.clone())))
         .collect();
     let logins = tokio::spawn(login_until_down(server.url("/auth")));
     let users = {
-        let (dir, config, stop) = (dir.clone(), config.clone(), stop.clone());
-        std::thread::spawn(move || add_users(dir, config, stop))
+        let (dir, config, stop, done) = (dir.clone(), config.clone(), stop.clone(), added.clone());
+        std::thread::spawn(move || add_users(dir, config, stop, done))
     };
     let rotations = {
-        let (dir, config, stop) = (dir.clone(), config.clone(), stop.clone());
-        std::thread::spawn(move || rotate_keys(dir, config, stop))
+        let (dir, config, stop, done) =
+            (dir.clone(), config.clone(), stop.clone(), rotated.clone());
+        std::thread::spawn(move || rotate_keys(dir, config, stop, done))
     };
 
+    // A burst of at least 1.5 s, and long enough on a loaded machine for
+    // each kind of write to have been acknowledged (at most 30 s).
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = std::time::Instant::now();
+    while (granted.load(Ordering::Relaxed) < 5
+        || added.load(Ordering::Relaxed) < 1
+        || rotated.load(Ordering::Relaxed) < 1)
+        && started.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.signal("KILL");
     let status = server.wait_exit(Duration::from_secs(5));
     assert!(!status.success(), "SIGKILL ends the process: {status:?}");

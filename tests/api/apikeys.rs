@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::attacks::{cli, config};
 use crate::helpers::*;
 use crate::process::ServerProcess;
+use crate::seeded::{cli, config};
 
 /// The key a successful `apikey create` printed: alone, on its last line.
 fn printed_key(stdout: &str) -> String {

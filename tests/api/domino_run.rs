@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::attacks::cli;
 use crate::domino_proxy::run_proxy;
 use crate::helpers::{PASSWORD, idp_command};
 use crate::process::{ServerProcess, write_config};
+use crate::seeded::cli;
 
 /// Doctor Notes, with the built-in `domino-play` client left as it is.
 fn config(dir: &Path) -> PathBuf {

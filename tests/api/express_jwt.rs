@@ -4,9 +4,9 @@
 //! ID token (another audience) and garbage. Needs node and
 //! tests/node/node_modules (scripts/test.sh).
 
-use crate::attacks::{Http, config};
 use crate::node::NodeApp;
 use crate::process::ServerProcess;
+use crate::seeded::{Http, config};
 
 fn node_app(server: &ServerProcess) -> NodeApp {
     let issuer = server.url("/auth/realms/DominoRealm");

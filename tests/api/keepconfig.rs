@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::attacks::{Http, cli, config};
 use crate::helpers::idp_command;
 use crate::process::ServerProcess;
+use crate::seeded::{Http, cli, config};
 
 /// Exports the provider file for `server` into `dir` (created).
 fn export(home: &Path, cfg: &Path, server: &ServerProcess, dir: &Path, offline: bool) -> Value {

@@ -8,9 +8,9 @@
 
 use serde_json::Value;
 
-use crate::attacks::{Http, config};
 use crate::node::NodeApp;
 use crate::process::ServerProcess;
+use crate::seeded::{Http, config};
 
 fn node_app(server: &ServerProcess, resource: &str, verify_audience: bool) -> NodeApp {
     NodeApp::start(

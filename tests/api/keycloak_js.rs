@@ -15,10 +15,10 @@ use axum::response::Html;
 use axum::routing::get;
 use serde_json::Value;
 
-use crate::attacks::{Http, config};
 use crate::helpers::*;
 use crate::process::ServerProcess;
 use crate::python::{chromium, output_of, python_script};
+use crate::seeded::{Http, config};
 
 /// The app: one page that loads keycloak-js as a module and signs in.
 fn index(issuer_base: &str) -> String {

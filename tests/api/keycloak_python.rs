@@ -4,9 +4,9 @@
 
 use std::process::Command;
 
-use crate::attacks::config_with;
 use crate::helpers::{CLIENT_SECRET, PASSWORD};
 use crate::process::ServerProcess;
+use crate::seeded::config_with;
 
 fn run(relative_path: Option<&str>, server_url_tail: &str, realms: &str) {
     let python = std::env::var("IDP_TEST_PYTHON")

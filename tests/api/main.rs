@@ -73,6 +73,7 @@ mod relative_path;
 mod resource;
 mod restart;
 mod rotation;
+mod seeded;
 mod server_limits;
 mod session_end;
 mod shutdown;

@@ -22,6 +22,7 @@
 //! fails its foreign key) is rolled back alone and gets its error, and the
 //! rest of its batch commits.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::time::Duration;
 
@@ -151,10 +152,16 @@ fn commit(conn: &mut Connection, batch: Vec<Pending>) {
 }
 
 /// Runs `job` in a savepoint of the batch: what a failing job wrote is
-/// rolled back to where it began, and the batch goes on without it.
+/// rolled back to where it began, and the batch goes on without it. A job
+/// that panics fails the same way: the thread is the process's only
+/// writer, and must outlive a bug in one job.
 fn alone(tx: &mut rusqlite::Transaction<'_>, job: Job) -> Result<Output, StoreError> {
     let mut savepoint = tx.savepoint().map_err(unavailable)?;
-    let output = job(&savepoint);
+    let output = catch_unwind(AssertUnwindSafe(|| job(&savepoint))).unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(
+            "a write failed on a bug (it panicked)".into(),
+        ))
+    });
     match output {
         Ok(output) => savepoint.commit().map_err(unavailable).map(|()| output),
         Err(e) => {
@@ -167,5 +174,32 @@ fn alone(tx: &mut rusqlite::Transaction<'_>, job: Job) -> Result<Output, StoreEr
 fn fail(batch: Vec<Pending>, e: &StoreError) {
     for Pending { reply, .. } in batch {
         let _ = reply.send(Err(e.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::StoreError;
+
+    /// A job that panics gets an error and the writer goes on: the jobs
+    /// after it commit.
+    #[tokio::test]
+    async fn a_job_that_panics_fails_alone_and_the_writer_goes_on() {
+        let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
+        let batch = store.batch.as_ref().expect("a file has a group commit");
+        let panicked = batch
+            .run(|_| -> Result<(), StoreError> { panic!("a bug in a job") })
+            .await;
+        assert!(
+            matches!(panicked, Err(StoreError::Unavailable(_))),
+            "{panicked:?}"
+        );
+        let written = batch
+            .run(|conn| {
+                conn.execute("CREATE TABLE after_the_panic (x INTEGER)", [])
+                    .map_err(super::unavailable)
+            })
+            .await;
+        assert!(matches!(written, Ok(0)), "{written:?}");
     }
 }

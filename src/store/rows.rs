@@ -291,44 +291,35 @@ impl RefreshHolderRow {
 /// the session's `s_` (null when the key has none, or it is gone).
 pub(super) struct KeyHolderRow {
     pub(super) user: UserSessionRow,
-    pub(super) k_id: String,
-    pub(super) k_name: String,
-    pub(super) k_key_hash: String,
-    pub(super) k_created_at: i64,
-    pub(super) k_expires_at: Option<i64>,
-    pub(super) k_last_used_at: Option<i64>,
-    pub(super) k_session_id: Option<String>,
+    pub(super) key: ApiKeyRecord,
+    pub(super) session_id: Option<String>,
 }
 
 impl KeyHolderRow {
     pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        let user = UserSessionRow::read(r)?;
+        let key = ApiKeyRecord {
+            id: r.text("k_id")?,
+            user_id: user.user.id.clone(),
+            name: r.text("k_name")?,
+            key_hash: r.text("k_key_hash")?,
+            created_at: r.int("k_created_at")?,
+            expires_at: r.int_or_null("k_expires_at")?,
+            last_used_at: r.int_or_null("k_last_used_at")?,
+        };
         Ok(KeyHolderRow {
-            user: UserSessionRow::read(r)?,
-            k_id: r.text("k_id")?,
-            k_name: r.text("k_name")?,
-            k_key_hash: r.text("k_key_hash")?,
-            k_created_at: r.int("k_created_at")?,
-            k_expires_at: r.int_or_null("k_expires_at")?,
-            k_last_used_at: r.int_or_null("k_last_used_at")?,
-            k_session_id: r.text_or_null("k_session_id")?,
+            user,
+            key,
+            session_id: r.text_or_null("k_session_id")?,
         })
     }
 
     pub(super) fn split(self) -> Result<ApiKeyHolder, StoreError> {
-        let key = ApiKeyRecord {
-            id: self.k_id,
-            user_id: self.user.user.id.clone(),
-            name: self.k_name,
-            key_hash: self.k_key_hash,
-            created_at: self.k_created_at,
-            expires_at: self.k_expires_at,
-            last_used_at: self.k_last_used_at,
-        };
         let (user, session) = self.user.split()?;
         Ok(ApiKeyHolder {
-            key,
+            key: self.key,
             user,
-            session_id: self.k_session_id,
+            session_id: self.session_id,
             session,
         })
     }

@@ -292,16 +292,7 @@ async fn existing_client(store: &dyn Store, client_id: &str) -> Result<Client, E
         .ok_or_else(|| EditError::NotFound(no_client(client_id)))
 }
 
-/// Why an edit was not made.
-#[derive(Debug, thiserror::Error)]
-pub enum EditError {
-    #[error("{0}")]
-    Invalid(#[from] crate::domain::user::InvalidInput),
-    #[error("{0}")]
-    NotFound(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::app::ChangeError as EditError;
 
 /// Replaces a user's profile (email, cn, org, scopes, attributes, groups)
 /// with `spec`'s, validated as `[[users]]` entries are. The username, the

@@ -251,7 +251,7 @@ async fn create_key(
             StatusCode::OK,
         ),
         Err(apikeys::ApiKeyError::Invalid(e)) => (refused(e.0), None, bad),
-        Err(apikeys::ApiKeyError::UnknownUser(_)) => {
+        Err(apikeys::ApiKeyError::NotFound(_)) => {
             let why = format!("There is no user named {username:?}.");
             return refuse(&state, admin::AdminError::NotFound(why), "/admin/users");
         }

@@ -370,22 +370,3 @@ pub(super) fn grants_from_rows(rows: Vec<GrantRow>, holders: &[Holder]) -> Vec<R
 pub(super) fn role_client(role: &RoleRef) -> &str {
     role.client.as_deref().unwrap_or("")
 }
-
-/// A live session and its latest refresh token's client and issue time.
-#[derive(sqlx::FromRow)]
-pub(super) struct SessionSummaryRow {
-    #[sqlx(flatten)]
-    pub(super) session: SessionRecord,
-    pub(super) client_id: Option<String>,
-    pub(super) last_refresh: Option<i64>,
-}
-
-impl From<SessionSummaryRow> for crate::store::SessionSummary {
-    fn from(r: SessionSummaryRow) -> Self {
-        crate::store::SessionSummary {
-            session: r.session,
-            client_id: r.client_id,
-            last_refresh: r.last_refresh,
-        }
-    }
-}

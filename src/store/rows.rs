@@ -193,38 +193,33 @@ from_columns!(
 /// the session's columns are prefixed `s_` and null when it does not exist.
 pub(super) struct UserSessionRow {
     pub(super) user: UserRow,
-    pub(super) s_id: Option<String>,
-    pub(super) s_cookie_hash: Option<String>,
-    pub(super) s_auth_time: Option<i64>,
-    pub(super) s_expires_at: Option<i64>,
-    pub(super) s_ended_at: Option<i64>,
+    pub(super) session: Option<SessionRecord>,
 }
 
 impl UserSessionRow {
     pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
-        Ok(UserSessionRow {
-            user: UserRow::read(r)?,
-            s_id: r.text_or_null("s_id")?,
-            s_cookie_hash: r.text_or_null("s_cookie_hash")?,
-            s_auth_time: r.int_or_null("s_auth_time")?,
-            s_expires_at: r.int_or_null("s_expires_at")?,
-            s_ended_at: r.int_or_null("s_ended_at")?,
-        })
-    }
-
-    pub(super) fn split(self) -> Result<(User, Option<SessionRecord>), StoreError> {
-        let session = match (self.s_id, self.s_auth_time, self.s_expires_at) {
+        let user = UserRow::read(r)?;
+        let found = (
+            r.text_or_null("s_id")?,
+            r.int_or_null("s_auth_time")?,
+            r.int_or_null("s_expires_at")?,
+        );
+        let session = match found {
             (Some(id), Some(auth_time), Some(expires_at)) => Some(SessionRecord {
                 id,
-                cookie_hash: self.s_cookie_hash,
-                user_id: self.user.id.clone(),
+                cookie_hash: r.text_or_null("s_cookie_hash")?,
+                user_id: user.id.clone(),
                 auth_time,
                 expires_at,
-                ended_at: self.s_ended_at,
+                ended_at: r.int_or_null("s_ended_at")?,
             }),
             _ => None,
         };
-        Ok((User::try_from(self.user)?, session))
+        Ok(UserSessionRow { user, session })
+    }
+
+    pub(super) fn split(self) -> Result<(User, Option<SessionRecord>), StoreError> {
+        Ok((User::try_from(self.user)?, self.session))
     }
 }
 

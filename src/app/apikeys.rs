@@ -13,19 +13,11 @@
 
 use crate::app::Issuer;
 use crate::app::login::{ClientIp, retry_after};
-use crate::domain::user::{InvalidInput, User, name_key};
+use crate::domain::user::{User, name_key};
 use crate::domain::{apikey, opaque};
 use crate::store::{ApiKeyRecord, FailureKind, SessionRecord, Store, StoreError};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ApiKeyError {
-    #[error("{0}")]
-    Invalid(#[from] InvalidInput),
-    #[error("no user named {0:?}")]
-    UnknownUser(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::app::ChangeError as ApiKeyError;
 
 /// A key just created: the record, and the key itself, to be shown once.
 pub struct CreatedKey {
@@ -47,7 +39,7 @@ pub async fn create(
     let user = store
         .get_user(&name_key(username))
         .await?
-        .ok_or_else(|| ApiKeyError::UnknownUser(username.to_owned()))?;
+        .ok_or_else(|| ApiKeyError::NotFound(format!("no user named {username:?}")))?;
     let key = apikey::generate();
     let record = ApiKeyRecord {
         id: uuid::Uuid::new_v4().to_string(),
@@ -78,7 +70,7 @@ pub async fn list(
             let user = store
                 .get_user(&name_key(username))
                 .await?
-                .ok_or_else(|| ApiKeyError::UnknownUser(username.to_owned()))?;
+                .ok_or_else(|| ApiKeyError::NotFound(format!("no user named {username:?}")))?;
             let keys = store.list_api_keys(Some(&user.id)).await?;
             Ok(keys
                 .into_iter()

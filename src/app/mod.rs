@@ -37,3 +37,17 @@ pub enum SpecError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Why a change to things named by the operator was not made (an edit, a
+/// role or its grant, an API key; `admin::EditError`, `roles::RoleError`
+/// and `apikeys::ApiKeyError` are this type): input that does not parse, a
+/// name that names nothing (the message says what), or the store.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("{0}")]
+    Invalid(#[from] InvalidInput),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -10,18 +10,10 @@ use crate::domain::role::{
     EffectiveRoles, Holder, Role, RoleRef, RoleSpec, expand, holders_of_user, parse_group_path,
     with_builtins,
 };
-use crate::domain::user::{InvalidInput, User, name_key};
+use crate::domain::user::{User, name_key};
 use crate::store::{ClientStore, RoleGrant, RoleStore, Store, StoreError, UserStore};
 
-#[derive(Debug, thiserror::Error)]
-pub enum RoleError {
-    #[error("{0}")]
-    Invalid(#[from] InvalidInput),
-    #[error("{0}")]
-    NotFound(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::app::ChangeError as RoleError;
 
 /// A holder as the operator names it: a username, a group path or a client id.
 #[derive(Debug, Clone)]

@@ -60,7 +60,7 @@ fn date(unix: Option<i64>, none: &str) -> String {
 fn failure(e: ApiKeyError) -> Failure {
     match e {
         ApiKeyError::Invalid(_) => Failure::usage(e),
-        ApiKeyError::UnknownUser(_) | ApiKeyError::Store(_) => Failure::new(e),
+        ApiKeyError::NotFound(_) | ApiKeyError::Store(_) => Failure::new(e),
     }
 }
 

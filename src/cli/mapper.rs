@@ -4,6 +4,7 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 
 use super::{Failure, Outcome, open_store, print_json};
+use crate::app::admin::Removable;
 use crate::app::mappers::{self, MapperError};
 use crate::config::Config;
 use crate::domain::mapper::{JsonType, MapperSpec, MapperType, Output, Property};
@@ -144,11 +145,7 @@ pub async fn run(cmd: MapperCommand, config: &Config) -> Outcome {
         }
         MapperCommand::Remove { name } => {
             let store = open_store(config).await?;
-            crate::app::admin::remove_mapper(store.as_ref(), &name, &super::operator())
-                .await
-                .map_err(Failure::new)?;
-            println!("removed mapper {name}");
-            Ok(())
+            super::remove(store.as_ref(), Removable::Mapper, &name).await
         }
     }
 }

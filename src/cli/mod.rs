@@ -23,6 +23,7 @@ use tracing_subscriber::layer::{Layered, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry, reload};
 
+use crate::app::admin::{self, Removable};
 use crate::config::{Config, LogFormat, Overrides};
 use crate::startup::{Application, shutdown_signal};
 use crate::store::{self, Store};
@@ -241,7 +242,17 @@ async fn serve(config: Config) -> Outcome {
 
 /// The audit line of an administrative change made from the command line.
 pub(crate) fn audit_admin(action: &str, subject: &str) {
-    crate::app::admin::audit(action, subject, &operator());
+    admin::audit(action, subject, &operator());
+}
+
+/// `user remove`, `client remove` and `mapper remove`: removes the one
+/// `key` names and says so.
+async fn remove(store: &dyn Store, what: Removable, key: &str) -> Result<(), Failure> {
+    admin::remove(store, what, key, &operator())
+        .await
+        .map_err(Failure::new)?;
+    println!("removed {what} {key}");
+    Ok(())
 }
 
 /// Who runs the command, as the audit lines name the operator.

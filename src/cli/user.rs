@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use clap::{Args, Subcommand};
 
 use super::{Failure, Outcome, open_store, print_json};
-use crate::app::admin;
+use crate::app::admin::{self, Removable};
 use crate::app::login;
 use crate::config::{Config, Secret};
 use crate::domain::password::PasswordHasher;
@@ -225,10 +225,7 @@ pub async fn run(cmd: UserCommand, config: &Config) -> Outcome {
         UserCommand::Disable { username } => set_enabled(store.as_ref(), &username, false).await?,
         UserCommand::Enable { username } => set_enabled(store.as_ref(), &username, true).await?,
         UserCommand::Remove { username } => {
-            admin::remove_user(store.as_ref(), &username, &super::operator())
-                .await
-                .map_err(Failure::new)?;
-            println!("removed user {username}");
+            super::remove(store.as_ref(), Removable::User, &username).await?;
         }
         UserCommand::Unlock { name, ip } => unlock(store.as_ref(), name, ip).await?,
         UserCommand::Lockouts { json } => lockouts(store.as_ref(), json).await?,

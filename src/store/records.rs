@@ -261,8 +261,9 @@ pub struct ConsoleSessionRecord {
 
 /// A live login session as the console lists it: the session, and what its
 /// latest refresh token says (the client, when it was last refreshed).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionSummary {
+    #[sqlx(flatten)]
     pub session: SessionRecord,
     pub client_id: Option<String>,
     pub last_refresh: Option<i64>,

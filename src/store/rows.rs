@@ -193,38 +193,33 @@ from_columns!(
 /// the session's columns are prefixed `s_` and null when it does not exist.
 pub(super) struct UserSessionRow {
     pub(super) user: UserRow,
-    pub(super) s_id: Option<String>,
-    pub(super) s_cookie_hash: Option<String>,
-    pub(super) s_auth_time: Option<i64>,
-    pub(super) s_expires_at: Option<i64>,
-    pub(super) s_ended_at: Option<i64>,
+    pub(super) session: Option<SessionRecord>,
 }
 
 impl UserSessionRow {
     pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
-        Ok(UserSessionRow {
-            user: UserRow::read(r)?,
-            s_id: r.text_or_null("s_id")?,
-            s_cookie_hash: r.text_or_null("s_cookie_hash")?,
-            s_auth_time: r.int_or_null("s_auth_time")?,
-            s_expires_at: r.int_or_null("s_expires_at")?,
-            s_ended_at: r.int_or_null("s_ended_at")?,
-        })
-    }
-
-    pub(super) fn split(self) -> Result<(User, Option<SessionRecord>), StoreError> {
-        let session = match (self.s_id, self.s_auth_time, self.s_expires_at) {
+        let user = UserRow::read(r)?;
+        let found = (
+            r.text_or_null("s_id")?,
+            r.int_or_null("s_auth_time")?,
+            r.int_or_null("s_expires_at")?,
+        );
+        let session = match found {
             (Some(id), Some(auth_time), Some(expires_at)) => Some(SessionRecord {
                 id,
-                cookie_hash: self.s_cookie_hash,
-                user_id: self.user.id.clone(),
+                cookie_hash: r.text_or_null("s_cookie_hash")?,
+                user_id: user.id.clone(),
                 auth_time,
                 expires_at,
-                ended_at: self.s_ended_at,
+                ended_at: r.int_or_null("s_ended_at")?,
             }),
             _ => None,
         };
-        Ok((User::try_from(self.user)?, session))
+        Ok(UserSessionRow { user, session })
+    }
+
+    pub(super) fn split(self) -> Result<(User, Option<SessionRecord>), StoreError> {
+        Ok((User::try_from(self.user)?, self.session))
     }
 }
 
@@ -291,44 +286,35 @@ impl RefreshHolderRow {
 /// the session's `s_` (null when the key has none, or it is gone).
 pub(super) struct KeyHolderRow {
     pub(super) user: UserSessionRow,
-    pub(super) k_id: String,
-    pub(super) k_name: String,
-    pub(super) k_key_hash: String,
-    pub(super) k_created_at: i64,
-    pub(super) k_expires_at: Option<i64>,
-    pub(super) k_last_used_at: Option<i64>,
-    pub(super) k_session_id: Option<String>,
+    pub(super) key: ApiKeyRecord,
+    pub(super) session_id: Option<String>,
 }
 
 impl KeyHolderRow {
     pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        let user = UserSessionRow::read(r)?;
+        let key = ApiKeyRecord {
+            id: r.text("k_id")?,
+            user_id: user.user.id.clone(),
+            name: r.text("k_name")?,
+            key_hash: r.text("k_key_hash")?,
+            created_at: r.int("k_created_at")?,
+            expires_at: r.int_or_null("k_expires_at")?,
+            last_used_at: r.int_or_null("k_last_used_at")?,
+        };
         Ok(KeyHolderRow {
-            user: UserSessionRow::read(r)?,
-            k_id: r.text("k_id")?,
-            k_name: r.text("k_name")?,
-            k_key_hash: r.text("k_key_hash")?,
-            k_created_at: r.int("k_created_at")?,
-            k_expires_at: r.int_or_null("k_expires_at")?,
-            k_last_used_at: r.int_or_null("k_last_used_at")?,
-            k_session_id: r.text_or_null("k_session_id")?,
+            user,
+            key,
+            session_id: r.text_or_null("k_session_id")?,
         })
     }
 
     pub(super) fn split(self) -> Result<ApiKeyHolder, StoreError> {
-        let key = ApiKeyRecord {
-            id: self.k_id,
-            user_id: self.user.user.id.clone(),
-            name: self.k_name,
-            key_hash: self.k_key_hash,
-            created_at: self.k_created_at,
-            expires_at: self.k_expires_at,
-            last_used_at: self.k_last_used_at,
-        };
         let (user, session) = self.user.split()?;
         Ok(ApiKeyHolder {
-            key,
+            key: self.key,
             user,
-            session_id: self.k_session_id,
+            session_id: self.session_id,
             session,
         })
     }
@@ -378,23 +364,4 @@ pub(super) fn grants_from_rows(rows: Vec<GrantRow>, holders: &[Holder]) -> Vec<R
 /// The `client_id`/`role_client` column of a role: empty for a realm role.
 pub(super) fn role_client(role: &RoleRef) -> &str {
     role.client.as_deref().unwrap_or("")
-}
-
-/// A live session and its latest refresh token's client and issue time.
-#[derive(sqlx::FromRow)]
-pub(super) struct SessionSummaryRow {
-    #[sqlx(flatten)]
-    pub(super) session: SessionRecord,
-    pub(super) client_id: Option<String>,
-    pub(super) last_refresh: Option<i64>,
-}
-
-impl From<SessionSummaryRow> for crate::store::SessionSummary {
-    fn from(r: SessionSummaryRow) -> Self {
-        crate::store::SessionSummary {
-            session: r.session,
-            client_id: r.client_id,
-            last_refresh: r.last_refresh,
-        }
-    }
 }

@@ -156,17 +156,20 @@ impl Fetcher {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| fail(format!("request failed: {}", error_chain(&e))))?;
+            // `{:#}` writes the causes too: reqwest's own message hides
+            // them (refused, DNS, TLS).
+            .map_err(|e| fail(format!("request failed: {:#}", anyhow::Error::new(e))))?;
         let status = resp.status();
         if !status.is_success() {
             return Err(fail(format!("HTTP {status}")));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| fail(format!("reading the body failed: {}", error_chain(&e))))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            fail(format!(
+                "reading the body failed: {:#}",
+                anyhow::Error::new(e)
+            ))
+        })? {
             if body.len() + chunk.len() > MAX_BODY {
                 return Err(fail(format!(
                     "the document is larger than {MAX_BODY} bytes"
@@ -199,18 +202,6 @@ fn join(base: &Url, tail: &str) -> Result<Url, FetchError> {
     }
     dir.join(tail)
         .map_err(|e| FetchError::new(base, format!("cannot append {tail}: {e}")))
-}
-
-/// reqwest's top-level message hides the cause (refused, DNS, TLS); show it.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -83,17 +83,6 @@ pub async fn set_password(
     Ok(user)
 }
 
-pub async fn remove_user(
-    store: &dyn Store,
-    username: &str,
-    operator: &str,
-) -> Result<(), AdminError> {
-    let found = store.delete_user(&name_key(username)).await?;
-    audit_found(found, "user.remove", username, operator, || {
-        no_user(username)
-    })
-}
-
 pub async fn add_client(
     store: &dyn Store,
     spec: &ClientSpec,
@@ -102,17 +91,6 @@ pub async fn add_client(
     let (client, secret) = clients::create(store, spec).await?;
     audit("client.add", &client.client_id, operator);
     Ok((client, secret))
-}
-
-pub async fn remove_client(
-    store: &dyn Store,
-    client_id: &str,
-    operator: &str,
-) -> Result<(), AdminError> {
-    let found = store.delete_client(client_id).await?;
-    audit_found(found, "client.remove", client_id, operator, || {
-        no_client(client_id)
-    })
 }
 
 pub async fn add_mapper(
@@ -125,15 +103,49 @@ pub async fn add_mapper(
     Ok(mapper)
 }
 
-pub async fn remove_mapper(
+/// What is removed by the one key that names it: a user by username, a
+/// client by id, a mapper by name.
+#[derive(Debug, Clone, Copy)]
+pub enum Removable {
+    User,
+    Client,
+    Mapper,
+}
+
+impl std::fmt::Display for Removable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Removable::User => "user",
+            Removable::Client => "client",
+            Removable::Mapper => "mapper",
+        })
+    }
+}
+
+/// Removes the user, client or mapper `key` names (a user's sessions,
+/// tokens and keys, a client's grants go with it).
+pub async fn remove(
     store: &dyn Store,
-    name: &str,
+    what: Removable,
+    key: &str,
     operator: &str,
 ) -> Result<(), AdminError> {
-    let found = store.delete_mapper(name).await?;
-    audit_found(found, "mapper.remove", name, operator, || {
-        format!("no mapper named {name:?}")
-    })
+    let found = match what {
+        Removable::User => store.delete_user(&name_key(key)).await?,
+        Removable::Client => store.delete_client(key).await?,
+        Removable::Mapper => store.delete_mapper(key).await?,
+    };
+    audit_found(
+        found,
+        &format!("{what}.remove"),
+        key,
+        operator,
+        || match what {
+            Removable::User => no_user(key),
+            Removable::Client => no_client(key),
+            Removable::Mapper => format!("no mapper named {key:?}"),
+        },
+    )
 }
 
 /// Ends one login session (its refresh tokens stop working at once).
@@ -280,16 +292,7 @@ async fn existing_client(store: &dyn Store, client_id: &str) -> Result<Client, E
         .ok_or_else(|| EditError::NotFound(no_client(client_id)))
 }
 
-/// Why an edit was not made.
-#[derive(Debug, thiserror::Error)]
-pub enum EditError {
-    #[error("{0}")]
-    Invalid(#[from] crate::domain::user::InvalidInput),
-    #[error("{0}")]
-    NotFound(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
+pub use crate::app::ChangeError as EditError;
 
 /// Replaces a user's profile (email, cn, org, scopes, attributes, groups)
 /// with `spec`'s, validated as `[[users]]` entries are. The username, the

@@ -103,31 +103,36 @@ fn spec_of(
     }
     let public = rep.public_client.unwrap_or(false);
     let redirect_uris = client_uris(base, "redirectUris", &rep.redirect_uris, report);
-    let mut grant_types = Vec::new();
-    // Keycloak's defaults: standard flow on, the others off.
-    if rep.standard_flow_enabled.unwrap_or(true) {
-        if redirect_uris.is_empty() {
-            report.note(
-                format!("{base}.standardFlowEnabled"),
-                &client_id,
+    // Keycloak's flow switches (by default the standard flow is on, the
+    // others off): the grant each enables, and why it would not be imported.
+    let flows = [
+        (
+            "standardFlowEnabled",
+            rep.standard_flow_enabled.unwrap_or(true),
+            GrantType::AuthorizationCode,
+            redirect_uris.is_empty().then_some(
                 "not imported: the authorization code flow needs at least one exact redirect URI",
-            );
-        } else {
-            grant_types.push(GrantType::AuthorizationCode);
-        }
-    }
-    if rep.direct_access_grants_enabled.unwrap_or(false) {
-        grant_types.push(GrantType::Password);
-    }
-    if rep.service_accounts_enabled.unwrap_or(false) {
-        if public {
-            report.note(
-                format!("{base}.serviceAccountsEnabled"),
-                &client_id,
-                "not imported: a public client has no service account",
-            );
-        } else {
-            grant_types.push(GrantType::ClientCredentials);
+            ),
+        ),
+        (
+            "directAccessGrantsEnabled",
+            rep.direct_access_grants_enabled.unwrap_or(false),
+            GrantType::Password,
+            None,
+        ),
+        (
+            "serviceAccountsEnabled",
+            rep.service_accounts_enabled.unwrap_or(false),
+            GrantType::ClientCredentials,
+            public.then_some("not imported: a public client has no service account"),
+        ),
+    ];
+    let mut grant_types = Vec::new();
+    for (switch, enabled, grant, refused) in flows {
+        match refused {
+            _ if !enabled => {}
+            Some(why) => report.note(format!("{base}.{switch}"), &client_id, why),
+            None => grant_types.push(grant),
         }
     }
     if grant_types

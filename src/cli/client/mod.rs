@@ -11,7 +11,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::{Failure, Outcome, open_store, print_json};
-use crate::app::admin::{self, EditError};
+use crate::app::admin::{self, EditError, Removable};
 use crate::app::clients::ClientError;
 use crate::config::{Config, Secret};
 use crate::domain::client::{Client, GrantType, RedirectUri};
@@ -200,10 +200,7 @@ pub async fn run(cmd: ClientCommand, config: &Config) -> Outcome {
         }
         ClientCommand::Remove { client_id } => {
             let store = open_store(config).await?;
-            admin::remove_client(store.as_ref(), &client_id, &super::operator())
-                .await
-                .map_err(Failure::new)?;
-            println!("removed client {client_id}");
+            super::remove(store.as_ref(), Removable::Client, &client_id).await?;
         }
     }
     Ok(())

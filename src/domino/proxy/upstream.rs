@@ -5,7 +5,6 @@
 //! text. Nothing follows redirects or retries here: the caller sees what
 //! the upstream answered.
 
-use std::error::Error as _;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -76,7 +75,9 @@ impl Upstream {
     ) -> Result<http::Response<Incoming>, String> {
         match tokio::time::timeout(ANSWER_TIMEOUT, self.client.request(request)).await {
             Ok(Ok(response)) => Ok(response),
-            Ok(Err(e)) => Err(chain(&e)),
+            // `{:#}` writes the causes too: hyper's own message is only
+            // "client error (Connect)"; a cause says "Connection refused".
+            Ok(Err(e)) => Err(format!("{:#}", anyhow::Error::new(e))),
             Err(_) => Err(format!("no answer within {} s", ANSWER_TIMEOUT.as_secs())),
         }
     }
@@ -105,19 +106,6 @@ fn prefix(base: &Url) -> Result<String, String> {
     Uri::try_from(format!("{prefix}/"))
         .map_err(|e| format!("the API host {base} is not a usable URI: {e}"))?;
     Ok(prefix)
-}
-
-/// An error and its causes, `: `-separated (hyper's own message is only
-/// "client error (Connect)"; the cause says "Connection refused").
-fn chain(e: &hyper_util::client::legacy::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::auth::Change;
 use super::page;
 use crate::app::Issuer;
-use crate::app::admin::{self, AdminError};
+use crate::app::admin::{self, AdminError, Removable};
 use crate::app::console::Admin;
 use crate::store::{ApiKeyRecord, SessionSummary};
 
@@ -145,31 +145,18 @@ pub fn changed<T>(
     }
 }
 
-/// What the list pages remove, each by the key its path names.
-#[derive(Clone, Copy)]
-pub enum Removable {
-    User,
-    Client,
-    Mapper,
-}
-
 /// `POST /admin/<list>/{key}/remove`: removes the one named, then back to
 /// its list with the notice (or the refusal's page).
 pub fn removal(what: Removable) -> MethodRouter<Issuer> {
+    let list = match what {
+        Removable::User => "/admin/users",
+        Removable::Client => "/admin/clients",
+        Removable::Mapper => "/admin/mappers",
+    };
     post(
         move |State(state): State<Issuer>, Path(key): Path<String>, change: Change| async move {
-            let (store, by) = (state.store.as_ref(), change.admin.user.username.as_str());
-            let (removed, list) = match what {
-                Removable::User => (admin::remove_user(store, &key, by).await, "/admin/users"),
-                Removable::Client => (
-                    admin::remove_client(store, &key, by).await,
-                    "/admin/clients",
-                ),
-                Removable::Mapper => (
-                    admin::remove_mapper(store, &key, by).await,
-                    "/admin/mappers",
-                ),
-            };
+            let by = change.admin.user.username.as_str();
+            let removed = admin::remove(state.store.as_ref(), what, &key, by).await;
             changed(&state, removed, list, "removed")
         },
     )

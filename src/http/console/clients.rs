@@ -8,10 +8,10 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Done, Removable, admin_page, removal};
+use super::chrome::{Chrome, Done, admin_page, removal};
 use super::page::{self, Form};
 use crate::app::Issuer;
-use crate::app::admin;
+use crate::app::admin::{self, Removable};
 use crate::app::clients::ClientError;
 use crate::app::console::Admin;
 use crate::domain::client::{Client, ClientSpec, GrantType};

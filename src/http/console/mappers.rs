@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::{Change, Viewer};
-use super::chrome::{Chrome, Lenient, Removable, admin_page, removal};
+use super::chrome::{Chrome, Lenient, admin_page, removal};
 use super::page::{self};
 use crate::app::Issuer;
-use crate::app::admin;
+use crate::app::admin::{self, Removable};
 use crate::app::console::Admin;
 use crate::app::mappers::{self, MapperError, PreviewError};
 use crate::domain::mapper::{MapperSpec, Output};

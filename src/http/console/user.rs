@@ -10,11 +10,11 @@ use axum::routing::{get, post};
 
 use super::auth::{Change, Viewer};
 use super::chrome::{
-    Chrome, Done, KeyRow, Removable, SessionRow, admin_page, changed, encode, refuse, removal,
+    Chrome, Done, KeyRow, SessionRow, admin_page, changed, encode, refuse, removal,
 };
 use super::page::{self};
 use super::users::{UserFields, field_of};
-use crate::app::admin::{self, EditError};
+use crate::app::admin::{self, EditError, Removable};
 use crate::app::console::Admin;
 use crate::app::{Issuer, apikeys};
 use crate::domain::user::{Password, User};
@@ -251,7 +251,7 @@ async fn create_key(
             StatusCode::OK,
         ),
         Err(apikeys::ApiKeyError::Invalid(e)) => (refused(e.0), None, bad),
-        Err(apikeys::ApiKeyError::UnknownUser(_)) => {
+        Err(apikeys::ApiKeyError::NotFound(_)) => {
             let why = format!("There is no user named {username:?}.");
             return refuse(&state, admin::AdminError::NotFound(why), "/admin/users");
         }

@@ -83,12 +83,7 @@ macro_rules! console_store {
                     .bind(user_id)
                     .bind(now)
                     .bind(i64::from(limit));
-                $crate::store::shared::all_rows(
-                    query,
-                    &self.$read,
-                    |row: $crate::store::rows::SessionSummaryRow| Ok(row.into()),
-                )
-                .await
+                $crate::store::shared::all_rows(query, &self.$read, Ok).await
             }
         }
     };

@@ -37,6 +37,7 @@ mod express_jwt;
 mod hardening;
 mod health;
 mod helpers;
+mod hostile_input;
 mod hostile_tokens;
 mod interop;
 mod keep_login;

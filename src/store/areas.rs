@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use super::{
     ApiKeyHolder, ApiKeyRecord, CodeRecord, CodeRedemption, ConsoleSessionRecord, FailureKind,
     LockPolicy, LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord, Reservation,
-    RoleGrant, SessionRecord, SessionSummary, StoreError, StoredKey, StoredKeyDates, UserRecord,
+    RoleGrant, SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey, StoredKeyDates,
+    UserRecord,
 };
 use crate::domain::client::Client;
 use crate::domain::mapper::MapperSpec;
@@ -65,13 +66,13 @@ pub trait UserStore: Send + Sync {
     async fn get_session_with_user(
         &self,
         session_id: &str,
-    ) -> Result<Option<(SessionRecord, User)>, StoreError>;
+    ) -> Result<Option<SessionHolder>, StoreError>;
     /// The session whose browser cookie has this digest, with its user, in
     /// one statement (the authorization endpoint's signed-in check).
     async fn find_session_by_cookie_with_user(
         &self,
         cookie_hash: &str,
-    ) -> Result<Option<(SessionRecord, User)>, StoreError>;
+    ) -> Result<Option<SessionHolder>, StoreError>;
     /// The API key with this digest (expired or not), its user and its
     /// session, in one statement (`X-Domino-Api-Key`, the token exchange).
     async fn find_api_key_holder(&self, key_hash: &str)

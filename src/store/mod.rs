@@ -22,7 +22,8 @@ pub use areas::{
 pub use records::{
     ApiKeyHolder, ApiKeyRecord, CodeRecord, CodeRedemption, ConsoleSessionRecord, FailureKind,
     LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord, Reservation, RoleGrant,
-    SessionRecord, SessionSummary, StoreError, StoredKey, StoredKeyDates, UserRecord,
+    SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey, StoredKeyDates,
+    UserRecord,
 };
 
 /// `Store` and its blanket impl, from one list of the area traits, so that

@@ -100,6 +100,10 @@ pub enum RefreshClaim {
     Unknown,
 }
 
+/// A session with its user, read in one statement (a bearer token's
+/// holder, a browser's SSO cookie).
+pub type SessionHolder = (SessionRecord, User);
+
 /// A refresh token with its user and its session, read in one statement.
 #[derive(Debug, Clone)]
 pub struct RefreshHolder {

@@ -8,7 +8,7 @@ use crate::app::oidc::{scope, sessions};
 use crate::domain::client::{Client, RedirectUri};
 use crate::domain::opaque;
 use crate::domain::user::User;
-use crate::store::{CodeRecord, SessionRecord, StoreError};
+use crate::store::{CodeRecord, SessionHolder, SessionRecord, StoreError};
 
 /// What a code is issued for: the validated request's parts that the
 /// redemption checks again (client, redirect URI, PKCE challenge) or carries
@@ -29,7 +29,7 @@ pub async fn signed_in(
     state: &Issuer,
     cookie: &str,
     max_age: Option<i64>,
-) -> Result<Option<(SessionRecord, User)>, StoreError> {
+) -> Result<Option<SessionHolder>, StoreError> {
     Ok(sessions::from_cookie(state, cookie)
         .await?
         .filter(|(session, _)| {

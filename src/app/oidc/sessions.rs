@@ -10,7 +10,7 @@ use crate::app::Issuer;
 use crate::domain::opaque;
 use crate::domain::token::Claims;
 use crate::domain::user::User;
-use crate::store::{SessionRecord, StoreError};
+use crate::store::{SessionHolder, SessionRecord, StoreError};
 
 /// Starts a session for `user` that lasts `ttl` seconds. With `browser`,
 /// also returns the cookie value (only its digest is stored).
@@ -38,7 +38,7 @@ pub async fn start(
 pub async fn from_cookie(
     state: &Issuer,
     cookie: &str,
-) -> Result<Option<(SessionRecord, User)>, StoreError> {
+) -> Result<Option<SessionHolder>, StoreError> {
     if cookie.len() != 43 {
         return Ok(None);
     }

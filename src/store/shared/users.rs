@@ -115,10 +115,7 @@ macro_rules! user_store {
                 &self,
                 sql: &str,
                 key: &str,
-            ) -> Result<
-                Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
-                $crate::store::StoreError,
-            > {
+            ) -> Result<Option<$crate::store::SessionHolder>, $crate::store::StoreError> {
                 let read = $crate::store::rows::UserSessionRow::read;
                 let row = self.hot_by_key(sql, key, read).await?;
                 match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
@@ -305,20 +302,14 @@ macro_rules! user_store {
             async fn get_session_with_user(
                 &self,
                 session_id: &str,
-            ) -> Result<
-                Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
-                $crate::store::StoreError,
-            > {
+            ) -> Result<Option<$crate::store::SessionHolder>, $crate::store::StoreError> {
                 self.session_and_user(session_with_user_sql(), session_id).await
             }
 
             async fn find_session_by_cookie_with_user(
                 &self,
                 cookie_hash: &str,
-            ) -> Result<
-                Option<($crate::store::SessionRecord, $crate::domain::user::User)>,
-                $crate::store::StoreError,
-            > {
+            ) -> Result<Option<$crate::store::SessionHolder>, $crate::store::StoreError> {
                 self.session_and_user(session_by_cookie_with_user_sql(), cookie_hash).await
             }
 

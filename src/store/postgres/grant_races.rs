@@ -37,6 +37,8 @@ impl Pools {
     }
 }
 
+crate::store::scenarios::scenario_tests!(testdb::fresh: expired_grants_are_purged_in_chunks);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refresh_token_rotates_once() {
     let Some((store, _)) = testdb::fresh().await else {

@@ -172,3 +172,49 @@ pub(crate) async fn a_refresh_token_rotates_once(store: Arc<dyn Store>) {
         RefreshClaim::Unknown
     ));
 }
+
+/// Expired grants are purged in chunks (`PURGE_CHUNK` rows a statement)
+/// until none is left, and what has not expired stays: more expired
+/// deny-list entries than two chunks hold, an expired session with its
+/// refresh token, beside a live one.
+pub(crate) async fn expired_grants_are_purged_in_chunks(store: Arc<dyn Store>) {
+    use crate::store::shared::grants::PURGE_CHUNK;
+    let s = store.as_ref();
+    let f = Fixture::new(s).await;
+    let expired = 2 * PURGE_CHUNK + 7;
+    for i in 0..expired {
+        s.deny_jti(&format!("old-{i}"), NOW - 1).await.unwrap();
+    }
+    s.deny_jti("live", NOW + 60).await.unwrap();
+    s.insert_session(&super::session("gone", &f.user_id, NOW - 7200, NOW - 1))
+        .await
+        .unwrap();
+    let mut token = f.token_in("gone-rt", "gone-f", "gone");
+    token.expires_at = NOW - 1;
+    s.insert_refresh(&token).await.unwrap();
+    f.session(s, "s").await;
+    s.insert_refresh(&f.token("live-rt", "live-f"))
+        .await
+        .unwrap();
+
+    let purged = s.purge_expired(NOW).await.unwrap();
+    assert_eq!(
+        purged,
+        u64::try_from(expired).unwrap() + 2,
+        "deny-list, token, session"
+    );
+    assert!(!s.is_jti_denied("old-0").await.unwrap());
+    assert!(
+        !s.is_jti_denied(&format!("old-{}", expired - 1))
+            .await
+            .unwrap()
+    );
+    assert!(s.is_jti_denied("live").await.unwrap());
+    assert_eq!(s.get_refresh("gone-rt").await.unwrap(), None);
+    assert!(s.get_refresh("live-rt").await.unwrap().is_some());
+    assert_eq!(
+        s.purge_expired(NOW).await.unwrap(),
+        0,
+        "nothing left to purge"
+    );
+}

@@ -9,7 +9,7 @@ mod secrets;
 mod users;
 
 pub(crate) use apikeys::api_keys_live_and_die_with_their_user;
-pub(crate) use grants::a_refresh_token_rotates_once;
+pub(crate) use grants::{a_refresh_token_rotates_once, expired_grants_are_purged_in_chunks};
 pub(crate) use lockouts::{
     a_success_settles_both_counters, back_off_doubles_up_to_the_cap_and_resets,
     failures_are_all_counted, quick_failures_lock_and_old_rows_are_purged,

@@ -18,6 +18,22 @@
 /// `store::sqlite::hot`, invoking only `@common`).
 pub(crate) const JTI_DENIED_SQL: &str = "SELECT 1 AS denied FROM revoked_tokens WHERE jti = $1";
 
+/// The most rows one purge statement deletes (`$2`).
+pub(crate) const PURGE_CHUNK: i64 = 1000;
+
+/// Deletes up to `$2` rows expired at `$1`, table by table, a session's
+/// tokens and codes before the session.
+pub(crate) const PURGE_SQL: [&str; 4] = [
+    "DELETE FROM revoked_tokens WHERE jti IN
+         (SELECT jti FROM revoked_tokens WHERE expires_at <= $1 LIMIT $2)",
+    "DELETE FROM auth_codes WHERE code_hash IN
+         (SELECT code_hash FROM auth_codes WHERE expires_at <= $1 LIMIT $2)",
+    "DELETE FROM refresh_tokens WHERE token_hash IN
+         (SELECT token_hash FROM refresh_tokens WHERE expires_at <= $1 LIMIT $2)",
+    "DELETE FROM sessions WHERE id IN
+         (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
+];
+
 /// `impl GrantStore for $store`, reading from `self.$read` and writing
 /// through `self.$write`.
 macro_rules! grant_store {
@@ -208,23 +224,31 @@ macro_rules! grant_store {
                 self.hot_jti_denied(jti).await
             }
 
-            /// One statement per table rather than one transaction: each
-            /// delete is atomic and purging is idempotent, so nothing is
-            /// gained by holding the locks of all four until the end.
+            /// One statement per table and per `PURGE_CHUNK` rows rather
+            /// than one transaction: each delete is atomic and purging is
+            /// idempotent, so nothing is gained by holding the writer until
+            /// the end. After a storm (millions of refresh tokens expiring
+            /// in one ten-minute window) one statement held SQLite's only
+            /// writer for a minute and more, and every login and refresh
+            /// waited; chunks let them in between. The oldest rows come
+            /// first in a table's own order, so each chunk's scan stops
+            /// early.
             async fn purge_expired(&self, now: i64) -> Result<u64, $crate::store::StoreError> {
                 let mut purged = 0;
-                for sql in [
-                    "DELETE FROM revoked_tokens WHERE expires_at <= $1",
-                    "DELETE FROM auth_codes WHERE expires_at <= $1",
-                    "DELETE FROM refresh_tokens WHERE expires_at <= $1",
-                    "DELETE FROM sessions WHERE expires_at <= $1",
-                ] {
-                    purged += sqlx::query(sql)
-                        .bind(now)
-                        .execute(&self.$write)
-                        .await
-                        .map_err($crate::store::shared::unavailable)?
-                        .rows_affected();
+                for sql in $crate::store::shared::grants::PURGE_SQL {
+                    loop {
+                        let deleted = sqlx::query(sql)
+                            .bind(now)
+                            .bind($crate::store::shared::grants::PURGE_CHUNK)
+                            .execute(&self.$write)
+                            .await
+                            .map_err($crate::store::shared::unavailable)?
+                            .rows_affected();
+                        purged += deleted;
+                        if deleted < $crate::store::shared::grants::PURGE_CHUNK.unsigned_abs() {
+                            break;
+                        }
+                    }
                 }
                 let counters = self.purge_login_failures(now.saturating_mul(1000)).await?;
                 Ok(purged + counters)

@@ -197,6 +197,8 @@ impl SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    crate::store::scenarios::scenario_tests!(crate::store::sqlite::testdb::fresh: expired_grants_are_purged_in_chunks);
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refresh_token_rotates_once() {
         let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();

@@ -186,7 +186,11 @@ mod tests {
     #[tokio::test]
     async fn a_job_that_panics_fails_alone_and_the_writer_goes_on() {
         let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
-        let batch = store.batch.as_ref().expect("a file has a group commit");
+        let batch = &store
+            .file
+            .as_ref()
+            .expect("a file has a group commit")
+            .batch;
         let panicked = batch
             .run(|_| -> Result<(), StoreError> { panic!("a bug in a job") })
             .await;

@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteConnection;
 
 use super::hot::{Arg, first, unavailable as lite_unavailable};
-use super::{SqliteStore, unavailable};
+use super::{OnFile, SqliteStore, unavailable};
 use crate::store::rows::REFRESH_COLUMNS;
 use crate::store::shared::binds::refresh_grant;
 use crate::store::shared::grants::JTI_DENIED_SQL;
@@ -132,7 +132,7 @@ impl SqliteStore {
     /// time, so the revocation either sees this row or this row sees it.
     async fn insert_refresh_tx(&self, t: &RefreshRecord) -> Result<(), StoreError> {
         let t = t.clone();
-        let Some(batch) = &self.batch else {
+        let Some(OnFile { batch, .. }) = &self.file else {
             let mut tx = self.writer.begin().await.map_err(unavailable)?;
             insert_successor_sqlx(&mut tx, &t)
                 .await
@@ -150,7 +150,7 @@ impl SqliteStore {
         t: &RefreshRecord,
     ) -> Result<Option<RefreshRecord>, StoreError> {
         let (presented, t) = (presented.to_owned(), t.clone());
-        let Some(batch) = &self.batch else {
+        let Some(OnFile { batch, .. }) = &self.file else {
             return self.rotate_sqlx(&presented, &t).await;
         };
         batch.run(move |conn| rotate(conn, &presented, &t)).await
@@ -213,7 +213,7 @@ mod tests {
             .await
             .unwrap();
         store.migrate().await.unwrap();
-        assert!(store.batch.is_none());
+        assert!(store.file.is_none());
         crate::store::scenarios::a_refresh_token_rotates_once(std::sync::Arc::new(store)).await;
     }
 

@@ -170,7 +170,7 @@ impl SqliteStore {
         args: &[Arg<'_>],
         read: fn(&dyn Columns) -> Result<T, sqlx::Error>,
     ) -> Result<Option<T>, StoreError> {
-        let Some(hot) = &self.hot else {
+        let Some(super::OnFile { hot, .. }) = &self.file else {
             let mut query = sqlx::query(sql);
             for arg in args {
                 query = match *arg {
@@ -209,7 +209,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(store.config_version().await.unwrap(), before + 1);
-        assert!(store.hot.is_some(), "the read did not take the hot path");
+        assert!(store.file.is_some(), "the read did not take the hot path");
     }
 
     #[tokio::test]

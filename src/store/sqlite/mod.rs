@@ -30,11 +30,18 @@ mod users;
 pub struct SqliteStore {
     pool: conns::Conns,
     writer: conns::Conns,
+    /// What only a database file has (rusqlite cannot share an in-memory
+    /// one with sqlx): `None` in memory, where both go through sqlx.
+    file: Option<OnFile>,
+}
+
+/// The rusqlite side of a database file.
+struct OnFile {
     /// The hot writes' group commit, holding the writer's checkout while it
-    /// writes; `None` for an in-memory database (rusqlite cannot share it).
-    batch: Option<batch::GroupCommit>,
-    /// The hot reads, on the calling task; `None` for an in-memory database.
-    hot: Option<hot::HotReads>,
+    /// writes.
+    batch: batch::GroupCommit,
+    /// The hot reads, on the calling task.
+    hot: hot::HotReads,
 }
 
 pub(super) use super::shared::unavailable;
@@ -78,16 +85,14 @@ impl SqliteStore {
         if on_disk {
             warn_if_shared(&file);
         }
-        let batch = match on_disk {
-            true => Some(batch::GroupCommit::start(&file, writer.clone())?),
+        let file = match on_disk {
+            true => Some(OnFile {
+                batch: batch::GroupCommit::start(&file, writer.clone())?,
+                hot: hot::HotReads::new(file),
+            }),
             false => None,
         };
-        Ok(SqliteStore {
-            pool,
-            writer,
-            batch,
-            hot: on_disk.then(|| hot::HotReads::new(file)),
-        })
+        Ok(SqliteStore { pool, writer, file })
     }
 }
 

@@ -19,7 +19,7 @@
 pub(crate) const JTI_DENIED_SQL: &str = "SELECT 1 AS denied FROM revoked_tokens WHERE jti = $1";
 
 /// The most rows one purge statement deletes (`$2`).
-pub(crate) const PURGE_CHUNK: i64 = 1000;
+pub(crate) const PURGE_CHUNK: u32 = 1000;
 
 /// Deletes up to `$2` rows expired at `$1`, table by table, a session's
 /// tokens and codes before the session.
@@ -227,10 +227,10 @@ macro_rules! grant_store {
             /// One statement per table and per `PURGE_CHUNK` rows rather
             /// than one transaction: each delete is atomic and purging is
             /// idempotent, so nothing is gained by holding the writer until
-            /// the end. After a storm (millions of refresh tokens expiring
-            /// in one ten-minute window) one statement held SQLite's only
-            /// writer for a minute and more, and every login and refresh
-            /// waited; chunks let them in between. The oldest rows come
+            /// the end. After a storm (its refresh tokens expire in one
+            /// ten-minute window) one statement held SQLite's only writer
+            /// for seconds (600,000 tokens: about 8 s) while every login and
+            /// refresh waited; chunks let them in between. The oldest rows come
             /// first in a table's own order, so each chunk's scan stops
             /// early.
             async fn purge_expired(&self, now: i64) -> Result<u64, $crate::store::StoreError> {
@@ -239,13 +239,13 @@ macro_rules! grant_store {
                     loop {
                         let deleted = sqlx::query(sql)
                             .bind(now)
-                            .bind($crate::store::shared::grants::PURGE_CHUNK)
+                            .bind(i64::from($crate::store::shared::grants::PURGE_CHUNK))
                             .execute(&self.$write)
                             .await
                             .map_err($crate::store::shared::unavailable)?
                             .rows_affected();
                         purged += deleted;
-                        if deleted < $crate::store::shared::grants::PURGE_CHUNK.unsigned_abs() {
+                        if deleted < u64::from($crate::store::shared::grants::PURGE_CHUNK) {
                             break;
                         }
                     }

@@ -151,7 +151,10 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let housekeeping = tokio::spawn(purge_expired(self.state.store.clone()));
+        let housekeeping = tokio::spawn(purge_expired(
+            self.state.store.clone(),
+            self.state.clock.clone(),
+        ));
         let realm = self.state.realm.clone();
         let key_watch = tokio::spawn(live::watch(
             self.state.keys.clone(),
@@ -214,12 +217,13 @@ async fn import_keycloak_dir(
 }
 
 /// Deletes expired codes, sessions, refresh tokens and deny-list entries
-/// every ten minutes, so the tables hold only what can still matter.
-async fn purge_expired(store: Arc<dyn Store>) {
+/// every ten minutes (and at start), as of the issuer's clock, so the
+/// tables hold only what can still matter.
+async fn purge_expired(store: Arc<dyn Store>, clock: Arc<dyn crate::clock::Clock>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         tick.tick().await;
-        match store.purge_expired(crate::store::now()).await {
+        match store.purge_expired(clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "purged expired grants"),
             Err(e) => tracing::warn!(error = %e, "could not purge expired grants"),

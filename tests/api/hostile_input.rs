@@ -19,14 +19,14 @@ use tokio::task::JoinSet;
 
 use crate::helpers::*;
 
-type Header = (Vec<u8>, Vec<u8>);
+pub(crate) type Header = (Vec<u8>, Vec<u8>);
 
-fn header(name: &str, value: impl AsRef<[u8]>) -> Header {
+pub(crate) fn header(name: &str, value: impl AsRef<[u8]>) -> Header {
     (name.as_bytes().to_vec(), value.as_ref().to_vec())
 }
 
 /// One request, byte for byte, on a connection of its own.
-fn request(method: &[u8], target: &[u8], headers: &[Header], body: &[u8]) -> Vec<u8> {
+pub(crate) fn request(method: &[u8], target: &[u8], headers: &[Header], body: &[u8]) -> Vec<u8> {
     let mut out = [method, b" ", target, b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"].concat();
     out.extend_from_slice(b"Connection: close\r\n");
     for (name, value) in headers {
@@ -42,7 +42,7 @@ fn request(method: &[u8], target: &[u8], headers: &[Header], body: &[u8]) -> Vec
 
 /// The status the server answered `bytes` with; `None` when it answered
 /// nothing within 10 s or not with HTTP.
-async fn status_of(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
+pub(crate) async fn status_of(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
     let mut stream = TcpStream::connect(addr).await.ok()?;
     // A server that answers before reading the whole body may close first.
     let _ = stream.write_all(bytes).await;

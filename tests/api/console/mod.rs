@@ -17,6 +17,7 @@ use crate::oidc_flow::set_cookie_header;
 use crate::process::write_config;
 
 mod admin;
+mod hostile;
 mod session;
 
 pub(crate) const ADMIN: &str = "root";

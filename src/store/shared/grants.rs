@@ -21,6 +21,9 @@ pub(crate) const JTI_DENIED_SQL: &str = "SELECT 1 AS denied FROM revoked_tokens 
 /// The most rows one purge statement deletes (`$2`).
 pub(crate) const PURGE_CHUNK: u32 = 1000;
 
+/// The pause between two full chunks of a purge.
+pub(crate) const PURGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Deletes up to `$2` rows expired at `$1`, table by table, a session's
 /// tokens and codes before the session.
 pub(crate) const PURGE_SQL: [&str; 4] = [
@@ -230,7 +233,8 @@ macro_rules! grant_store {
             /// the end. After a storm (its refresh tokens expire in one
             /// ten-minute window) one statement held SQLite's only writer
             /// for seconds (600,000 tokens: about 8 s) while every login and
-            /// refresh waited; chunks let them in between. The oldest rows come
+            /// refresh waited; chunks, and a pause after each full one, let
+            /// them in between (docs/design.md, "Housekeeping"). The oldest rows come
             /// first in a table's own order, so each chunk's scan stops
             /// early.
             async fn purge_expired(&self, now: i64) -> Result<u64, $crate::store::StoreError> {
@@ -248,6 +252,9 @@ macro_rules! grant_store {
                         if deleted < u64::from($crate::store::shared::grants::PURGE_CHUNK) {
                             break;
                         }
+                        // The writer idles between chunks: a login or a
+                        // refresh that arrives then does not wait at all.
+                        tokio::time::sleep($crate::store::shared::grants::PURGE_PAUSE).await;
                     }
                 }
                 let counters = self.purge_login_failures(now.saturating_mul(1000)).await?;

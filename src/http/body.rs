@@ -43,6 +43,39 @@ fn kind_of(req: &Request) -> Result<Kind, AppError> {
     }
 }
 
+/// Why a request body was not read.
+pub enum Unread {
+    /// Larger than `max_body_bytes` (carried), by its `Content-Length` or
+    /// by what arrived.
+    TooLarge(usize),
+    /// The connection failed while it came.
+    Failed,
+}
+
+/// The request body, at most `max_body_bytes`: every body extractor reads
+/// through here. A body whose `Content-Length` already says it is larger
+/// is refused before a byte of it is read; axum's limit counts bytes as
+/// they arrive, so a client that declared 100 MB and sent three bytes held
+/// the connection until `request_timeout` and got a 408.
+pub async fn read(req: Request, state: &Issuer) -> Result<Bytes, Unread> {
+    let limit = state.config.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(Unread::TooLarge(limit));
+    }
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Unread::TooLarge(limit)
+        } else {
+            Unread::Failed
+        }
+    })
+}
+
 impl<T> FromRequest<Issuer> for FormOrJson<T>
 where
     T: DeserializeOwned,
@@ -51,13 +84,9 @@ where
 
     async fn from_request(req: Request, state: &Issuer) -> Result<Self, Self::Rejection> {
         let kind = kind_of(&req)?;
-        let limit = state.config.max_body_bytes;
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge(limit)
-            } else {
-                AppError::BadRequest("the request body could not be read".into())
-            }
+        let bytes = read(req, state).await.map_err(|unread| match unread {
+            Unread::TooLarge(limit) => AppError::PayloadTooLarge(limit),
+            Unread::Failed => AppError::BadRequest("the request body could not be read".into()),
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(AppError::BadRequest("the request body is empty".into()));

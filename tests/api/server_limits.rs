@@ -63,6 +63,31 @@ async fn read_for(stream: &mut TcpStream, limit: Duration) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// One response, head and body (by its `Content-Length`), from a
+/// connection the server may keep open; what came within `limit`.
+async fn read_answer(stream: &mut TcpStream, limit: Duration) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let text = String::from_utf8_lossy(&out).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head.lines().find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse::<usize>().ok())?
+            });
+            if length.is_some_and(|n| body.len() >= n) {
+                return text;
+            }
+        }
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => out.extend_from_slice(&buf[..n]),
+            _ => return text,
+        }
+    }
+}
+
 fn json_body(response: &str) -> Value {
     let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {response}"))
@@ -133,6 +158,45 @@ async fn the_real_app_times_out_a_stalled_login_body() {
     assert_eq!(json_body(&response)["error"], "request_timeout");
     // The server is fine afterwards.
     assert_eq!(app.get("/health/live").await.status(), 200);
+}
+
+/// A body whose `Content-Length` already exceeds `max_body_bytes` is
+/// refused at once, in each reader's own shape (Keep's JSON error, OAuth's,
+/// the console's plain text), before a byte of it arrives; it used to hold the
+/// connection for `request_timeout` and end in a 408.
+#[tokio::test]
+async fn a_body_declared_over_the_limit_is_refused_at_once() {
+    let app = spawn_app().await;
+    let oidc = "/auth/realms/DominoRealm/protocol/openid-connect";
+    for (path, content_type, shape) in [
+        ("/auth".to_owned(), "application/json", "payload_too_large"),
+        (
+            format!("{oidc}/token"),
+            "application/x-www-form-urlencoded",
+            "invalid_request",
+        ),
+        (
+            "/admin/users".to_owned(),
+            "application/x-www-form-urlencoded",
+            "the form is larger than 65536 bytes",
+        ),
+    ] {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: idp\r\nContent-Type: {content_type}\r\nContent-Length: 100000000\r\n\r\nabc"
+        );
+        let mut stream = TcpStream::connect(app.addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let started = Instant::now();
+        let answer = read_answer(&mut stream, Duration::from_secs(5)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{path}: {answer}"
+        );
+        // The console reads its form (with the CSRF token) before the
+        // session, so signed out it is refused as too large too.
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        assert!(answer.contains(shape), "{path}: {answer}");
+    }
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 //! the console's cookies, CSRF checks and the form extractor.
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -10,7 +9,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
 use crate::app::Issuer;
 use crate::app::oidc::Params;
-use crate::http::body::is_form;
+use crate::http::body::{self, Unread, is_form};
 use crate::http::browser;
 
 /// No script but our own file, no inline anything, no framing, forms only
@@ -168,19 +167,27 @@ impl IntoResponse for BadForm {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for Form {
+impl FromRequest<Issuer> for Form {
     type Rejection = BadForm;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Issuer) -> Result<Self, Self::Rejection> {
         if !is_form(req.headers()) {
             return Err(BadForm(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send the form as application/x-www-form-urlencoded".into(),
             ));
         }
-        let bytes = Bytes::from_request(req, state)
+        let bytes = body::read(req, state)
             .await
-            .map_err(|e| BadForm(e.status(), e.body_text()))?;
+            .map_err(|unread| match unread {
+                Unread::TooLarge(limit) => BadForm(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the form is larger than {limit} bytes"),
+                ),
+                Unread::Failed => {
+                    BadForm(StatusCode::BAD_REQUEST, "the form could not be read".into())
+                }
+            })?;
         Params::parse(&bytes)
             .map(Form)
             .map_err(|why| BadForm(StatusCode::BAD_REQUEST, why))

@@ -2,13 +2,12 @@
 //! revocation), or the query of a GET / the form of a POST (authorize,
 //! userinfo, logout). Every failure is an RFC 6749 error, never a 500.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::{Method, StatusCode, header};
+use axum::http::{Method, header};
 
 use crate::app::Issuer;
 use crate::app::oidc::{OAuthError, Params};
-use crate::http::body::{is_form, require_utf8_form};
+use crate::http::body::{self, Unread, is_form, require_utf8_form};
 
 /// Parameters from an `application/x-www-form-urlencoded` POST body.
 pub struct OAuthForm(pub Params);
@@ -22,14 +21,12 @@ async fn body_params(req: Request, state: &Issuer) -> Result<Params, OAuthError>
             "send the parameters as application/x-www-form-urlencoded",
         ));
     }
-    let limit = state.config.max_body_bytes;
-    let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            OAuthError::too_large(limit)
-        } else {
-            OAuthError::invalid_request("the request body could not be read")
-        }
-    })?;
+    let bytes = body::read(req, state)
+        .await
+        .map_err(|unread| match unread {
+            Unread::TooLarge(limit) => OAuthError::too_large(limit),
+            Unread::Failed => OAuthError::invalid_request("the request body could not be read"),
+        })?;
     parse(&bytes)
 }
 

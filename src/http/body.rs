@@ -54,17 +54,14 @@ pub enum Unread {
 
 /// The request body, at most `max_body_bytes`: every body extractor reads
 /// through here. A body whose `Content-Length` already says it is larger
-/// is refused before a byte of it is read; axum's limit counts bytes as
-/// they arrive, so a client that declared 100 MB and sent three bytes held
-/// the connection until `request_timeout` and got a 408.
+/// (hyper's parse of it, the body's size hint) is refused before a byte of
+/// it is read; axum's limit counts bytes as they arrive, so a client that
+/// declared 100 MB and sent three bytes held the connection until
+/// `request_timeout` and got a 408.
 pub async fn read(req: Request, state: &Issuer) -> Result<Bytes, Unread> {
     let limit = state.config.max_body_bytes;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX)) {
+    let declared = http_body::Body::size_hint(req.body()).lower();
+    if declared > u64::try_from(limit).unwrap_or(u64::MAX) {
         return Err(Unread::TooLarge(limit));
     }
     Bytes::from_request(req, state).await.map_err(|rejection| {

@@ -59,6 +59,16 @@ pub(crate) async fn status_of(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
     line.strip_prefix("HTTP/1.1 ")?.parse().ok()
 }
 
+/// Fails with every request of `sent` that was a 5xx or went unanswered.
+pub(crate) fn assert_all_answered(failed: &[String], sent: usize) {
+    assert!(
+        failed.is_empty(),
+        "{} of {sent}:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+}
+
 /// Every method and path of the OpenAPI document, the realm named.
 async fn documented_routes(app: &TestApp) -> Vec<(Vec<u8>, Vec<u8>)> {
     let doc = app.get_json("/openapi.json").await;
@@ -326,12 +336,7 @@ async fn every_route_answers_hostile_input_without_a_5xx() {
         }
     }
     assert!(sent > 1500, "the sweep sends {sent} requests");
-    assert!(
-        failed.is_empty(),
-        "{} of {sent}:\n{}",
-        failed.len(),
-        failed.join("\n")
-    );
+    assert_all_answered(&failed, sent);
 
     // HTTP framing a parser refuses: answered 4xx, or closed, never a 5xx.
     for bytes in framing() {

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::hostile_input::{header, request, status_of};
+use crate::hostile_input::{assert_all_answered, header, request, status_of};
 
 /// The routes that take a form, with real names in their paths.
 const FORMS: &[&str] = &[
@@ -153,12 +153,7 @@ async fn console_forms_answer_hostile_input_without_a_5xx() {
         }
     }
     assert!(sent > 200, "{sent} forms sent");
-    assert!(
-        failed.is_empty(),
-        "{} of {sent}:\n{}",
-        failed.len(),
-        failed.join("\n")
-    );
+    assert_all_answered(&failed, sent);
     // The admin is still signed in, and the store still answers.
     let page = http()
         .get(app.url("/admin/users"))

@@ -12,7 +12,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::app::Issuer;
-use crate::app::{clients, keycloak, mappers, roles, users};
+use crate::app::{clients, housekeeping, keycloak, mappers, roles, users};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::password::PasswordHasher;
@@ -151,7 +151,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let housekeeping = tokio::spawn(purge_expired(
+        let housekeeping = tokio::spawn(housekeeping::run(
             self.state.store.clone(),
             self.state.clock.clone(),
         ));
@@ -214,21 +214,6 @@ async fn import_keycloak_dir(
         }
     }
     Ok(())
-}
-
-/// Deletes expired codes, sessions, refresh tokens and deny-list entries
-/// every ten minutes (and at start), as of the issuer's clock, so the
-/// tables hold only what can still matter.
-async fn purge_expired(store: Arc<dyn Store>, clock: Arc<dyn crate::clock::Clock>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        match store.purge_expired(clock.now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(rows = n, "purged expired grants"),
-            Err(e) => tracing::warn!(error = %e, "could not purge expired grants"),
-        }
-    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 
 use super::{
-    ApiKeyHolder, ApiKeyRecord, CodeRecord, CodeRedemption, ConsoleSessionRecord, FailureKind,
-    LockPolicy, LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord, Reservation,
-    RoleGrant, SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey, StoredKeyDates,
-    UserRecord,
+    ApiKeyHolder, ApiKeyRecord, CodeRecord, CodeRedemption, ConsoleSessionRecord, Expiring,
+    FailureKind, LockPolicy, LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord,
+    Reservation, RoleGrant, SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey,
+    StoredKeyDates, UserRecord,
 };
 use crate::domain::client::Client;
 use crate::domain::mapper::MapperSpec;
@@ -159,9 +159,12 @@ pub trait GrantStore: Send + Sync {
     // --- access-token deny-list ---
     async fn deny_jti(&self, jti: &str, expires_at: i64) -> Result<(), StoreError>;
     async fn is_jti_denied(&self, jti: &str) -> Result<bool, StoreError>;
-    /// Deletes expired codes, sessions, refresh tokens and deny-list entries,
-    /// and login-failure counters that no longer count.
-    async fn purge_expired(&self, now: i64) -> Result<u64, StoreError>;
+    /// Deletes at most `limit` rows of `table` expired at `now`; returns
+    /// how many. Housekeeping (`app::housekeeping`) calls it until a call
+    /// deletes fewer, table by table: one statement a call, so that no
+    /// purge holds the writer for long.
+    async fn purge_expired(&self, table: Expiring, now: i64, limit: u32)
+    -> Result<u64, StoreError>;
 }
 
 /// Brute-force counters (times in Unix milliseconds).
@@ -242,6 +245,9 @@ pub trait LockoutStore: Send + Sync {
     async fn clear_login_failures(&self, kind: FailureKind, key: &str) -> Result<bool, StoreError>;
     /// The counters locked at `now_ms`, longest lockout first.
     async fn list_lockouts(&self, now_ms: i64) -> Result<Vec<Lockout>, StoreError>;
+    /// Deletes at most `limit` counters that at `now_ms` neither lock nor
+    /// count any more; returns how many (as `GrantStore::purge_expired`).
+    async fn purge_login_failures(&self, now_ms: i64, limit: u32) -> Result<u64, StoreError>;
 }
 
 /// Signing keys kept in the database (`key_store = "database"`).

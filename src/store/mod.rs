@@ -20,9 +20,9 @@ pub use areas::{
     RealmSecretStore, RoleStore, SigningKeyStore, UserStore,
 };
 pub use records::{
-    ApiKeyHolder, ApiKeyRecord, CodeRecord, CodeRedemption, ConsoleSessionRecord, FailureKind,
-    LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord, Reservation, RoleGrant,
-    SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey, StoredKeyDates,
+    ApiKeyHolder, ApiKeyRecord, CodeRecord, CodeRedemption, ConsoleSessionRecord, Expiring,
+    FailureKind, LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord, Reservation,
+    RoleGrant, SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey, StoredKeyDates,
     UserRecord,
 };
 

@@ -149,6 +149,27 @@ impl FailureKind {
     }
 }
 
+/// The tables of grants that expire, in the order housekeeping purges them
+/// (`GrantStore::purge_expired`): a session after its codes and tokens, so
+/// that deleting it does not cascade into rows a chunk did not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiring {
+    /// The access-token deny-list (`revoked_tokens`).
+    DeniedTokens,
+    AuthCodes,
+    RefreshTokens,
+    Sessions,
+}
+
+impl Expiring {
+    pub const ALL: [Expiring; 4] = [
+        Expiring::DeniedTokens,
+        Expiring::AuthCodes,
+        Expiring::RefreshTokens,
+        Expiring::Sessions,
+    ];
+}
+
 /// A counter right after a failure was recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockState {

@@ -9,8 +9,8 @@ use domino_idp::domain::role::{Holder, Role, RoleRef};
 use domino_idp::domain::user::{NewUser, User};
 use domino_idp::store::{
     ApiKeyHolder, ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption,
-    ConsoleSessionRecord, ConsoleStore, Database, FailureKind, GrantStore, LockPolicy, LockState,
-    Lockout, LockoutStore, MapperStore, RealmSecretStore, RefreshClaim, RefreshHolder,
+    ConsoleSessionRecord, ConsoleStore, Database, Expiring, FailureKind, GrantStore, LockPolicy,
+    LockState, Lockout, LockoutStore, MapperStore, RealmSecretStore, RefreshClaim, RefreshHolder,
     RefreshRecord, Reservation, RoleGrant, RoleStore, SessionRecord, SessionSummary,
     SigningKeyStore, Store, StoreError, StoredKey, StoredKeyDates, UserRecord, UserStore,
 };
@@ -126,7 +126,7 @@ forward_when_up!(GrantStore {
     revoke_family(family: &str, now: i64) -> u64;
     deny_jti(jti: &str, exp: i64) -> ();
     is_jti_denied(jti: &str) -> bool;
-    purge_expired(now: i64) -> u64;
+    purge_expired(table: Expiring, now: i64, limit: u32) -> u64;
 });
 
 forward_when_up!(LockoutStore {
@@ -136,6 +136,7 @@ forward_when_up!(LockoutStore {
     login_lock(kind: FailureKind, key: &str, now: i64) -> Option<i64>;
     clear_login_failures(kind: FailureKind, key: &str) -> bool;
     list_lockouts(now: i64) -> Vec<Lockout>;
+    purge_login_failures(now: i64, limit: u32) -> u64;
 });
 
 forward_when_up!(SigningKeyStore {

@@ -173,16 +173,14 @@ pub(crate) async fn a_refresh_token_rotates_once(store: Arc<dyn Store>) {
     ));
 }
 
-/// Expired grants are purged in chunks (`PURGE_CHUNK` rows a statement)
-/// until none is left, and what has not expired stays: more expired
-/// deny-list entries than two chunks hold, an expired session with its
-/// refresh token, beside a live one.
+/// A purge statement deletes at most `limit` rows of its table, and only
+/// expired ones: more expired deny-list entries than one chunk holds, an
+/// expired session with its refresh token, beside a live one.
 pub(crate) async fn expired_grants_are_purged_in_chunks(store: Arc<dyn Store>) {
-    use crate::store::shared::grants::PURGE_CHUNK;
+    use crate::store::Expiring;
     let s = store.as_ref();
     let f = Fixture::new(s).await;
-    let expired = 2 * PURGE_CHUNK + 7;
-    for i in 0..expired {
+    for i in 0..7 {
         s.deny_jti(&format!("old-{i}"), NOW - 1).await.unwrap();
     }
     s.deny_jti("live", NOW + 60).await.unwrap();
@@ -197,20 +195,22 @@ pub(crate) async fn expired_grants_are_purged_in_chunks(store: Arc<dyn Store>) {
         .await
         .unwrap();
 
-    let purged = s.purge_expired(NOW).await.unwrap();
-    assert_eq!(purged, u64::from(expired) + 2, "deny-list, token, session");
-    assert!(!s.is_jti_denied("old-0").await.unwrap());
-    assert!(
-        !s.is_jti_denied(&format!("old-{}", expired - 1))
-            .await
-            .unwrap()
-    );
+    let purge = |table| s.purge_expired(table, NOW, 5);
+    assert_eq!(purge(Expiring::DeniedTokens).await.unwrap(), 5, "a chunk");
+    assert_eq!(purge(Expiring::DeniedTokens).await.unwrap(), 2, "the rest");
+    assert_eq!(purge(Expiring::DeniedTokens).await.unwrap(), 0);
+    for i in 0..7 {
+        assert!(!s.is_jti_denied(&format!("old-{i}")).await.unwrap());
+    }
     assert!(s.is_jti_denied("live").await.unwrap());
+    assert_eq!(purge(Expiring::AuthCodes).await.unwrap(), 0);
+    assert_eq!(purge(Expiring::RefreshTokens).await.unwrap(), 1);
     assert_eq!(s.get_refresh("gone-rt").await.unwrap(), None);
     assert!(s.get_refresh("live-rt").await.unwrap().is_some());
-    assert_eq!(
-        s.purge_expired(NOW).await.unwrap(),
-        0,
-        "nothing left to purge"
-    );
+    assert_eq!(purge(Expiring::Sessions).await.unwrap(), 1);
+    assert_eq!(s.get_session("gone").await.unwrap(), None);
+    assert!(s.get_session("s").await.unwrap().is_some());
+    for table in Expiring::ALL {
+        assert_eq!(purge(table).await.unwrap(), 0, "{table:?}: nothing left");
+    }
 }

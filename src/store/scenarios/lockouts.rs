@@ -106,10 +106,18 @@ pub(crate) async fn quick_failures_lock_and_old_rows_are_purged(store: Arc<dyn S
     let lockouts = s.list_lockouts(10_300).await.unwrap();
     assert_eq!(lockouts[0].key, "192.0.2.1");
     assert_eq!(lockouts[0].failures, 3);
-    // `purge_expired` takes seconds: 10 s keeps the counter, 71 s (past
-    // its last failure plus failure_reset) removes it.
-    assert_eq!(s.purge_expired(10).await.unwrap(), 0);
-    assert_eq!(s.purge_expired(71).await.unwrap(), 1);
+    // 10 s keeps the counter, 71 s (past its last failure plus
+    // failure_reset) removes it, at most `limit` counters a statement.
+    for key in ["192.0.2.2", "192.0.2.3"] {
+        s.record_login_failure(ip, key, 10_300, &quick)
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.purge_login_failures(10_000, 2).await.unwrap(), 0);
+    assert_eq!(s.purge_login_failures(71_000, 2).await.unwrap(), 2);
+    assert_eq!(s.purge_login_failures(71_000, 2).await.unwrap(), 1);
+    assert_eq!(s.list_lockouts(10_300).await.unwrap(), vec![]);
+    assert_eq!(s.purge_login_failures(71_000, 2).await.unwrap(), 0);
 }
 
 /// A right password settles both its reservations at once: the name's

@@ -58,7 +58,7 @@ pub(super) async fn user(store: &dyn Store, name: &str) -> User {
 }
 
 /// A live session of `user_id` without a cookie (a direct grant's).
-pub(super) fn session(id: &str, user_id: &str, auth_time: i64, expires_at: i64) -> SessionRecord {
+pub(crate) fn session(id: &str, user_id: &str, auth_time: i64, expires_at: i64) -> SessionRecord {
     SessionRecord {
         id: id.into(),
         cookie_hash: None,

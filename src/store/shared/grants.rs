@@ -13,29 +13,35 @@
 //! `None` when it was not live; the claim's time is the successor's
 //! `issued_at`) and `revoke_family_tx`, which the trait impl here calls.
 
+use crate::store::Expiring;
+
 /// Whether access token `$1` (its `jti`) was revoked: read for every bearer
 /// a resource endpoint checks (the SQLite backend's is a hot read,
 /// `store::sqlite::hot`, invoking only `@common`).
 pub(crate) const JTI_DENIED_SQL: &str = "SELECT 1 AS denied FROM revoked_tokens WHERE jti = $1";
 
-/// The most rows one purge statement deletes (`$2`).
-pub(crate) const PURGE_CHUNK: u32 = 1000;
-
-/// The pause between two full chunks of a purge.
-pub(crate) const PURGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// Deletes up to `$2` rows expired at `$1`, table by table, a session's
-/// tokens and codes before the session.
-pub(crate) const PURGE_SQL: [&str; 4] = [
-    "DELETE FROM revoked_tokens WHERE jti IN
-         (SELECT jti FROM revoked_tokens WHERE expires_at <= $1 LIMIT $2)",
-    "DELETE FROM auth_codes WHERE code_hash IN
-         (SELECT code_hash FROM auth_codes WHERE expires_at <= $1 LIMIT $2)",
-    "DELETE FROM refresh_tokens WHERE token_hash IN
-         (SELECT token_hash FROM refresh_tokens WHERE expires_at <= $1 LIMIT $2)",
-    "DELETE FROM sessions WHERE id IN
-         (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)",
-];
+/// The statement that deletes up to `$2` rows of a table expired at `$1`
+/// (the oldest come first in a table's own order, so the scan stops early).
+pub(crate) fn purge_sql(table: Expiring) -> &'static str {
+    match table {
+        Expiring::DeniedTokens => {
+            "DELETE FROM revoked_tokens WHERE jti IN
+                 (SELECT jti FROM revoked_tokens WHERE expires_at <= $1 LIMIT $2)"
+        }
+        Expiring::AuthCodes => {
+            "DELETE FROM auth_codes WHERE code_hash IN
+                 (SELECT code_hash FROM auth_codes WHERE expires_at <= $1 LIMIT $2)"
+        }
+        Expiring::RefreshTokens => {
+            "DELETE FROM refresh_tokens WHERE token_hash IN
+                 (SELECT token_hash FROM refresh_tokens WHERE expires_at <= $1 LIMIT $2)"
+        }
+        Expiring::Sessions => {
+            "DELETE FROM sessions WHERE id IN
+                 (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)"
+        }
+    }
+}
 
 /// `impl GrantStore for $store`, reading from `self.$read` and writing
 /// through `self.$write`.
@@ -227,38 +233,19 @@ macro_rules! grant_store {
                 self.hot_jti_denied(jti).await
             }
 
-            /// One statement per table and per `PURGE_CHUNK` rows rather
-            /// than one transaction: each delete is atomic and purging is
-            /// idempotent, so nothing is gained by holding the writer until
-            /// the end. After a storm (its refresh tokens expire in one
-            /// ten-minute window) one statement held SQLite's only writer
-            /// for seconds (600,000 tokens: about 8 s) while every login and
-            /// refresh waited; chunks, and a pause after each full one, let
-            /// them in between (docs/design.md, "Housekeeping"). The oldest rows come
-            /// first in a table's own order, so each chunk's scan stops
-            /// early.
-            async fn purge_expired(&self, now: i64) -> Result<u64, $crate::store::StoreError> {
-                let mut purged = 0;
-                for sql in $crate::store::shared::grants::PURGE_SQL {
-                    loop {
-                        let deleted = sqlx::query(sql)
-                            .bind(now)
-                            .bind(i64::from($crate::store::shared::grants::PURGE_CHUNK))
-                            .execute(&self.$write)
-                            .await
-                            .map_err($crate::store::shared::unavailable)?
-                            .rows_affected();
-                        purged += deleted;
-                        if deleted < u64::from($crate::store::shared::grants::PURGE_CHUNK) {
-                            break;
-                        }
-                        // The writer idles between chunks: a login or a
-                        // refresh that arrives then does not wait at all.
-                        tokio::time::sleep($crate::store::shared::grants::PURGE_PAUSE).await;
-                    }
-                }
-                let counters = self.purge_login_failures(now.saturating_mul(1000)).await?;
-                Ok(purged + counters)
+            async fn purge_expired(
+                &self,
+                table: $crate::store::Expiring,
+                now: i64,
+                limit: u32,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let done = sqlx::query($crate::store::shared::grants::purge_sql(table))
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .execute(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                Ok(done.rows_affected())
             }
         }
     };

@@ -14,6 +14,11 @@ pub(crate) fn counter_key(key: &str) -> String {
 pub(crate) const LOGIN_LOCK_SQL: &str = "SELECT locked_until FROM login_failures
      WHERE kind = $1 AND key = $2 AND locked_until > $3";
 
+/// Deletes up to `$2` counters that at `$1` neither lock nor count any
+/// more (as the grants' purge, a chunk a statement).
+pub(crate) const PURGE_SQL: &str = "DELETE FROM login_failures WHERE (kind, key) IN
+     (SELECT kind, key FROM login_failures WHERE expires_at <= $1 LIMIT $2)";
+
 pub(crate) fn count(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
@@ -51,21 +56,6 @@ macro_rules! lockout_store {
         }
     };
     (@common $store:ty, $read:ident, $write:ident, $reserve:expr, $record_failure:expr, $settle:expr, $max:literal) => {
-        impl $store {
-            /// Deletes counters that neither lock nor count any more.
-            pub(super) async fn purge_login_failures(
-                &self,
-                now_ms: i64,
-            ) -> Result<u64, $crate::store::StoreError> {
-                let done = sqlx::query("DELETE FROM login_failures WHERE expires_at <= $1")
-                    .bind(now_ms)
-                    .execute(&self.$write)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                Ok(done.rows_affected())
-            }
-        }
-
         #[async_trait::async_trait]
         impl $crate::store::LockoutStore for $store {
             async fn reserve_login_attempt(
@@ -186,6 +176,20 @@ macro_rules! lockout_store {
                 now_ms: i64,
             ) -> Result<Option<i64>, $crate::store::StoreError> {
                 self.hot_login_lock(kind, key, now_ms).await
+            }
+
+            async fn purge_login_failures(
+                &self,
+                now_ms: i64,
+                limit: u32,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let done = sqlx::query($crate::store::shared::lockouts::PURGE_SQL)
+                    .bind(now_ms)
+                    .bind(i64::from(limit))
+                    .execute(&self.$write)
+                    .await
+                    .map_err($crate::store::shared::unavailable)?;
+                Ok(done.rows_affected())
             }
 
             async fn clear_login_failures(

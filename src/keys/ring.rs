@@ -8,6 +8,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 
 use super::key::{Missing, SigningKey};
 use super::lifecycle::{self, KeyDates, KeyState, Status};
+use super::verified::{Check, Verified, digest_of};
 use super::{KeyError, KeySettings, VerifyError, file, jwk};
 use crate::domain::token::Claims;
 
@@ -28,6 +29,8 @@ pub struct KeyRing {
     /// The published keys (not retired), signer first, in `entries` order.
     published: Vec<Arc<SigningKey>>,
     as_of: u64,
+    /// The tokens `verify` accepted, for their next use (`verified`).
+    verified: Verified,
 }
 
 impl KeyRing {
@@ -107,6 +110,7 @@ impl KeyRing {
             entries,
             published,
             as_of: now,
+            verified: Verified::default(),
         })
     }
 
@@ -196,7 +200,8 @@ impl KeyRing {
 
     /// Verifies a JWT the way a consumer of the JWKS would: RS256 only, key by
     /// `kid` among the published keys, `exp`/`nbf` with leeway, and
-    /// `iss`/`aud` when given.
+    /// `iss`/`aud` when given. A token this ring accepted before for the
+    /// same check is not verified again while it is in time (`verified`).
     pub fn verify(
         &self,
         token: &str,
@@ -204,7 +209,19 @@ impl KeyRing {
         audience: Option<&str>,
         leeway: u64,
     ) -> Result<(String, Claims), VerifyError> {
-        self.verify_with(token, issuer, audience, leeway, true)
+        let check = Check {
+            issuer,
+            audience,
+            leeway,
+        };
+        let digest = digest_of(token);
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(known) = self.verified.get(&digest, &check, now) {
+            return Ok(known);
+        }
+        let (kid, claims) = self.verify_with(token, issuer, audience, leeway, true)?;
+        self.verified.put(digest, &check, &kid, &claims, now);
+        Ok((kid, claims))
     }
 
     /// Checks signature and issuer but not expiry: for hints such as the
@@ -308,4 +325,54 @@ pub(super) fn read_dir(
         keys.push(read);
     }
     Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::keys::rotate;
+
+    /// A ring remembers the tokens it accepted (`verified`), and a new
+    /// ring does not: once a leaked key is retired, the next ring refuses
+    /// its tokens, however often the last ring accepted them.
+    #[test]
+    fn a_new_ring_forgets_what_the_last_one_verified() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = KeySettings {
+            dir: dir.path().join("keys"),
+            cert_name: "DominoRealm".into(),
+            retirement_delay: 3600,
+            rotation_lead: 0,
+            rotation_period: 0,
+            reload_interval: 5,
+        };
+        let old = rotate::refresh(&settings).unwrap();
+        let now = super::super::now();
+        let claims = json!({"iss": "https://idp", "iat": now, "exp": now + 300})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let token = old.sign(&claims).unwrap();
+        let check = |ring: &KeyRing| ring.verify(&token, Some("https://idp"), None, 5);
+        let (kid, got) = check(&old).unwrap();
+        assert_eq!(got, claims);
+        assert_eq!(check(&old).unwrap().1, claims, "again, from memory");
+        assert_eq!(old.verified.len(), 1);
+        assert!(old.verify(&token, Some("https://other"), None, 5).is_err());
+        let tampered = format!("{}x", &token[..token.len() - 1]);
+        assert!(check(&old).is_ok());
+        assert!(old.verify(&tampered, Some("https://idp"), None, 5).is_err());
+
+        // Rotate, and retire the old key once its successor signs (as of
+        // that second rather than by waiting for it).
+        let at = rotate::rotate(&settings, 0, true).unwrap().activates_at;
+        let ring = KeyRing::load_at(&settings, at).unwrap();
+        let (entry, dates) = ring.retirement(&kid, at).unwrap();
+        entry.key.store_dates(&dates).unwrap();
+        let new = KeyRing::load_at(&settings, at).unwrap();
+        assert!(matches!(check(&new), Err(VerifyError::UnknownKid(k)) if k == kid));
+        assert!(check(&old).is_ok(), "the old ring, until it is replaced");
+    }
 }

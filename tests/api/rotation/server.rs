@@ -90,3 +90,33 @@ async fn the_server_rotates_by_itself_when_the_period_has_passed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The leaked-key runbook against a token the server has verified, and so
+/// remembers (`keys::verified`): once its key is retired the server refuses
+/// it, at the next reload of the keys, without a restart.
+#[tokio::test]
+async fn a_retired_keys_token_is_refused_though_the_server_verified_it_before() {
+    let app = spawn_with(|c| c.key_reload_interval = 1).await;
+    app.add_doc_and_play().await;
+    let dir = app.state.config.keys_dir.parent().unwrap().to_owned();
+    let old = app.state.keys.signer().kid().to_owned();
+    let body = app.password_grant("openid").await;
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        assert_eq!(app.userinfo(&token).await.status(), 200);
+    }
+    let new = rotate(&dir, &["--lead", "0"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.state.keys.signer().kid() != new {
+        assert!(Instant::now() < deadline, "the new key never signed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.userinfo(&token).await.status(), 200, "still published");
+    let out = idp(&dir, &["keys", "retire", &old]);
+    assert!(out.status.success(), "{out:?}");
+    while kids(&app.jwks().await).contains(&old) {
+        assert!(Instant::now() < deadline, "the retired key stayed published");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.userinfo(&token).await.status(), 401);
+}

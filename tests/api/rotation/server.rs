@@ -115,7 +115,10 @@ async fn a_retired_keys_token_is_refused_though_the_server_verified_it_before() 
     let out = idp(&dir, &["keys", "retire", &old]);
     assert!(out.status.success(), "{out:?}");
     while kids(&app.jwks().await).contains(&old) {
-        assert!(Instant::now() < deadline, "the retired key stayed published");
+        assert!(
+            Instant::now() < deadline,
+            "the retired key stayed published"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(app.userinfo(&token).await.status(), 401);

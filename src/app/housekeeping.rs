@@ -108,25 +108,7 @@ mod tests {
         let s: &dyn Store = &store;
         let f = Fixture::new(s).await;
         let expired = CHUNK + 7;
-        for i in 0..expired {
-            s.deny_jti(&format!("old-{i}"), NOW - 1).await.unwrap();
-        }
-        s.deny_jti("live", NOW + 60).await.unwrap();
-        s.insert_session(&crate::store::scenarios::session(
-            "gone",
-            &f.user_id,
-            NOW - 7200,
-            NOW - 1,
-        ))
-        .await
-        .unwrap();
-        let mut token = f.token_in("gone-rt", "gone-f", "gone");
-        token.expires_at = NOW - 1;
-        s.insert_refresh(&token).await.unwrap();
-        f.session(s, "s").await;
-        s.insert_refresh(&f.token_in("live-rt", "live-f", "s"))
-            .await
-            .unwrap();
+        f.expiring_grants(s, expired).await;
         let policy = LockPolicy {
             max_failures: 5,
             wait_increment_ms: 1000,

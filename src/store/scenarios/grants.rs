@@ -56,6 +56,27 @@ impl Fixture {
         }
     }
 
+    /// What a purge must tell apart: `expired` deny-list entries
+    /// (`old-0`, ...) and a live one (`live`); an expired session `gone`
+    /// with its expired refresh token `gone-rt`; a live session `s` with
+    /// its token `live-rt`.
+    pub(crate) async fn expiring_grants(&self, s: &dyn Store, expired: u32) {
+        for i in 0..expired {
+            s.deny_jti(&format!("old-{i}"), NOW - 1).await.unwrap();
+        }
+        s.deny_jti("live", NOW + 60).await.unwrap();
+        s.insert_session(&super::session("gone", &self.user_id, NOW - 7200, NOW - 1))
+            .await
+            .unwrap();
+        let mut token = self.token_in("gone-rt", "gone-f", "gone");
+        token.expires_at = NOW - 1;
+        s.insert_refresh(&token).await.unwrap();
+        self.session(s, "s").await;
+        s.insert_refresh(&self.token("live-rt", "live-f"))
+            .await
+            .unwrap();
+    }
+
     /// The same in the session `s`.
     fn token(&self, hash: &str, family: &str) -> RefreshRecord {
         self.token_in(hash, family, "s")
@@ -180,20 +201,7 @@ pub(crate) async fn expired_grants_are_purged_in_chunks(store: Arc<dyn Store>) {
     use crate::store::Expiring;
     let s = store.as_ref();
     let f = Fixture::new(s).await;
-    for i in 0..7 {
-        s.deny_jti(&format!("old-{i}"), NOW - 1).await.unwrap();
-    }
-    s.deny_jti("live", NOW + 60).await.unwrap();
-    s.insert_session(&super::session("gone", &f.user_id, NOW - 7200, NOW - 1))
-        .await
-        .unwrap();
-    let mut token = f.token_in("gone-rt", "gone-f", "gone");
-    token.expires_at = NOW - 1;
-    s.insert_refresh(&token).await.unwrap();
-    f.session(s, "s").await;
-    s.insert_refresh(&f.token("live-rt", "live-f"))
-        .await
-        .unwrap();
+    f.expiring_grants(s, 7).await;
 
     let purge = |table| s.purge_expired(table, NOW, 5);
     assert_eq!(purge(Expiring::DeniedTokens).await.unwrap(), 5, "a chunk");

@@ -20,26 +20,31 @@ use crate::store::Expiring;
 /// `store::sqlite::hot`, invoking only `@common`).
 pub(crate) const JTI_DENIED_SQL: &str = "SELECT 1 AS denied FROM revoked_tokens WHERE jti = $1";
 
-/// The statement that deletes up to `$2` rows of a table expired at `$1`
+/// `DELETE` up to `$2` rows of `$table` expired at `$1`, by their `$key`
 /// (the oldest come first in a table's own order, so the scan stops early).
+macro_rules! purge_sql {
+    ($table:literal, $key:literal) => {
+        concat!(
+            "DELETE FROM ",
+            $table,
+            " WHERE ",
+            $key,
+            " IN (SELECT ",
+            $key,
+            " FROM ",
+            $table,
+            " WHERE expires_at <= $1 LIMIT $2)"
+        )
+    };
+}
+
+/// The statement that purges a chunk of `table` (`GrantStore::purge_expired`).
 pub(crate) fn purge_sql(table: Expiring) -> &'static str {
     match table {
-        Expiring::DeniedTokens => {
-            "DELETE FROM revoked_tokens WHERE jti IN
-                 (SELECT jti FROM revoked_tokens WHERE expires_at <= $1 LIMIT $2)"
-        }
-        Expiring::AuthCodes => {
-            "DELETE FROM auth_codes WHERE code_hash IN
-                 (SELECT code_hash FROM auth_codes WHERE expires_at <= $1 LIMIT $2)"
-        }
-        Expiring::RefreshTokens => {
-            "DELETE FROM refresh_tokens WHERE token_hash IN
-                 (SELECT token_hash FROM refresh_tokens WHERE expires_at <= $1 LIMIT $2)"
-        }
-        Expiring::Sessions => {
-            "DELETE FROM sessions WHERE id IN
-                 (SELECT id FROM sessions WHERE expires_at <= $1 LIMIT $2)"
-        }
+        Expiring::DeniedTokens => purge_sql!("revoked_tokens", "jti"),
+        Expiring::AuthCodes => purge_sql!("auth_codes", "code_hash"),
+        Expiring::RefreshTokens => purge_sql!("refresh_tokens", "token_hash"),
+        Expiring::Sessions => purge_sql!("sessions", "id"),
     }
 }
 
@@ -239,13 +244,10 @@ macro_rules! grant_store {
                 now: i64,
                 limit: u32,
             ) -> Result<u64, $crate::store::StoreError> {
-                let done = sqlx::query($crate::store::shared::grants::purge_sql(table))
+                let query = sqlx::query($crate::store::shared::grants::purge_sql(table))
                     .bind(now)
-                    .bind(i64::from(limit))
-                    .execute(&self.$write)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                Ok(done.rows_affected())
+                    .bind(i64::from(limit));
+                $crate::store::shared::changed(query, &self.$write).await
             }
         }
     };

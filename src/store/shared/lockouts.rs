@@ -183,13 +183,10 @@ macro_rules! lockout_store {
                 now_ms: i64,
                 limit: u32,
             ) -> Result<u64, $crate::store::StoreError> {
-                let done = sqlx::query($crate::store::shared::lockouts::PURGE_SQL)
+                let query = sqlx::query($crate::store::shared::lockouts::PURGE_SQL)
                     .bind(now_ms)
-                    .bind(i64::from(limit))
-                    .execute(&self.$write)
-                    .await
-                    .map_err($crate::store::shared::unavailable)?;
-                Ok(done.rows_affected())
+                    .bind(i64::from(limit));
+                $crate::store::shared::changed(query, &self.$write).await
             }
 
             async fn clear_login_failures(

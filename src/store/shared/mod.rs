@@ -57,6 +57,20 @@ impl Backend for sqlx::Postgres {
     }
 }
 
+/// Runs a write whose binds are done: how many rows it changed.
+pub(crate) async fn changed<'q, 'c, DB, E>(
+    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
+    executor: E,
+) -> Result<u64, StoreError>
+where
+    DB: Backend,
+    E: Executor<'c, Database = DB>,
+    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
+{
+    let done = query.execute(executor).await.map_err(unavailable)?;
+    Ok(DB::rows_changed(&done))
+}
+
 /// Runs a write whose binds are done: true when it changed exactly one row.
 pub(crate) async fn changed_one<'q, 'c, DB, E>(
     query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
@@ -67,8 +81,7 @@ where
     E: Executor<'c, Database = DB>,
     <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
 {
-    let done = query.execute(executor).await.map_err(unavailable)?;
-    Ok(DB::rows_changed(&done) == 1)
+    Ok(changed(query, executor).await? == 1)
 }
 
 /// Runs a write of the row that `keys` name (bound in `query`): true when it

@@ -5,7 +5,10 @@
 //! itself, which Postgres locks and re-reads at its latest committed version:
 //! instances sharing the database count every failure exactly once.
 
+use std::sync::LazyLock;
+
 use super::PgStore;
+use crate::store::shared::lockouts::next_counter;
 
 /// `$1` kind, `$2` key, `$3` now, `$4` max_failures, `$5` failure_reset,
 /// `$6` lease, `$7` nonce. The same rule as the SQLite store's: granted
@@ -35,37 +38,11 @@ SET (expires_at, in_flight, in_flight_until, grant_nonce) = (
 )
 RETURNING f.grant_nonce = $7, f.locked_until";
 
-/// The counter after one more failure, as `(failures, last_failure,
-/// locked_at, locked_until, expires_at)`, from `prev`: a row of (failures,
-/// last, old_at, old_until), the previous counter or NULLs and zeros.
-/// `$3` now, `$4` max_failures, `$5` wait_increment, `$6` max_wait,
-/// `$7` quick_check, `$8` quick_wait, `$9` failure_reset. The shift is capped
-/// at 32 (validation keeps wait_increment under 2^27 ms) so it cannot
-/// overflow. A row keeps the longer of its old and new lockout. The same
-/// arithmetic as the SQLite store's, with GREATEST/LEAST for MAX/MIN.
-fn next_counter(prev: &str) -> String {
-    format!(
-        "SELECT n.failures, $3::bigint,
-                CASE WHEN n.lock > n.old_until THEN $3 ELSE n.old_at END,
-                GREATEST(n.lock, n.old_until),
-                GREATEST($3 + $9, n.lock, n.old_until)
-         FROM (
-             SELECT c.failures, c.old_at, c.old_until,
-                    GREATEST(CASE WHEN c.failures >= $4
-                                  THEN $3 + LEAST($5 << LEAST(c.failures - $4, 32)::int, $6)
-                                  ELSE 0 END,
-                             CASE WHEN $7 > 0 AND $3 - c.last < $7 THEN $3 + $8 ELSE 0 END) AS lock
-             FROM (
-                 SELECT CASE WHEN p.failures IS NULL OR $3 - p.last > $9
-                             THEN 1 ELSE p.failures + 1 END AS failures,
-                        p.last, p.old_at, p.old_until
-                 FROM ({prev}) AS p (failures, last, old_at, old_until)
-             ) AS c
-         ) AS n"
-    )
-}
-
-fn record_failure_sql() -> String {
+/// A failure (`shared::lockouts::next_counter`). Under READ COMMITTED the
+/// update side computes from the conflicting row itself, which Postgres
+/// locks and re-reads at its latest committed version.
+static RECORD_FAILURE: LazyLock<String> = LazyLock::new(|| {
+    let next = |prev| next_counter(prev, "GREATEST", "LEAST");
     format!(
         "INSERT INTO login_failures AS f
              (kind, key, failures, last_failure, locked_at, locked_until, expires_at)
@@ -74,10 +51,14 @@ fn record_failure_sql() -> String {
          SET (failures, last_failure, locked_at, locked_until, expires_at) = ({next}),
              in_flight = GREATEST(f.in_flight - 1, 0)
          RETURNING failures, locked_at, locked_until",
-        first = next_counter("SELECT NULL::bigint, NULL::bigint, 0::bigint, 0::bigint"),
-        next = next_counter("SELECT f.failures, f.last_failure, f.locked_at, f.locked_until"),
+        first = next(
+            "SELECT NULL::bigint AS failures, NULL::bigint AS last, 0::bigint AS old_at, 0::bigint AS old_until"
+        ),
+        next = next(
+            "SELECT f.failures, f.last_failure AS last, f.locked_at AS old_at, f.locked_until AS old_until"
+        ),
     )
-}
+});
 
 /// A success settles both its places (`$1` the name's key, `$2` the
 /// address's or NULL, `$3` now, `$4`/`$5` the kinds `user`/`ip`): each
@@ -106,8 +87,9 @@ crate::store::shared::lockout_store!(
     PgStore,
     pool,
     pool,
+    sqlx,
     RESERVE,
-    &record_failure_sql(),
+    RECORD_FAILURE.as_str(),
     SETTLE,
     "GREATEST"
 );

@@ -134,7 +134,7 @@ macro_rules! api_key_store {
                 )
                 .bind(now)
                 .bind(id);
-                $crate::store::shared::run(query, &self.$write).await
+                $crate::store::shared::Write(query).run(&self.$write).await
             }
 
             async fn start_api_key_session(
@@ -185,7 +185,7 @@ macro_rules! api_key_store {
                 .bind(expires_at)
                 .bind(session_id)
                 .bind(now);
-                $crate::store::shared::change_row(&[session_id], query, &self.$write).await
+                $crate::store::shared::Write(query).change_row(&[session_id], &self.$write).await
             }
         }
     };

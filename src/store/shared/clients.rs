@@ -54,7 +54,9 @@ macro_rules! client_store {
                 let query = sqlx::query(sql).bind(c.client_id.as_str());
                 let query = $crate::store::shared::binds::client_fields(query, c)
                     .bind($crate::store::now());
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::Write(query)
+                    .changed_one(&self.$write)
+                    .await
             }
 
             async fn get_client(
@@ -132,7 +134,9 @@ macro_rules! client_store {
                 ));
                 let query = $crate::store::shared::binds::client_fields(query, c)
                     .bind(c.client_id.as_str());
-                $crate::store::shared::change_row(&[&c.client_id], query, &self.$write).await
+                $crate::store::shared::Write(query)
+                    .change_row(&[&c.client_id], &self.$write)
+                    .await
             }
         }
     };

@@ -67,7 +67,9 @@ macro_rules! console_store {
                 cookie_hash: &str,
             ) -> Result<bool, $crate::store::StoreError> {
                 let sql = "DELETE FROM console_sessions WHERE cookie_hash = $1";
-                $crate::store::shared::change_by_key(&self.$write, sql, cookie_hash).await
+                $crate::store::shared::Write(sqlx::query(sql).bind(cookie_hash))
+                    .change_row(&[cookie_hash], &self.$write)
+                    .await
             }
 
             async fn list_live_sessions(

@@ -82,7 +82,7 @@ macro_rules! grant_store {
                 s: &$crate::store::SessionRecord,
             ) -> Result<(), $crate::store::StoreError> {
                 let query = $crate::store::shared::binds::insert_session(s);
-                $crate::store::shared::run(query, &self.$write).await
+                $crate::store::shared::Write(query).run(&self.$write).await
             }
 
             async fn get_session(
@@ -123,7 +123,7 @@ macro_rules! grant_store {
                 .bind(c.code_challenge.as_deref())
                 .bind(c.auth_time)
                 .bind(c.expires_at);
-                $crate::store::shared::run(query, &self.$write).await
+                $crate::store::shared::Write(query).run(&self.$write).await
             }
 
             async fn redeem_code(
@@ -166,7 +166,7 @@ macro_rules! grant_store {
                 let query = sqlx::query("UPDATE auth_codes SET family_id = $1 WHERE code_hash = $2")
                     .bind(family_id)
                     .bind(code_hash);
-                $crate::store::shared::run(query, &self.$write).await
+                $crate::store::shared::Write(query).run(&self.$write).await
             }
 
             async fn insert_refresh(
@@ -228,7 +228,7 @@ macro_rules! grant_store {
                 )
                 .bind(jti)
                 .bind(expires_at);
-                $crate::store::shared::run(query, &self.$write).await
+                $crate::store::shared::Write(query).run(&self.$write).await
             }
 
             async fn is_jti_denied(&self, jti: &str) -> Result<bool, $crate::store::StoreError> {
@@ -247,7 +247,7 @@ macro_rules! grant_store {
                 let query = sqlx::query($crate::store::shared::grants::purge_sql(table))
                     .bind(now)
                     .bind(i64::from(limit));
-                $crate::store::shared::changed(query, &self.$write).await
+                $crate::store::shared::Write(query).changed(&self.$write).await
             }
         }
     };

@@ -27,7 +27,7 @@ macro_rules! signing_key_store {
             if let Some(archived_at) = archived_at {
                 query = query.bind(archived_at);
             }
-            $crate::store::shared::changed_one(query.bind(kid), conn).await
+            $crate::store::shared::Write(query.bind(kid)).changed_one(conn).await
         }
 
         #[async_trait::async_trait]

@@ -19,12 +19,50 @@ pub(crate) const LOGIN_LOCK_SQL: &str = "SELECT locked_until FROM login_failures
 pub(crate) const PURGE_SQL: &str = "DELETE FROM login_failures WHERE (kind, key) IN
      (SELECT kind, key FROM login_failures WHERE expires_at <= $1 LIMIT $2)";
 
+/// The row of counter `$2` of kind `$1`, or none: the tail of a `SELECT`
+/// that reads `f.*` and stays one row (NULLs for a new counter).
+pub(crate) const CURRENT_ROW: &str =
+    "FROM (SELECT 1) AS one LEFT JOIN login_failures AS f ON f.kind = $1 AND f.key = $2";
+
+/// The counter after one more failure, as `(failures, last_failure,
+/// locked_at, locked_until, expires_at)`, from `prev`: a row of
+/// `(failures, last, old_at, old_until)`, the previous counter, or NULL
+/// failures and zeros for a new one. `$3` now, `$4` max_failures,
+/// `$5` wait_increment, `$6` max_wait, `$7` quick_check, `$8` quick_wait,
+/// `$9` failure_reset. The shift is capped at 32 (validation keeps
+/// wait_increment under 2^27 ms) so it cannot overflow. A row keeps the
+/// longer of its old and new lockout. Written once for both dialects:
+/// `greatest` and `least` name their many-argument maximum and minimum
+/// (`MAX`/`MIN` on SQLite, `GREATEST`/`LEAST` on Postgres).
+pub(crate) fn next_counter(prev: &str, greatest: &str, least: &str) -> String {
+    format!(
+        "SELECT n.failures, CAST($3 AS BIGINT),
+                CASE WHEN n.lock > n.old_until THEN $3 ELSE n.old_at END,
+                {greatest}(n.lock, n.old_until),
+                {greatest}($3 + $9, n.lock, n.old_until)
+         FROM (
+             SELECT c.failures, c.old_at, c.old_until,
+                    {greatest}(CASE WHEN c.failures >= $4
+                                    THEN $3 + {least}($5 << CAST({least}(c.failures - $4, 32) AS INTEGER), $6)
+                                    ELSE 0 END,
+                               CASE WHEN $7 > 0 AND $3 - c.last < $7 THEN $3 + $8 ELSE 0 END) AS lock
+             FROM (
+                 SELECT CASE WHEN p.failures IS NULL OR $3 - p.last > $9
+                             THEN 1 ELSE p.failures + 1 END AS failures,
+                        p.last, p.old_at, p.old_until
+                 FROM ({prev}) AS p
+             ) AS c
+         ) AS n"
+    )
+}
+
 pub(crate) fn count(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 
 /// `impl LockoutStore for $store`, reading from `self.$read` and writing
-/// through `self.$write`, with the
+/// through `self.$write`, with the read before every API key check made
+/// the `$lock_read` way (`sqlx`, or `hot` on SQLite), and the
 /// backend's `RESERVE` (`$1` kind, `$2` key, `$3` now, `$4` max_failures,
 /// `$5` failure_reset, `$6` lease, `$7` nonce → (won, locked_until)),
 /// `RECORD_FAILURE` (`$1`..`$3` as above, `$4` max_failures,
@@ -35,27 +73,7 @@ pub(crate) fn count(n: i64) -> u32 {
 /// settled) and the name of its two-argument maximum (`$max`: `MAX` or
 /// `GREATEST`).
 macro_rules! lockout_store {
-    ($store:ty, $read:ident, $write:ident, $reserve:expr, $record_failure:expr, $settle:expr, $max:literal) => {
-        $crate::store::shared::lockout_store!(@common $store, $read, $write, $reserve, $record_failure, $settle, $max);
-
-        impl $store {
-            async fn hot_login_lock(
-                &self,
-                kind: $crate::store::FailureKind,
-                key: &str,
-                now_ms: i64,
-            ) -> Result<Option<i64>, $crate::store::StoreError> {
-                sqlx::query_scalar($crate::store::shared::lockouts::LOGIN_LOCK_SQL)
-                    .bind(kind.as_str())
-                    .bind($crate::store::shared::lockouts::counter_key(key))
-                    .bind(now_ms)
-                    .fetch_optional(&self.$read)
-                    .await
-                    .map_err($crate::store::shared::unavailable)
-            }
-        }
-    };
-    (@common $store:ty, $read:ident, $write:ident, $reserve:expr, $record_failure:expr, $settle:expr, $max:literal) => {
+    ($store:ty, $read:ident, $write:ident, $lock_read:ident, $reserve:expr, $record_failure:expr, $settle:expr, $max:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::LockoutStore for $store {
             async fn reserve_login_attempt(
@@ -103,7 +121,7 @@ macro_rules! lockout_store {
                 .bind(kind.as_str())
                 .bind($crate::store::shared::lockouts::counter_key(key))
                 .bind(succeeded);
-                $crate::store::shared::run(query, &self.$write).await
+                $crate::store::shared::Write(query).run(&self.$write).await
             }
 
             async fn settle_login_success(
@@ -175,7 +193,7 @@ macro_rules! lockout_store {
                 key: &str,
                 now_ms: i64,
             ) -> Result<Option<i64>, $crate::store::StoreError> {
-                self.hot_login_lock(kind, key, now_ms).await
+                $crate::store::shared::lockout_store!(@login_lock $lock_read, self, $read, kind, key, now_ms)
             }
 
             async fn purge_login_failures(
@@ -186,7 +204,7 @@ macro_rules! lockout_store {
                 let query = sqlx::query($crate::store::shared::lockouts::PURGE_SQL)
                     .bind(now_ms)
                     .bind(i64::from(limit));
-                $crate::store::shared::changed(query, &self.$write).await
+                $crate::store::shared::Write(query).changed(&self.$write).await
             }
 
             async fn clear_login_failures(
@@ -238,6 +256,24 @@ macro_rules! lockout_store {
             }
         }
     };
+    // The read before every API key check: through sqlx, or (SQLite) as a
+    // hot read on the calling task (`store::sqlite::hot`).
+    (@login_lock sqlx, $self:ident, $read:ident, $kind:ident, $key:ident, $now:ident) => {
+        sqlx::query_scalar($crate::store::shared::lockouts::LOGIN_LOCK_SQL)
+            .bind($kind.as_str())
+            .bind($crate::store::shared::lockouts::counter_key($key))
+            .bind($now)
+            .fetch_optional(&$self.$read)
+            .await
+            .map_err($crate::store::shared::unavailable)
+    };
+    (@login_lock hot, $self:ident, $read:ident, $kind:ident, $key:ident, $now:ident) => {{
+        use $crate::store::sqlite::hot::Arg;
+        let key = $crate::store::shared::lockouts::counter_key($key);
+        let args = [Arg::Text($kind.as_str()), Arg::Text(&key), Arg::Int($now)];
+        let sql = $crate::store::shared::lockouts::LOGIN_LOCK_SQL;
+        $self.hot_first(sql, &args, |row| row.int("locked_until")).await
+    }};
 }
 
 pub(crate) use lockout_store;

@@ -21,7 +21,9 @@ macro_rules! mapper_store {
                 .bind(&spec.name)
                 .bind($crate::store::rows::to_json(spec))
                 .bind($crate::store::now());
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::Write(query)
+                    .changed_one(&self.$write)
+                    .await
             }
 
             /// In the order they were added.
@@ -46,7 +48,9 @@ macro_rules! mapper_store {
 
             async fn delete_mapper(&self, name: &str) -> Result<bool, $crate::store::StoreError> {
                 let sql = "DELETE FROM mappers WHERE name = $1";
-                $crate::store::shared::change_by_key(&self.$write, sql, name).await
+                $crate::store::shared::Write(sqlx::query(sql).bind(name))
+                    .change_row(&[name], &self.$write)
+                    .await
             }
         }
     };

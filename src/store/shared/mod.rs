@@ -57,70 +57,55 @@ impl Backend for sqlx::Postgres {
     }
 }
 
-/// Runs a write whose binds are done: how many rows it changed.
-pub(crate) async fn changed<'q, 'c, DB, E>(
-    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
-    executor: E,
-) -> Result<u64, StoreError>
-where
-    DB: Backend,
-    E: Executor<'c, Database = DB>,
-    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
-{
-    let done = query.execute(executor).await.map_err(unavailable)?;
-    Ok(DB::rows_changed(&done))
-}
+/// A write whose binds are done, and the ways to run it. The bounds sqlx
+/// asks of a query are said once, here, for all of them.
+pub(crate) struct Write<'q, DB: Database>(
+    pub(crate) Query<'q, DB, <DB as Database>::Arguments<'q>>,
+);
 
-/// Runs a write whose binds are done: true when it changed exactly one row.
-pub(crate) async fn changed_one<'q, 'c, DB, E>(
-    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
-    executor: E,
-) -> Result<bool, StoreError>
+impl<'q, DB> Write<'q, DB>
 where
     DB: Backend,
-    E: Executor<'c, Database = DB>,
     <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
 {
-    Ok(changed(query, executor).await? == 1)
-}
-
-/// Runs a write of the row that `keys` name (bound in `query`): true when it
-/// changed one row. Keys no row can hold (`unstorable`) change none, and the
-/// write is not sent.
-pub(crate) async fn change_row<'q, 'c, DB, E>(
-    keys: &[&str],
-    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
-    executor: E,
-) -> Result<bool, StoreError>
-where
-    DB: Backend,
-    E: Executor<'c, Database = DB>,
-    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
-{
-    if keys.iter().any(|key| unstorable(key)) {
-        return Ok(false);
+    /// Runs it when its row count says nothing to the caller.
+    pub(crate) async fn run<'c>(
+        self,
+        executor: impl Executor<'c, Database = DB>,
+    ) -> Result<(), StoreError> {
+        self.changed(executor).await.map(drop)
     }
-    changed_one(query, executor).await
-}
 
-/// Runs `sql` with `key` as `$1` (a delete or an update of the row it
-/// names): true when it changed one row. A key no row can hold
-/// (`unstorable`) changes none and is not sent.
-pub(crate) async fn change_by_key<'q, 'c, DB, E>(
-    executor: E,
-    sql: &'q str,
-    key: &'q str,
-) -> Result<bool, StoreError>
-where
-    DB: Backend,
-    E: Executor<'c, Database = DB>,
-    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
-    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    if unstorable(key) {
-        return Ok(false);
+    /// How many rows it changed.
+    pub(crate) async fn changed<'c>(
+        self,
+        executor: impl Executor<'c, Database = DB>,
+    ) -> Result<u64, StoreError> {
+        let done = self.0.execute(executor).await.map_err(unavailable)?;
+        Ok(DB::rows_changed(&done))
     }
-    changed_one(sqlx::query(sql).bind(key), executor).await
+
+    /// True when it changed exactly one row.
+    pub(crate) async fn changed_one<'c>(
+        self,
+        executor: impl Executor<'c, Database = DB>,
+    ) -> Result<bool, StoreError> {
+        Ok(self.changed(executor).await? == 1)
+    }
+
+    /// A write of the row that `keys` name (bound in the query): true when
+    /// it changed one row. Keys no row can hold (`unstorable`) change none,
+    /// and the write is not sent.
+    pub(crate) async fn change_row<'c>(
+        self,
+        keys: &[&str],
+        executor: impl Executor<'c, Database = DB>,
+    ) -> Result<bool, StoreError> {
+        if keys.iter().any(|key| unstorable(key)) {
+            return Ok(false);
+        }
+        self.changed_one(executor).await
+    }
 }
 
 /// Runs `statements` in order on `conn` (in the caller's transaction), each
@@ -140,7 +125,9 @@ where
 {
     let mut changed_last = false;
     for sql in statements {
-        changed_last = changed_one(sqlx::query(sql).bind(key), &mut *conn).await?;
+        changed_last = Write(sqlx::query(sql).bind(key))
+            .changed_one(&mut *conn)
+            .await?;
     }
     Ok(changed_last)
 }
@@ -184,20 +171,6 @@ where
 {
     let rows = query.fetch_all(executor).await.map_err(unavailable)?;
     rows.into_iter().map(convert).collect()
-}
-
-/// Runs a bound write whose row count says nothing to the caller.
-pub(crate) async fn run<'q, 'c, DB, E>(
-    query: Query<'q, DB, <DB as Database>::Arguments<'q>>,
-    executor: E,
-) -> Result<(), StoreError>
-where
-    DB: Database,
-    E: Executor<'c, Database = DB>,
-    <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
-{
-    query.execute(executor).await.map_err(unavailable)?;
-    Ok(())
 }
 
 pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {

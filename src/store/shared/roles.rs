@@ -77,7 +77,7 @@ macro_rules! role_store {
                 .bind($crate::store::rows::role_client(role))
                 .bind(&role.name)
                 .bind($crate::store::now());
-                $crate::store::shared::changed_one(query, &self.$write).await
+                $crate::store::shared::Write(query).changed_one(&self.$write).await
             }
 
             async fn revoke_role(&self, holder: &$crate::domain::role::Holder, role: &$crate::domain::role::RoleRef) -> Result<bool, $crate::store::StoreError> {
@@ -89,7 +89,7 @@ macro_rules! role_store {
                 .bind(holder.id())
                 .bind($crate::store::rows::role_client(role))
                 .bind(&role.name);
-                $crate::store::shared::change_row(&[holder.id(), &role.name], query, &self.$write).await
+                $crate::store::shared::Write(query).change_row(&[holder.id(), &role.name], &self.$write).await
             }
 
             /// Every grant when `holders` is empty; else the grants of those

@@ -183,7 +183,7 @@ macro_rules! user_store {
                 .bind(hash)
                 .bind($crate::store::now())
                 .bind(user_id);
-                $crate::store::shared::change_row(&[user_id], query, &self.$write).await
+                $crate::store::shared::Write(query).change_row(&[user_id], &self.$write).await
             }
 
             /// Rewrites the profile (email, cn, org, scopes, attributes,
@@ -232,7 +232,7 @@ macro_rules! user_store {
                 .bind(enabled)
                 .bind($crate::store::now())
                 .bind(username_key);
-                $crate::store::shared::change_row(&[username_key], query, &self.$write).await
+                $crate::store::shared::Write(query).change_row(&[username_key], &self.$write).await
             }
 
             /// The user's sessions, codes and refresh tokens go with it (ON

@@ -12,9 +12,9 @@ use sqlx::sqlite::SqliteConnection;
 use super::hot::{Arg, first, unavailable as lite_unavailable};
 use super::{OnFile, SqliteStore, unavailable};
 use crate::store::rows::REFRESH_COLUMNS;
+use crate::store::shared::Write;
 use crate::store::shared::binds::refresh_grant;
 use crate::store::shared::grants::JTI_DENIED_SQL;
-use crate::store::shared::{changed_one, run};
 use crate::store::{RefreshRecord, StoreError};
 
 crate::store::shared::grant_store!(@common SqliteStore, pool, writer);
@@ -117,11 +117,11 @@ impl SqliteStore {
         let end = sqlx::query(
             "UPDATE sessions SET ended_at = $1, cookie_hash = NULL WHERE id = $2 AND ended_at IS NULL",
         );
-        let ended = changed_one(end.bind(now).bind(id), &mut *tx).await?;
+        let ended = Write(end.bind(now).bind(id)).changed_one(&mut *tx).await?;
         let revoke = sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
         );
-        run(revoke.bind(now).bind(id), &mut *tx).await?;
+        Write(revoke.bind(now).bind(id)).run(&mut *tx).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(ended)
     }

@@ -3,10 +3,10 @@
 //! SQLite takes the write lock before the statement reads the old row, so
 //! instances sharing the file never lose a count or over-grant a reservation.
 
+use std::sync::LazyLock;
+
 use super::SqliteStore;
-use super::hot::Arg;
-use crate::store::shared::lockouts::{LOGIN_LOCK_SQL, counter_key};
-use crate::store::{FailureKind, StoreError};
+use crate::store::shared::lockouts::{CURRENT_ROW, next_counter};
 
 /// `$1` kind, `$2` key, `$3` now, `$4` max_failures, `$5` failure_reset,
 /// `$6` lease, `$7` nonce. Granted (`ok`) when the counter is not locked and
@@ -38,8 +38,7 @@ FROM (
                CASE WHEN f.in_flight_until > $3 THEN f.in_flight ELSE 0 END AS in_flight,
                COALESCE(f.in_flight_until, 0) AS until,
                COALESCE(f.grant_nonce, 0) AS nonce
-        FROM (SELECT 1) AS one
-        LEFT JOIN login_failures AS f ON f.kind = $1 AND f.key = $2
+        FROM (SELECT 1) AS one LEFT JOIN login_failures AS f ON f.kind = $1 AND f.key = $2
     ) AS s
 ) AS c
 WHERE true
@@ -50,41 +49,31 @@ ON CONFLICT (kind, key) DO UPDATE SET
     grant_nonce = excluded.grant_nonce
 RETURNING grant_nonce = $7, locked_until";
 
-/// `$1` kind, `$2` key, `$3` now, `$4` max_failures, `$5` wait_increment,
-/// `$6` max_wait, `$7` quick_check, `$8` quick_wait, `$9` failure_reset.
-/// `c` is the counter after this failure, `n` adds the lockout it earns; the
-/// shift is capped at 32 (validation keeps wait_increment under 2^27 ms) so
-/// it cannot overflow. A row keeps the longer of its old and new lockout.
-const RECORD_FAILURE: &str = "
-INSERT INTO login_failures (kind, key, failures, last_failure, locked_at, locked_until, expires_at)
-SELECT $1, $2, n.failures, $3,
-       CASE WHEN n.lock > n.old_until THEN $3 ELSE n.old_at END,
-       MAX(n.lock, n.old_until),
-       MAX($3 + $9, n.lock, n.old_until)
-FROM (
-    SELECT c.failures, c.old_at, c.old_until,
-           MAX(CASE WHEN c.failures >= $4
-                    THEN $3 + MIN($5 << MIN(c.failures - $4, 32), $6) ELSE 0 END,
-               CASE WHEN $7 > 0 AND $3 - c.last < $7 THEN $3 + $8 ELSE 0 END) AS lock
-    FROM (
-        SELECT CASE WHEN f.failures IS NULL OR $3 - f.last_failure > $9
-                    THEN 1 ELSE f.failures + 1 END AS failures,
-               f.last_failure AS last,
-               COALESCE(f.locked_at, 0) AS old_at,
-               COALESCE(f.locked_until, 0) AS old_until
-        FROM (SELECT 1) AS one
-        LEFT JOIN login_failures AS f ON f.kind = $1 AND f.key = $2
-    ) AS c
-) AS n
-WHERE true
-ON CONFLICT (kind, key) DO UPDATE SET
-    failures = excluded.failures,
-    last_failure = excluded.last_failure,
-    locked_at = excluded.locked_at,
-    locked_until = excluded.locked_until,
-    expires_at = excluded.expires_at,
-    in_flight = MAX(login_failures.in_flight - 1, 0)
-RETURNING failures, locked_at, locked_until";
+/// A failure (`shared::lockouts::next_counter`), from the counter as the
+/// statement found it under SQLite's write lock.
+static RECORD_FAILURE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO login_failures (kind, key, failures, last_failure, locked_at, locked_until, expires_at)
+         SELECT $1, $2, * FROM ({next}) AS next
+         WHERE true
+         ON CONFLICT (kind, key) DO UPDATE SET
+             failures = excluded.failures,
+             last_failure = excluded.last_failure,
+             locked_at = excluded.locked_at,
+             locked_until = excluded.locked_until,
+             expires_at = excluded.expires_at,
+             in_flight = MAX(login_failures.in_flight - 1, 0)
+         RETURNING failures, locked_at, locked_until",
+        next = next_counter(
+            &format!(
+                "SELECT f.failures, f.last_failure AS last, COALESCE(f.locked_at, 0) AS old_at,
+                        COALESCE(f.locked_until, 0) AS old_until {CURRENT_ROW}"
+            ),
+            "MAX",
+            "MIN"
+        ),
+    )
+});
 
 /// A success settles both its places (`$1` the name's key, `$2` the
 /// address's or NULL, `$3` now, `$4`/`$5` the kinds `user`/`ip`): each
@@ -106,29 +95,15 @@ WHERE (kind = $4 AND key = $1) OR (kind = $5 AND key = $2)
 RETURNING kind, locked_until";
 
 crate::store::shared::lockout_store!(
-    @common SqliteStore,
+    SqliteStore,
     pool,
     writer,
+    hot,
     RESERVE,
-    RECORD_FAILURE,
+    RECORD_FAILURE.as_str(),
     SETTLE,
     "MAX"
 );
-
-impl SqliteStore {
-    /// Read before every API key check: a hot read (`super::hot`).
-    async fn hot_login_lock(
-        &self,
-        kind: FailureKind,
-        key: &str,
-        now_ms: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        let key = counter_key(key);
-        let args = [Arg::Text(kind.as_str()), Arg::Text(&key), Arg::Int(now_ms)];
-        self.hot_first(LOGIN_LOCK_SQL, &args, |row| row.int("locked_until"))
-            .await
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -98,9 +98,11 @@ impl Snapshot {
     }
 }
 
-/// Held by the `Issuer`; holds exactly what the store holds (one snapshot).
-#[derive(Default)]
+/// Held by the `Issuer`; holds exactly what its store holds for its realm
+/// (one snapshot).
 pub struct ConfigCache {
+    store: Arc<dyn Store>,
+    realm: String,
     current: RwLock<Option<Arc<Snapshot>>>,
     /// One reload at a time: tokens arriving during one wait for it.
     reload: tokio::sync::Mutex<()>,
@@ -111,31 +113,31 @@ pub struct ConfigCache {
 }
 
 impl ConfigCache {
+    pub fn new(store: Arc<dyn Store>, realm: &str) -> ConfigCache {
+        ConfigCache {
+            store,
+            realm: realm.to_owned(),
+            current: RwLock::default(),
+            reload: tokio::sync::Mutex::default(),
+            counter: Arc::default(),
+            confirmed_ms: AtomicI64::default(),
+        }
+    }
+
     /// The configuration as of now: a counter read that started after this
     /// call, and a reload when the counter moved since the cached snapshot
     /// was loaded.
     /// `now_ms` is when the caller asked (Unix ms, from the issuer's clock).
-    pub async fn get(
-        &self,
-        store: &Arc<dyn Store>,
-        realm: &str,
-        now_ms: i64,
-    ) -> Result<Arc<Snapshot>, StoreError> {
-        let version = self.counter.read(store).await?;
-        self.at(store, realm, version, now_ms).await
+    pub async fn get(&self, now_ms: i64) -> Result<Arc<Snapshot>, StoreError> {
+        let version = self.counter.read(&self.store).await?;
+        self.at(version, now_ms).await
     }
 
     /// The configuration as of `version`, a counter read the caller made
     /// itself after its request arrived (in the statement that read its own
     /// data, as a refresh grant does): the cached snapshot when it is at
     /// least that new, else a reload.
-    pub async fn at(
-        &self,
-        store: &Arc<dyn Store>,
-        realm: &str,
-        version: i64,
-        now_ms: i64,
-    ) -> Result<Arc<Snapshot>, StoreError> {
+    pub async fn at(&self, version: i64, now_ms: i64) -> Result<Arc<Snapshot>, StoreError> {
         if let Some(snapshot) = self.cached(version, now_ms) {
             return Ok(snapshot);
         }
@@ -143,7 +145,7 @@ impl ConfigCache {
         if let Some(snapshot) = self.cached(version, now_ms) {
             return Ok(snapshot);
         }
-        let snapshot = Arc::new(load(store.as_ref(), realm, version).await?);
+        let snapshot = Arc::new(load(self.store.as_ref(), &self.realm, version).await?);
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         if current.as_ref().is_none_or(|s| s.version <= version) {
             *current = Some(snapshot.clone());
@@ -158,8 +160,6 @@ impl ConfigCache {
     /// `Access-Control-Max-Age`), never for a token.
     pub async fn get_recent(
         &self,
-        store: &Arc<dyn Store>,
-        realm: &str,
         now_ms: i64,
         max_age_ms: i64,
     ) -> Result<Arc<Snapshot>, StoreError> {
@@ -170,7 +170,7 @@ impl ConfigCache {
                 return Ok(snapshot.clone());
             }
         }
-        self.get(store, realm, now_ms).await
+        self.get(now_ms).await
     }
 
     /// The cached snapshot when it is at least as new as `version`, which a
@@ -286,8 +286,8 @@ mod tests {
 
     /// Whether the snapshot a preflight reads at `at_ms` (with a second's
     /// age allowed) has the client `id`.
-    async fn recent_has(cache: &ConfigCache, store: &Arc<dyn Store>, at_ms: i64, id: &str) -> bool {
-        let recent = cache.get_recent(store, "R", at_ms, 1_000).await.unwrap();
+    async fn recent_has(cache: &ConfigCache, at_ms: i64, id: &str) -> bool {
+        let recent = cache.get_recent(at_ms, 1_000).await.unwrap();
         recent.client(id).is_some()
     }
 
@@ -299,35 +299,28 @@ mod tests {
             return;
         };
         let store: Arc<dyn Store> = Arc::new(store);
-        let cache = ConfigCache::default();
+        let cache = ConfigCache::new(store.clone(), "R");
         let t = 1_800_000_000_000;
-        assert!(
-            cache
-                .get(&store, "R", t)
-                .await
-                .unwrap()
-                .client("late")
-                .is_none()
-        );
+        assert!(cache.get(t).await.unwrap().client("late").is_none());
 
         add_client(&store, "late").await;
         assert!(
-            !recent_has(&cache, &store, t + 999, "late").await,
+            !recent_has(&cache, t + 999, "late").await,
             "within the second: the snapshot"
         );
-        let token = cache.get(&store, "R", t + 999).await.unwrap();
+        let token = cache.get(t + 999).await.unwrap();
         assert!(
             token.client("late").is_some(),
             "a token's read sees the change"
         );
         assert!(
-            recent_has(&cache, &store, t + 1_000, "late").await,
+            recent_has(&cache, t + 1_000, "late").await,
             "the reload is the snapshot now"
         );
 
         add_client(&store, "later").await;
         assert!(
-            recent_has(&cache, &store, t + 3_000, "later").await,
+            recent_has(&cache, t + 3_000, "later").await,
             "past its age the snapshot is read again"
         );
     }

@@ -62,6 +62,7 @@ impl Issuer {
         let documents = realm.documents(&keys);
         let keys = Arc::new(LiveKeys::new(keys, documents));
         let policy = config.token_policy(realm.issuer.clone());
+        let config_cache = Arc::new(ConfigCache::new(store.clone(), &config.realm));
         Issuer(Arc::new(IssuerParts {
             config: Arc::new(config),
             policy: Arc::new(policy),
@@ -73,13 +74,14 @@ impl Issuer {
             clock,
             login_gates: Arc::new(LoginGates::default()),
             refresh_key: Arc::new(tokio::sync::OnceCell::new()),
-            config_cache: Arc::new(ConfigCache::default()),
+            config_cache,
         }))
     }
 
     /// The same issuer over another store (tests put a failing store in).
     pub fn with_store(&self, store: Arc<dyn Store>) -> Issuer {
         let mut parts = (*self.0).clone();
+        parts.config_cache = Arc::new(ConfigCache::new(store.clone(), &parts.config.realm));
         parts.store = store;
         Issuer(Arc::new(parts))
     }
@@ -88,22 +90,13 @@ impl Issuer {
     /// counter, and a reload only when something changed. Read it once per
     /// token and pass it along.
     pub async fn configuration(&self) -> Result<Arc<Snapshot>, StoreError> {
-        self.config_cache
-            .get(&self.store, &self.config.realm, self.clock.now_ms())
-            .await
+        self.config_cache.get(self.clock.now_ms()).await
     }
 
     /// The configuration as of a change-counter `version` the caller read
     /// with its own data, after its request arrived (see `configuration`).
     pub async fn configuration_at(&self, version: i64) -> Result<Arc<Snapshot>, StoreError> {
-        self.config_cache
-            .at(
-                &self.store,
-                &self.config.realm,
-                version,
-                self.clock.now_ms(),
-            )
-            .await
+        self.config_cache.at(version, self.clock.now_ms()).await
     }
 
     /// The configuration as some request of the last `max_age_ms` found it
@@ -111,12 +104,7 @@ impl Issuer {
     /// CORS preflights; never for a token.
     pub async fn recent_configuration(&self, max_age_ms: i64) -> Result<Arc<Snapshot>, StoreError> {
         self.config_cache
-            .get_recent(
-                &self.store,
-                &self.config.realm,
-                self.clock.now_ms(),
-                max_age_ms,
-            )
+            .get_recent(self.clock.now_ms(), max_age_ms)
             .await
     }
 }

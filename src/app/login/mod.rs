@@ -122,17 +122,19 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
     };
     let user_key = user_key.as_str();
     let ip = attempt.ip.shown();
+    // Each audit line of this attempt names its path, name and address.
+    macro_rules! audit {
+        ($event:literal, $($fields:tt)*) => {
+            tracing::info!(target: "audit", event = $event, path, user_key, ip = %ip, $($fields)*)
+        };
+    }
     // Used only while the protection is on (with the reservations).
     let ip_key = attempt.ip.counter_key(settings);
     let locked = |scope: FailureKind, until: i64, now: i64, phase: &'static str| {
         let retry_after = retry_after(until, now);
         state.metrics.login(path, "locked");
-        tracing::info!(
-            target: "audit",
-            event = "login.locked",
-            path,
-            user_key,
-            ip = %ip,
+        audit!(
+            "login.locked",
             scope = scope.as_str(),
             retry_after,
             phase,
@@ -186,15 +188,7 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
                 }
             }
             state.metrics.login(path, "success");
-            tracing::info!(
-                target: "audit",
-                event = "login.success",
-                path,
-                user_key,
-                ip = %ip,
-                user_id = %user.id,
-                "login succeeded"
-            );
+            audit!("login.success", user_id = %user.id, "login succeeded");
             Ok(user)
         }
         Err(LoginError::Refused) => {
@@ -224,12 +218,8 @@ pub async fn authenticate(state: &Issuer, attempt: Attempt<'_>) -> Result<User, 
             if started {
                 state.metrics.lockout();
             }
-            tracing::info!(
-                target: "audit",
-                event = "login.failure",
-                path,
-                user_key,
-                ip = %ip,
+            audit!(
+                "login.failure",
                 failures,
                 ip_failures,
                 lockout_started = started,

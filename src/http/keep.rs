@@ -78,8 +78,7 @@ struct LoginResponse {
         (LoginRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "Signed in", body = LoginResponse,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "Signed in", body = LoginResponse),
         (status = 400, response = BadRequest),
         (status = 401, response = InvalidCredentials),
         (status = 413, response = PayloadTooLarge),

@@ -129,11 +129,20 @@ async fn the_realm_in_the_document_is_the_configured_one() {
 }
 
 /// Each listed route reaches a handler: neither the router's 404 fallback
-/// nor its 405.
+/// nor its 405. Its answer carries `Cache-Control: no-store` exactly when
+/// the document says its successful answers do (but for an `OPTIONS`
+/// without `Origin`, which is no preflight: a real one is the CORS
+/// middleware's, outside the routes' layers).
 #[tokio::test]
 async fn every_route_is_served() {
     let app = spawn_app().await;
+    let doc = document(&app).await;
     for (method, path) in routes() {
+        let documented = doc["paths"][path][method.to_lowercase()]["responses"]
+            .as_object()
+            .expect("documented")
+            .values()
+            .any(|r| r["headers"]["Cache-Control"]["description"] == "`no-store`");
         let url = app.url(&path.replace("{realm}", "DominoRealm"));
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let resp = app
@@ -143,6 +152,13 @@ async fn every_route_is_served() {
             .await
             .expect("request sent");
         let status = resp.status().as_u16();
+        let no_store = resp
+            .headers()
+            .get("cache-control")
+            .is_some_and(|v| v == "no-store");
+        if method != reqwest::Method::OPTIONS {
+            assert_eq!(no_store, documented, "{method} {path}: Cache-Control");
+        }
         let body = resp.text().await.unwrap_or_default();
         assert_ne!(status, 405, "{method} {path}: {body}");
         assert!(

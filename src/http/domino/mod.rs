@@ -167,8 +167,7 @@ async fn version(State(state): State<Issuer>) -> Json<Version> {
     operation_id = "domino_users_self",
     security(("DominoApiKey" = []), ("BearerAuth" = [])),
     responses(
-        (status = 200, description = "The caller", body = DominoUser,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "The caller", body = DominoUser),
         CallerErrors,
     ),
 )]
@@ -184,8 +183,7 @@ async fn users_self(RequiredCaller(user): RequiredCaller) -> Json<DominoUser> {
     params(UsersQuery),
     security(("DominoApiKey" = []), ("BearerAuth" = [])),
     responses(
-        (status = 200, description = "The users", body = Vec<DominoUser>,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "The users", body = Vec<DominoUser>),
         (status = 400, response = BadRequest),
         CallerErrors,
     ),
@@ -209,8 +207,7 @@ async fn users(
     operation_id = "domino_principal",
     security((), ("DominoApiKey" = []), ("BearerAuth" = [])),
     responses(
-        (status = 200, description = "The caller, or an anonymous principal", body = Principal,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "The caller, or an anonymous principal", body = Principal),
         CallerErrors,
     ),
 )]

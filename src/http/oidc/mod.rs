@@ -25,6 +25,8 @@ macro_rules! oidc_path {
 
 mod session_iframe;
 
+pub(super) use session_iframe::STATUS_IFRAME_INIT;
+
 pub(super) const TOKEN: &str = oidc_path!("/token");
 pub(super) const AUTHORIZE: &str = oidc_path!("/auth");
 pub(super) const USERINFO: &str = oidc_path!("/userinfo");

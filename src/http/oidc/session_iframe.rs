@@ -37,7 +37,7 @@ const STEP2: &str = oidc_path!("/3p-cookies/step2.html");
 const STEP2_JS: &str = oidc_path!("/3p-cookies/step2.js");
 const STATUS_IFRAME: &str = oidc_path!("/login-status-iframe.html");
 const STATUS_IFRAME_JS: &str = oidc_path!("/login-status-iframe.js");
-const STATUS_IFRAME_INIT: &str = oidc_path!("/login-status-iframe.html/init");
+pub(in crate::http) const STATUS_IFRAME_INIT: &str = oidc_path!("/login-status-iframe.html/init");
 
 /// Scripts from this origin, no inline script, `fetch` to this origin (the
 /// init call); no `frame-ancestors`: any app may embed these pages.

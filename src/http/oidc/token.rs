@@ -31,8 +31,7 @@ use crate::http::schemas::{ClientAuthErrors, TokenRequest};
     ),
     security((), ("ClientBasic" = [])),
     responses(
-        (status = 200, description = "Tokens (Keycloak's response), or for a token exchange RFC 8693's", body = GrantResponse,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "Tokens (Keycloak's response), or for a token exchange RFC 8693's", body = GrantResponse),
         ClientAuthErrors,
     ),
 )]

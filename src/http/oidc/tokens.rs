@@ -29,8 +29,7 @@ use crate::http::schemas::{
     summary = "UserInfo (OIDC Core §5.3): the bearer token's user's claims",
     security((), ("BearerAuth" = [])),
     responses(
-        (status = 200, description = "The user's claims", body = UserInfo,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "The user's claims", body = UserInfo),
         (status = 400, response = OAuthBadRequest),
         (status = 401, response = InvalidToken),
         (status = 404, response = RealmNotFound),
@@ -90,8 +89,7 @@ pub async fn userinfo(
     request_body(content = TokenRequestByValue, content_type = "application/x-www-form-urlencoded"),
     security((), ("ClientBasic" = [])),
     responses(
-        (status = 200, description = "The token's state", body = Introspection,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "The token's state", body = Introspection),
         ClientAuthErrors,
     ),
 )]
@@ -121,8 +119,7 @@ pub async fn introspect(
     request_body(content = TokenRequestByValue, content_type = "application/x-www-form-urlencoded"),
     security((), ("ClientBasic" = [])),
     responses(
-        (status = 200, description = "Revoked, or unknown (RFC 7009 §2.2): an empty body",
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "Revoked, or unknown (RFC 7009 §2.2): an empty body"),
         ClientAuthErrors,
     ),
 )]

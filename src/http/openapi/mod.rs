@@ -12,6 +12,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use utoipa::OpenApi;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -67,6 +68,24 @@ path 404. Below the routes the server also answers 431 (request headers too larg
     )
 )]
 struct ApiDoc;
+
+/// The paths behind `http::no_store` (every answer carries
+/// `Cache-Control: no-store`): their answers say so here, once, rather than
+/// in each annotation.
+const NO_STORE: [&str; 12] = [
+    keep::LOGIN,
+    domino::USERS_SELF,
+    domino::USERS,
+    domino::PRINCIPAL,
+    oidc::TOKEN,
+    oidc::USERINFO,
+    oidc::INTROSPECT,
+    oidc::REVOKE,
+    oidc::LOGOUT,
+    oidc::AUTHORIZE,
+    oidc::AUTHENTICATE,
+    oidc::STATUS_IFRAME_INIT,
+];
 
 /// Routes served by a handler whose annotation documents another route:
 /// (method, documented path, served path, the served route's operation id).
@@ -172,6 +191,14 @@ pub fn document(realm: &str, prefix: &str) -> utoipa::openapi::OpenApi {
     ] {
         doc.merge(tagged(part, tag));
     }
+    for path in NO_STORE {
+        if let Some(item) = doc.paths.paths.get_mut(path) {
+            // The CORS middleware answers a preflight outside the layer.
+            let preflight = item.options.take();
+            operations(item).for_each(says_no_store);
+            item.options = preflight;
+        }
+    }
     for (method, documented, served, operation_id) in ALIASES {
         let documented = doc.paths.get_path_operation(documented, method.clone());
         if let Some(mut op) = documented.cloned() {
@@ -234,25 +261,43 @@ pub fn document(realm: &str, prefix: &str) -> utoipa::openapi::OpenApi {
 /// name the module of a handler listed by its path).
 fn tagged(mut part: utoipa::openapi::OpenApi, tag: &str) -> utoipa::openapi::OpenApi {
     for item in part.paths.paths.values_mut() {
-        let PathItem {
-            get,
-            put,
-            post,
-            delete,
-            options,
-            head,
-            patch,
-            trace,
-            ..
-        } = item;
-        for op in [get, put, post, delete, options, head, patch, trace]
-            .into_iter()
-            .flatten()
-        {
+        for op in operations(item) {
             op.tags = Some(vec![tag.to_owned()]);
         }
     }
     part
+}
+
+/// Every operation of a path.
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    let PathItem {
+        get,
+        put,
+        post,
+        delete,
+        options,
+        head,
+        patch,
+        trace,
+        ..
+    } = item;
+    [get, put, post, delete, options, head, patch, trace]
+        .into_iter()
+        .filter_map(Option::as_mut)
+}
+
+/// `Cache-Control: no-store` on each answer of `op` described in place (the
+/// shared ones, `#/components/responses`, serve other paths too).
+fn says_no_store(op: &mut Operation) {
+    for response in op.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            let header = HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some("`no-store`"))
+                .build();
+            response.headers.insert("Cache-Control".to_owned(), header);
+        }
+    }
 }
 
 fn form_twin(get: Operation, twin: &FormTwin) -> Operation {

@@ -221,19 +221,37 @@ mod tests {
         assert!(BruteForce::default().problems().is_empty());
     }
 
+    /// Each setting out of its range is named, and nothing else is.
     #[test]
-    fn bad_settings_are_named() {
-        let b = BruteForce {
-            max_failures: 0,
-            wait_increment: 0,
-            ..BruteForce::default()
-        };
-        let problems = b.problems().join("\n");
-        assert!(problems.contains("brute_force.max_failures"), "{problems}");
-        assert!(
-            problems.contains("brute_force.wait_increment"),
-            "{problems}"
-        );
+    fn each_bad_setting_is_named_alone() {
+        let cases: [(&str, fn(&mut BruteForce)); 10] = [
+            ("max_failures", |b| b.max_failures = 0),
+            ("max_failures", |b| b.max_failures = 10_001),
+            ("ip_max_failures", |b| b.ip_max_failures = 1_000_001),
+            ("wait_increment", |b| b.wait_increment = 0),
+            ("max_wait", |b| (b.wait_increment, b.max_wait) = (120, 90)),
+            ("max_wait", |b| b.max_wait = 86_400 * 30 + 1),
+            ("failure_reset", |b| b.failure_reset = 0),
+            ("failure_reset", |b| b.failure_reset = 86_400 * 365 + 1),
+            ("quick_login_check_ms", |b| b.quick_login_check_ms = 60_001),
+            ("min_quick_login_wait", |b| b.min_quick_login_wait = 901),
+        ];
+        for (name, spoil) in cases {
+            let mut b = BruteForce::default();
+            spoil(&mut b);
+            let problems = b.problems();
+            assert_eq!(problems.len(), 1, "{name}: {problems:?}");
+            let named = format!("brute_force.{name} ");
+            assert!(problems[0].contains(&named), "{name}: {problems:?}");
+        }
+    }
+
+    /// With the quick check off, its wait is not checked.
+    #[test]
+    fn the_quick_wait_is_free_when_the_quick_check_is_off() {
+        let mut b = BruteForce::default();
+        (b.quick_login_check_ms, b.min_quick_login_wait) = (0, 901);
+        assert!(b.problems().is_empty(), "{:?}", b.problems());
     }
 
     #[test]

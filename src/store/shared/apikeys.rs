@@ -125,16 +125,14 @@ macro_rules! api_key_store {
                 id: &str,
                 now: i64,
             ) -> Result<(), $crate::store::StoreError> {
-                if $crate::store::shared::unstorable(id) {
-                    return Ok(());
-                }
                 let query = sqlx::query(
                     "UPDATE api_keys SET last_used_at = $1
                      WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $1 - 60)",
                 )
                 .bind(now)
                 .bind(id);
-                $crate::store::shared::Write(query).run(&self.$write).await
+                let write = $crate::store::shared::Write(query);
+                write.change_row(&[id], &self.$write).await.map(drop)
             }
 
             async fn start_api_key_session(

@@ -221,10 +221,13 @@ mod tests {
         assert!(BruteForce::default().problems().is_empty());
     }
 
+    /// A setting's name and what puts it out of its range.
+    type Spoiled = (&'static str, fn(&mut BruteForce));
+
     /// Each setting out of its range is named, and nothing else is.
     #[test]
     fn each_bad_setting_is_named_alone() {
-        let cases: [(&str, fn(&mut BruteForce)); 10] = [
+        let cases: [Spoiled; 10] = [
             ("max_failures", |b| b.max_failures = 0),
             ("max_failures", |b| b.max_failures = 10_001),
             ("ip_max_failures", |b| b.ip_max_failures = 1_000_001),

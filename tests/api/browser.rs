@@ -16,8 +16,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domino_idp::config::Secret;
 use domino_idp::domain::client::ClientSpec;
-use rand::Rng;
-use rand::distributions::Alphanumeric;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -28,12 +26,13 @@ use crate::python::{chromium, output_of, python_script};
 const CLIENT_ID: &str = "browser-app";
 const SECRET: &str = "browser-secret-0123456789";
 
+/// `len` random URL-safe characters (a state, a nonce, a PKCE verifier).
 fn random(len: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    let mut bytes = vec![0; len];
+    aws_lc_rs::rand::fill(&mut bytes).expect("random bytes");
+    let mut text = URL_SAFE_NO_PAD.encode(bytes);
+    text.truncate(len);
+    text
 }
 
 /// `BASE64URL(SHA-256(input))`, or its left half (`at_hash`, OIDC Core §3.1.3.6).

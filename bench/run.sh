@@ -387,6 +387,11 @@ curl -fs -o /dev/null "http://127.0.0.1:$PPORT/v4/users/self" || die "the proxy 
 bench_wrk self_proxy "http://127.0.0.1:$PPORT/v4/users/self" -- "${WRK_OPTS[@]}"
 stop_pid "$PROXY_PID"
 
+# The static pages are judged against the JWKS measured just before and just
+# after them (their mean), not against (a) minutes earlier: the host's speed
+# drifts more in that time than the pages and the JWKS differ.
+log "(l)-(n) bracket: the JWKS, before the static pages"
+bench_wrk jwks_before_static "$BASE$OIDC/certs" -- "${WRK_OPTS[@]}"
 log "(l) keycloak-js's third-party-cookie page"
 bench_wrk kc_page "$BASE$OIDC/3p-cookies/step1.html" -- "${WRK_OPTS[@]}"
 log "(m) a CORS preflight of the token endpoint from a registered web origin"
@@ -394,6 +399,8 @@ bench_wrk preflight "$BASE$OIDC/token" BENCH_METHOD=OPTIONS "BENCH_HEADER=Origin
     "BENCH_HEADER2=Access-Control-Request-Method: POST" -- "${WRK_OPTS[@]}"
 log "(n) the start page"
 bench_wrk start_page "$BASE/" -- "${WRK_OPTS[@]}"
+log "(l)-(n) bracket: the JWKS, after the static pages"
+bench_wrk jwks_after_static "$BASE$OIDC/certs" -- "${WRK_OPTS[@]}"
 log "(o) the token exchange of an API key for a Domino Token"
 bench_wrk exchange "$BASE$OIDC/token" BENCH_METHOD=POST BENCH_CONTENT_TYPE=$FORM \
     "BENCH_BODY=grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=$API_KEY&subject_token_type=urn:domino:params:oauth:token-type:api-key&client_id=domino-play" \

@@ -1,6 +1,8 @@
 //! Brute-force counters: the Rust both backends share. Their statements for
-//! a reservation, a failure and its release differ (each dialect's way of
-//! reading the conflicting row safely), so each backend passes its own.
+//! a reservation, a failure and a success's settling differ in how they
+//! read the conflicting row (each dialect's safe way), so each backend
+//! passes its own; what a failure does to a counter is written once, here
+//! (`next_counter`).
 
 /// Postgres text cannot hold U+0000; a key with one still gets a counter, the
 /// same on both backends.

@@ -126,15 +126,11 @@ pub(crate) async fn grant(
         .unwrap();
     assert_eq!(resp.status(), 200, "{:?}", resp.text().await);
     let body: Value = resp.json().await.unwrap();
-    let jwks: Value = app
-        .client
-        .get(format!("{realm_url}/protocol/openid-connect/certs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = app
+        .get_json(&format!(
+            "/auth/realms/{realm}/protocol/openid-connect/certs"
+        ))
+        .await;
     verify_with_jwks(body["access_token"].as_str().unwrap(), &jwks, &issuer)
 }
 

@@ -139,17 +139,33 @@ def add_cpu(args):
     with open(f"{w}/{name}.wrk.json") as f:
         r = json.load(f)
     with open(f"{w}/{name}.cpu0") as f:
-        own0, tot0, idle0, ns0 = map(int, f.read().split())
+        own0, tot0, idle0, ns0, db0 = map(int, f.read().split())
     with open(f"{w}/{name}.cpu1") as f:
-        own1, tot1, idle1, ns1 = map(int, f.read().split())
+        own1, tot1, idle1, ns1, db1 = map(int, f.read().split())
     wall = (ns1 - ns0) / 1e9
-    r["server_cores"] = round((own1 - own0) / os.sysconf("SC_CLK_TCK") / wall, 2)
+    tick = os.sysconf("SC_CLK_TCK")
+    r["server_cores"] = round((own1 - own0) / tick / wall, 2)
+    r["db_cores"] = round((db1 - db0) / tick / wall, 2)
     busy = 1 - (idle1 - idle0) / max(tot1 - tot0, 1)
     r["machine_busy_cores"] = round(os.cpu_count() * busy, 2)
     wrk_seconds = children_seconds(f"{w}/{name}.times1") - children_seconds(f"{w}/{name}.times0")
     r["wrk_cores"] = round(wrk_seconds / wall, 2)
     with open(f"{w}/{name}.json", "w") as f:
         json.dump(r, f)
+
+
+def db_counters(args):
+    """PostgreSQL's counters for one database, as bench/dbwork.py reads them
+    (after waiting for the backends to flush their statistics): statements
+    (round trips with sqlx), committed transactions (read-only ones
+    included), rows written, WAL bytes; and the next transaction id, which
+    only a transaction that writes consumes. One JSON object."""
+    import dbwork
+
+    statements, _, transactions, rows, wal = dbwork.counters(args.url, args.db)
+    next_xid = int(dbwork.psql(args.url, "SELECT pg_snapshot_xmax(pg_current_snapshot())"))
+    print(json.dumps({"statements": statements, "transactions": transactions, "rows": rows,
+                      "wal_bytes": wal, "next_xid": next_xid}))
 
 
 # ---------------------------------------------------------------- report
@@ -271,6 +287,23 @@ def report(args):
             r["p99_ms"] < 50 if key == "refresh" else "")
         row(f"{label} errors", str(errors(r)), "", "", "0", errors(r) == 0)
 
+    # Issue 17 (1): on Postgres, one transaction and at most two round trips
+    # per refresh, counted by the database over the whole of (d).
+    db0, db1 = load(w, "refresh_db0"), load(w, "refresh_db1")
+    if db0 and db1 and res["refresh"]["requests"]:
+        n = res["refresh"]["requests"]
+        per = {k: (db1[k] - db0[k]) / n for k in db0}
+        # Transactions that wrote: the transaction ids (d) consumed.
+        writing = per["next_xid"]
+        row("(d) refresh_token database work (PostgreSQL)",
+            f"{per['statements']:.2f} round trips, {writing:.2f} write transactions "
+            f"({per['transactions']:.2f} committed with the read-only ones), "
+            f"{per['rows']:.2f} rows written, {per['wal_bytes']:,.0f} WAL bytes",
+            f"pg_stat_statements, pg_stat_database and transaction ids over (d), "
+            f"per refresh answered ({n:,})", "",
+            "1 write transaction, ≤ 2 round trips",
+            writing < 1.05 and per["statements"] < 2.05)
+
     r = res["login"]
     vs_argon = r["rps"] / argon_limit if argon_limit else None
     row("(e) Keep logins req/s", fmt(r["rps"]), f"argon2 verify × {cores} cores {fmt(argon_limit)}",
@@ -371,9 +404,11 @@ def report(args):
     else:
         base.append(f"| oauth2-mock-server | not measured: {meta.get('mock_skipped', 'npm not available')} |")
 
-    cpu = [f"| run | req/s | server's cores | req/s per server core | wrk's cores | everything else "
+    on_pg = "PostgreSQL" in meta.get("database", "")
+    db_col = " database's cores |" if on_pg else ""
+    cpu = [f"| run | req/s | server's cores | req/s per server core | wrk's cores |{db_col} everything else "
            f"| machine busy (of {os.cpu_count()}) |",
-           "|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|" + ("---|" if on_pg else "")]
     labels = (("jwks", "(a) JWKS"), ("discovery", "(b) discovery"), ("cc", "(c) client_credentials"),
               ("refresh", "(d) refresh_token"), ("login", "(e) Keep logins"),
               ("f_login", "(f) logins, beside:"), ("f_jwks", "(f) paced JWKS"),
@@ -387,18 +422,21 @@ def report(args):
     for key, label in labels:
         r = res.get(key) or {"mock_jwks": mock_jwks, "mock_token": mock_token}.get(key)
         if r and "server_cores" in r:
-            other = max(0.0, r["machine_busy_cores"] - r["server_cores"] - r["wrk_cores"])
+            db = r.get("db_cores", 0.0)
+            other = max(0.0, r["machine_busy_cores"] - r["server_cores"] - r["wrk_cores"] - db)
             # In (f) the server's cores serve both loads: no per-core figure.
             shared = key.startswith("f_")
             per_core = r["rps"] / r["server_cores"] if r["server_cores"] > 0 and not shared else None
+            db_cell = f" {db:.2f} |" if on_pg else ""
             cpu.append(f"| {label} | {fmt(r['rps'])} | {r['server_cores']:.2f} | {fmt(per_core)} | "
-                       f"{r['wrk_cores']:.2f} | {other:.2f} | {r['machine_busy_cores']:.2f} |")
+                       f"{r['wrk_cores']:.2f} |{db_cell} {other:.2f} | {r['machine_busy_cores']:.2f} |")
 
     lines = [
         f"# domino-idp benchmark, {meta['date']}",
         "",
         f"- machine: {meta['cores']} cores (`nproc`), {meta['cpu']}, {meta['mem']}; kernel {meta['kernel']}",
         f"- load generator: {meta['wrk']} on the same cores as the server (loopback)",
+        f"- database: {meta.get('database', 'SQLite')}",
         f"- domino-idp {meta['git']}, {meta['rustc']}",
         f"- duration per run: {meta['duration']}; every figure below comes from this one run",
         f"- load average (1 min) before the first measurement: {meta['load_before']} (it decays slowly, so "
@@ -418,7 +456,8 @@ def report(args):
         "## CPU during each run",
         "",
         "Cores used on average over each run, from /proc: the server's (or the mock's) process, the wrk "
-        "process(es), and whatever else the machine ran meanwhile (other builds would show here).",
+        "process(es), " + ("PostgreSQL's processes (the postmaster, its backends and what it reaped), " if on_pg else "")
+        + "and whatever else the machine ran meanwhile (other builds would show here).",
         "In (f), the wrk column counts both wrk processes.",
         "",
         *cpu,
@@ -484,6 +523,11 @@ def main():
     c.add_argument("--workdir", required=True)
     c.add_argument("--name", required=True)
     c.set_defaults(func=add_cpu)
+
+    d = sub.add_parser("db-counters")
+    d.add_argument("--url", required=True, help="a PostgreSQL URL to read the statistics through")
+    d.add_argument("--db", required=True, help="the database whose counters to read")
+    d.set_defaults(func=db_counters)
 
     rep = sub.add_parser("report")
     rep.add_argument("--workdir", required=True)

@@ -8,6 +8,9 @@
 #   BENCH_SKIP_BUILD=1 bench/run.sh # measure target/release/domino-idp as built
 #   IDP_BIN=/tmp/a BENCH_OUT=bench/results/x.md bench/run.sh
 #                                   # measure another binary (no build), write elsewhere
+#   BENCH_DATABASE=postgres bench/run.sh
+#                                   # the same figures on a throwaway PostgreSQL (fsync on,
+#                                   # on the same cores), written to <date>-postgres.md
 #
 # Installs what is missing: wrk (Debian package) and, when npm is there,
 # oauth2-mock-server@9 into bench/.cache. See README.md, "Performance".
@@ -35,7 +38,12 @@ USER_PASSWORD='bench-passw0rd-1'
 CLIENT_ID=bench-client
 CLIENT_SECRET='bench-client-secret-0123456789'
 
+DATABASE=${BENCH_DATABASE:-sqlite}
+[[ $DATABASE == sqlite || $DATABASE == postgres ]] \
+    || { echo "BENCH_DATABASE must be sqlite or postgres (got ${BENCH_DATABASE})" >&2; exit 2; }
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/domino-idp-bench.XXXXXX")
+PG_DIR=
 SERVER_PID=
 MOCK_PID=
 BG_PIDS=()
@@ -80,6 +88,10 @@ cleanup() {
     for pid in "${BG_PIDS[@]}"; do stop_pid "$pid"; done
     stop_pid "$MOCK_PID"
     stop_pid "$SERVER_PID"
+    if [[ -n $PG_DIR ]]; then
+        "$ROOT/scripts/pg.sh" stop "$PG_DIR" || true
+        rm -rf "$PG_DIR"
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -116,6 +128,27 @@ fi
 "$BIN" bench sign --help >/dev/null 2>&1 && "$BIN" bench argon2 --help >/dev/null 2>&1 \
     || die "$BIN has no 'bench sign' / 'bench argon2' subcommands: the baselines cannot be measured with this build"
 
+# ------------------------------------------------------------------ the database
+
+# SQLite by default. BENCH_DATABASE=postgres: a throwaway PostgreSQL from
+# scripts/pg.sh on the same cores, fsync on (the durability of SQLite's
+# synchronous = FULL), pg_stat_statements loaded so that (d) can count its
+# round trips. Its directory is outside $WORK, which the server user of
+# Postgres cannot enter.
+if [[ $DATABASE == postgres ]]; then
+    PG_DIR=$(mktemp -d /tmp/domino-idp-bench-pg.XXXXXX)
+    log "starting a throwaway PostgreSQL (scripts/pg.sh, fsync on)"
+    PG_ADMIN_URL=$(PG_FSYNC=on PG_OPTIONS='-c shared_preload_libraries=pg_stat_statements' \
+        "$ROOT/scripts/pg.sh" start "$PG_DIR" 2>>"$WORK/pg.log") \
+        || die "scripts/pg.sh start failed: $(tail -n 5 "$WORK/pg.log")"
+    psql -qAtX "$PG_ADMIN_URL" -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' -c 'CREATE DATABASE idp' \
+        >/dev/null || die "cannot prepare the PostgreSQL database"
+    DATABASE_URL=${PG_ADMIN_URL%/postgres}/idp
+    PG_VERSION=$(psql -qAtX "$PG_ADMIN_URL" -c 'SHOW server_version' | awk '{print $1}')
+else
+    DATABASE_URL="sqlite://$WORK/data/idp.db"
+fi
+
 # ------------------------------------------------------------------ config and seed
 
 PORT=$(python3 "$BENCH/helper.py" free-port)
@@ -127,7 +160,7 @@ mkdir -p "$WORK/data" "$WORK/keys"
 # for each user): four users, two clients, two mappers.
 cat > "$WORK/config.toml" <<EOF
 listen = "127.0.0.1:$PORT"
-database_url = "sqlite://$WORK/data/idp.db"
+database_url = "$DATABASE_URL"
 keys_dir = "$WORK/keys"
 
 [[users]]
@@ -190,9 +223,18 @@ EOF
 while read -r var; do unset "$var"; done < <(compgen -e | grep '^DOMINO_IDP_' || true)
 export DOMINO_IDP_CONFIG=$WORK/config.toml
 export RUST_LOG=info
+if [[ $DATABASE == postgres ]]; then
+    # Postgres keeps the signing keys in the database by default (as a fleet
+    # does), sealed with a key that only the environment may carry.
+    DOMINO_IDP_KEY_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)
+    export DOMINO_IDP_KEY_ENCRYPTION_KEY
+fi
 
 log "seeding user '$USER_NAME' and client '$CLIENT_ID'"
 record export "DOMINO_IDP_CONFIG=$WORK/config.toml" RUST_LOG=info
+if [[ $DATABASE == postgres ]]; then
+    COMMANDS+=('export DOMINO_IDP_KEY_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64)')
+fi
 COMMANDS+=("echo '$USER_PASSWORD' | $BIN user add $USER_NAME --cn 'Bench User' --org Bench --email bench@example.com --scope 'MAIL \$DATA' --group staff --password-stdin")
 COMMANDS+=("echo '$CLIENT_SECRET' | $BIN client add $CLIENT_ID --secret-stdin --grant client_credentials --grant password --grant refresh_token")
 printf '%s\n' "$USER_PASSWORD" | "$BIN" user add "$USER_NAME" --cn "Bench User" --org Bench \
@@ -278,8 +320,22 @@ cpu_snapshot() {
     if [[ -n ${WATCH_PID:-} && -r /proc/$WATCH_PID/stat ]]; then
         own=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$WATCH_PID/stat")
     fi
-    awk -v own="$own" -v ns="$(date +%s%N)" \
-        '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print own, t, $5 + $6, ns; exit}' /proc/stat
+    awk -v own="$own" -v ns="$(date +%s%N)" -v db="$(db_ticks)" \
+        '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print own, t, $5 + $6, ns, db; exit}' /proc/stat
+}
+
+# The CPU ticks of the PostgreSQL of this run (0 on SQLite): the postmaster,
+# the children it has reaped, and its live children (the backends).
+db_ticks() {
+    local pm
+    if [[ -z $PG_DIR || ! -r $PG_DIR/data/postmaster.pid ]]; then echo 0; return; fi
+    pm=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+    {
+        awk '{sub(/^.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pm/stat" 2>/dev/null
+        for child in $(pgrep -P "$pm"); do
+            awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$child/stat" 2>/dev/null
+        done
+    } | awk '{t += $1} END {print t + 0}'
 }
 
 wrk_finish() {
@@ -322,8 +378,18 @@ python3 "$BENCH/helper.py" mint-pool --url "$BASE$OIDC/token" --client-id "$CLIE
     --secret "$CLIENT_SECRET" --username "$USER_NAME" --password "$USER_PASSWORD" \
     --threads "$THREADS" --per-thread "$PER_THREAD" --out "$WORK/pool" >/dev/null \
     || die "minting refresh tokens failed"
+# On Postgres, what (d) cost the database: its counters before and after
+# (each read waits for the backends to flush their statistics).
+if [[ $DATABASE == postgres ]]; then
+    python3 "$BENCH/helper.py" db-counters --url "$PG_ADMIN_URL" --db idp > "$WORK/refresh_db0.json" \
+        || die "cannot read PostgreSQL's counters"
+fi
 bench_wrk refresh "$BASE$OIDC/token" BENCH_METHOD=POST BENCH_CONTENT_TYPE=$FORM "BENCH_AUTH=$BASIC" \
     "BENCH_POOL=$WORK/pool" -- "${WRK_OPTS[@]}"
+if [[ $DATABASE == postgres ]]; then
+    python3 "$BENCH/helper.py" db-counters --url "$PG_ADMIN_URL" --db idp > "$WORK/refresh_db1.json" \
+        || die "cannot read PostgreSQL's counters"
+fi
 # The limits are measured again around the figures judged by them; the
 # report uses the mean of the runs on either side (the host drifts).
 baseline sign_after_d bench sign --seconds 3
@@ -454,8 +520,13 @@ fi
 
 # ------------------------------------------------------------------ report
 
-export B_DATE B_CORES B_CPU B_MEM B_KERNEL B_WRK B_GIT B_RUSTC B_DUR B_MOCK_VERSION B_MOCK_SKIPPED B_STARTUP_HOW B_LOAD_BEFORE
+export B_DATABASE B_DATE B_CORES B_CPU B_MEM B_KERNEL B_WRK B_GIT B_RUSTC B_DUR B_MOCK_VERSION B_MOCK_SKIPPED B_STARTUP_HOW B_LOAD_BEFORE
 B_LOAD_BEFORE=$LOAD_BEFORE
+if [[ $DATABASE == postgres ]]; then
+    B_DATABASE="PostgreSQL $PG_VERSION (scripts/pg.sh: fsync on, shared_buffers 64MB, on the same cores, loopback TCP)"
+else
+    B_DATABASE="SQLite (embedded; WAL, synchronous = FULL)"
+fi
 B_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 B_CORES=$(nproc)
 B_CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -483,7 +554,7 @@ meta = {
     "kernel": e["B_KERNEL"], "wrk": e["B_WRK"], "git": e["B_GIT"], "rustc": e["B_RUSTC"],
     "duration": e["B_DUR"], "mock_version": e["B_MOCK_VERSION"], "mock_skipped": e["B_MOCK_SKIPPED"],
     "startup_how": e["B_STARTUP_HOW"],
-    "load_before": e["B_LOAD_BEFORE"],
+    "load_before": e["B_LOAD_BEFORE"], "database": e["B_DATABASE"],
     "config": open(os.path.join(w, "config.shown")).read(),
     "commands": open(os.path.join(w, "commands.txt")).read().splitlines(),
 }
@@ -491,6 +562,8 @@ json.dump(meta, open(os.path.join(w, "meta.json"), "w"))
 EOF
 
 mkdir -p "$BENCH/results"
-OUT=${BENCH_OUT:-$BENCH/results/$(date -u +%Y-%m-%d).md}
+SUFFIX=
+if [[ $DATABASE == postgres ]]; then SUFFIX=-postgres; fi
+OUT=${BENCH_OUT:-$BENCH/results/$(date -u +%Y-%m-%d)$SUFFIX.md}
 python3 "$BENCH/helper.py" report --workdir "$WORK" --out "$OUT"
 log "written to ${OUT#"$ROOT"/}"

@@ -153,26 +153,39 @@ pub async fn authenticate(
     let store = state.store.as_ref();
     let counter = ip.counter_key(settings);
     let address = ip.shown();
-    if let Some(key) = &counter {
-        let now_ms = state.clock.now_ms();
-        if let Some(until) = store.login_lock(FailureKind::Ip, key, now_ms).await? {
-            let retry_after = retry_after(until, now_ms);
-            state.metrics.login("api_key", "locked");
-            tracing::info!(
-                target: "audit",
-                event = "apikey.refused",
-                reason = "locked",
-                ip = %address,
-                retry_after,
-                "API key refused: the address is locked by brute-force protection"
-            );
-            return Err(KeyRefusal::Locked { retry_after });
+    let hash = apikey::digest(presented);
+    // The address's lockout and the key, in one read when there are both.
+    let now_ms = state.clock.now_ms();
+    let (locked, found) = match (&counter, &hash) {
+        (Some(counter), Some(hash)) => {
+            store
+                .find_api_key_holder_and_lock(hash, counter, now_ms)
+                .await?
         }
+        (Some(counter), None) => (
+            store.login_lock(FailureKind::Ip, counter, now_ms).await?,
+            None,
+        ),
+        (None, Some(hash)) => (None, store.find_api_key_holder(hash).await?),
+        (None, None) => (None, None),
+    };
+    if let Some(until) = locked {
+        let retry_after = retry_after(until, now_ms);
+        state.metrics.login("api_key", "locked");
+        tracing::info!(
+            target: "audit",
+            event = "apikey.refused",
+            reason = "locked",
+            ip = %address,
+            retry_after,
+            "API key refused: the address is locked by brute-force protection"
+        );
+        return Err(KeyRefusal::Locked { retry_after });
     }
     let now = state.clock.now();
-    let (reason, key_id) = match apikey::digest(presented) {
+    let (reason, key_id) = match hash {
         None => ("malformed", None),
-        Some(hash) => match store.find_api_key_holder(&hash).await? {
+        Some(hash) => match found {
             None => ("unknown", None),
             Some(found) if found.key.expires_at.is_some_and(|at| at <= now) => {
                 ("expired", Some(found.key.id))

@@ -9,7 +9,7 @@ use crate::app::Issuer;
 use crate::app::apikeys::{self, KeyRefusal};
 use crate::app::login::ClientIp;
 use crate::app::oidc::access::{self, AccessCheck};
-use crate::app::oidc::sessions::{self, Holder};
+use crate::app::oidc::sessions::Holder;
 use crate::domain::token::Claims;
 use crate::domain::user::{User, name_key};
 use crate::store::StoreError;
@@ -65,8 +65,8 @@ impl Issuer {
             },
             Credential::Bearer(token) => {
                 let refuse = |why: &str| Err(CallerError::Unauthenticated(why.to_owned()));
-                let claims = match access::check(self, token).await? {
-                    AccessCheck::Active(claims) => claims,
+                let (claims, holder) = match access::check(self, token).await? {
+                    AccessCheck::Active(claims, holder) => (claims, holder),
                     AccessCheck::Inactive(why) => {
                         return Err(CallerError::Unauthenticated(format!(
                             "the bearer token is not valid: {why}"
@@ -82,7 +82,7 @@ impl Issuer {
                 if !has_audience(&claims, &self.policy.audience) {
                     return refuse("the bearer token is not for this API (aud)");
                 }
-                match sessions::holder(self, &claims).await? {
+                match holder {
                     Holder::User(user) => Ok(*user),
                     Holder::Client => refuse("a client's own token speaks for no user"),
                     Holder::Gone => {

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 
 use super::{
-    ApiKeyHolder, ApiKeyRecord, CodeRecord, CodeRedemption, ConsoleSessionRecord, Expiring,
-    FailureKind, LockPolicy, LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord,
-    Reservation, RoleGrant, SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey,
-    StoredKeyDates, UserRecord,
+    ApiKeyHolder, ApiKeyRecord, BearerHolder, CodeRecord, CodeRedemption, ConsoleSessionRecord,
+    Expiring, FailureKind, LockPolicy, LockState, Lockout, RefreshClaim, RefreshHolder,
+    RefreshRecord, Reservation, RoleGrant, SessionHolder, SessionRecord, SessionSummary,
+    StoreError, StoredKey, StoredKeyDates, UserRecord,
 };
 use crate::domain::client::Client;
 use crate::domain::mapper::MapperSpec;
@@ -67,6 +67,15 @@ pub trait UserStore: Send + Sync {
         &self,
         session_id: &str,
     ) -> Result<Option<SessionHolder>, StoreError>;
+    /// A bearer token's state in one statement (userinfo, introspection,
+    /// the Domino API): whether `jti` is denied, and the session
+    /// `session_id` with its user. Only a token whose session is gone
+    /// costs a second read, to tell a revoked one.
+    async fn get_bearer_holder(
+        &self,
+        session_id: &str,
+        jti: &str,
+    ) -> Result<BearerHolder, StoreError>;
     /// The session whose browser cookie has this digest, with its user, in
     /// one statement (the authorization endpoint's signed-in check).
     async fn find_session_by_cookie_with_user(
@@ -77,6 +86,16 @@ pub trait UserStore: Send + Sync {
     /// session, in one statement (`X-Domino-Api-Key`, the token exchange).
     async fn find_api_key_holder(&self, key_hash: &str)
     -> Result<Option<ApiKeyHolder>, StoreError>;
+    /// `LockoutStore::login_lock` of the address's counter `ip_key` at
+    /// `now_ms` and `find_api_key_holder(key_hash)`, in one statement: the
+    /// reads of an API key checked from an address brute-force protection
+    /// counts (one round trip where there were two).
+    async fn find_api_key_holder_and_lock(
+        &self,
+        key_hash: &str,
+        ip_key: &str,
+        now_ms: i64,
+    ) -> Result<(Option<i64>, Option<ApiKeyHolder>), StoreError>;
 }
 
 /// OAuth clients.

@@ -20,10 +20,10 @@ pub use areas::{
     RealmSecretStore, RoleStore, SigningKeyStore, UserStore,
 };
 pub use records::{
-    ApiKeyHolder, ApiKeyRecord, CodeRecord, CodeRedemption, ConsoleSessionRecord, Expiring,
-    FailureKind, LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord, Reservation,
-    RoleGrant, SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey, StoredKeyDates,
-    UserRecord,
+    ApiKeyHolder, ApiKeyRecord, BearerHolder, CodeRecord, CodeRedemption, ConsoleSessionRecord,
+    Expiring, FailureKind, LockState, Lockout, RefreshClaim, RefreshHolder, RefreshRecord,
+    Reservation, RoleGrant, SessionHolder, SessionRecord, SessionSummary, StoreError, StoredKey,
+    StoredKeyDates, UserRecord,
 };
 
 /// `Store` and its blanket impl, from one list of the area traits, so that

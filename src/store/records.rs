@@ -104,6 +104,18 @@ pub enum RefreshClaim {
 /// holder, a browser's SSO cookie).
 pub type SessionHolder = (SessionRecord, User);
 
+/// What the store says of a bearer token: its `jti` on the deny-list, or
+/// the session it names with its user, read together
+/// (`UserStore::get_bearer_holder`).
+#[derive(Debug, Clone)]
+pub enum BearerHolder {
+    /// The token was revoked.
+    Denied,
+    Session(SessionHolder),
+    /// Not revoked, but its session (with its user) does not exist.
+    NoSession,
+}
+
 /// A refresh token with its user and its session, read in one statement.
 #[derive(Debug, Clone)]
 pub struct RefreshHolder {

@@ -123,6 +123,22 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
+/// A parameter of a hot read (`$1`, `$2`, ... in order), whichever driver
+/// runs it.
+#[derive(Clone, Copy)]
+pub(super) enum Arg<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+impl Arg<'_> {
+    /// Text no row can hold (`shared::unstorable`): a read with it finds
+    /// nothing and is not sent.
+    pub(super) fn unstorable(&self) -> bool {
+        matches!(self, Arg::Text(text) if super::shared::unstorable(text))
+    }
+}
+
 /// A row's columns by name, whichever driver read it: the rows of the hot
 /// reads are mapped once, here, for sqlx on both backends and for rusqlite
 /// on SQLite (`store::sqlite::hot`).
@@ -230,6 +246,22 @@ pub(super) const USER_SESSION_COLUMNS: &str = "u.*,
     s.id AS s_id, s.cookie_hash AS s_cookie_hash, s.auth_time AS s_auth_time,
     s.expires_at AS s_expires_at, s.ended_at AS s_ended_at";
 
+/// A session with its user and whether a token is denied
+/// (`UserStore::get_bearer_holder`): `USER_SESSION_COLUMNS` and `denied`.
+pub(super) struct BearerRow {
+    pub(super) holder: UserSessionRow,
+    pub(super) denied: bool,
+}
+
+impl BearerRow {
+    pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        Ok(BearerRow {
+            holder: UserSessionRow::read(r)?,
+            denied: r.flag("denied")?,
+        })
+    }
+}
+
 /// A refresh token joined with its user and session
 /// (`UserStore::get_refresh_with_holder`): `USER_SESSION_COLUMNS`, then the
 /// token's own columns, unprefixed (no user column shares their names).
@@ -284,6 +316,12 @@ impl RefreshHolderRow {
 /// An API key joined with its user and the session its exchanges share
 /// (`UserStore::find_api_key_holder`): the key's columns are prefixed `k_`,
 /// the session's `s_` (null when the key has none, or it is gone).
+/// The select list of an API key's own columns, `k_`-prefixed
+/// (`KeyHolderRow`), over `api_keys k`.
+pub(super) const API_KEY_COLUMNS: &str = "k.id AS k_id, k.name AS k_name,
+    k.key_hash AS k_key_hash, k.created_at AS k_created_at, k.expires_at AS k_expires_at,
+    k.last_used_at AS k_last_used_at, k.session_id AS k_session_id";
+
 pub(super) struct KeyHolderRow {
     pub(super) user: UserSessionRow,
     pub(super) key: ApiKeyRecord,
@@ -316,6 +354,27 @@ impl KeyHolderRow {
             user,
             session_id: self.session_id,
             session,
+        })
+    }
+}
+
+/// An address's lockout read with an API key (`UserStore::
+/// find_api_key_holder_and_lock`): `locked_until`, and a `KeyHolderRow`
+/// whose columns are null when no key has the digest.
+pub(super) struct LockedKeyRow {
+    pub(super) locked_until: Option<i64>,
+    pub(super) key: Option<KeyHolderRow>,
+}
+
+impl LockedKeyRow {
+    pub(super) fn read(r: &dyn Columns) -> Result<Self, sqlx::Error> {
+        let key = match r.text_or_null("k_id")? {
+            Some(_) => Some(KeyHolderRow::read(r)?),
+            None => None,
+        };
+        Ok(LockedKeyRow {
+            locked_until: r.int_or_null("locked_until")?,
+            key,
         })
     }
 }

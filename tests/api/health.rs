@@ -8,7 +8,7 @@ use domino_idp::domain::mapper::MapperSpec;
 use domino_idp::domain::role::{Holder, Role, RoleRef};
 use domino_idp::domain::user::{NewUser, User};
 use domino_idp::store::{
-    ApiKeyHolder, ApiKeyRecord, ApiKeyStore, ClientStore, CodeRecord, CodeRedemption,
+    ApiKeyHolder, ApiKeyRecord, ApiKeyStore, BearerHolder, ClientStore, CodeRecord, CodeRedemption,
     ConsoleSessionRecord, ConsoleStore, Database, Expiring, FailureKind, GrantStore, LockPolicy,
     LockState, Lockout, LockoutStore, MapperStore, RealmSecretStore, RefreshClaim, RefreshHolder,
     RefreshRecord, Reservation, RoleGrant, RoleStore, SessionRecord, SessionSummary,
@@ -93,8 +93,10 @@ forward_when_up!(UserStore {
     get_user_with_session(id: &str, session: &str) -> Option<(User, Option<SessionRecord>)>;
     get_refresh_with_holder(hash: &str) -> Option<RefreshHolder>;
     get_session_with_user(session: &str) -> Option<(SessionRecord, User)>;
+    get_bearer_holder(session: &str, jti: &str) -> BearerHolder;
     find_session_by_cookie_with_user(hash: &str) -> Option<(SessionRecord, User)>;
     find_api_key_holder(hash: &str) -> Option<ApiKeyHolder>;
+    find_api_key_holder_and_lock(hash: &str, ip: &str, now: i64) -> (Option<i64>, Option<ApiKeyHolder>);
 });
 
 forward_when_up!(ClientStore {

@@ -76,27 +76,38 @@ impl Holder {
 /// client's own only when its subject is the client it was issued to.
 pub async fn holder(state: &Issuer, claims: &Claims) -> Result<Holder, StoreError> {
     match claims.get("sid") {
-        Some(Value::String(sid)) => {
-            // The session and its user in one statement.
-            let Some((session, user)) = state.store.get_session_with_user(sid).await? else {
-                return Ok(Holder::Gone);
-            };
-            if session.ended_at.is_some()
-                || session.expires_at <= state.clock.now()
-                || !user.enabled
-            {
-                return Ok(Holder::Gone);
-            }
-            Ok(Holder::User(Box::new(user)))
-        }
+        // The session and its user in one statement.
+        Some(Value::String(sid)) => Ok(in_session(
+            state,
+            state.store.get_session_with_user(sid).await?,
+        )),
         Some(_) => Ok(Holder::Gone),
-        None => {
-            let azp = claims.get("azp").and_then(Value::as_str);
-            let sub = claims.get("sub").and_then(Value::as_str);
-            Ok(match azp {
-                Some(azp) if sub == Some(azp) => Holder::Client,
-                _ => Holder::Gone,
-            })
+        None => Ok(client_holder(claims)),
+    }
+}
+
+/// The holder of a token whose session the store found (or not): its user
+/// while the session lives and the user is enabled.
+pub fn in_session(state: &Issuer, found: Option<SessionHolder>) -> Holder {
+    match found {
+        Some((session, user))
+            if session.ended_at.is_none()
+                && session.expires_at > state.clock.now()
+                && user.enabled =>
+        {
+            Holder::User(Box::new(user))
         }
+        _ => Holder::Gone,
+    }
+}
+
+/// The holder of a token without a session: its client's own when its
+/// subject is the client it was issued to.
+pub fn client_holder(claims: &Claims) -> Holder {
+    let azp = claims.get("azp").and_then(Value::as_str);
+    let sub = claims.get("sub").and_then(Value::as_str);
+    match azp {
+        Some(azp) if sub == Some(azp) => Holder::Client,
+        _ => Holder::Gone,
     }
 }

@@ -1,6 +1,6 @@
 //! Taking a token back: userinfo (OIDC Core §5.3), introspection (RFC
 //! 7662) and revocation (RFC 7009). A token's user is its session's
-//! (`sessions::holder`), never a name a claim carries.
+//! (`access::check`), never a name a claim carries.
 
 use serde_json::{Value, json};
 
@@ -11,7 +11,7 @@ use crate::app::oidc::access::{self, AccessCheck};
 use crate::app::oidc::claims::{ClaimContext, client_of};
 use crate::app::oidc::refresh_token;
 use crate::app::oidc::scope;
-use crate::app::oidc::sessions::{self, Holder};
+use crate::app::oidc::sessions::Holder;
 use crate::domain::client::Client;
 use crate::domain::mapper::Mapper;
 use crate::domain::opaque;
@@ -25,8 +25,8 @@ impl Issuer {
     /// claims its scopes release, plus the userinfo mappers.
     pub async fn userinfo(&self, token: &str) -> Result<Claims, OAuthError> {
         let realm = self.realm.name.as_str();
-        let claims = match access::check(self, token).await? {
-            AccessCheck::Active(claims) => claims,
+        let (claims, holder) = match access::check(self, token).await? {
+            AccessCheck::Active(claims, holder) => (claims, holder),
             AccessCheck::Inactive(why) => return Err(OAuthError::invalid_token(realm, why)),
         };
         if claims.get("typ").and_then(Value::as_str) == Some("ID") {
@@ -35,7 +35,6 @@ impl Issuer {
                 "an ID token is not an access token",
             ));
         }
-        let holder = sessions::holder(self, &claims).await?;
         if let Holder::Gone = holder {
             return Err(OAuthError::invalid_token(
                 realm,
@@ -60,11 +59,10 @@ impl Issuer {
     pub async fn introspect(&self, client: &Client, token: &str) -> Result<Value, OAuthError> {
         let inactive = || Ok(json!({ "active": false }));
         if !refresh_token::looks_like_refresh(token) {
-            let claims = match access::check(self, token).await? {
-                AccessCheck::Active(claims) => claims,
+            let (claims, holder) = match access::check(self, token).await? {
+                AccessCheck::Active(claims, holder) => (claims, holder),
                 AccessCheck::Inactive(_) => return inactive(),
             };
-            let holder = sessions::holder(self, &claims).await?;
             if let Holder::Gone = holder {
                 return inactive();
             }

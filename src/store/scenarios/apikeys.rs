@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::user;
-use crate::store::{ApiKeyRecord, Store, StoreError};
+use crate::store::{ApiKeyRecord, FailureKind, LockPolicy, Store, StoreError};
 
 fn key(id: &str, user_id: &str, key_hash: &str) -> ApiKeyRecord {
     ApiKeyRecord {
@@ -137,4 +137,59 @@ pub(crate) async fn api_keys_live_and_die_with_their_user(store: Arc<dyn Store>)
     assert!(s.delete_user("doc").await.unwrap());
     assert_eq!(s.find_api_key("h1").await.unwrap(), None);
     assert_eq!(ids(s.list_api_keys(None).await.unwrap()), ["k3"]);
+}
+
+/// An API key read with its address's lockout in one statement: the lockout
+/// whether or not a key has the digest, the key as `find_api_key_holder`
+/// reads it, and nothing of another kind's or address's counter.
+pub(crate) async fn an_api_key_is_read_with_its_address_lock(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let doc = user(s, "doc").await;
+    s.insert_api_key(&key("k1", &doc.id, "h1")).await.unwrap();
+    let read = |hash: &'static str, address: &'static str, now: i64| async move {
+        let (locked, found) = s
+            .find_api_key_holder_and_lock(hash, address, now)
+            .await
+            .unwrap();
+        (locked, found.map(|f| (f.key.id, f.user.username)))
+    };
+    let doc_key = || Some(("k1".to_owned(), "doc".to_owned()));
+    assert_eq!(read("h1", "192.0.2.1", 10_000).await, (None, doc_key()));
+    assert_eq!(read("nope", "192.0.2.1", 10_000).await, (None, None));
+    assert_eq!(read("h\0", "192.0.2.1", 10_000).await, (None, None));
+    let once = LockPolicy {
+        max_failures: 1,
+        wait_increment_ms: 1000,
+        max_wait_ms: 5000,
+        failure_reset_ms: 60_000,
+        quick_check_ms: 0,
+        quick_wait_ms: 0,
+    };
+    for (kind, counter) in [
+        (FailureKind::Ip, "192.0.2.1"),
+        (FailureKind::User, "192.0.2.2"),
+    ] {
+        s.record_login_failure(kind, counter, 10_000, &once)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        read("h1", "192.0.2.1", 10_500).await,
+        (Some(11_000), doc_key())
+    );
+    assert_eq!(
+        read("nope", "192.0.2.1", 10_500).await,
+        (Some(11_000), None)
+    );
+    assert_eq!(read("h\0", "192.0.2.1", 10_500).await, (Some(11_000), None));
+    assert_eq!(
+        read("h1", "192.0.2.1", 11_000).await,
+        (None, doc_key()),
+        "over"
+    );
+    assert_eq!(
+        read("h1", "192.0.2.2", 10_500).await,
+        (None, doc_key()),
+        "a name's"
+    );
 }

@@ -8,7 +8,9 @@ mod lockouts;
 mod secrets;
 mod users;
 
-pub(crate) use apikeys::api_keys_live_and_die_with_their_user;
+pub(crate) use apikeys::{
+    an_api_key_is_read_with_its_address_lock, api_keys_live_and_die_with_their_user,
+};
 pub(crate) use grants::{a_refresh_token_rotates_once, expired_grants_are_purged_in_chunks};
 pub(crate) use lockouts::{
     a_success_settles_both_counters, back_off_doubles_up_to_the_cap_and_resets,
@@ -17,7 +19,8 @@ pub(crate) use lockouts::{
 };
 pub(crate) use secrets::realm_secret_is_created_once;
 pub(crate) use users::{
-    a_user_is_read_with_their_session, the_config_version_moves_with_the_configuration,
+    a_bearer_is_read_with_its_session_and_denial, a_user_is_read_with_their_session,
+    the_config_version_moves_with_the_configuration,
 };
 
 use super::{SessionRecord, Store, UserRecord};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::user;
-use crate::store::{SessionRecord, Store};
+use crate::store::{BearerHolder, SessionRecord, Store};
 
 /// A user read with one of their sessions in one statement: the
 /// session when it is theirs, none when it is missing or another's, no
@@ -73,6 +73,34 @@ pub(crate) async fn a_user_is_read_with_their_session(store: Arc<dyn Store>) {
             "{unknown:?}"
         );
     }
+}
+
+/// A bearer's session with its user and its `jti`'s denial, in one read:
+/// a denied token is denied whether or not its session exists; a NUL in
+/// either names nothing (no session, no denial).
+pub(crate) async fn a_bearer_is_read_with_its_session_and_denial(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let doc = user(s, "doc").await;
+    let session = super::session("s1", &doc.id, 1_000, 9_000);
+    s.insert_session(&session).await.unwrap();
+    s.deny_jti("revoked", 9_000).await.unwrap();
+    let state = |sid: &'static str, jti: &'static str| async move {
+        match s.get_bearer_holder(sid, jti).await.unwrap() {
+            BearerHolder::Denied => "denied".to_owned(),
+            BearerHolder::NoSession => "no session".to_owned(),
+            BearerHolder::Session((found, owner)) => format!("{} of {}", found.id, owner.username),
+        }
+    };
+    assert_eq!(state("s1", "live").await, "s1 of doc");
+    assert_eq!(state("s1", "revoked").await, "denied");
+    assert_eq!(state("s2", "revoked").await, "denied", "no session, denied");
+    assert_eq!(state("s2", "live").await, "no session");
+    assert_eq!(state("s\0", "revoked").await, "denied");
+    assert_eq!(
+        state("s1", "l\0").await,
+        "s1 of doc",
+        "a NUL is never denied"
+    );
 }
 
 /// The change counter moves with every write of clients, mappers, roles

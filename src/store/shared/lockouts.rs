@@ -270,7 +270,7 @@ macro_rules! lockout_store {
             .map_err($crate::store::shared::unavailable)
     };
     (@login_lock hot, $self:ident, $read:ident, $kind:ident, $key:ident, $now:ident) => {{
-        use $crate::store::sqlite::hot::Arg;
+        use $crate::store::rows::Arg;
         let key = $crate::store::shared::lockouts::counter_key($key);
         let args = [Arg::Text($kind.as_str()), Arg::Text(&key), Arg::Int($now)];
         let sql = $crate::store::shared::lockouts::LOGIN_LOCK_SQL;

@@ -25,7 +25,7 @@ pub(crate) fn write_error(e: sqlx::Error) -> StoreError {
 ///
 /// The hot reads (a token's holder: `get_refresh_with_holder`,
 /// `get_session_with_user`, `find_api_key_holder`) go through a backend's
-/// `hot_by_key` (`store::shared::holders`): sqlx's, or the SQLite backend's
+/// `hot_read` (`store::shared::holders`): sqlx's, or the SQLite backend's
 /// own, which invokes only `@common`.
 macro_rules! user_store {
     ($store:ty, $read:ident, $write:ident, $json_in:literal, $json_out:literal) => {
@@ -117,7 +117,7 @@ macro_rules! user_store {
                 key: &str,
             ) -> Result<Option<$crate::store::SessionHolder>, $crate::store::StoreError> {
                 let read = $crate::store::rows::UserSessionRow::read;
-                let row = self.hot_by_key(sql, key, read).await?;
+                let row = self.hot_read(sql, &[$crate::store::rows::Arg::Text(key)], read).await?;
                 match row.map($crate::store::rows::UserSessionRow::split).transpose()? {
                     Some((user, Some(session))) => Ok(Some((session, user))),
                     _ => Ok(None),
@@ -295,7 +295,7 @@ macro_rules! user_store {
                 token_hash: &str,
             ) -> Result<Option<$crate::store::RefreshHolder>, $crate::store::StoreError> {
                 let read = $crate::store::rows::RefreshHolderRow::read;
-                let row = self.hot_by_key(refresh_holder_sql(), token_hash, read).await?;
+                let row = self.hot_read(refresh_holder_sql(), &[$crate::store::rows::Arg::Text(token_hash)], read).await?;
                 row.map($crate::store::rows::RefreshHolderRow::split).transpose()
             }
 
@@ -304,6 +304,34 @@ macro_rules! user_store {
                 session_id: &str,
             ) -> Result<Option<$crate::store::SessionHolder>, $crate::store::StoreError> {
                 self.session_and_user(session_with_user_sql(), session_id).await
+            }
+
+            async fn get_bearer_holder(
+                &self,
+                session_id: &str,
+                jti: &str,
+            ) -> Result<$crate::store::BearerHolder, $crate::store::StoreError> {
+                use $crate::store::BearerHolder;
+                if $crate::store::shared::unstorable(jti) {
+                    // No row holds such a jti: it is not denied.
+                    let found = self.session_and_user(session_with_user_sql(), session_id).await?;
+                    return Ok(found.map_or(BearerHolder::NoSession, BearerHolder::Session));
+                }
+                let read = $crate::store::rows::BearerRow::read;
+                let Some(row) = self.hot_read(bearer_holder_sql(), &[$crate::store::rows::Arg::Text(jti), $crate::store::rows::Arg::Text(session_id)], read).await?
+                else {
+                    // No session: whether the token was revoked still decides
+                    // what its caller is told.
+                    let denied = $crate::store::GrantStore::is_jti_denied(self, jti).await?;
+                    return Ok(if denied { BearerHolder::Denied } else { BearerHolder::NoSession });
+                };
+                if row.denied {
+                    return Ok(BearerHolder::Denied);
+                }
+                Ok(match row.holder.split()? {
+                    (user, Some(session)) => BearerHolder::Session((session, user)),
+                    (_, None) => BearerHolder::NoSession,
+                })
             }
 
             async fn find_session_by_cookie_with_user(
@@ -318,8 +346,35 @@ macro_rules! user_store {
                 key_hash: &str,
             ) -> Result<Option<$crate::store::ApiKeyHolder>, $crate::store::StoreError> {
                 let read = $crate::store::rows::KeyHolderRow::read;
-                let row = self.hot_by_key(api_key_holder_sql(), key_hash, read).await?;
+                let row = self.hot_read(api_key_holder_sql(), &[$crate::store::rows::Arg::Text(key_hash)], read).await?;
                 row.map($crate::store::rows::KeyHolderRow::split).transpose()
+            }
+
+            async fn find_api_key_holder_and_lock(
+                &self,
+                key_hash: &str,
+                ip_key: &str,
+                now_ms: i64,
+            ) -> Result<(Option<i64>, Option<$crate::store::ApiKeyHolder>), $crate::store::StoreError> {
+                use $crate::store::rows::{Arg, KeyHolderRow, LockedKeyRow};
+                use $crate::store::{FailureKind, LockoutStore};
+                // A counter's key is always storable (`counter_key`); a
+                // digest no row can hold leaves the lockout to read alone.
+                if $crate::store::shared::unstorable(key_hash) {
+                    return Ok((self.login_lock(FailureKind::Ip, ip_key, now_ms).await?, None));
+                }
+                let counter = $crate::store::shared::lockouts::counter_key(ip_key);
+                let args = [
+                    Arg::Text(FailureKind::Ip.as_str()),
+                    Arg::Text(&counter),
+                    Arg::Int(now_ms),
+                    Arg::Text(key_hash),
+                ];
+                let sql = api_key_holder_and_lock_sql();
+                let Some(row) = self.hot_read(sql, &args, LockedKeyRow::read).await? else {
+                    return Ok((None, None));
+                };
+                Ok((row.locked_until, row.key.map(KeyHolderRow::split).transpose()?))
             }
         }
     };

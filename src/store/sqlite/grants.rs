@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 use rusqlite::{Connection, params};
 use sqlx::sqlite::SqliteConnection;
 
-use super::hot::{Arg, first, unavailable as lite_unavailable};
+use super::hot::{first, unavailable as lite_unavailable};
 use super::{OnFile, SqliteStore, unavailable};
+use crate::store::rows::Arg;
 use crate::store::rows::REFRESH_COLUMNS;
 use crate::store::shared::Write;
 use crate::store::shared::binds::refresh_grant;

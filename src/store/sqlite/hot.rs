@@ -20,7 +20,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, Params, Row};
 
 use crate::store::StoreError;
-use crate::store::rows::Columns;
+use crate::store::rows::{Arg, Columns};
 
 use super::SqliteStore;
 
@@ -131,13 +131,6 @@ impl Columns for Named<'_, '_> {
     fn flag(&self, name: &str) -> Result<bool, sqlx::Error> {
         self.get(name)
     }
-}
-
-/// A parameter of a hot read (`$1`, `$2`, ... in order).
-#[derive(Clone, Copy)]
-pub(super) enum Arg<'a> {
-    Text(&'a str),
-    Int(i64),
 }
 
 impl rusqlite::ToSql for Arg<'_> {

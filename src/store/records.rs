@@ -111,7 +111,7 @@ pub type SessionHolder = (SessionRecord, User);
 pub enum BearerHolder {
     /// The token was revoked.
     Denied,
-    Session(SessionHolder),
+    Session(Box<SessionHolder>),
     /// Not revoked, but its session (with its user) does not exist.
     NoSession,
 }

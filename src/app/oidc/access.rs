@@ -45,7 +45,7 @@ pub async fn check(state: &Issuer, token: &str) -> Result<AccessCheck, StoreErro
         (Some(jti), Some(Value::String(sid))) => {
             match state.store.get_bearer_holder(sid, jti).await? {
                 BearerHolder::Denied => return Ok(AccessCheck::Inactive(REVOKED.into())),
-                BearerHolder::Session(found) => sessions::in_session(state, Some(found)),
+                BearerHolder::Session(found) => sessions::in_session(state, Some(*found)),
                 BearerHolder::NoSession => Holder::Gone,
             }
         }

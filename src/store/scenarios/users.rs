@@ -88,7 +88,7 @@ pub(crate) async fn a_bearer_is_read_with_its_session_and_denial(store: Arc<dyn 
         match s.get_bearer_holder(sid, jti).await.unwrap() {
             BearerHolder::Denied => "denied".to_owned(),
             BearerHolder::NoSession => "no session".to_owned(),
-            BearerHolder::Session((found, owner)) => format!("{} of {}", found.id, owner.username),
+            BearerHolder::Session(found) => format!("{} of {}", found.0.id, found.1.username),
         }
     };
     assert_eq!(state("s1", "live").await, "s1 of doc");

@@ -315,7 +315,7 @@ macro_rules! user_store {
                 if $crate::store::shared::unstorable(jti) {
                     // No row holds such a jti: it is not denied.
                     let found = self.session_and_user(session_with_user_sql(), session_id).await?;
-                    return Ok(found.map_or(BearerHolder::NoSession, BearerHolder::Session));
+                    return Ok(found.map_or(BearerHolder::NoSession, |f| BearerHolder::Session(Box::new(f))));
                 }
                 let read = $crate::store::rows::BearerRow::read;
                 let Some(row) = self.hot_read(bearer_holder_sql(), &[$crate::store::rows::Arg::Text(jti), $crate::store::rows::Arg::Text(session_id)], read).await?
@@ -329,7 +329,7 @@ macro_rules! user_store {
                     return Ok(BearerHolder::Denied);
                 }
                 Ok(match row.holder.split()? {
-                    (user, Some(session)) => BearerHolder::Session((session, user)),
+                    (user, Some(session)) => BearerHolder::Session(Box::new((session, user))),
                     (_, None) => BearerHolder::NoSession,
                 })
             }

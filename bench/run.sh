@@ -325,17 +325,22 @@ cpu_snapshot() {
 }
 
 # The CPU ticks of the PostgreSQL of this run (0 on SQLite): the postmaster,
-# the children it has reaped, and its live children (the backends).
+# the children it has reaped, and its live children (the backends). A child
+# reaped while they are read would count in neither, so the reading is taken
+# again until the reaped children's ticks did not move meanwhile.
 db_ticks() {
-    local pm
+    local pm reaped before children
     if [[ -z $PG_DIR || ! -r $PG_DIR/data/postmaster.pid ]]; then echo 0; return; fi
     pm=$(head -n 1 "$PG_DIR/data/postmaster.pid")
-    {
-        awk '{sub(/^.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$pm/stat" 2>/dev/null
-        for child in $(pgrep -P "$pm"); do
+    reaped() { awk '{sub(/^.*\) /, ""); print $14 + $15}' "/proc/$pm/stat" 2>/dev/null || echo 0; }
+    for _ in 1 2 3 4 5; do
+        before=$(reaped)
+        children=$(for child in $(pgrep -P "$pm"); do
             awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$child/stat" 2>/dev/null
-        done
-    } | awk '{t += $1} END {print t + 0}'
+        done | awk '{t += $1} END {print t + 0}')
+        [[ $(reaped) == "$before" ]] && break
+    done
+    awk -v c="$children" -v r="$before" '{sub(/^.*\) /, ""); print $12 + $13 + r + c}' "/proc/$pm/stat" 2>/dev/null || echo 0
 }
 
 wrk_finish() {

@@ -72,9 +72,5 @@ mod tests {
 mod scenario_tests {
     //! The shared scenarios, against the server `IDP_TEST_POSTGRES_URL`
     //! names (skipped when it is unset).
-    crate::store::scenarios::scenario_tests!(crate::store::postgres::testdb::fresh:
-        a_user_is_read_with_their_session,
-        a_bearer_is_read_with_its_session_and_denial,
-        the_config_version_moves_with_the_configuration,
-    );
+    crate::store::scenarios::scenario_tests!(crate::store::postgres::testdb::fresh: a_user_is_read_with_their_session, a_bearer_is_read_with_its_session_and_denial, the_config_version_moves_with_the_configuration);
 }

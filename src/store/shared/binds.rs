@@ -7,10 +7,24 @@ use sqlx::query::Query;
 use sqlx::{Database, Encode, Type};
 
 use crate::domain::client::Client;
-use crate::store::rows::to_json;
+use crate::store::rows::{Arg, to_json};
 use crate::store::{RefreshRecord, SessionRecord};
 
 type Bound<'q, DB> = Query<'q, DB, <DB as Database>::Arguments<'q>>;
+
+/// The statement `sql` with a hot read's arguments bound in order, for
+/// sqlx on either backend (`rows::Arg`).
+pub(crate) fn hot_args<'q, DB>(sql: &'q str, args: &[Arg<'q>]) -> Bound<'q, DB>
+where
+    DB: Database,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    args.iter().fold(sqlx::query(sql), |query, arg| match *arg {
+        Arg::Text(text) => query.bind(text),
+        Arg::Int(n) => query.bind(n),
+    })
+}
 
 /// Inserts `s` (the columns of `rows::SESSION_COLUMNS`).
 pub(crate) fn insert_session<'q, DB>(s: &'q SessionRecord) -> Bound<'q, DB>

@@ -119,18 +119,11 @@ macro_rules! holder_reads {
                 read: fn(&dyn $crate::store::rows::Columns) -> Result<T, sqlx::Error>,
             ) -> Result<Option<T>, $crate::store::StoreError> {
                 use $crate::store::rows::Arg;
-                use $crate::store::shared::unavailable;
+                use $crate::store::shared::{binds, unavailable};
                 if args.iter().any(Arg::unstorable) {
                     return Ok(None);
                 }
-                let mut query = sqlx::query(sql);
-                for arg in args {
-                    query = match *arg {
-                        Arg::Text(text) => query.bind(text),
-                        Arg::Int(n) => query.bind(n),
-                    };
-                }
-                let row = query
+                let row = binds::hot_args(sql, args)
                     .fetch_optional(&self.$read)
                     .await
                     .map_err(unavailable)?;

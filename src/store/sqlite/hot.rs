@@ -164,14 +164,7 @@ impl SqliteStore {
         read: fn(&dyn Columns) -> Result<T, sqlx::Error>,
     ) -> Result<Option<T>, StoreError> {
         let Some(super::OnFile { hot, .. }) = &self.file else {
-            let mut query = sqlx::query(sql);
-            for arg in args {
-                query = match *arg {
-                    Arg::Text(text) => query.bind(text),
-                    Arg::Int(n) => query.bind(n),
-                };
-            }
-            let row = query
+            let row = crate::store::shared::binds::hot_args(sql, args)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(super::unavailable)?;

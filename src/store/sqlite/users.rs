@@ -27,9 +27,5 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     //! The shared scenarios, against a fresh SQLite database.
-    crate::store::scenarios::scenario_tests!(crate::store::sqlite::testdb::fresh:
-        a_user_is_read_with_their_session,
-        a_bearer_is_read_with_its_session_and_denial,
-        the_config_version_moves_with_the_configuration,
-    );
+    crate::store::scenarios::scenario_tests!(crate::store::sqlite::testdb::fresh: a_user_is_read_with_their_session, a_bearer_is_read_with_its_session_and_denial, the_config_version_moves_with_the_configuration);
 }

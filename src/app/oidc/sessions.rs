@@ -103,7 +103,7 @@ pub fn in_session(state: &Issuer, found: Option<SessionHolder>) -> Holder {
 
 /// The holder of a token without a session: its client's own when its
 /// subject is the client it was issued to.
-pub fn client_holder(claims: &Claims) -> Holder {
+fn client_holder(claims: &Claims) -> Holder {
     let azp = claims.get("azp").and_then(Value::as_str);
     let sub = claims.get("sub").and_then(Value::as_str);
     match azp {

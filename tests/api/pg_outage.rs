@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use domino_idp::domain::user::UserSpec;
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -74,6 +75,25 @@ impl Drop for OwnServer {
     }
 }
 
+/// An issuer on `pg` with the `domino-play` client and `users`.
+async fn issuer_on(pg: &OwnServer, users: Vec<UserSpec>) -> TestApp {
+    let url = pg.url.clone();
+    spawn_with(|c| {
+        c.database_url = url;
+        c.users = users;
+        c.clients = vec![play_client()];
+    })
+    .await
+}
+
+/// A client_credentials grant of `domino-play`.
+fn client_token(app: &TestApp) -> reqwest::RequestBuilder {
+    app.client
+        .post(app.oidc("token"))
+        .basic_auth("domino-play", Some(CLIENT_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+}
+
 /// Sends `req`, asserting it is answered within `WITHIN`.
 async fn timed(what: &str, req: reqwest::RequestBuilder) -> reqwest::Response {
     let started = Instant::now();
@@ -94,25 +114,14 @@ async fn the_issuer_goes_red_while_postgres_is_down_and_recovers_without_a_resta
         return;
     }
     let pg = OwnServer::start();
-    let url = pg.url.clone();
-    let app = spawn_with(|c| {
-        c.database_url = url;
-        c.users = vec![doc_spec()];
-        c.clients = vec![play_client()];
-    })
-    .await;
+    let app = issuer_on(&pg, vec![doc_spec()]).await;
     let client = &app.client;
     let login = || {
         client
             .post(app.url("/auth"))
             .json(&serde_json::json!({"username": "doc", "password": PASSWORD}))
     };
-    let token = || {
-        client
-            .post(app.oidc("token"))
-            .basic_auth("domino-play", Some(CLIENT_SECRET))
-            .form(&[("grant_type", "client_credentials")])
-    };
+    let token = || client_token(&app);
     let get = |path: &str| client.get(app.url(path));
     assert_eq!(timed("ready", get("/health/ready")).await.status(), 200);
     assert_eq!(timed("login", login()).await.status(), 200);
@@ -196,7 +205,8 @@ async fn the_issuer_goes_red_while_postgres_is_down_and_recovers_without_a_resta
 
 /// Postgres restarted while the issuer's pooled connections sat idle: every
 /// one of them is broken, and none may cost a request its answer (the pool
-/// pings a connection idle for a second or more before lending it).
+/// pings each idle connection before lending it; pinging only those idle
+/// for a second or more failed here).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_between_requests_costs_no_request() {
     if !on_postgres() {
@@ -204,19 +214,8 @@ async fn a_restart_between_requests_costs_no_request() {
         return;
     }
     let pg = OwnServer::start();
-    let url = pg.url.clone();
-    let app = spawn_with(|c| {
-        c.database_url = url;
-        c.clients = vec![play_client()];
-    })
-    .await;
-    let token = || {
-        app.client
-            .post(app.oidc("token"))
-            .basic_auth("domino-play", Some(CLIENT_SECRET))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-    };
+    let app = issuer_on(&pg, Vec::new()).await;
+    let token = || client_token(&app).send();
     // Enough at once to open several of the pool's connections.
     let burst = futures_util::future::join_all((0..30).map(|_| token())).await;
     assert!(

@@ -6,6 +6,7 @@
 //! records they take and return in `records`.
 
 mod areas;
+mod conns;
 pub mod postgres;
 mod records;
 mod rows;

@@ -18,8 +18,8 @@
 //! rows in `token_hash` order so two of them cannot deadlock each other; a
 //! deadlock with anything else is retried.
 
-use sqlx::postgres::PgRow;
-use sqlx::{FromRow as _, Postgres, Row as _, Transaction};
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::{FromRow as _, Row as _};
 
 use super::{PgStore, unavailable};
 use crate::store::rows::REFRESH_COLUMNS;
@@ -56,7 +56,7 @@ where
 /// `family_id`) is `value`, locking them in `token_hash` order so that two
 /// revocations cannot deadlock each other; returns how many it revoked.
 async fn revoke_tokens(
-    tx: &mut Transaction<'_, Postgres>,
+    tx: &mut PgConnection,
     column: &'static str,
     value: &str,
     now: i64,
@@ -69,19 +69,16 @@ async fn revoke_tokens(
     ))
     .bind(now)
     .bind(value)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(done.rows_affected())
 }
 
-async fn lock_family(
-    tx: &mut Transaction<'_, Postgres>,
-    family_id: &str,
-) -> Result<(), sqlx::Error> {
+async fn lock_family(tx: &mut PgConnection, family_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
         .bind(FAMILY_LOCK_CLASS)
         .bind(family_id)
-        .execute(&mut **tx)
+        .execute(tx)
         .await
         .map(|_| ())
 }

@@ -14,9 +14,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::Connection as _;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 
 use super::StoreError;
+use super::conns::{Conns, Settings};
 
 mod apikeys;
 mod clients;
@@ -34,8 +35,11 @@ mod users;
 const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The connections, held outside sqlx's pool (`store::conns`): an idle one
+/// is pinged before it is lent (a restarted server breaks them all), none is
+/// pinged as it comes back.
 pub struct PgStore {
-    pool: PgPool,
+    pool: Conns<sqlx::Postgres>,
 }
 
 pub(super) use super::shared::unavailable;
@@ -131,12 +135,14 @@ impl PgStore {
             ))
         })?
         .map_err(|e| StoreError::Open(format!("{target}: {e}")))?;
-        let _ = probe.close().await;
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .connect_lazy_with(options);
-        Ok(PgStore { pool })
+        let settings = Settings {
+            size: usize::try_from(settings.max_connections).unwrap_or(usize::MAX),
+            checkout_timeout: settings.acquire_timeout,
+            ping_idle: true,
+        };
+        Ok(PgStore {
+            pool: Conns::with_first(options, settings, probe),
+        })
     }
 }
 

@@ -29,7 +29,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use super::conns::Conns;
+use super::Conns;
 use super::hot::unavailable;
 use crate::store::StoreError;
 

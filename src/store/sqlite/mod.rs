@@ -7,11 +7,11 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use super::StoreError;
+use super::conns::Settings;
 
 mod apikeys;
 mod batch;
 mod clients;
-mod conns;
 mod console;
 mod grants;
 mod hot;
@@ -26,10 +26,10 @@ mod users;
 /// connection, so writers of this process queue on an async semaphore
 /// instead of sleeping in SQLite's busy handler while another connection
 /// holds the write lock. (Other processes, such as the CLI, still meet the
-/// busy timeout.) Both are held by `conns::Conns`, not sqlx's pool.
+/// busy timeout.) Both are held by `store::conns::Conns`, not sqlx's pool.
 pub struct SqliteStore {
-    pool: conns::Conns,
-    writer: conns::Conns,
+    pool: Conns,
+    writer: Conns,
     /// What only a database file has (rusqlite cannot share an in-memory
     /// one with sqlx): `None` in memory, where both go through sqlx.
     file: Option<OnFile>,
@@ -49,6 +49,13 @@ pub(super) use super::shared::unavailable;
 /// The read connections: enough for the server's cores to read while one
 /// of them waits on the disk.
 const READERS: usize = 4;
+
+/// How long a statement waits for a connection before the store answers
+/// `Unavailable`.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// SQLite's connections, held outside sqlx's pool.
+type Conns = crate::store::conns::Conns<sqlx::Sqlite>;
 
 impl SqliteStore {
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
@@ -76,10 +83,16 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", file.display())))?;
         }
         let open_error = |e: sqlx::Error| StoreError::Open(format!("{}: {e}", file.display()));
-        let writer = conns::Conns::open(options.clone(), 1)
+        let settings = |size| Settings {
+            size,
+            checkout_timeout: CHECKOUT_TIMEOUT,
+            // A file does not go away under an open connection.
+            ping_idle: false,
+        };
+        let writer = Conns::open(options.clone(), settings(1))
             .await
             .map_err(open_error)?;
-        let pool = conns::Conns::open(options, READERS)
+        let pool = Conns::open(options, settings(READERS))
             .await
             .map_err(open_error)?;
         if on_disk {

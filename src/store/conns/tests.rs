@@ -5,7 +5,16 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 
-use super::Conns;
+use super::Settings;
+
+type Conns = super::Conns<sqlx::Sqlite>;
+
+/// One connection, no ping (SQLite's settings).
+const ONE: Settings = Settings {
+    size: 1,
+    checkout_timeout: Duration::from_secs(5),
+    ping_idle: false,
+};
 
 struct Dir(std::path::PathBuf);
 
@@ -23,7 +32,7 @@ async fn one_connection() -> (Conns, Dir) {
             .unwrap()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal);
-    let conns = Conns::open(options, 1).await.unwrap();
+    let conns = Conns::open(options, ONE).await.unwrap();
     exec(&conns, "CREATE TABLE t (x INTEGER)").await;
     (conns, Dir(dir))
 }
@@ -70,6 +79,20 @@ async fn a_connection_is_reused_without_reopening() {
     }
     let n = rows_in_t(&conns).await;
     assert_eq!(n, 0);
+    assert!(same_connection(&conns).await);
+}
+
+#[tokio::test]
+async fn a_statement_the_database_refuses_keeps_its_connection() {
+    let (conns, _dir) = one_connection().await;
+    mark(&conns).await;
+    let refused = sqlx::query("INSERT INTO no_such_table VALUES (1)")
+        .execute(&conns)
+        .await;
+    assert!(
+        matches!(refused, Err(sqlx::Error::Database(_))),
+        "{refused:?}"
+    );
     assert!(same_connection(&conns).await);
 }
 
@@ -136,5 +159,5 @@ async fn a_database_that_cannot_be_opened_is_an_error() {
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", missing.display()))
         .unwrap()
         .create_if_missing(true);
-    assert!(Conns::open(options, 1).await.is_err());
+    assert!(Conns::open(options, ONE).await.is_err());
 }

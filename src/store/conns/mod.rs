@@ -21,7 +21,7 @@
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::{ConnectOptions as _, Connection, Database, Error, TransactionManager};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -42,6 +42,10 @@ pub(super) struct Settings {
     pub checkout_timeout: Duration,
     /// Ping an idle connection before lending it.
     pub ping_idle: bool,
+    /// Close a connection once it is this old, when it is next idle (as
+    /// sqlx's `max_lifetime`: a server that moved, say a failover that
+    /// left the old primary answering read-only, is let go of in time).
+    pub max_lifetime: Option<Duration>,
 }
 
 /// Up to `settings.size` connections to one database.
@@ -60,7 +64,8 @@ impl<DB: Database> Clone for Conns<DB> {
 struct Inner<DB: Database> {
     options: Options<DB>,
     settings: Settings,
-    idle: Mutex<Vec<DB::Connection>>,
+    /// The idle connections, each with when it was opened.
+    idle: Mutex<Vec<(DB::Connection, Instant)>>,
     slots: Semaphore,
 }
 
@@ -84,7 +89,7 @@ impl<DB: Database> Conns<DB> {
             inner: Arc::new(Inner {
                 options,
                 settings,
-                idle: Mutex::new(vec![first]),
+                idle: Mutex::new(vec![(first, Instant::now())]),
                 slots: Semaphore::new(settings.size),
             }),
         }
@@ -111,12 +116,15 @@ impl<DB: Database> Conns<DB> {
             .acquire()
             .await
             .map_err(|_| Error::PoolClosed)?;
-        let conn = loop {
-            let Some(mut idle) = self.inner.lock_idle().pop() else {
-                break self.inner.options.connect().await?;
+        let (conn, opened) = loop {
+            let Some((mut idle, opened)) = self.inner.lock_idle().pop() else {
+                break (self.inner.options.connect().await?, Instant::now());
             };
+            if self.inner.expired(opened) {
+                continue;
+            }
             if !self.inner.settings.ping_idle || idle.ping().await.is_ok() {
-                break idle;
+                break (idle, opened);
             }
             // Broken (its server restarted, say): dropped, and the next one
             // tried.
@@ -124,6 +132,7 @@ impl<DB: Database> Conns<DB> {
         Ok(Conn {
             inner: &self.inner,
             conn: ManuallyDrop::new(conn),
+            opened,
             busy: false,
             _permit: permit,
         })
@@ -139,7 +148,14 @@ impl<DB: Database> Conns<DB> {
 }
 
 impl<DB: Database> Inner<DB> {
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<DB::Connection>> {
+    /// Whether a connection opened at `opened` is past `max_lifetime`.
+    fn expired(&self, opened: Instant) -> bool {
+        self.settings
+            .max_lifetime
+            .is_some_and(|lifetime| opened.elapsed() >= lifetime)
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<(DB::Connection, Instant)>> {
         // The list is only pushed and popped: a panic elsewhere cannot leave
         // it half-changed.
         self.idle
@@ -154,6 +170,7 @@ pub(super) struct Conn<'a, DB: Database> {
     inner: &'a Inner<DB>,
     /// Taken out only by `drop`.
     conn: ManuallyDrop<DB::Connection>,
+    opened: Instant,
     /// A statement may be under way, or the connection failed: set when
     /// the connection is lent out, cleared when what it was lent for
     /// completed with the connection sound.
@@ -214,8 +231,11 @@ impl<DB: Database> Drop for Conn<'_, DB> {
     fn drop(&mut self) {
         // SAFETY: `conn` is not touched again; `self` is being dropped.
         let conn = unsafe { ManuallyDrop::take(&mut self.conn) };
-        if !self.busy && DB::TransactionManager::get_transaction_depth(&conn) == 0 {
-            self.inner.lock_idle().push(conn);
+        if !self.busy
+            && DB::TransactionManager::get_transaction_depth(&conn) == 0
+            && !self.inner.expired(self.opened)
+        {
+            self.inner.lock_idle().push((conn, self.opened));
         }
         // Else `conn` drops here and closes: the database rolls back what
         // it had not committed.

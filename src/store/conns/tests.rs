@@ -14,6 +14,7 @@ const ONE: Settings = Settings {
     size: 1,
     checkout_timeout: Duration::from_secs(5),
     ping_idle: false,
+    max_lifetime: None,
 };
 
 struct Dir(std::path::PathBuf);
@@ -25,6 +26,10 @@ impl Drop for Dir {
 }
 
 async fn one_connection() -> (Conns, Dir) {
+    connections(ONE).await
+}
+
+async fn connections(settings: Settings) -> (Conns, Dir) {
     let dir = std::env::temp_dir().join(format!("domino-idp-conns-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let options =
@@ -32,7 +37,7 @@ async fn one_connection() -> (Conns, Dir) {
             .unwrap()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal);
-    let conns = Conns::open(options, ONE).await.unwrap();
+    let conns = Conns::open(options, settings).await.unwrap();
     exec(&conns, "CREATE TABLE t (x INTEGER)").await;
     (conns, Dir(dir))
 }
@@ -94,6 +99,22 @@ async fn a_statement_the_database_refuses_keeps_its_connection() {
         "{refused:?}"
     );
     assert!(same_connection(&conns).await);
+}
+
+#[tokio::test]
+async fn a_connection_past_its_lifetime_is_replaced() {
+    let lifetime = Duration::from_millis(500);
+    let (conns, _dir) = connections(Settings {
+        max_lifetime: Some(lifetime),
+        ..ONE
+    })
+    .await;
+    // Opened just now (the set's first connection is older: replaced).
+    tokio::time::sleep(lifetime).await;
+    mark(&conns).await;
+    assert!(same_connection(&conns).await, "young: kept");
+    tokio::time::sleep(lifetime).await;
+    assert!(!same_connection(&conns).await, "old: replaced");
 }
 
 #[tokio::test]

@@ -34,6 +34,8 @@ mod users;
 
 const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a connection is kept before it is replaced (sqlx's default).
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 /// The connections, held outside sqlx's pool (`store::conns`): an idle one
 /// is pinged before it is lent (a restarted server breaks them all), none is
@@ -139,6 +141,7 @@ impl PgStore {
             size: usize::try_from(settings.max_connections).unwrap_or(usize::MAX),
             checkout_timeout: settings.acquire_timeout,
             ping_idle: true,
+            max_lifetime: Some(MAX_LIFETIME),
         };
         Ok(PgStore {
             pool: Conns::with_first(options, settings, probe),

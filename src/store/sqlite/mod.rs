@@ -88,6 +88,7 @@ impl SqliteStore {
             checkout_timeout: CHECKOUT_TIMEOUT,
             // A file does not go away under an open connection.
             ping_idle: false,
+            max_lifetime: None,
         };
         let writer = Conns::open(options.clone(), settings(1))
             .await

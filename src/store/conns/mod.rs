@@ -16,11 +16,14 @@
 //! dropped before `commit`) is closed too. With `ping_idle` (Postgres, where
 //! a restarted server leaves every idle connection broken) an idle
 //! connection is pinged before it is lent, as sqlx's pool does, and one that
-//! does not answer is replaced.
+//! does not answer is replaced. With `idle_timeout` (Postgres) a connection
+//! left idle that long is closed by a task that looks every few seconds, as
+//! sqlx's reaper does, so that an instance gives the server its connection
+//! slots back after a storm.
 
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use sqlx::{ConnectOptions as _, Connection, Database, Error, TransactionManager};
@@ -46,7 +49,12 @@ pub(super) struct Settings {
     /// sqlx's `max_lifetime`: a server that moved, say a failover that
     /// left the old primary answering read-only, is let go of in time).
     pub max_lifetime: Option<Duration>,
+    /// Close a connection left idle this long (as sqlx's `idle_timeout`).
+    pub idle_timeout: Option<Duration>,
 }
+
+/// How often the idle connections are looked at, at most.
+const REAP_EVERY: Duration = Duration::from_secs(30);
 
 /// Up to `settings.size` connections to one database.
 pub(super) struct Conns<DB: Database> {
@@ -64,9 +72,15 @@ impl<DB: Database> Clone for Conns<DB> {
 struct Inner<DB: Database> {
     options: Options<DB>,
     settings: Settings,
-    /// The idle connections, each with when it was opened.
-    idle: Mutex<Vec<(DB::Connection, Instant)>>,
+    /// The idle connections, the most recently given back last.
+    idle: Mutex<Vec<Idle<DB>>>,
     slots: Semaphore,
+}
+
+struct Idle<DB: Database> {
+    conn: DB::Connection,
+    opened: Instant,
+    since: Instant,
 }
 
 impl<DB: Database> std::fmt::Debug for Conns<DB> {
@@ -79,20 +93,29 @@ impl<DB: Database> std::fmt::Debug for Conns<DB> {
 
 impl<DB: Database> Conns<DB> {
     /// A set that starts with `first` (opened by the caller, so that a
-    /// database that cannot be opened fails the start-up).
+    /// database that cannot be opened fails the start-up). With an
+    /// `idle_timeout` it starts the task that closes idle connections, which
+    /// ends with the set.
     pub(super) fn with_first(
         options: Options<DB>,
         settings: Settings,
         first: DB::Connection,
     ) -> Conns<DB> {
-        Conns {
-            inner: Arc::new(Inner {
-                options,
-                settings,
-                idle: Mutex::new(vec![(first, Instant::now())]),
-                slots: Semaphore::new(settings.size),
-            }),
+        let now = Instant::now();
+        let inner = Arc::new(Inner {
+            options,
+            settings,
+            idle: Mutex::new(vec![Idle {
+                conn: first,
+                opened: now,
+                since: now,
+            }]),
+            slots: Semaphore::new(settings.size),
+        });
+        if let Some(timeout) = settings.idle_timeout {
+            tokio::spawn(reap(Arc::downgrade(&inner), timeout.min(REAP_EVERY)));
         }
+        Conns { inner }
     }
 
     /// Opens the first connection at once, then as `with_first`.
@@ -117,10 +140,15 @@ impl<DB: Database> Conns<DB> {
             .await
             .map_err(|_| Error::PoolClosed)?;
         let (conn, opened) = loop {
-            let Some((mut idle, opened)) = self.inner.lock_idle().pop() else {
+            let Some(Idle {
+                conn: mut idle,
+                opened,
+                since,
+            }) = self.inner.lock_idle().pop()
+            else {
                 break (self.inner.options.connect().await?, Instant::now());
             };
-            if self.inner.expired(opened) {
+            if self.inner.stale(opened, since) {
                 continue;
             }
             if !self.inner.settings.ping_idle || idle.ping().await.is_ok() {
@@ -136,6 +164,12 @@ impl<DB: Database> Conns<DB> {
             busy: false,
             _permit: permit,
         })
+    }
+
+    /// How many connections are idle.
+    #[cfg(test)]
+    fn idle(&self) -> usize {
+        self.inner.lock_idle().len()
     }
 
     /// A transaction on a connection of this set.
@@ -155,12 +189,49 @@ impl<DB: Database> Inner<DB> {
             .is_some_and(|lifetime| opened.elapsed() >= lifetime)
     }
 
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<(DB::Connection, Instant)>> {
+    /// Whether an idle connection opened at `opened`, idle since `since`,
+    /// is past its lifetime or its idle timeout.
+    fn stale(&self, opened: Instant, since: Instant) -> bool {
+        self.expired(opened)
+            || self
+                .settings
+                .idle_timeout
+                .is_some_and(|timeout| since.elapsed() >= timeout)
+    }
+
+    /// Takes the stale connections out of the idle list.
+    fn take_stale(&self) -> Vec<DB::Connection> {
+        let mut idle = self.lock_idle();
+        let (stale, kept) = std::mem::take(&mut *idle)
+            .into_iter()
+            .partition::<Vec<_>, _>(|i| self.stale(i.opened, i.since));
+        *idle = kept;
+        stale.into_iter().map(|i| i.conn).collect()
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle<DB>>> {
         // The list is only pushed and popped: a panic elsewhere cannot leave
         // it half-changed.
         self.idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Every `every`, closes the connections idle past their timeout (or past
+/// their lifetime) politely, so the server does not log a lost client; ends
+/// when the set is dropped.
+async fn reap<DB: Database>(inner: Weak<Inner<DB>>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(stale) = inner.upgrade().map(|inner| inner.take_stale()) else {
+            return;
+        };
+        for conn in stale {
+            // Closing is a courtesy: a connection that cannot say goodbye
+            // is dropped all the same.
+            let _ = conn.close().await;
+        }
     }
 }
 
@@ -235,7 +306,11 @@ impl<DB: Database> Drop for Conn<'_, DB> {
             && DB::TransactionManager::get_transaction_depth(&conn) == 0
             && !self.inner.expired(self.opened)
         {
-            self.inner.lock_idle().push((conn, self.opened));
+            self.inner.lock_idle().push(Idle {
+                conn,
+                opened: self.opened,
+                since: Instant::now(),
+            });
         }
         // Else `conn` drops here and closes: the database rolls back what
         // it had not committed.

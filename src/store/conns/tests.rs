@@ -15,6 +15,7 @@ const ONE: Settings = Settings {
     checkout_timeout: Duration::from_secs(5),
     ping_idle: false,
     max_lifetime: None,
+    idle_timeout: None,
 };
 
 struct Dir(std::path::PathBuf);
@@ -115,6 +116,46 @@ async fn a_connection_past_its_lifetime_is_replaced() {
     assert!(same_connection(&conns).await, "young: kept");
     tokio::time::sleep(lifetime).await;
     assert!(!same_connection(&conns).await, "old: replaced");
+}
+
+#[tokio::test]
+async fn a_connection_idle_past_its_timeout_is_closed() {
+    let timeout = Duration::from_millis(300);
+    let (conns, _dir) = connections(Settings {
+        size: 2,
+        idle_timeout: Some(timeout),
+        ..ONE
+    })
+    .await;
+    mark(&conns).await;
+    tokio::time::sleep(timeout / 3).await;
+    assert!(same_connection(&conns).await, "idle a short while: kept");
+    // Two at once: both are idle afterwards.
+    let (a, b) = (
+        conns.acquire().await.unwrap(),
+        conns.acquire().await.unwrap(),
+    );
+    drop((a, b));
+    assert_eq!(conns.idle(), 2);
+    // The reaper looks every `timeout`: by two of them both are closed
+    // without any checkout asking.
+    tokio::time::sleep(timeout * 2 + timeout / 2).await;
+    assert_eq!(conns.idle(), 0, "the idle connections were not closed");
+    assert!(!same_connection(&conns).await, "a fresh connection answers");
+    assert_eq!(rows_in_t(&conns).await, 0);
+}
+
+#[tokio::test]
+async fn the_reaper_does_not_keep_its_set_alive() {
+    let (conns, _dir) = connections(Settings {
+        idle_timeout: Some(Duration::from_millis(50)),
+        ..ONE
+    })
+    .await;
+    let watched = std::sync::Arc::downgrade(&conns.inner);
+    drop(conns);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(watched.upgrade().is_none(), "the reaper holds the set");
 }
 
 #[tokio::test]

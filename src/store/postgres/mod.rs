@@ -36,6 +36,9 @@ const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a connection is kept before it is replaced (sqlx's default).
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+/// How long a connection may stay idle before it is closed (sqlx's
+/// default): after a storm each instance gives its connection slots back.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// The connections, held outside sqlx's pool (`store::conns`): an idle one
 /// is pinged before it is lent (a restarted server breaks them all), none is
@@ -142,6 +145,7 @@ impl PgStore {
             checkout_timeout: settings.acquire_timeout,
             ping_idle: true,
             max_lifetime: Some(MAX_LIFETIME),
+            idle_timeout: Some(IDLE_TIMEOUT),
         };
         Ok(PgStore {
             pool: Conns::with_first(options, settings, probe),
@@ -186,6 +190,60 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    /// Server processes of the connections named `app`.
+    async fn backends(server: &str, app: &str) -> i64 {
+        let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+        let n =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(app)
+                .fetch_one(&mut admin)
+                .await
+                .unwrap();
+        admin.close().await.ok();
+        n
+    }
+
+    /// After a burst the server gets its connection slots back: the idle
+    /// connections are closed (their server processes end) without any
+    /// request asking.
+    #[tokio::test]
+    async fn idle_connections_are_given_back_to_the_server() {
+        let Some((_, url)) = testdb::fresh().await else {
+            return;
+        };
+        let app = format!("idp_idle_{}", uuid::Uuid::new_v4().simple());
+        let options = PgConnectOptions::from_str(&url)
+            .unwrap()
+            .application_name(&app);
+        let timeout = Duration::from_millis(300);
+        let conns = Conns::<sqlx::Postgres>::open(
+            options,
+            Settings {
+                size: 3,
+                checkout_timeout: Duration::from_secs(5),
+                ping_idle: true,
+                max_lifetime: Some(MAX_LIFETIME),
+                idle_timeout: Some(timeout),
+            },
+        )
+        .await
+        .unwrap();
+        let burst: Vec<_> = futures_util::future::join_all((0..3).map(|_| conns.acquire()))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        drop(burst);
+        assert_eq!(backends(&url, &app).await, 3);
+        tokio::time::sleep(timeout * 3).await;
+        assert_eq!(backends(&url, &app).await, 0, "idle connections still open");
+        let one: i32 = sqlx::query_scalar("SELECT 1")
+            .fetch_one(&conns)
+            .await
+            .unwrap();
+        assert_eq!(one, 1, "the set opens a fresh one when asked");
     }
 }
 

@@ -89,6 +89,8 @@ impl SqliteStore {
             // A file does not go away under an open connection.
             ping_idle: false,
             max_lifetime: None,
+            // Nothing to give back to a file.
+            idle_timeout: None,
         };
         let writer = Conns::open(options.clone(), settings(1))
             .await

@@ -282,6 +282,19 @@ def report(args):
         row(f"{label} p99", fmt(r["p99_ms"], " ms"), "", "", "< 5 ms", r["p99_ms"] < 5)
         row(f"{label} errors", str(errors(r)), "", "", "0", errors(r) == 0)
 
+    # "The raw signing limit of the server's cores": wrk takes 0.15 core of
+    # the two during a token run, so the tokens per core the server used are
+    # judged against one core's raw signatures too, as (a) and (b) are per
+    # core against the mock (both rows count).
+    def sign_row(label, r, limit_all, share):
+        ours_core = per_core(r)
+        one_core = limit_all / cores if limit_all else None
+        ratio = ours_core / one_core if ours_core and one_core else None
+        row(f"{label} req/s per server core vs signing", fmt(ours_core),
+            f"raw sign per core {fmt(one_core)}",
+            fmt(None if ratio is None else ratio * 100, " %"), f"≥ {share} % per core",
+            None if ratio is None else ratio * 100 >= share)
+
     # Issue 17: client_credentials at 75 % of the signing limit; refresh,
     # which also rotates its token in a write, at 60 % with p99 < 50 ms.
     for key, label, share in (("cc", "(c) client_credentials", 75),
@@ -295,6 +308,7 @@ def report(args):
             f"raw sign × {cores} cores {fmt(sign_limit)}",
             fmt(None if vs_sign is None else vs_sign * 100, " %"), f"≥ {share} %",
             None if vs_sign is None else vs_sign * 100 >= share)
+        sign_row(label, r, sign_limit, share)
         row(f"{label} p50 / p99", f"{fmt(r['p50_ms'])} / {fmt(r['p99_ms'], ' ms')}", "", "",
             "p99 < 50 ms" if key == "refresh" else "",
             r["p99_ms"] < 50 if key == "refresh" else "")
@@ -388,6 +402,7 @@ def report(args):
             f"raw sign × {cores} cores {fmt(sign_limit_o)}",
             fmt(None if vs_sign is None else vs_sign * 100, " %"), "≥ 75 %",
             None if vs_sign is None else vs_sign >= 0.75)
+        sign_row("(o) API-key token exchange", r, sign_limit_o, 75)
         row("(o) API-key token exchange errors", str(errors(r)), "", "", "0", errors(r) == 0)
 
     s = res["startup"]

@@ -16,20 +16,24 @@
 //! dropped before `commit`) is closed too. With `ping_idle` (Postgres, where
 //! a restarted server leaves every idle connection broken) an idle
 //! connection is pinged before it is lent, as sqlx's pool does, and one that
-//! does not answer is replaced. With `idle_timeout` (Postgres) a connection
+//! does not answer is replaced; but a read takes one used within the last
+//! second without a ping and runs again if it was broken (`read.rs`). With
+//! `idle_timeout` (Postgres) a connection
 //! left idle that long is closed by a task that looks every few seconds, as
 //! sqlx's reaper does, so that an instance gives the server its connection
 //! slots back after a storm.
 
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::{ConnectOptions as _, Connection, Database, Error, TransactionManager};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 mod executor;
+mod read;
+mod reap;
 #[cfg(test)]
 mod tests;
 
@@ -52,9 +56,6 @@ pub(super) struct Settings {
     /// Close a connection left idle this long (as sqlx's `idle_timeout`).
     pub idle_timeout: Option<Duration>,
 }
-
-/// How often the idle connections are looked at, at most.
-const REAP_EVERY: Duration = Duration::from_secs(30);
 
 /// Up to `settings.size` connections to one database.
 pub(super) struct Conns<DB: Database> {
@@ -113,7 +114,7 @@ impl<DB: Database> Conns<DB> {
             slots: Semaphore::new(settings.size),
         });
         if let Some(timeout) = settings.idle_timeout {
-            tokio::spawn(reap(Arc::downgrade(&inner), timeout.min(REAP_EVERY)));
+            tokio::spawn(reap::reap(Arc::downgrade(&inner), timeout));
         }
         Conns { inner }
     }
@@ -133,37 +134,58 @@ impl<DB: Database> Conns<DB> {
     }
 
     async fn checkout(&self) -> Result<Conn<'_, DB>, Error> {
-        let permit = self
-            .inner
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| Error::PoolClosed)?;
-        let (conn, opened) = loop {
-            let Some(Idle {
-                conn: mut idle,
+        let permit = self.permit().await?;
+        let ping = self.inner.settings.ping_idle;
+        let (conn, opened) = match self.pop_sound(|_| ping).await {
+            Some(sound) => sound,
+            None => (self.inner.options.connect().await?, Instant::now()),
+        };
+        Ok(self.lent(conn, opened, permit))
+    }
+
+    /// The most recently used idle connection that is neither stale nor,
+    /// where `needs_ping` says so for its idle time, silent to a ping; the
+    /// others it meets are dropped (broken: their server restarted, say).
+    async fn pop_sound(
+        &self,
+        needs_ping: impl Fn(Instant) -> bool,
+    ) -> Option<(DB::Connection, Instant)> {
+        loop {
+            let Idle {
+                mut conn,
                 opened,
                 since,
-            }) = self.inner.lock_idle().pop()
-            else {
-                break (self.inner.options.connect().await?, Instant::now());
-            };
+            } = self.inner.lock_idle().pop()?;
             if self.inner.stale(opened, since) {
                 continue;
             }
-            if !self.inner.settings.ping_idle || idle.ping().await.is_ok() {
-                break (idle, opened);
+            if !needs_ping(since) || conn.ping().await.is_ok() {
+                return Some((conn, opened));
             }
-            // Broken (its server restarted, say): dropped, and the next one
-            // tried.
-        };
-        Ok(Conn {
+        }
+    }
+
+    async fn permit(&self) -> Result<SemaphorePermit<'_>, Error> {
+        self.inner
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| Error::PoolClosed)
+    }
+
+    fn lent<'a>(
+        &'a self,
+        conn: DB::Connection,
+        opened: Instant,
+        permit: SemaphorePermit<'a>,
+    ) -> Conn<'a, DB> {
+        Conn {
             inner: &self.inner,
             conn: ManuallyDrop::new(conn),
             opened,
             busy: false,
             _permit: permit,
-        })
+        }
     }
 
     /// How many connections are idle.
@@ -199,39 +221,12 @@ impl<DB: Database> Inner<DB> {
                 .is_some_and(|timeout| since.elapsed() >= timeout)
     }
 
-    /// Takes the stale connections out of the idle list.
-    fn take_stale(&self) -> Vec<DB::Connection> {
-        let mut idle = self.lock_idle();
-        let (stale, kept) = std::mem::take(&mut *idle)
-            .into_iter()
-            .partition::<Vec<_>, _>(|i| self.stale(i.opened, i.since));
-        *idle = kept;
-        stale.into_iter().map(|i| i.conn).collect()
-    }
-
     fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Idle<DB>>> {
         // The list is only pushed and popped: a panic elsewhere cannot leave
         // it half-changed.
         self.idle
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// Every `every`, closes the connections idle past their timeout (or past
-/// their lifetime) politely, so the server does not log a lost client; ends
-/// when the set is dropped.
-async fn reap<DB: Database>(inner: Weak<Inner<DB>>, every: Duration) {
-    loop {
-        tokio::time::sleep(every).await;
-        let Some(stale) = inner.upgrade().map(|inner| inner.take_stale()) else {
-            return;
-        };
-        for conn in stale {
-            // Closing is a courtesy: a connection that cannot say goodbye
-            // is dropped all the same.
-            let _ = conn.close().await;
-        }
     }
 }
 
@@ -267,12 +262,19 @@ impl<DB: Database> Conn<'_, DB> {
 /// An error after which the connection is still sound: the database
 /// answered (a constraint, a conflict, a bad statement), or the row was not
 /// what the caller expected. Anything else (I/O, protocol, a worker gone)
-/// may have left the connection unusable.
+/// may have left the connection unusable, and so has an answer that the
+/// server is ending the session: Postgres's class 57P (shutting down,
+/// terminated by an administrator) and class 08 (connection exceptions).
+/// SQLite's codes are numbers, never of those classes.
 fn refused_by_database(e: &Error) -> bool {
+    if let Error::Database(answer) = e {
+        return !answer
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08"));
+    }
     matches!(
         e,
-        Error::Database(_)
-            | Error::RowNotFound
+        Error::RowNotFound
             | Error::ColumnDecode { .. }
             | Error::ColumnNotFound(_)
             | Error::ColumnIndexOutOfBounds { .. }

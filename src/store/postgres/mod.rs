@@ -205,6 +205,59 @@ mod tests {
         n
     }
 
+    /// A read takes an idle connection without pinging it first; one whose
+    /// server process is gone (a restart, an administrator's terminate)
+    /// costs the read nothing: it runs again, on a fresh connection.
+    #[tokio::test]
+    async fn a_read_on_a_dead_connection_runs_again() {
+        use sqlx::Row as _;
+        let Some((_, url)) = testdb::fresh().await else {
+            return;
+        };
+        let conns = Conns::<sqlx::Postgres>::open(
+            PgConnectOptions::from_str(&url).unwrap(),
+            Settings {
+                size: 1,
+                checkout_timeout: Duration::from_secs(5),
+                ping_idle: true,
+                max_lifetime: None,
+                idle_timeout: None,
+            },
+        )
+        .await
+        .unwrap();
+        let pid = async || -> i32 {
+            let row = conns
+                .read_optional(|| sqlx::query("SELECT pg_backend_pid()"))
+                .await
+                .unwrap();
+            row.unwrap().get(0)
+        };
+        let first = pid().await;
+        assert_eq!(pid().await, first, "an idle connection is reused");
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("SELECT pg_terminate_backend($1)")
+            .bind(first)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            let alive: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+                    .bind(first)
+                    .fetch_one(&mut admin)
+                    .await
+                    .unwrap();
+            if !alive {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let second = pid().await;
+        assert_ne!(second, first, "the read ran on a fresh connection");
+        assert_eq!(pid().await, second, "and that one is kept");
+    }
+
     /// After a burst the server gets its connection slots back: the idle
     /// connections are closed (their server processes end) without any
     /// request asking.

@@ -123,8 +123,10 @@ macro_rules! holder_reads {
                 if args.iter().any(Arg::unstorable) {
                     return Ok(None);
                 }
-                let row = binds::hot_args(sql, args)
-                    .fetch_optional(&self.$read)
+                // A read: no ping before it (`Conns::read_optional`).
+                let row = self
+                    .$read
+                    .read_optional(|| binds::hot_args(sql, args))
                     .await
                     .map_err(unavailable)?;
                 row.map(|row| read(&row)).transpose().map_err(unavailable)

@@ -17,7 +17,7 @@
 //! a restarted server leaves every idle connection broken) an idle
 //! connection is pinged before it is lent, as sqlx's pool does, and one that
 //! does not answer is replaced; but a read takes one used within the last
-//! second without a ping and runs again if it was broken (`read.rs`). With
+//! second without a ping and runs again if it was broken (`rerun.rs`). With
 //! `idle_timeout` (Postgres) a connection
 //! left idle that long is closed by a task that looks every few seconds, as
 //! sqlx's reaper does, so that an instance gives the server its connection
@@ -32,8 +32,8 @@ use sqlx::{ConnectOptions as _, Connection, Database, Error, TransactionManager}
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 mod executor;
-mod read;
 mod reap;
+mod rerun;
 #[cfg(test)]
 mod tests;
 

@@ -98,6 +98,40 @@ async fn a_rotation_raced_from_two_pools_wins_once() {
     }
 }
 
+/// A rotation whose answer was lost with its connection runs again
+/// (`Conns::fetch_rerunnable`): its second run answers as the first did and
+/// stores nothing more, while another rotation of the same token, with a
+/// successor of its own, is still refused as a replay.
+#[tokio::test]
+async fn a_rotation_run_twice_answers_as_the_first() {
+    let Some(f) = fixture().await else { return };
+    f.session("s").await;
+    let store = f.pools[0].as_ref();
+    store
+        .insert_refresh(&f.token("rt", "f", "s"))
+        .await
+        .unwrap();
+    let successor = f.token("next", "f", "s");
+    let first = store.rotate_refresh("rt", &successor).await.unwrap();
+    let again = store.rotate_refresh("rt", &successor).await.unwrap();
+    let (RefreshClaim::Claimed(first), RefreshClaim::Claimed(again)) = (first, again) else {
+        panic!("a second run of the rotation was refused");
+    };
+    assert_eq!(first.token_hash, "rt");
+    assert_eq!(again.used_at, first.used_at);
+    let other = store
+        .rotate_refresh("rt", &f.token("other", "f", "s"))
+        .await
+        .unwrap();
+    assert!(
+        !matches!(other, RefreshClaim::Claimed(_)),
+        "a replay with another successor was accepted: {other:?}"
+    );
+    assert!(store.get_refresh("other").await.unwrap().is_none());
+    let next = store.get_refresh("next").await.unwrap().unwrap();
+    assert!(next.used_at.is_none() && next.revoked_at.is_none());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_code_raced_from_two_pools_is_redeemed_once() {
     let Some(f) = fixture().await else { return };

@@ -116,8 +116,11 @@ impl PgStore {
     }
 
     /// One round trip and one transaction: `rotate_refresh_token`
-    /// (migration 0016) takes the family's lock, the session's share lock,
-    /// claims the presented token and inserts its successor.
+    /// (migrations 0016, 0018) takes the family's lock, the session's share
+    /// lock, claims the presented token and inserts its successor. A second
+    /// run of the same rotation answers as the first (0018), so it goes
+    /// without a ping and runs again on a broken connection
+    /// (`Conns::fetch_rerunnable`).
     async fn try_rotate_refresh(
         &self,
         presented: &str,
@@ -126,12 +129,13 @@ impl PgStore {
         let sql = format!(
             "SELECT {REFRESH_COLUMNS} FROM rotate_refresh_token($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         );
-        let query = sqlx::query(&sql).bind(FAMILY_LOCK_CLASS).bind(presented);
-        let spent = refresh_grant(query, t)
-            .try_map(|row: PgRow| RefreshRecord::from_row(&row))
-            .fetch_optional(&self.pool)
+        let row = self
+            .pool
+            .fetch_rerunnable(|| {
+                refresh_grant(sqlx::query(&sql).bind(FAMILY_LOCK_CLASS).bind(presented), t)
+            })
             .await?;
-        Ok(spent)
+        row.map(|row| RefreshRecord::from_row(&row)).transpose()
     }
 
     async fn try_revoke_family(&self, family_id: &str, now: i64) -> Result<u64, sqlx::Error> {

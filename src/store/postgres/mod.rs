@@ -228,7 +228,7 @@ mod tests {
         .unwrap();
         let pid = async || -> i32 {
             let row = conns
-                .read_optional(|| sqlx::query("SELECT pg_backend_pid()"))
+                .fetch_rerunnable(|| sqlx::query("SELECT pg_backend_pid()"))
                 .await
                 .unwrap();
             row.unwrap().get(0)

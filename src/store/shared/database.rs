@@ -15,9 +15,9 @@ macro_rules! database {
         impl $store {
             async fn hot_config_version(&self) -> Result<i64, $crate::store::StoreError> {
                 use sqlx::Row as _;
-                // A read: no ping before it (`Conns::read_optional`).
+                // A read: no ping before it (`Conns::fetch_rerunnable`).
                 self.$read
-                    .read_optional(|| sqlx::query(CONFIG_VERSION_SQL))
+                    .fetch_rerunnable(|| sqlx::query(CONFIG_VERSION_SQL))
                     .await
                     .and_then(|row| row.ok_or(sqlx::Error::RowNotFound)?.try_get(0))
                     .map_err($crate::store::shared::unavailable)

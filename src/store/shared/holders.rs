@@ -123,10 +123,10 @@ macro_rules! holder_reads {
                 if args.iter().any(Arg::unstorable) {
                     return Ok(None);
                 }
-                // A read: no ping before it (`Conns::read_optional`).
+                // A read: no ping before it (`Conns::fetch_rerunnable`).
                 let row = self
                     .$read
-                    .read_optional(|| binds::hot_args(sql, args))
+                    .fetch_rerunnable(|| binds::hot_args(sql, args))
                     .await
                     .map_err(unavailable)?;
                 row.map(|row| read(&row)).transpose().map_err(unavailable)

@@ -1,0 +1,71 @@
+//! Statements without a ping before them: one that does the same thing run
+//! twice (a read, or the refresh rotation, written to be) runs again when
+//! it meets a broken connection instead.
+
+use std::time::Duration;
+
+use sqlx::query::Query;
+use sqlx::{Database, Error, Executor, IntoArguments};
+
+use super::{Conn, Conns, refused_by_database};
+
+/// A statement that can run again takes an idle connection used this
+/// recently without a ping (`Conns::fetch_rerunnable`).
+const NO_PING_WITHIN: Duration = Duration::from_secs(1);
+
+impl<DB: Database> Conns<DB> {
+    /// Runs the statement `query` builds and returns its row, if any; the
+    /// statement must do the same thing when it runs twice (a read, or a
+    /// write that recognises its own second run, as `rotate_refresh_token`
+    /// does). With `ping_idle` an idle connection that was in use within
+    /// the last `NO_PING_WITHIN` is not pinged first (on Postgres a round
+    /// trip for every statement on the token paths): if it turns out
+    /// broken (its server restarted, say), `query` is built and run once
+    /// more on a connection checked out as for any statement, pinged or
+    /// new. Other writes keep the ping: one whose connection broke under
+    /// it may or may not have committed. A connection idle for longer is
+    /// pinged first, within the checkout timeout, as for any statement: one
+    /// that a firewall dropped without a word (after minutes of quiet)
+    /// would otherwise leave the statement waiting for TCP to give up.
+    pub(in crate::store) async fn fetch_rerunnable<'q, A>(
+        &self,
+        query: impl Fn() -> Query<'q, DB, A>,
+    ) -> Result<Option<DB::Row>, Error>
+    where
+        A: 'q + IntoArguments<'q, DB>,
+        for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    {
+        if self.inner.settings.ping_idle {
+            let unpinged =
+                tokio::time::timeout(self.inner.settings.checkout_timeout, self.checkout_idle())
+                    .await
+                    .map_err(|_| Error::PoolTimedOut)??;
+            if let Some(mut conn) = unpinged {
+                let out = query().fetch_optional(conn.start()).await;
+                conn.settle(&out);
+                match out {
+                    // `conn` is closed as it drops, before the retry.
+                    Err(e) if !refused_by_database(&e) => {
+                        tracing::debug!(error = %e, "an idle connection was broken: the statement runs again");
+                    }
+                    out => return out,
+                }
+            }
+        }
+        let mut conn = self.acquire().await?;
+        let out = query().fetch_optional(conn.start()).await;
+        conn.settle(&out);
+        out
+    }
+
+    /// The most recently used idle connection, pinged only if it has been
+    /// idle for `NO_PING_WITHIN` or more; none when there is none (the
+    /// caller opens one through `checkout`).
+    async fn checkout_idle(&self) -> Result<Option<Conn<'_, DB>>, Error> {
+        let permit = self.permit().await?;
+        let sound = self
+            .pop_sound(|since| since.elapsed() >= NO_PING_WITHIN)
+            .await;
+        Ok(sound.map(|(conn, opened)| self.lent(conn, opened, permit)))
+    }
+}

@@ -134,9 +134,18 @@ impl<DB: Database> Conns<DB> {
     }
 
     async fn checkout(&self) -> Result<Conn<'_, DB>, Error> {
-        let permit = self.permit().await?;
         let ping = self.inner.settings.ping_idle;
-        let (conn, opened) = match self.pop_sound(|_| ping).await {
+        self.checkout_pinging(|_| ping).await
+    }
+
+    /// A connection of the set: the most recently used sound idle one
+    /// (`pop_sound`, pinged where `needs_ping` says so), else a new one.
+    async fn checkout_pinging(
+        &self,
+        needs_ping: impl Fn(Instant) -> bool,
+    ) -> Result<Conn<'_, DB>, Error> {
+        let permit = self.permit().await?;
+        let (conn, opened) = match self.pop_sound(needs_ping).await {
             Some(sound) => sound,
             None => (self.inner.options.connect().await?, Instant::now()),
         };

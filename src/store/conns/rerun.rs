@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::query::Query;
 use sqlx::{Database, Error, Executor, IntoArguments};
 
-use super::{Conn, Conns, refused_by_database};
+use super::{Conns, refused_by_database};
 
 /// A statement that can run again takes an idle connection used this
 /// recently without a ping (`Conns::fetch_rerunnable`).
@@ -36,36 +36,25 @@ impl<DB: Database> Conns<DB> {
         for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     {
         if self.inner.settings.ping_idle {
-            let unpinged =
-                tokio::time::timeout(self.inner.settings.checkout_timeout, self.checkout_idle())
-                    .await
-                    .map_err(|_| Error::PoolTimedOut)??;
-            if let Some(mut conn) = unpinged {
-                let out = query().fetch_optional(conn.start()).await;
-                conn.settle(&out);
-                match out {
-                    // `conn` is closed as it drops, before the retry.
-                    Err(e) if !refused_by_database(&e) => {
-                        tracing::debug!(error = %e, "an idle connection was broken: the statement runs again");
-                    }
-                    out => return out,
+            let mut conn = tokio::time::timeout(
+                self.inner.settings.checkout_timeout,
+                self.checkout_pinging(|since| since.elapsed() >= NO_PING_WITHIN),
+            )
+            .await
+            .map_err(|_| Error::PoolTimedOut)??;
+            let out = query().fetch_optional(conn.start()).await;
+            conn.settle(&out);
+            match out {
+                // `conn` is closed as it drops, before the second run.
+                Err(e) if !refused_by_database(&e) => {
+                    tracing::debug!(error = %e, "a connection was broken: the statement runs again");
                 }
+                out => return out,
             }
         }
         let mut conn = self.acquire().await?;
         let out = query().fetch_optional(conn.start()).await;
         conn.settle(&out);
         out
-    }
-
-    /// The most recently used idle connection, pinged only if it has been
-    /// idle for `NO_PING_WITHIN` or more; none when there is none (the
-    /// caller opens one through `checkout`).
-    async fn checkout_idle(&self) -> Result<Option<Conn<'_, DB>>, Error> {
-        let permit = self.permit().await?;
-        let sound = self
-            .pop_sound(|since| since.elapsed() >= NO_PING_WITHIN)
-            .await;
-        Ok(sound.map(|(conn, opened)| self.lent(conn, opened, permit)))
     }
 }

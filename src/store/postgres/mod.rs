@@ -192,6 +192,30 @@ mod tests {
         }
     }
 
+    /// A database that a newer release migrated is refused with a reason an
+    /// operator can act on (an instance of the old release restarting in
+    /// the middle of an upgrade).
+    #[tokio::test]
+    async fn a_database_from_a_newer_release_is_refused_clearly() {
+        use crate::store::Database as _;
+        let Some((store, url)) = testdb::fresh().await else {
+            return;
+        };
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES (9999, 'from the future', TRUE, '\\x00', 0)",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let err = store.migrate().await.unwrap_err().to_string();
+        assert!(
+            err.contains("migrated by a newer release") && err.contains("9999"),
+            "{err}"
+        );
+    }
+
     /// Server processes of the connections named `app`.
     async fn backends(server: &str, app: &str) -> i64 {
         let mut admin = sqlx::PgConnection::connect(server).await.unwrap();

@@ -40,7 +40,7 @@ macro_rules! database {
                 sqlx::migrate!($migrations)
                     .run_direct(&mut *conn)
                     .await
-                    .map_err(|e| failed(&e))
+                    .map_err($crate::store::shared::migration_failed)
             }
 
             async fn ping(&self) -> Result<(), $crate::store::StoreError> {
@@ -59,3 +59,18 @@ macro_rules! database {
 }
 
 pub(crate) use database;
+
+/// Why the migrations did not run, for the operator: a database that a newer
+/// release migrated says so and what to do (docs/postgres.md, "Upgrades"),
+/// instead of sqlx's "previously applied but is missing".
+pub(crate) fn migration_failed(e: sqlx::migrate::MigrateError) -> crate::store::StoreError {
+    use sqlx::migrate::MigrateError;
+    crate::store::StoreError::Open(match e {
+        MigrateError::VersionMissing(version) => format!(
+            "the database was migrated by a newer release of domino-idp (its migration \
+             {version} is unknown to this one): run that release or a later one, or \
+             restore the database from before the upgrade"
+        ),
+        e => format!("migration failed: {e}"),
+    })
+}

@@ -23,7 +23,7 @@ pub(crate) mod users;
 pub(crate) use apikeys::api_key_store;
 pub(crate) use clients::client_store;
 pub(crate) use console::console_store;
-pub(crate) use database::database;
+pub(crate) use database::{database, migration_failed};
 pub(crate) use grants::grant_store;
 pub(crate) use holders::{holder_reads, holder_sql};
 pub(crate) use keys::signing_key_store;

@@ -16,12 +16,12 @@
 //! dropped before `commit`) is closed too. With `ping_idle` (Postgres, where
 //! a restarted server leaves every idle connection broken) an idle
 //! connection is pinged before it is lent, as sqlx's pool does, and one that
-//! does not answer is replaced; but a read takes one used within the last
-//! second without a ping and runs again if it was broken (`rerun.rs`). With
-//! `idle_timeout` (Postgres) a connection
-//! left idle that long is closed by a task that looks every few seconds, as
-//! sqlx's reaper does, so that an instance gives the server its connection
-//! slots back after a storm.
+//! does not answer is replaced; but a statement that can run twice (a read,
+//! the refresh rotation) takes one used within the last second without a
+//! ping and runs again if it was broken (`rerun.rs`). With `idle_timeout`
+//! (Postgres) a connection left idle that long is closed by a task that
+//! looks every few seconds, as sqlx's reaper does, so that an instance
+//! gives the server its connection slots back after a storm (`reap.rs`).
 
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};

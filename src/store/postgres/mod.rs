@@ -197,23 +197,14 @@ mod tests {
     /// the middle of an upgrade).
     #[tokio::test]
     async fn a_database_from_a_newer_release_is_refused_clearly() {
-        use crate::store::Database as _;
+        use crate::store::scenarios;
         let Some((store, url)) = testdb::fresh().await else {
             return;
         };
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-             VALUES (9999, 'from the future', TRUE, '\\x00', 0)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        let err = store.migrate().await.unwrap_err().to_string();
-        assert!(
-            err.contains("migrated by a newer release") && err.contains("9999"),
-            "{err}"
-        );
+        let future = sqlx::query(scenarios::FUTURE_MIGRATION_SQL).bind(vec![0u8]);
+        future.execute(&mut conn).await.unwrap();
+        scenarios::a_newer_release_is_named(&store).await;
     }
 
     /// Server processes of the connections named `app`.

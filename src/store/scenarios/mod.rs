@@ -24,6 +24,22 @@ pub(crate) use users::{
 };
 
 use super::{SessionRecord, Store, UserRecord};
+
+/// Records a migration no release has (9999) as applied, as a newer release
+/// would have; `$1` is its checksum (any bytes).
+pub(crate) const FUTURE_MIGRATION_SQL: &str = "INSERT INTO _sqlx_migrations
+     (version, description, success, checksum, execution_time)
+     VALUES (9999, 'from the future', TRUE, $1, 0)";
+
+/// After `FUTURE_MIGRATION_SQL`, `store` refuses to migrate with a reason an
+/// operator can act on, not sqlx's.
+pub(crate) async fn a_newer_release_is_named(store: &dyn Store) {
+    let err = store.migrate().await.unwrap_err().to_string();
+    assert!(
+        err.contains("migrated by a newer release") && err.contains("9999"),
+        "{err}"
+    );
+}
 use crate::domain::user::{NewUser, User, UserSpec};
 
 /// One `#[tokio::test]` per named scenario, each against a fresh store from

@@ -236,23 +236,15 @@ mod tests {
     /// operator can act on, not sqlx's.
     #[tokio::test]
     async fn a_database_from_a_newer_release_is_refused_clearly() {
+        use crate::store::scenarios;
         let (store, dir) = super::testdb::fresh().await.unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
             .await
             .unwrap();
-        sqlx::query(
-            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-             VALUES (9999, 'from the future', TRUE, X'00', 0)",
-        )
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        let err = store.migrate().await.unwrap_err().to_string();
-        assert!(
-            err.contains("migrated by a newer release") && err.contains("9999"),
-            "{err}"
-        );
+        let future = sqlx::query(scenarios::FUTURE_MIGRATION_SQL).bind(vec![0u8]);
+        future.execute(&mut conn).await.unwrap();
+        scenarios::a_newer_release_is_named(&store).await;
     }
 
     /// An in-memory database works, through sqlx for every read, and leaves

@@ -10,7 +10,7 @@ impl<DB: Database> Conns<DB> {
     /// Runs `statement` on a connection of the set, lent out for it: given
     /// back when it completes (unless it broke the connection), closed when
     /// it is dropped half-way.
-    async fn lend<T>(
+    pub(super) async fn lend<T>(
         &self,
         statement: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, Error>,
     ) -> Result<T, Error> {

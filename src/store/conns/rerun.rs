@@ -52,9 +52,7 @@ impl<DB: Database> Conns<DB> {
                 out => return out,
             }
         }
-        let mut conn = self.acquire().await?;
-        let out = query().fetch_optional(conn.start()).await;
-        conn.settle(&out);
-        out
+        self.lend(async |conn| query().fetch_optional(conn).await)
+            .await
     }
 }

@@ -313,15 +313,15 @@ impl RefreshHolderRow {
     }
 }
 
-/// An API key joined with its user and the session its exchanges share
-/// (`UserStore::find_api_key_holder`): the key's columns are prefixed `k_`,
-/// the session's `s_` (null when the key has none, or it is gone).
 /// The select list of an API key's own columns, `k_`-prefixed
 /// (`KeyHolderRow`), over `api_keys k`.
 pub(super) const API_KEY_COLUMNS: &str = "k.id AS k_id, k.name AS k_name,
     k.key_hash AS k_key_hash, k.created_at AS k_created_at, k.expires_at AS k_expires_at,
     k.last_used_at AS k_last_used_at, k.session_id AS k_session_id";
 
+/// An API key joined with its user and the session its exchanges share
+/// (`UserStore::find_api_key_holder`): the key's columns are prefixed `k_`,
+/// the session's `s_` (null when the key has none, or it is gone).
 pub(super) struct KeyHolderRow {
     pub(super) user: UserSessionRow,
     pub(super) key: ApiKeyRecord,

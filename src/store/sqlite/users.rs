@@ -10,7 +10,8 @@ crate::store::shared::user_store!(@common SqliteStore, pool, writer, "", "");
 
 impl SqliteStore {
     /// A hot read through rusqlite (`super::hot`): the row `sql` selects
-    /// with `key` as `$1`, mapped by `read`; none for a key no row can hold.
+    /// with `args` as `$1`, `$2`..., mapped by `read`; none when a text is
+    /// one no row can hold.
     async fn hot_read<T>(
         &self,
         sql: &str,

@@ -204,9 +204,11 @@ async fn the_issuer_goes_red_while_postgres_is_down_and_recovers_without_a_resta
 }
 
 /// Postgres restarted while the issuer's pooled connections sat idle: every
-/// one of them is broken, and none may cost a request its answer (the pool
-/// pings each idle connection before lending it; pinging only those idle
-/// for a second or more failed here).
+/// one of them is broken, and none may cost a request its answer (a
+/// connection idle for a second or more is pinged before it is lent; one
+/// used more recently is lent as it is only to a statement that runs again
+/// when it meets a broken connection, `Conns::fetch_rerunnable`; pinging
+/// only the connections idle for a second, with no second run, failed here).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_between_requests_costs_no_request() {
     if !on_postgres() {

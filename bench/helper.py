@@ -157,7 +157,7 @@ def add_cpu(args):
 def db_counters(args):
     """PostgreSQL's counters for one database, as bench/dbwork.py reads them
     (after waiting for the backends to flush their statistics): statements
-    (round trips with sqlx), committed transactions (read-only ones
+    (the round trips, with no ping on the token paths), committed transactions (read-only ones
     included), rows written, WAL bytes; and the next transaction id, which
     only a transaction that writes consumes. One JSON object."""
     import dbwork
@@ -323,12 +323,12 @@ def report(args):
         # Transactions that wrote: the transaction ids (d) consumed.
         writing = per["next_xid"]
         row("(d) refresh_token database work (PostgreSQL)",
-            f"{per['statements']:.2f} round trips, {writing:.2f} write transactions "
+            f"{per['statements']:.2f} statements, {writing:.2f} write transactions "
             f"({per['transactions']:.2f} committed with the read-only ones), "
             f"{per['rows']:.2f} rows written, {per['wal_bytes']:,.0f} WAL bytes",
             f"pg_stat_statements, pg_stat_database and transaction ids over (d), "
             f"per refresh answered ({n:,})", "",
-            "1 write transaction, ≤ 2 round trips",
+            "1 write transaction, ≤ 2 statements (round trips: no ping before them, docs/postgres.md)",
             writing < 1.05 and per["statements"] < 2.05)
 
     r = res["login"]

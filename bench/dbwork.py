@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """The database work per token, for bench/scaling.sh: runs N requests of each
 flow against one issuer and reads what Postgres counted meanwhile
-(pg_stat_statements: statements, which are round trips with sqlx, and
-those that write; pg_stat_database: transactions and rows written; pg_stat_wal: WAL bytes), less
-what the issuers do when idle over the same time (the key-reload poll).
+(pg_stat_statements: statements, and those that write; pg_stat_database:
+transactions and rows written; pg_stat_wal: WAL bytes) and the round trips
+(`ss`: data segments sent on the connections to Postgres: a statement, or
+the ping an issuer sends before some of them, is one each), less what the
+issuers do when idle over the same time (the key-reload poll).
 The stats query itself runs in another database and is not counted.
 Prints one JSON object. Standard library only; psql for the counters."""
 
 import argparse
 import base64
 import json
+import re
 import subprocess
 import time
 import urllib.parse
@@ -35,12 +38,25 @@ def psql(url, sql):
     return out.strip()
 
 
+def segments(port):
+    """Data segments sent so far on the connections open to Postgres at
+    `port` (the issuers' sets; psql's own have closed). sqlx flushes each
+    statement, and each ping, once: one segment a round trip."""
+    out = subprocess.run(
+        ["ss", "-tinH", "state", "established", f"( dport = :{port} )"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return sum(int(n) for n in re.findall(r"\bdata_segs_out:(\d+)", out))
+
+
 def counters(admin_url, db):
+    # Round trips now, before the wait below adds the issuers' idle polls.
+    trips = segments(urllib.parse.urlparse(admin_url).port or 5432)
     # A busy backend flushes its statistics at most once a second, an idle
     # one after ten seconds: wait for the last of them.
     time.sleep(11)
     statements, writes, transactions, rows, wal = psql(admin_url, STATS.format(db=db)).split()
-    return [int(statements), int(writes), int(transactions), int(rows), int(float(wal))]
+    return [int(statements), int(writes), int(transactions), int(rows), int(float(wal)), trips]
 
 
 def post(url, form, headers=None):
@@ -92,6 +108,7 @@ def main():
             "transactions": round(net[2] / a.n, 2),
             "rows_written": round(net[3] / a.n, 2),
             "wal_bytes": round(net[4] / a.n),
+            "round_trips": round(net[5] / a.n, 2),
         }
 
     results = {"n": a.n, "idle_per_second": {

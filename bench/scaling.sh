@@ -111,13 +111,15 @@ PGB_STATEMENTS, PGB_WRITES = 5, 2
 print("# Several instances on one Postgres\n")
 print(f"`bench/scaling.sh`, {n} requests of each flow, sequential, against one of two issuers on")
 print("one PostgreSQL 15 (fsync on) on this machine. *Statements* are what `pg_stat_statements`")
-print("counted (BEGIN and COMMIT included), which with sqlx are round trips; *writes* are the")
-print("INSERT/UPDATE/DELETE among them; *transactions* and *rows written* (inserted + updated +")
+print("counted (BEGIN and COMMIT included); *writes* are the INSERT/UPDATE/DELETE among them;")
+print("*round trips* are the data segments the issuers sent Postgres (`ss`): the statements, and")
+print("the ping before a statement that could not safely run twice (docs/postgres.md,")
+print("\"A login's statements without the ping\"); *transactions* and *rows written* (inserted + updated +")
 print("deleted) come from `pg_stat_database` (read-only transactions included), *WAL bytes* from")
 print("`pg_stat_wal`. What the issuers do idle over the same time is subtracted (idle:")
 print(f"{dbwork['idle_per_second']['statements']} statements/s, {dbwork['idle_per_second']['transactions']} transactions/s: the key-reload poll of two instances).\n")
-print("| flow | statements | writes | transactions | rows written | WAL bytes | predicted ceiling |")
-print("|---|---|---|---|---|---|---|")
+print("| flow | statements | round trips | writes | transactions | rows written | WAL bytes | predicted ceiling |")
+print("|---|---|---|---|---|---|---|---|")
 for flow in ["client_credentials", "password", "refresh_token", "keep_login"]:
     f = dbwork[flow]
     bounds = []
@@ -126,7 +128,7 @@ for flow in ["client_credentials", "password", "refresh_token", "keep_login"]:
     if tps and f["write_statements"] > 0.05:
         bounds.append(tps * PGB_WRITES / f["write_statements"])
     ceiling = f"{min(bounds):,.0f} tokens/s" if bounds else "none"
-    print(f"| {flow} | {f['statements']} | {f['write_statements']} | {f['transactions']} | {f['rows_written']} | {f['wal_bytes']:,} | {ceiling} |")
+    print(f"| {flow} | {f['statements']} | {f['round_trips']} | {f['write_statements']} | {f['transactions']} | {f['rows_written']} | {f['wal_bytes']:,} | {ceiling} |")
 print()
 print(f"This Postgres ran pgbench's simple-update at **{tps:,.0f} transactions/s** (8 clients, fsync")
 print(f"on; {PGB_STATEMENTS} statements, {PGB_WRITES} of them writes, one commit each). The predicted ceiling")
@@ -134,7 +136,9 @@ print("scales that rate by each flow's statements and by its writes and takes th
 print("what one such Postgres can carry for the whole fleet, however many instances share it.")
 print("Signing (client_credentials) and argon2 (password, Keep) are per instance, so instances")
 print("add capacity until the fleet's token rate reaches that ceiling; a faster Postgres (more")
-print("cores, faster fsync) moves it in proportion to its own pgbench rate.\n")
+print("cores, faster fsync) moves it in proportion to its own pgbench rate. The ceiling counts")
+print("statements: a ping is a round trip and a wake-up of its backend, but nothing to plan,")
+print("run or commit.\n")
 print("## Rolling restart behind nginx\n")
 print(f"wrk (1 thread, 8 connections, {dur} s) sent client_credentials grants through the repo's")
 print("nginx settings (`proxy_next_upstream error timeout`) to two issuers; issuer 1 was stopped")

@@ -1,6 +1,7 @@
 //! Statements without a ping before them: one that does the same thing run
-//! twice (a read, or the refresh rotation, written to be) runs again when
-//! it meets a broken connection instead.
+//! twice (a read, or a write written to recognise its own second run: the
+//! refresh rotation, a login's reservation, a session's insert) runs again
+//! when it meets a broken connection instead.
 
 use std::time::Duration;
 
@@ -16,8 +17,8 @@ const NO_PING_WITHIN: Duration = Duration::from_secs(1);
 impl<DB: Database> Conns<DB> {
     /// Runs the statement `query` builds and returns its row, if any; the
     /// statement must do the same thing when it runs twice (a read, or a
-    /// write that recognises its own second run, as `rotate_refresh_token`
-    /// does). With `ping_idle` an idle connection that was in use within
+    /// write that recognises its own second run, as `rotate_refresh_token`,
+    /// a login's reservation and a session's insert do). With `ping_idle` an idle connection that was in use within
     /// the last `NO_PING_WITHIN` is not pinged first (on Postgres a round
     /// trip for every statement on the token paths): if it turns out
     /// broken (its server restarted, say), `query` is built and run once

@@ -37,7 +37,7 @@ impl Pools {
     }
 }
 
-crate::store::scenarios::scenario_tests!(testdb::fresh: expired_grants_are_purged_in_chunks);
+crate::store::scenarios::scenario_tests!(testdb::fresh: expired_grants_are_purged_in_chunks, a_session_inserted_twice_is_stored_once);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refresh_token_rotates_once() {

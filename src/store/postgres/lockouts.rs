@@ -15,7 +15,10 @@ use crate::store::shared::lockouts::next_counter;
 /// (`ok`) when the counter is unlocked and its live failures plus the checks
 /// in flight leave room for one more, or none is in flight. The update side reads the conflicting
 /// row, which Postgres locks and re-reads at its latest version, so two
-/// instances never both take the last place.
+/// instances never both take the last place. A counter that holds this
+/// nonce and this lease already is this very reservation, granted by the
+/// statement's first run (its connection broke before the answer:
+/// `Conns::fetch_rerunnable`): left alone, no row returned.
 const RESERVE: &str = "
 INSERT INTO login_failures AS f
     (kind, key, failures, last_failure, locked_at, locked_until, expires_at,
@@ -36,6 +39,7 @@ SET (expires_at, in_flight, in_flight_until, grant_nonce) = (
         FROM (SELECT CASE WHEN f.in_flight_until > $3 THEN f.in_flight ELSE 0 END AS in_flight) AS l
     ) AS g
 )
+WHERE f.grant_nonce IS DISTINCT FROM $7 OR f.in_flight_until IS DISTINCT FROM $3 + $6
 RETURNING f.grant_nonce = $7, f.locked_until";
 
 /// A failure (`shared::lockouts::next_counter`). Under READ COMMITTED the
@@ -105,7 +109,7 @@ mod tests {
     use crate::store::postgres::testdb;
     use crate::store::scenarios::{self, scenario_tests};
 
-    scenario_tests!(testdb::fresh: back_off_doubles_up_to_the_cap_and_resets, a_success_settles_both_counters, reservations_bound_the_checks, quick_failures_lock_and_old_rows_are_purged);
+    scenario_tests!(testdb::fresh: back_off_doubles_up_to_the_cap_and_resets, a_success_settles_both_counters, reservations_bound_the_checks, a_reservation_run_twice_takes_one_place, quick_failures_lock_and_old_rows_are_purged);
 
     /// Four pools (four "instances") record 80 failures of one new key at
     /// once: every one is counted, each count seen exactly once.

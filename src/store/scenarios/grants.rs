@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::domain::client::{Client, ClientSpec, GrantType};
-use crate::store::{RefreshClaim, RefreshRecord, Store};
+use crate::store::{RefreshClaim, RefreshRecord, SessionRecord, Store};
 
 pub(crate) const NOW: i64 = 1_800_000_000;
 
@@ -221,4 +221,35 @@ pub(crate) async fn expired_grants_are_purged_in_chunks(store: Arc<dyn Store>) {
     for table in Expiring::ALL {
         assert_eq!(purge(table).await.unwrap(), 0, "{table:?}: nothing left");
     }
+}
+
+/// A session's insert runs again after a broken connection
+/// (`Conns::fetch_rerunnable`): its second run finds the session its first
+/// stored and succeeds, changing nothing; another session with the same id
+/// is refused, and the stored one stays as it was.
+pub(crate) async fn a_session_inserted_twice_is_stored_once(store: Arc<dyn Store>) {
+    use crate::store::StoreError;
+    let s = store.as_ref();
+    let f = Fixture::new(s).await;
+    let mine = super::session("twice", &f.user_id, NOW, NOW + 3600);
+    s.insert_session(&mine).await.unwrap();
+    s.insert_session(&mine).await.unwrap();
+    assert_eq!(s.get_session("twice").await.unwrap(), Some(mine.clone()));
+
+    let other_user = super::user(s, "nurse").await;
+    let theirs = [
+        super::session("twice", &other_user.id, NOW, NOW + 3600),
+        super::session("twice", &f.user_id, NOW + 1, NOW + 3600),
+        SessionRecord {
+            cookie_hash: Some("cookie".into()),
+            ..mine.clone()
+        },
+    ];
+    for other in theirs {
+        match s.insert_session(&other).await {
+            Err(StoreError::Conflict(_)) => {}
+            answer => panic!("{other:?}: {answer:?}"),
+        }
+    }
+    assert_eq!(s.get_session("twice").await.unwrap(), Some(mine));
 }

@@ -283,6 +283,42 @@ pub(crate) async fn reservations_bound_the_checks(store: Arc<dyn Store>) {
     );
 }
 
+/// A reservation's statement runs again after a broken connection
+/// (`Conns::fetch_rerunnable`): the second run of one call (its nonce and
+/// its time) finds the place its first run took and is granted without
+/// taking another; a new call takes the next place as before.
+pub(crate) async fn a_reservation_run_twice_takes_one_place(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    for key in ["new", "known"] {
+        if key == "known" {
+            // A counter with a row already: the statement's update side.
+            s.record_login_failure(FailureKind::User, key, 999_000, &POLICY)
+                .await
+                .unwrap();
+        }
+        assert_eq!(reserve(s, key, 1_000_000, 1).await, Reservation::Granted);
+        assert_eq!(
+            reserve(s, key, 1_000_000, 1).await,
+            Reservation::Granted,
+            "{key}: the second run"
+        );
+        // `max_failures` is 3, less one live failure for "known".
+        let free = if key == "known" { 1 } else { 2 };
+        for nonce in 0..free {
+            assert_eq!(
+                reserve(s, key, 1_000_000, 10 + nonce).await,
+                Reservation::Granted,
+                "{key}"
+            );
+        }
+        assert_eq!(
+            reserve(s, key, 1_000_000, 99).await,
+            Reservation::Busy,
+            "{key}"
+        );
+    }
+}
+
 /// `n` failures of one new key at once, spread over `stores` (separate
 /// pools act as separate instances): every one is counted, each count seen
 /// exactly once.

@@ -11,11 +11,14 @@ mod users;
 pub(crate) use apikeys::{
     an_api_key_is_read_with_its_address_lock, api_keys_live_and_die_with_their_user,
 };
-pub(crate) use grants::{a_refresh_token_rotates_once, expired_grants_are_purged_in_chunks};
+pub(crate) use grants::{
+    a_refresh_token_rotates_once, a_session_inserted_twice_is_stored_once,
+    expired_grants_are_purged_in_chunks,
+};
 pub(crate) use lockouts::{
-    a_success_settles_both_counters, back_off_doubles_up_to_the_cap_and_resets,
-    failures_are_all_counted, quick_failures_lock_and_old_rows_are_purged,
-    reservations_bound_the_checks,
+    a_reservation_run_twice_takes_one_place, a_success_settles_both_counters,
+    back_off_doubles_up_to_the_cap_and_resets, failures_are_all_counted,
+    quick_failures_lock_and_old_rows_are_purged, reservations_bound_the_checks,
 };
 pub(crate) use secrets::realm_secret_is_created_once;
 pub(crate) use users::{

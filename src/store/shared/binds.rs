@@ -26,6 +26,14 @@ where
     })
 }
 
+/// The insert of a session: its columns, `$1`-`$6`.
+macro_rules! insert_session_sql {
+    () => {
+        "INSERT INTO sessions (id, cookie_hash, user_id, auth_time, expires_at, ended_at)
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    };
+}
+
 /// Inserts `s` (the columns of `rows::SESSION_COLUMNS`).
 pub(crate) fn insert_session<'q, DB>(s: &'q SessionRecord) -> Bound<'q, DB>
 where
@@ -35,16 +43,48 @@ where
     i64: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
 {
-    sqlx::query(
-        "INSERT INTO sessions (id, cookie_hash, user_id, auth_time, expires_at, ended_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(s.id.as_str())
-    .bind(s.cookie_hash.as_deref())
-    .bind(s.user_id.as_str())
-    .bind(s.auth_time)
-    .bind(s.expires_at)
-    .bind(s.ended_at)
+    session_columns(sqlx::query(insert_session_sql!()), s)
+}
+
+/// Inserts `s` and returns its id, or finds `s` stored already by this very
+/// insert's first run (same id, user, time and cookie: the statement ran
+/// twice, `Conns::fetch_rerunnable`) and returns its id again. No row when
+/// another session holds the id.
+pub(crate) fn insert_own_session<'q, DB>(s: &'q SessionRecord) -> Bound<'q, DB>
+where
+    DB: Database,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    let sql = concat!(
+        insert_session_sql!(),
+        " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
+          WHERE sessions.user_id = excluded.user_id
+            AND sessions.auth_time = excluded.auth_time
+            AND sessions.cookie_hash IS NOT DISTINCT FROM excluded.cookie_hash
+          RETURNING id"
+    );
+    session_columns(sqlx::query(sql), s)
+}
+
+/// `query` with `s`'s columns bound as `$1`-`$6`, in `insert_session_sql!`'s order.
+fn session_columns<'q, DB>(query: Bound<'q, DB>, s: &'q SessionRecord) -> Bound<'q, DB>
+where
+    DB: Database,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    query
+        .bind(s.id.as_str())
+        .bind(s.cookie_hash.as_deref())
+        .bind(s.user_id.as_str())
+        .bind(s.auth_time)
+        .bind(s.expires_at)
+        .bind(s.ended_at)
 }
 
 /// Binds every column of `c` but its id and creation time, in the order

@@ -81,8 +81,21 @@ macro_rules! grant_store {
                 &self,
                 s: &$crate::store::SessionRecord,
             ) -> Result<(), $crate::store::StoreError> {
-                let query = $crate::store::shared::binds::insert_session(s);
-                $crate::store::shared::Write(query).run(&self.$write).await
+                use $crate::store::shared::{binds, unavailable};
+                // No ping before it (`Conns::fetch_rerunnable`): a second
+                // run finds the session its first run stored.
+                let stored = self
+                    .$write
+                    .fetch_rerunnable(|| binds::insert_own_session(s))
+                    .await
+                    .map_err(unavailable)?;
+                match stored {
+                    Some(_) => Ok(()),
+                    None => Err($crate::store::StoreError::Conflict(format!(
+                        "session id {} is taken",
+                        s.id
+                    ))),
+                }
             }
 
             async fn get_session(

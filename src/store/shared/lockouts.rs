@@ -66,7 +66,9 @@ pub(crate) fn count(n: i64) -> u32 {
 /// through `self.$write`, with the read before every API key check made
 /// the `$lock_read` way (`sqlx`, or `hot` on SQLite), and the
 /// backend's `RESERVE` (`$1` kind, `$2` key, `$3` now, `$4` max_failures,
-/// `$5` failure_reset, `$6` lease, `$7` nonce → (won, locked_until)),
+/// `$5` failure_reset, `$6` lease, `$7` nonce → (won, locked_until); no
+/// row when the counter holds this very reservation already, its nonce and
+/// its lease, so that a second run of one call takes no second place),
 /// `RECORD_FAILURE` (`$1`..`$3` as above, `$4` max_failures,
 /// `$5` wait_increment, `$6` max_wait, `$7` quick_check, `$8` quick_wait,
 /// `$9` failure_reset → (failures, locked_at, locked_until)), `SETTLE` (a
@@ -88,17 +90,30 @@ macro_rules! lockout_store {
                 nonce: i64,
             ) -> Result<$crate::store::Reservation, $crate::store::StoreError> {
                 use $crate::store::shared::lockouts::counter_key;
-                let (won, locked_until): (bool, i64) = sqlx::query_as($reserve)
-                    .bind(kind.as_str())
-                    .bind(counter_key(key))
-                    .bind(now_ms)
-                    .bind(i64::from(policy.max_failures))
-                    .bind(policy.failure_reset_ms)
-                    .bind(lease_ms)
-                    .bind(nonce)
-                    .fetch_one(&self.$write)
+                use $crate::store::shared::unavailable;
+                let key = counter_key(key);
+                // No ping before it (`Conns::fetch_rerunnable`): a second
+                // run finds its own grant (`$reserve` updates no row whose
+                // nonce and lease are this call's) and answers with no row.
+                let row = self
+                    .$write
+                    .fetch_rerunnable(|| {
+                        sqlx::query($reserve)
+                            .bind(kind.as_str())
+                            .bind(key.as_str())
+                            .bind(now_ms)
+                            .bind(i64::from(policy.max_failures))
+                            .bind(policy.failure_reset_ms)
+                            .bind(lease_ms)
+                            .bind(nonce)
+                    })
                     .await
-                    .map_err($crate::store::shared::unavailable)?;
+                    .map_err(unavailable)?;
+                let Some(row) = row else {
+                    return Ok($crate::store::Reservation::Granted);
+                };
+                let (won, locked_until): (bool, i64) =
+                    sqlx::FromRow::from_row(&row).map_err(unavailable)?;
                 Ok($crate::store::Reservation::from_row(
                     won,
                     locked_until,

@@ -38,6 +38,7 @@ use sqlx::query::QueryAs;
 use sqlx::{Database, Executor, FromRow, IntoArguments};
 
 use super::StoreError;
+use super::conns::Conns;
 
 /// The two backends, as the helpers below need them: how many rows a
 /// write changed (each driver says it with a method of its own).
@@ -132,27 +133,30 @@ where
     Ok(changed_last)
 }
 
-/// The row `sql` selects with `key` as `$1`, as `T`; `None` when there is
-/// none, and for a key no row can hold (`unstorable`, not sent).
-pub(crate) async fn find_by_key<'q, 'c, DB, E, T>(
-    executor: E,
+/// The row `sql` (a `SELECT`) selects with `key` as `$1`, as `T`; `None`
+/// when there is none, and for a key no row can hold (`unstorable`, not
+/// sent). A read: no ping before it (`Conns::fetch_rerunnable`).
+pub(crate) async fn find_by_key<'q, DB, T>(
+    conns: &Conns<DB>,
     sql: &'q str,
     key: &'q str,
 ) -> Result<Option<T>, StoreError>
 where
     DB: Database,
-    E: Executor<'c, Database = DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     <DB as Database>::Arguments<'q>: IntoArguments<'q, DB>,
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    T: for<'r> FromRow<'r, DB::Row> + Send + Unpin,
+    T: for<'r> FromRow<'r, DB::Row>,
 {
     if unstorable(key) {
         return Ok(None);
     }
-    sqlx::query_as(sql)
-        .bind(key)
-        .fetch_optional(executor)
+    let row = conns
+        .fetch_rerunnable(|| sqlx::query(sql).bind(key))
         .await
+        .map_err(unavailable)?;
+    row.map(|row| T::from_row(&row))
+        .transpose()
         .map_err(unavailable)
 }
 

@@ -198,7 +198,7 @@ impl SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    crate::store::scenarios::scenario_tests!(crate::store::sqlite::testdb::fresh: expired_grants_are_purged_in_chunks);
+    crate::store::scenarios::scenario_tests!(crate::store::sqlite::testdb::fresh: expired_grants_are_purged_in_chunks, a_session_inserted_twice_is_stored_once);
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refresh_token_rotates_once() {

@@ -14,7 +14,10 @@ use crate::store::shared::lockouts::{CURRENT_ROW, next_counter};
 /// no check is in flight (after a lockout ends, one guess at a time: its
 /// failure locks again for twice as long, as before); a
 /// grant adds one to `in_flight`, renews the lease and writes the nonce, which
-/// `RETURNING` compares to tell the caller whether its reservation won.
+/// `RETURNING` compares to tell the caller whether its reservation won. A
+/// counter that holds this nonce and this lease already granted this very
+/// reservation (a second run of the statement): it is left alone and no row
+/// returned.
 const RESERVE: &str = "
 INSERT INTO login_failures
     (kind, key, failures, last_failure, locked_at, locked_until, expires_at,
@@ -47,6 +50,7 @@ ON CONFLICT (kind, key) DO UPDATE SET
     in_flight = excluded.in_flight,
     in_flight_until = excluded.in_flight_until,
     grant_nonce = excluded.grant_nonce
+WHERE login_failures.grant_nonce IS NOT $7 OR login_failures.in_flight_until IS NOT $3 + $6
 RETURNING grant_nonce = $7, locked_until";
 
 /// A failure (`shared::lockouts::next_counter`), from the counter as the
@@ -111,7 +115,7 @@ mod tests {
     use crate::store::scenarios::{self, scenario_tests};
     use crate::store::sqlite::testdb;
 
-    scenario_tests!(testdb::fresh: back_off_doubles_up_to_the_cap_and_resets, quick_failures_lock_and_old_rows_are_purged, a_success_settles_both_counters, reservations_bound_the_checks);
+    scenario_tests!(testdb::fresh: back_off_doubles_up_to_the_cap_and_resets, quick_failures_lock_and_old_rows_are_purged, a_success_settles_both_counters, reservations_bound_the_checks, a_reservation_run_twice_takes_one_place);
 
     #[tokio::test]
     async fn parallel_failures_are_all_counted() {

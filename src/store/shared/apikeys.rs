@@ -162,7 +162,10 @@ macro_rules! api_key_store {
                 if linked.rows_affected() != 1 {
                     return Ok(false);
                 }
-                $crate::store::shared::binds::insert_session(session)
+                $crate::store::shared::binds::insert_session(
+                    session,
+                    $crate::store::shared::binds::TakenId::Fails,
+                )
                 .execute(&mut *tx)
                 .await
                 .map_err(unavailable)?;

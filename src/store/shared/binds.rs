@@ -34,23 +34,20 @@ macro_rules! insert_session_sql {
     };
 }
 
-/// Inserts `s` (the columns of `rows::SESSION_COLUMNS`).
-pub(crate) fn insert_session<'q, DB>(s: &'q SessionRecord) -> Bound<'q, DB>
-where
-    DB: Database,
-    &'q str: Encode<'q, DB> + Type<DB>,
-    Option<&'q str>: Encode<'q, DB> + Type<DB>,
-    i64: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB> + Type<DB>,
-{
-    session_columns(sqlx::query(insert_session_sql!()), s)
+/// What a session's insert does when its id is taken.
+#[derive(Clone, Copy)]
+pub(crate) enum TakenId {
+    /// Fails (inside a transaction that must not go on).
+    Fails,
+    /// Returns the id if the row is this very session (same user, time and
+    /// cookie: the insert's first run stored it, and the statement ran
+    /// twice, `Conns::fetch_rerunnable`); no row when it is another's.
+    FindsItsOwn,
 }
 
-/// Inserts `s` and returns its id, or finds `s` stored already by this very
-/// insert's first run (same id, user, time and cookie: the statement ran
-/// twice, `Conns::fetch_rerunnable`) and returns its id again. No row when
-/// another session holds the id.
-pub(crate) fn insert_own_session<'q, DB>(s: &'q SessionRecord) -> Bound<'q, DB>
+/// Inserts `s` (the columns of `rows::SESSION_COLUMNS`); `RETURNING id`
+/// with `TakenId::FindsItsOwn`.
+pub(crate) fn insert_session<'q, DB>(s: &'q SessionRecord, taken: TakenId) -> Bound<'q, DB>
 where
     DB: Database,
     &'q str: Encode<'q, DB> + Type<DB>,
@@ -58,27 +55,18 @@ where
     i64: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
 {
-    let sql = concat!(
-        insert_session_sql!(),
-        " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
-          WHERE sessions.user_id = excluded.user_id
-            AND sessions.auth_time = excluded.auth_time
-            AND sessions.cookie_hash IS NOT DISTINCT FROM excluded.cookie_hash
-          RETURNING id"
-    );
-    session_columns(sqlx::query(sql), s)
-}
-
-/// `query` with `s`'s columns bound as `$1`-`$6`, in `insert_session_sql!`'s order.
-fn session_columns<'q, DB>(query: Bound<'q, DB>, s: &'q SessionRecord) -> Bound<'q, DB>
-where
-    DB: Database,
-    &'q str: Encode<'q, DB> + Type<DB>,
-    Option<&'q str>: Encode<'q, DB> + Type<DB>,
-    i64: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB> + Type<DB>,
-{
-    query
+    let sql = match taken {
+        TakenId::Fails => insert_session_sql!(),
+        TakenId::FindsItsOwn => concat!(
+            insert_session_sql!(),
+            " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
+              WHERE sessions.user_id = excluded.user_id
+                AND sessions.auth_time = excluded.auth_time
+                AND sessions.cookie_hash IS NOT DISTINCT FROM excluded.cookie_hash
+              RETURNING id"
+        ),
+    };
+    sqlx::query(sql)
         .bind(s.id.as_str())
         .bind(s.cookie_hash.as_deref())
         .bind(s.user_id.as_str())

@@ -86,7 +86,9 @@ macro_rules! grant_store {
                 // run finds the session its first run stored.
                 let stored = self
                     .$write
-                    .fetch_rerunnable(|| binds::insert_own_session(s))
+                    .fetch_rerunnable(|| {
+                        binds::insert_session(s, binds::TakenId::FindsItsOwn)
+                    })
                     .await
                     .map_err(unavailable)?;
                 match stored {

@@ -156,16 +156,40 @@ def add_cpu(args):
 
 def db_counters(args):
     """PostgreSQL's counters for one database, as bench/dbwork.py reads them
-    (after waiting for the backends to flush their statistics): statements
-    (the round trips, with no ping on the token paths), committed transactions (read-only ones
-    included), rows written, WAL bytes; and the next transaction id, which
-    only a transaction that writes consumes. One JSON object."""
+    (after waiting for the backends to flush their statistics): statements,
+    committed transactions (read-only ones included), rows written, WAL
+    bytes; the round trips (data segments sent on the connections to the
+    server, read before that wait); and the next transaction id, which only
+    a transaction that writes consumes. One JSON object."""
     import dbwork
 
-    statements, _, transactions, rows, wal = dbwork.counters(args.url, args.db)
+    statements, _, transactions, rows, wal, _ = dbwork.counters(args.url, args.db)
     next_xid = int(dbwork.psql(args.url, "SELECT pg_snapshot_xmax(pg_current_snapshot())"))
     print(json.dumps({"statements": statements, "transactions": transactions, "rows": rows,
                       "wal_bytes": wal, "next_xid": next_xid}))
+
+
+def round_trips(args):
+    """The round trips to PostgreSQL per refresh: one refresh token rotated
+    `n` times in a row, and the data segments sent on the connections to the
+    server before and after (bench/dbwork.py). Measured apart from (d)
+    because wrk ends a run by closing connections with requests in flight:
+    the issuer closes a database connection whose statement was dropped
+    half-way, and its count goes with it. One JSON object."""
+    import urllib.parse
+
+    import dbwork
+
+    port = urllib.parse.urlparse(args.pg_url).port or 5432
+    auth = dbwork.basic(args.client_id, args.secret)
+    password = {"grant_type": "password", "username": args.username, "password": args.password}
+    token = dbwork.post(args.url, password, auth)["refresh_token"]
+    before = dbwork.segments(port)
+    for _ in range(args.n):
+        body = dbwork.post(args.url, {"grant_type": "refresh_token", "refresh_token": token}, auth)
+        token = body["refresh_token"]
+    after = dbwork.segments(port)
+    print(json.dumps({"round_trips": round((after - before) / args.n, 2), "n": args.n}))
 
 
 # ---------------------------------------------------------------- report
@@ -322,14 +346,19 @@ def report(args):
         per = {k: (db1[k] - db0[k]) / n for k in db0}
         # Transactions that wrote: the transaction ids (d) consumed.
         writing = per["next_xid"]
+        measured = load(w, "refresh_trips")
+        trips = measured["round_trips"] if measured else None
         row("(d) refresh_token database work (PostgreSQL)",
-            f"{per['statements']:.2f} statements, {writing:.2f} write transactions "
+            f"{per['statements']:.2f} statements, "
+            + (f"{trips:.2f} round trips, " if trips is not None else "")
+            + f"{writing:.2f} write transactions "
             f"({per['transactions']:.2f} committed with the read-only ones), "
             f"{per['rows']:.2f} rows written, {per['wal_bytes']:,.0f} WAL bytes",
-            f"pg_stat_statements, pg_stat_database and transaction ids over (d), "
-            f"per refresh answered ({n:,})", "",
-            "1 write transaction, ≤ 2 statements (round trips: no ping before them, docs/postgres.md)",
-            writing < 1.05 and per["statements"] < 2.05)
+            f"pg_stat_statements, pg_stat_database and transaction ids over (d), per refresh "
+            f"answered ({n:,}); round trips: data segments sent to Postgres (ss) over "
+            f"{measured['n'] if measured else 0} refreshes in a row after (d)", "",
+            "1 write transaction, ≤ 2 round trips",
+            writing < 1.05 and trips is not None and trips < 2.05)
 
     r = res["login"]
     vs_argon = r["rps"] / argon_limit if argon_limit else None
@@ -560,6 +589,13 @@ def main():
     d.add_argument("--url", required=True, help="a PostgreSQL URL to read the statistics through")
     d.add_argument("--db", required=True, help="the database whose counters to read")
     d.set_defaults(func=db_counters)
+
+    t = sub.add_parser("round-trips")
+    for name in ("url", "client-id", "secret", "username", "password"):
+        t.add_argument("--" + name, required=True)
+    t.add_argument("--pg-url", required=True, help="the PostgreSQL URL (its port is counted)")
+    t.add_argument("--n", type=int, default=200)
+    t.set_defaults(func=round_trips)
 
     rep = sub.add_parser("report")
     rep.add_argument("--workdir", required=True)

@@ -133,7 +133,7 @@ fi
 # SQLite by default. BENCH_DATABASE=postgres: a throwaway PostgreSQL from
 # scripts/pg.sh on the same cores, fsync on (the durability of SQLite's
 # synchronous = FULL), pg_stat_statements loaded so that (d) can count its
-# round trips. Its directory is outside $WORK, which the server user of
+# statements (`ss` counts its round trips). Its directory is outside $WORK, which the server user of
 # Postgres cannot enter.
 if [[ $DATABASE == postgres ]]; then
     PG_DIR=$(mktemp -d /tmp/domino-idp-bench-pg.XXXXXX)
@@ -439,6 +439,10 @@ bench_wrk refresh "$BASE$OIDC/token" BENCH_METHOD=POST BENCH_CONTENT_TYPE=$FORM 
 if [[ $DATABASE == postgres ]]; then
     python3 "$BENCH/helper.py" db-counters --url "$PG_ADMIN_URL" --db idp > "$WORK/refresh_db1.json" \
         || die "cannot read PostgreSQL's counters"
+    python3 "$BENCH/helper.py" round-trips --url "$BASE$OIDC/token" --client-id "$CLIENT_ID" \
+        --secret "$CLIENT_SECRET" --username "$USER_NAME" --password "$USER_PASSWORD" \
+        --pg-url "$PG_ADMIN_URL" > "$WORK/refresh_trips.json" \
+        || die "cannot count the round trips to PostgreSQL"
 fi
 # The limits are measured again around the figures judged by them; the
 # report uses the mean of the runs on either side (the host drifts).

@@ -91,12 +91,14 @@ macro_rules! grant_store {
                     })
                     .await
                     .map_err(unavailable)?;
+                // No row: another session holds the id (a UUID drawn twice).
+                // The server's failure, not the client's: answered as the
+                // store's (503), without naming the other session.
                 match stored {
                     Some(_) => Ok(()),
-                    None => Err($crate::store::StoreError::Conflict(format!(
-                        "session id {} is taken",
-                        s.id
-                    ))),
+                    None => Err($crate::store::StoreError::Unavailable(
+                        "a new session's id is taken".into(),
+                    )),
                 }
             }
 

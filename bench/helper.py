@@ -158,9 +158,8 @@ def db_counters(args):
     """PostgreSQL's counters for one database, as bench/dbwork.py reads them
     (after waiting for the backends to flush their statistics): statements,
     committed transactions (read-only ones included), rows written, WAL
-    bytes; the round trips (data segments sent on the connections to the
-    server, read before that wait); and the next transaction id, which only
-    a transaction that writes consumes. One JSON object."""
+    bytes; and the next transaction id, which only a transaction that writes
+    consumes (round trips: `round_trips`, below). One JSON object."""
     import dbwork
 
     statements, _, transactions, rows, wal, _ = dbwork.counters(args.url, args.db)

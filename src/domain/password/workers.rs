@@ -33,11 +33,48 @@ impl Scratch {
             return f(&mut once);
         }
         if self.blocks.len() < count {
+            if self.blocks.is_empty() {
+                self.blocks = Vec::with_capacity(count);
+                advise_huge_pages(&mut self.blocks);
+            }
             self.blocks.resize(count, Block::default());
         }
         f(&mut self.blocks[..count])
     }
 }
+
+/// Asks the kernel to back the spare capacity of `blocks`, not yet touched,
+/// with transparent huge pages. argon2 reads a pseudo-random earlier block
+/// for every block it fills, so with 4 KiB pages nearly every one of those
+/// reads misses the TLB (19 MiB is about 4,900 pages); 2 MiB pages cover the
+/// whole block with ten. Logins measured 6-13 % faster with it
+/// (docs/performance.md, (e)). Where transparent huge pages are off
+/// (`never`) the advice does nothing, and where they are `always` it is
+/// what the kernel did anyway; a refusal only leaves the small pages.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(blocks: &mut Vec<Block>) {
+    // SAFETY: sysconf only reads a constant of the system.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let spare = blocks.spare_capacity_mut();
+    let start = spare.as_mut_ptr() as usize;
+    let end = start + std::mem::size_of_val(spare);
+    let aligned = start.next_multiple_of(page.max(1));
+    if end > aligned {
+        // SAFETY: the range lies inside this Vec's own allocation, which
+        // stays alive across the call; the advice changes only how the
+        // kernel backs those pages, never their contents.
+        unsafe {
+            libc::madvise(
+                aligned as *mut libc::c_void,
+                end - aligned,
+                libc::MADV_HUGEPAGE,
+            );
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_: &mut Vec<Block>) {}
 
 /// How long a worker keeps its argon2 memory without a job.
 const IDLE_RELEASE: Duration = Duration::from_secs(2);
@@ -106,5 +143,62 @@ fn work(queue: &Mutex<Receiver<Job>>, keep: usize) {
             }
             Err(RecvTimeoutError::Disconnected) => return,
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// `AnonHugePages` of the mapping that holds `addr`, from /proc/self/smaps.
+    fn huge_kib_at(addr: usize) -> Option<u64> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let mut inside = false;
+        for line in smaps.lines() {
+            let range = line
+                .split_once(' ')
+                .and_then(|(range, _)| range.split_once('-'))
+                .and_then(|(a, b)| {
+                    Some((
+                        usize::from_str_radix(a, 16).ok()?,
+                        usize::from_str_radix(b, 16).ok()?,
+                    ))
+                });
+            if let Some((start, end)) = range {
+                inside = (start..end).contains(&addr);
+            } else if inside && let Some(kib) = line.strip_prefix("AnonHugePages:") {
+                return kib.trim().trim_end_matches("kB").trim().parse().ok();
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn a_workers_memory_is_asked_for_in_huge_pages() {
+        let mode = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+            .unwrap_or_default();
+        if !mode.contains("[madvise]") && !mode.contains("[always]") {
+            eprintln!("transparent huge pages are off here ({mode:?}): nothing to check");
+            return;
+        }
+        // 40 MiB: above the highest threshold glibc moves its mmap threshold
+        // to (32 MiB; the server fixes it at 256 KiB, a test process does
+        // not), so the block is a fresh mapping as it is in the server, and
+        // not heap memory that other tests' blocks touched already.
+        let count = 40 * 1024;
+        let mut scratch = Scratch {
+            blocks: Vec::new(),
+            keep: count,
+        };
+        // The middle of the block: its first page shares malloc's header
+        // page and is left to small pages.
+        let huge = scratch.with_blocks(count, |blocks| {
+            let middle = blocks.as_ptr_range().start as usize + count * 512;
+            huge_kib_at(middle).expect("the block's mapping is in smaps")
+        });
+        assert!(huge >= 2048, "{huge} KiB of the block in huge pages");
+        // The next job reuses the same memory.
+        let again = scratch.with_blocks(count, |blocks| blocks.as_ptr() as usize);
+        assert_eq!(again, scratch.blocks.as_ptr() as usize);
     }
 }

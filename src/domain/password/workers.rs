@@ -29,18 +29,21 @@ impl Scratch {
     /// Runs `f` with `count` argon2 blocks of memory.
     pub fn with_blocks<T>(&mut self, count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
         if count > self.keep {
-            let mut once = vec![Block::default(); count];
-            return f(&mut once);
+            return f(&mut fresh_blocks(count));
         }
         if self.blocks.len() < count {
-            if self.blocks.is_empty() {
-                self.blocks = Vec::with_capacity(count);
-                advise_huge_pages(&mut self.blocks);
-            }
-            self.blocks.resize(count, Block::default());
+            self.blocks = fresh_blocks(count);
         }
         f(&mut self.blocks[..count])
     }
+}
+
+/// `count` zeroed argon2 blocks, in huge pages where the system allows.
+fn fresh_blocks(count: usize) -> Vec<Block> {
+    let mut blocks = Vec::with_capacity(count);
+    advise_huge_pages(&mut blocks);
+    blocks.resize(count, Block::default());
+    blocks
 }
 
 /// Asks the kernel to back the spare capacity of `blocks`, not yet touched,

@@ -57,19 +57,23 @@ fn fresh_blocks(count: usize) -> Vec<Block> {
 #[cfg(target_os = "linux")]
 fn advise_huge_pages(blocks: &mut Vec<Block>) {
     // SAFETY: sysconf only reads a constant of the system.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .unwrap_or(4096)
+        .max(1);
     let spare = blocks.spare_capacity_mut();
     let start = spare.as_mut_ptr() as usize;
     let end = start + std::mem::size_of_val(spare);
-    let aligned = start.next_multiple_of(page.max(1));
-    if end > aligned {
-        // SAFETY: the range lies inside this Vec's own allocation, which
-        // stays alive across the call; the advice changes only how the
-        // kernel backs those pages, never their contents.
+    // Whole pages only: the kernel rounds a length up, which could reach
+    // past the allocation.
+    let (first, last) = (start.next_multiple_of(page), end - end % page);
+    if last > first {
+        // SAFETY: [first, last) is whole pages inside this Vec's own
+        // allocation, which stays alive across the call; the advice changes
+        // only how the kernel backs those pages, never their contents.
         unsafe {
             libc::madvise(
-                aligned as *mut libc::c_void,
-                end - aligned,
+                first as *mut libc::c_void,
+                last - first,
                 libc::MADV_HUGEPAGE,
             );
         }

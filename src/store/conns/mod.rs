@@ -128,22 +128,27 @@ impl<DB: Database> Conns<DB> {
     /// A connection of this set, waiting for one to come back when all are
     /// out.
     pub(super) async fn acquire(&self) -> Result<Conn<'_, DB>, Error> {
-        tokio::time::timeout(self.inner.settings.checkout_timeout, self.checkout())
-            .await
-            .map_err(|_| Error::PoolTimedOut)?
+        let ping = self.inner.settings.ping_idle;
+        self.acquire_pinging(|_| ping).await
     }
 
-    async fn checkout(&self) -> Result<Conn<'_, DB>, Error> {
-        let ping = self.inner.settings.ping_idle;
-        self.checkout_pinging(|_| ping).await
+    /// As `acquire`, an idle connection pinged first where `needs_ping`
+    /// says so for the time it went idle (`pop_sound`).
+    pub(super) async fn acquire_pinging(
+        &self,
+        needs_ping: impl Fn(Instant) -> bool,
+    ) -> Result<Conn<'_, DB>, Error> {
+        tokio::time::timeout(
+            self.inner.settings.checkout_timeout,
+            self.checkout(needs_ping),
+        )
+        .await
+        .map_err(|_| Error::PoolTimedOut)?
     }
 
     /// A connection of the set: the most recently used sound idle one
     /// (`pop_sound`, pinged where `needs_ping` says so), else a new one.
-    async fn checkout_pinging(
-        &self,
-        needs_ping: impl Fn(Instant) -> bool,
-    ) -> Result<Conn<'_, DB>, Error> {
+    async fn checkout(&self, needs_ping: impl Fn(Instant) -> bool) -> Result<Conn<'_, DB>, Error> {
         let permit = self.permit().await?;
         let (conn, opened) = match self.pop_sound(needs_ping).await {
             Some(sound) => sound,

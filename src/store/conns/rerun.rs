@@ -3,7 +3,7 @@
 //! refresh rotation, a login's reservation, a session's insert) runs again
 //! when it meets a broken connection instead.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::query::Query;
 use sqlx::{Database, Error, Executor, IntoArguments};
@@ -37,12 +37,11 @@ impl<DB: Database> Conns<DB> {
         for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     {
         if self.inner.settings.ping_idle {
-            let mut conn = tokio::time::timeout(
-                self.inner.settings.checkout_timeout,
-                self.checkout_pinging(|since| since.elapsed() >= NO_PING_WITHIN),
-            )
-            .await
-            .map_err(|_| Error::PoolTimedOut)??;
+            // A checkout that fails (a timeout, a refused connect) is the
+            // answer: only the statement's own failure runs it again.
+            let mut conn = self
+                .acquire_pinging(|since: Instant| since.elapsed() >= NO_PING_WITHIN)
+                .await?;
             let out = query().fetch_optional(conn.start()).await;
             conn.settle(&out);
             match out {

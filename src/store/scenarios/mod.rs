@@ -27,6 +27,7 @@ pub(crate) use users::{
 };
 
 use super::{SessionRecord, Store, UserRecord};
+use crate::domain::user::{NewUser, User, UserSpec};
 
 /// Records a migration no release has (9999) as applied, as a newer release
 /// would have; `$1` is its checksum (any bytes).
@@ -43,7 +44,6 @@ pub(crate) async fn a_newer_release_is_named(store: &dyn Store) {
         "{err}"
     );
 }
-use crate::domain::user::{NewUser, User, UserSpec};
 
 /// One `#[tokio::test]` per named scenario, each against a fresh store from
 /// `$fresh` (an `async fn() -> Option<(store, guard)>`; `None` skips the

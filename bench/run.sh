@@ -133,8 +133,8 @@ fi
 # SQLite by default. BENCH_DATABASE=postgres: a throwaway PostgreSQL from
 # scripts/pg.sh on the same cores, fsync on (the durability of SQLite's
 # synchronous = FULL), pg_stat_statements loaded so that (d) can count its
-# statements (`ss` counts its round trips). Its directory is outside $WORK, which the server user of
-# Postgres cannot enter.
+# statements (`ss` counts its round trips). Its directory is outside $WORK,
+# which the server user of Postgres cannot enter.
 if [[ $DATABASE == postgres ]]; then
     PG_DIR=$(mktemp -d /tmp/domino-idp-bench-pg.XXXXXX)
     log "starting a throwaway PostgreSQL (scripts/pg.sh, fsync on)"

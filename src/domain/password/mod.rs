@@ -12,6 +12,7 @@ mod pbkdf2;
 mod timing;
 mod workers;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{Output, PasswordHash as Phc, SaltString, rand_core::OsRng};
@@ -19,6 +20,7 @@ use argon2::{Argon2, Params, PasswordHasher as _};
 
 use self::timing::Reference;
 use self::workers::{Scratch, Workers};
+use crate::domain::opaque::random_bytes;
 use crate::domain::user::{InvalidInput, Password};
 
 /// The hashing service shared by every request.
@@ -27,7 +29,7 @@ pub struct PasswordHasher {
     workers: Workers,
     dummy_hash: String,
     /// How long recent checks with `params` took.
-    reference: Reference,
+    reference: Arc<Reference>,
 }
 
 /// The result of checking a password.
@@ -60,6 +62,25 @@ fn hash_blocking(params: &Params, password: &str) -> Result<String, HashError> {
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| HashError::Hash(e.to_string()))
+}
+
+/// What an unknown user is checked against: a PHC string with `params`, a
+/// random salt and a random value. Checking a password against it is a
+/// full argon2 computation with `params`, as against a real hash of theirs,
+/// and no password matches it; made without computing argon2, so the
+/// server starts without waiting for one.
+fn dummy_hash(params: &Params) -> Result<String, HashError> {
+    let invalid = |e: argon2::password_hash::Error| HashError::Hash(e.to_string());
+    let salt = SaltString::generate(&mut OsRng);
+    let value: [u8; Params::DEFAULT_OUTPUT_LEN] = random_bytes();
+    let phc = Phc {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(argon2::Version::V0x13.into()),
+        params: params.try_into().map_err(invalid)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&value).map_err(invalid)?),
+    };
+    Ok(phc.to_string())
 }
 
 /// How many interleaved checks `costs_more` times of each hash: at most,
@@ -181,23 +202,24 @@ impl PasswordHasher {
 
     pub async fn with_params(params: Params, concurrency: usize) -> Result<Self, HashError> {
         let workers = Workers::start(concurrency, params.block_count())?;
-        let p = params.clone();
-        let (dummy_hash, first_check) = workers
-            .run(move |scratch| {
-                let hash = hash_blocking(&p, &uuid::Uuid::new_v4().to_string())?;
-                // The first reference: one check of the dummy hash, as an
-                // unknown user's login does.
-                let phc = Phc::new(&hash).map_err(|e| HashError::Hash(e.to_string()))?;
+        let dummy_hash = dummy_hash(&params)?;
+        // The first reference: one check of the dummy hash, as an unknown
+        // user's login does. It runs on a worker while the server starts;
+        // a padded check that needs it before it is done waits for it.
+        let reference = Arc::new(Reference::new());
+        let (first, dummy) = (reference.clone(), dummy_hash.clone());
+        workers.submit(move |scratch| {
+            if let Ok(phc) = Phc::new(&dummy) {
                 let started = Instant::now();
                 verify_in(scratch, b"", &phc);
-                Ok::<_, HashError>((hash, started.elapsed()))
-            })
-            .await??;
+                first.record(started.elapsed());
+            }
+        })?;
         Ok(PasswordHasher {
             params,
             workers,
             dummy_hash,
-            reference: Reference::new(first_check),
+            reference,
         })
     }
 
@@ -261,7 +283,7 @@ impl PasswordHasher {
             self.reference.record(took);
         } else {
             // Off the worker, which is free for the next check meanwhile.
-            let wait = self.reference.shortfall(took);
+            let wait = self.reference.shortfall(took).await;
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }

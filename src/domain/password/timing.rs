@@ -3,8 +3,11 @@
 //! argon2 parameters, until their next login rehashes it) can be padded to
 //! the same time: otherwise the answer time tells that the user exists.
 
+use std::sync::Once;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
+
+use tokio::sync::watch;
 
 use crate::domain::opaque::random_bytes;
 
@@ -19,6 +22,10 @@ pub(super) struct Reference {
     recent: [AtomicU64; SAMPLES],
     /// How many checks were kept; the next goes to `kept % SAMPLES`.
     kept: AtomicUsize,
+    /// The first check fills every slot, once.
+    first: Once,
+    /// Whether the first check is in: until then there is nothing to pad to.
+    measured: watch::Sender<bool>,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -26,27 +33,51 @@ fn nanos(d: Duration) -> u64 {
 }
 
 impl Reference {
-    /// Starts from `first`, a check measured at start. It counts as one
-    /// check, not as `SAMPLES`: measured while the process was starting, it
-    /// may be far from the checks that follow.
-    pub fn new(first: Duration) -> Reference {
+    /// A reference with no check yet (one is measured as the server starts).
+    pub fn new() -> Reference {
         Reference {
-            // Every slot holds a real duration, even one not yet written.
-            recent: std::array::from_fn(|_| AtomicU64::new(nanos(first))),
-            kept: AtomicUsize::new(1),
+            recent: std::array::from_fn(|_| AtomicU64::new(0)),
+            kept: AtomicUsize::new(0),
+            first: Once::new(),
+            measured: watch::Sender::new(false),
         }
     }
 
-    /// Keeps a check with the configured parameters that took `took`,
-    /// in place of the oldest.
+    /// Keeps a check with the configured parameters that took `took`, in
+    /// place of the oldest. The first one stands in every slot but counts
+    /// as one check, not as `SAMPLES`: measured while the process was
+    /// starting, it may be far from the checks that follow.
     pub fn record(&self, took: Duration) {
+        let mut was_first = false;
+        self.first.call_once(|| {
+            for slot in &self.recent {
+                slot.store(nanos(took), Ordering::Relaxed);
+            }
+            self.kept.store(1, Ordering::Relaxed);
+            was_first = true;
+        });
+        if was_first {
+            self.measured.send_replace(true);
+            return;
+        }
         let slot = self.kept.fetch_add(1, Ordering::Relaxed) % SAMPLES;
         self.recent[slot].store(nanos(took), Ordering::Relaxed);
     }
 
+    /// Waits for the first check (at once after it).
+    async fn first_check(&self) {
+        // The sender lives in `self`, so the wait ends only with a check.
+        let _ = self
+            .measured
+            .subscribe()
+            .wait_for(|measured| *measured)
+            .await;
+    }
+
     /// How much longer a check that took `took` must wait to answer when a
     /// check with the configured parameters would have.
-    pub fn shortfall(&self, took: Duration) -> Duration {
+    pub async fn shortfall(&self, took: Duration) -> Duration {
+        self.first_check().await;
         let kept = self.kept.load(Ordering::Relaxed).clamp(1, SAMPLES);
         // 64 random bits reduced modulo at most `SAMPLES`: no bias worth the name.
         let slot = (u64::from_le_bytes(random_bytes()) % kept as u64) as usize;
@@ -55,7 +86,8 @@ impl Reference {
 
     /// The shortest recent check: no padded check answers sooner.
     #[cfg(test)]
-    pub fn shortest(&self) -> Duration {
+    pub async fn shortest(&self) -> Duration {
+        self.first_check().await;
         let least = self.recent.iter().map(|n| n.load(Ordering::Relaxed)).min();
         Duration::from_nanos(least.unwrap_or(0))
     }
@@ -65,33 +97,57 @@ impl Reference {
 mod tests {
     use super::*;
 
-    #[test]
-    fn pads_to_a_recent_check() {
+    async fn waits(r: &Reference, n: usize) -> std::collections::BTreeSet<Duration> {
+        let mut all = std::collections::BTreeSet::new();
+        for _ in 0..n {
+            all.insert(r.shortfall(Duration::ZERO).await);
+        }
+        all
+    }
+
+    #[tokio::test]
+    async fn pads_to_a_recent_check() {
         let ms = Duration::from_millis;
-        let r = Reference::new(ms(30));
-        assert_eq!(r.shortfall(ms(4)), ms(26));
-        assert_eq!(r.shortfall(ms(200)), Duration::ZERO);
+        let r = Reference::new();
+        r.record(ms(30));
+        assert_eq!(r.shortfall(ms(4)).await, ms(26));
+        assert_eq!(r.shortfall(ms(200)).await, Duration::ZERO);
         // The first check made at start weighs as one among the next.
         r.record(ms(10));
-        let waits: std::collections::BTreeSet<_> = (0..200).map(|_| r.shortfall(ms(0))).collect();
-        assert_eq!(waits, [ms(10), ms(30)].into());
+        assert_eq!(waits(&r, 200).await, [ms(10), ms(30)].into());
         for n in 2..=SAMPLES as u64 {
             r.record(ms(n));
         }
-        assert_eq!(r.shortest(), ms(2));
+        assert_eq!(r.shortest().await, ms(2));
         r.record(ms(1));
-        assert_eq!(r.shortest(), ms(1));
-        let waits: std::collections::BTreeSet<_> = (0..2000).map(|_| r.shortfall(ms(0))).collect();
-        assert!(waits.len() > SAMPLES / 2, "{waits:?}");
-        assert!(
-            waits.iter().all(|w| (ms(1)..=ms(32)).contains(w)),
-            "{waits:?}"
-        );
+        assert_eq!(r.shortest().await, ms(1));
+        let all = waits(&r, 2000).await;
+        assert!(all.len() > SAMPLES / 2, "{all:?}");
+        assert!(all.iter().all(|w| (ms(1)..=ms(32)).contains(w)), "{all:?}");
         // The oldest goes first: as many new checks replace them all.
         for _ in 0..SAMPLES {
             r.record(ms(50));
         }
-        assert_eq!(r.shortest(), ms(50));
-        assert_eq!(r.shortfall(ms(20)), ms(30));
+        assert_eq!(r.shortest().await, ms(50));
+        assert_eq!(r.shortfall(ms(20)).await, ms(30));
+    }
+
+    /// Before the first check there is nothing to pad to: a padded check
+    /// waits for it rather than answer at once.
+    #[tokio::test]
+    async fn a_padded_check_waits_for_the_first_check() {
+        let ms = Duration::from_millis;
+        let r = std::sync::Arc::new(Reference::new());
+        let early = tokio::spawn({
+            let r = r.clone();
+            async move { r.shortfall(ms(4)).await }
+        });
+        tokio::time::sleep(ms(50)).await;
+        assert!(
+            !early.is_finished(),
+            "a padded check answered with no reference"
+        );
+        r.record(ms(30));
+        assert_eq!(early.await.unwrap(), ms(26));
     }
 }

@@ -113,17 +113,22 @@ impl Workers {
         self.threads
     }
 
+    /// Queues `job` for a worker and returns without waiting for it.
+    pub fn submit(&self, job: impl FnOnce(&mut Scratch) + Send + 'static) -> Result<(), HashError> {
+        self.jobs
+            .send(Box::new(job))
+            .map_err(|_| HashError::Cancelled)
+    }
+
     /// Runs `job` on a worker as soon as one is free (jobs queue in order).
     pub async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut Scratch) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let (done, result) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move |scratch| {
-                let _ = done.send(job(scratch));
-            }))
-            .map_err(|_| HashError::Cancelled)?;
+        self.submit(move |scratch| {
+            let _ = done.send(job(scratch));
+        })?;
         result.await.map_err(|_| HashError::Cancelled)
     }
 }

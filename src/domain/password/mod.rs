@@ -223,6 +223,12 @@ impl PasswordHasher {
         })
     }
 
+    /// Waits until the check that takes the first timing reference, queued
+    /// at start, has run (a measurement starts its clock after it).
+    pub async fn started(&self) {
+        self.reference.first_check().await;
+    }
+
     /// How many hashes may run at once.
     pub fn concurrency(&self) -> usize {
         self.workers.threads()

@@ -65,7 +65,7 @@ impl Reference {
     }
 
     /// Waits for the first check (at once after it).
-    async fn first_check(&self) {
+    pub async fn first_check(&self) {
         // The sender lives in `self`, so the wait ends only with a check.
         let _ = self
             .measured

@@ -5,8 +5,9 @@
 //! transaction at a time, so writes that each commit alone queue on the
 //! disk, not on the CPU. `GroupCommit` runs the jobs that arrive while a
 //! commit is in progress in one transaction of their own: one fsync for the
-//! batch. No job waits for company: the first of a quiet moment commits at
-//! once, and a batch forms only while the disk is busy.
+//! batch. The first job of a quiet moment commits at once; while batches
+//! have company (under load), each waits `COMMIT_DELAY` for more before it
+//! begins, as PostgreSQL's `commit_delay` does.
 //!
 //! The batches run on a thread of their own, on a rusqlite connection that
 //! thread owns: each statement runs where the batch is, with no hop to a
@@ -35,6 +36,14 @@ use crate::store::StoreError;
 
 /// The most jobs one transaction takes (bounds the batch's latency).
 const MAX_BATCH: usize = 128;
+
+/// How long a batch waits for company when the one before it had some.
+/// Under load each commit then carries about twice the jobs, so a job pays
+/// half the fsyncs and fewer WAL frames (a page two rotations dirty is
+/// written once): measured on refresh grants at 50 connections, 4 % less
+/// CPU per grant and a lower p99 (docs/performance.md, "Group commit").
+/// A job of a quiet moment never waits.
+const COMMIT_DELAY: Duration = Duration::from_millis(1);
 
 type Output = Box<dyn std::any::Any + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> Result<Output, StoreError> + Send>;
@@ -109,7 +118,12 @@ async fn commit_batches(
     writer: Conns,
     mut queue: mpsc::UnboundedReceiver<Pending>,
 ) {
+    let mut had_company = false;
     while let Some(first) = queue.recv().await {
+        if had_company {
+            // This thread runs nothing else, so it may block.
+            std::thread::sleep(COMMIT_DELAY);
+        }
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -117,6 +131,7 @@ async fn commit_batches(
                 Err(_) => break,
             }
         }
+        had_company = batch.len() > 1;
         // The process's one write slot, held for the batch (the sqlx
         // connection itself stays idle).
         match writer.acquire().await {

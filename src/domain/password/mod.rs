@@ -203,6 +203,9 @@ impl PasswordHasher {
     pub async fn with_params(params: Params, concurrency: usize) -> Result<Self, HashError> {
         let workers = Workers::start(concurrency, params.block_count())?;
         let dummy_hash = dummy_hash(&params)?;
+        // Read back here, so that the check below cannot fail to parse it
+        // and leave padded checks waiting for a reference that never comes.
+        Phc::new(&dummy_hash).map_err(|e| HashError::Hash(e.to_string()))?;
         // The first reference: one check of the dummy hash, as an unknown
         // user's login does. It runs on a worker while the server starts;
         // a padded check that needs it before it is done waits for it.

@@ -25,7 +25,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
@@ -42,7 +42,7 @@ const MAX_BATCH: usize = 128;
 /// half the fsyncs and fewer WAL frames (a page two rotations dirty is
 /// written once): measured on refresh grants at 50 connections, 4 % less
 /// CPU per grant and a lower p99 (docs/performance.md, "Group commit").
-/// A job of a quiet moment never waits.
+/// A job that finds the writer idle for longer than the delay never waits.
 const COMMIT_DELAY: Duration = Duration::from_millis(1);
 
 type Output = Box<dyn std::any::Any + Send>;
@@ -119,9 +119,16 @@ async fn commit_batches(
     mut queue: mpsc::UnboundedReceiver<Pending>,
 ) {
     let mut had_company = false;
-    while let Some(first) = queue.recv().await {
-        if had_company {
-            // This thread runs nothing else, so it may block.
+    loop {
+        let idle = Instant::now();
+        let Some(first) = queue.recv().await else {
+            break;
+        };
+        // Under load: the batch before had company and this job came
+        // within the delay of its commit. After a quiet spell it commits
+        // at once, whatever the last batch was. This thread runs nothing
+        // else, so it may block.
+        if had_company && idle.elapsed() < COMMIT_DELAY {
             std::thread::sleep(COMMIT_DELAY);
         }
         let mut batch = vec![first];

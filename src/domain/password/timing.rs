@@ -3,7 +3,6 @@
 //! argon2 parameters, until their next login rehashes it) can be padded to
 //! the same time: otherwise the answer time tells that the user exists.
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -22,8 +21,6 @@ pub(super) struct Reference {
     recent: [AtomicU64; SAMPLES],
     /// How many checks were kept; the next goes to `kept % SAMPLES`.
     kept: AtomicUsize,
-    /// The first check fills every slot, once.
-    first: Once,
     /// Whether the first check is in: until then there is nothing to pad to.
     measured: watch::Sender<bool>,
 }
@@ -38,7 +35,6 @@ impl Reference {
         Reference {
             recent: std::array::from_fn(|_| AtomicU64::new(0)),
             kept: AtomicUsize::new(0),
-            first: Once::new(),
             measured: watch::Sender::new(false),
         }
     }
@@ -48,16 +44,20 @@ impl Reference {
     /// as one check, not as `SAMPLES`: measured while the process was
     /// starting, it may be far from the checks that follow.
     pub fn record(&self, took: Duration) {
-        let mut was_first = false;
-        self.first.call_once(|| {
+        // The flag's lock makes the first fill one step: a check recorded
+        // meanwhile waits for it, then takes a slot as any other.
+        let was_first = self.measured.send_if_modified(|measured| {
+            if *measured {
+                return false;
+            }
             for slot in &self.recent {
                 slot.store(nanos(took), Ordering::Relaxed);
             }
             self.kept.store(1, Ordering::Relaxed);
-            was_first = true;
+            *measured = true;
+            true
         });
         if was_first {
-            self.measured.send_replace(true);
             return;
         }
         let slot = self.kept.fetch_add(1, Ordering::Relaxed) % SAMPLES;

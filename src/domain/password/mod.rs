@@ -65,22 +65,28 @@ fn hash_blocking(params: &Params, password: &str) -> Result<String, HashError> {
 }
 
 /// What an unknown user is checked against: a PHC string with `params`, a
-/// random salt and a random value. Checking a password against it is a
-/// full argon2 computation with `params`, as against a real hash of theirs,
-/// and no password matches it; made without computing argon2, so the
-/// server starts without waiting for one.
+/// random salt and a random value as long as `params` makes them. Checking
+/// a password against it is a full argon2 computation with `params`, as
+/// against a real hash of theirs, and no password matches it; made without
+/// computing argon2, so the server starts without waiting for one. It is
+/// read back before it is returned, so that every check of it parses.
 fn dummy_hash(params: &Params) -> Result<String, HashError> {
     let invalid = |e: argon2::password_hash::Error| HashError::Hash(e.to_string());
     let salt = SaltString::generate(&mut OsRng);
-    let value: [u8; Params::DEFAULT_OUTPUT_LEN] = random_bytes();
+    let random: [u8; Output::MAX_LENGTH] = random_bytes();
+    let value = random
+        .get(..params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN))
+        .ok_or_else(|| HashError::Hash("the output length is out of range".into()))?;
     let phc = Phc {
         algorithm: argon2::ARGON2ID_IDENT,
         version: Some(argon2::Version::V0x13.into()),
         params: params.try_into().map_err(invalid)?,
         salt: Some(salt.as_salt()),
-        hash: Some(Output::new(&value).map_err(invalid)?),
-    };
-    Ok(phc.to_string())
+        hash: Some(Output::new(value).map_err(invalid)?),
+    }
+    .to_string();
+    Phc::new(&phc).map_err(invalid)?;
+    Ok(phc)
 }
 
 /// How many interleaved checks `costs_more` times of each hash: at most,
@@ -202,10 +208,9 @@ impl PasswordHasher {
 
     pub async fn with_params(params: Params, concurrency: usize) -> Result<Self, HashError> {
         let workers = Workers::start(concurrency, params.block_count())?;
+        // Parses (`dummy_hash` read it back), so the check below always
+        // runs and padded checks never wait for a reference that cannot come.
         let dummy_hash = dummy_hash(&params)?;
-        // Read back here, so that the check below cannot fail to parse it
-        // and leave padded checks waiting for a reference that never comes.
-        Phc::new(&dummy_hash).map_err(|e| HashError::Hash(e.to_string()))?;
         // The first reference: one check of the dummy hash, as an unknown
         // user's login does. It runs on a worker while the server starts;
         // a padded check that needs it before it is done waits for it.

@@ -51,6 +51,10 @@ async fn the_dummy_hash_is_a_configured_argon2id_hash_nothing_matches() {
     }
     let again = PasswordHasher::new(1).await.unwrap();
     assert_ne!(again.dummy_hash, h.dummy_hash, "each start draws its own");
+    // As long a value as the configured parameters make.
+    let long = Params::new(8, 1, 1, Some(48)).unwrap();
+    let h = PasswordHasher::with_params(long, 1).await.unwrap();
+    assert_eq!(Phc::new(&h.dummy_hash).unwrap().hash.unwrap().len(), 48);
 }
 
 #[tokio::test]

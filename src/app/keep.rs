@@ -109,7 +109,14 @@ impl Issuer {
         let claims = ctx
             .keep(&jti)
             .ok_or(KeepError::Internal("no user for a Keep token"))?;
-        let bearer = self.keys.sign(&claims)?;
+        let (claims, bearer) = self
+            .keys
+            .in_turn(move |keys| {
+                let bearer = keys.sign(&claims);
+                (claims, bearer)
+            })
+            .await?;
+        let bearer = bearer?;
         self.metrics.token_issued("keep");
         tracing::info!(target: "audit", event = "token.issued", client_id = KEEP_CLIENT, user_id = %user.id, jti = %jti, "keep token issued");
         Ok(KeepToken {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 
+use super::turns::Turns;
 use super::{KeyError, KeyHome, KeyRing, SigningKey, lifecycle};
 use crate::domain::token::Claims;
 
@@ -47,15 +48,24 @@ pub struct Published {
     pub documents: Documents,
 }
 
-#[derive(Debug)]
 pub struct LiveKeys {
     current: ArcSwap<Published>,
+    turns: Arc<Turns>,
+}
+
+impl std::fmt::Debug for LiveKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveKeys")
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LiveKeys {
     pub fn new(ring: KeyRing, documents: Documents) -> Self {
         LiveKeys {
             current: ArcSwap::from_pointee(Published { ring, documents }),
+            turns: Arc::default(),
         }
     }
 
@@ -86,6 +96,27 @@ impl LiveKeys {
     /// Signs `claims` with the current signer (see `KeyRing::sign`).
     pub fn sign(&self, claims: &Claims) -> Result<String, KeyError> {
         self.current.load().ring.sign(claims)
+    }
+
+    /// Runs `work` with the current ring in its turn: signatures are made
+    /// in the order they were asked for, one per runtime worker at a time
+    /// (see `turns`). Request paths sign this way; `sign` signs at once, on
+    /// the caller's thread.
+    pub async fn in_turn<T, F>(&self, work: F) -> Result<T, KeyError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&KeyRing) -> T + Send + 'static,
+    {
+        let keys = self.current();
+        self.turns
+            .run(move || work(&keys.ring))
+            .await
+            .map_err(|_| KeyError::Sign("the signature was not made: its task stopped".into()))
+    }
+
+    /// Signs `claims` with the current signer in its turn (`in_turn`).
+    pub async fn sign_in_turn(&self, claims: Claims) -> Result<String, KeyError> {
+        self.in_turn(move |keys| keys.sign(&claims)).await?
     }
 }
 

@@ -20,6 +20,7 @@ mod ring;
 pub mod rotate;
 pub mod sealed;
 mod signer;
+mod turns;
 mod verified;
 
 use std::path::PathBuf;

@@ -190,7 +190,7 @@ impl Request<'_> {
         let claims = ctx
             .domino(&jti)
             .ok_or_else(|| OAuthError::server_error("no user for a Domino Token"))?;
-        let access_token = self.state.keys.sign(&claims)?;
+        let access_token = self.state.keys.sign_in_turn(claims).await?;
         tracing::info!(
             target: "audit",
             event = "token.issued",

@@ -17,6 +17,7 @@ use crate::domain::opaque;
 use crate::domain::role::{EffectiveRoles, Holder, holders_of_user};
 use crate::domain::scope::ScopeSet;
 use crate::domain::user::User;
+use crate::keys::KeyError;
 use crate::store::{RefreshClaim, RefreshRecord, SessionRecord, StoreError};
 
 /// The token response, with Keycloak's field names.
@@ -134,65 +135,38 @@ pub async fn mint(
     };
     let mut access = ctx.access(&jti);
     claims::add_allowed_origins(&mut access, grant.client);
-    let access_token = state.keys.sign(&access)?;
-    let id_token = if grant.scopes.contains("openid") {
-        let at_hash = opaque::left_half_hash(&access_token);
-        let id_jti = uuid::Uuid::new_v4().to_string();
-        ctx.id(grant.nonce, Some(&at_hash), &id_jti)
-            .map(|claims| state.keys.sign(&claims))
-            .transpose()?
+    // With `openid`, the ID token: its `at_hash` (which no mapper sets) is
+    // the access token's, added once that is signed.
+    let id = if grant.scopes.contains("openid") {
+        ctx.id(grant.nonce, None, &uuid::Uuid::new_v4().to_string())
     } else {
         None
     };
-
-    let (refresh_token, refresh_expires_in, family_id) = match (grant.user, grant.session) {
-        (Some(user), Some(session)) if grant.client.allows(super::GrantType::RefreshToken) => {
-            let expires_at = now
-                .saturating_add(i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX))
-                .min(session.expires_at);
-            let scope = grant.scopes.to_string();
-            let token = state
-                .sign_refresh_token(&RefreshClaims {
-                    subject: &state.policy.subject_of(user),
-                    client_id,
-                    session_id: &session.id,
-                    scope: &scope,
-                    issued_at: now,
-                    expires_at,
-                })
-                .await?;
-            let family_id = grant.rotates.map_or_else(
-                || uuid::Uuid::new_v4().to_string(),
-                |spent| spent.family_id.clone(),
-            );
-            let record = RefreshRecord {
-                token_hash: opaque::digest(&token),
-                family_id: family_id.clone(),
-                session_id: session.id.clone(),
-                client_id: grant.client.client_id.clone(),
-                user_id: user.id.clone(),
-                scope,
-                auth_time: session.auth_time,
-                issued_at: now,
-                expires_at,
-                used_at: None,
-                revoked_at: None,
-            };
-            match grant.rotates {
-                None => state.store.insert_refresh(&record).await?,
-                Some(spent) => match state
-                    .store
-                    .rotate_refresh(&spent.token_hash, &record)
-                    .await?
-                {
-                    RefreshClaim::Claimed(_) => {}
-                    lost => return Err(refresh_token::refused(state, lost).await?),
-                },
-            }
-            let left = u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0);
-            (Some(token), left, Some(family_id))
-        }
-        _ => (None, 0, None),
+    let signed = state.keys.in_turn(move |keys| {
+        let access_token = keys.sign(&access)?;
+        let id_token = id
+            .map(|mut id| {
+                let at_hash = opaque::left_half_hash(&access_token);
+                id.insert("at_hash".into(), serde_json::Value::String(at_hash));
+                keys.sign(&id)
+            })
+            .transpose()?;
+        Ok::<_, KeyError>((access_token, id_token))
+    });
+    // The signatures wait for their turn while the refresh token's write
+    // waits for its batch. A refused rotation (a replay) drops the
+    // signatures unmade. A signature that fails after the rotation
+    // committed (only when its task stopped: the runtime shutting down)
+    // leaves the presented token spent and answers an error, as an answer
+    // lost on its way after the commit does.
+    let (signed, refresh) = tokio::try_join!(
+        async { Ok::<_, OAuthError>(signed.await??) },
+        next_refresh(state, &grant, now),
+    )?;
+    let (access_token, id_token) = signed;
+    let (refresh_token, refresh_expires_in, family_id) = match refresh {
+        Some(next) => (Some(next.token), next.expires_in, Some(next.family_id)),
+        None => (None, 0, None),
     };
 
     tracing::info!(
@@ -219,4 +193,78 @@ pub async fn mint(
         },
         family_id,
     })
+}
+
+/// The refresh token a grant's answer carries: a user's tokens in a
+/// session, for a client allowed the refresh grant.
+struct NextRefresh {
+    token: String,
+    /// Seconds until it expires.
+    expires_in: u64,
+    /// The refresh family it belongs to.
+    family_id: String,
+}
+
+/// Signs the grant's next refresh token and stores it: a new family's
+/// first, or the presented token's successor in the write that spends it.
+async fn next_refresh(
+    state: &Issuer,
+    grant: &Grant<'_>,
+    now: i64,
+) -> Result<Option<NextRefresh>, OAuthError> {
+    let (Some(user), Some(session)) = (grant.user, grant.session) else {
+        return Ok(None);
+    };
+    if !grant.client.allows(super::GrantType::RefreshToken) {
+        return Ok(None);
+    }
+    let client_id = grant.client.client_id.as_str();
+    let expires_at = now
+        .saturating_add(i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX))
+        .min(session.expires_at);
+    let scope = grant.scopes.to_string();
+    let token = state
+        .sign_refresh_token(&RefreshClaims {
+            subject: &state.policy.subject_of(user),
+            client_id,
+            session_id: &session.id,
+            scope: &scope,
+            issued_at: now,
+            expires_at,
+        })
+        .await?;
+    let family_id = grant.rotates.map_or_else(
+        || uuid::Uuid::new_v4().to_string(),
+        |spent| spent.family_id.clone(),
+    );
+    let record = RefreshRecord {
+        token_hash: opaque::digest(&token),
+        family_id: family_id.clone(),
+        session_id: session.id.clone(),
+        client_id: grant.client.client_id.clone(),
+        user_id: user.id.clone(),
+        scope,
+        auth_time: session.auth_time,
+        issued_at: now,
+        expires_at,
+        used_at: None,
+        revoked_at: None,
+    };
+    match grant.rotates {
+        None => state.store.insert_refresh(&record).await?,
+        Some(spent) => match state
+            .store
+            .rotate_refresh(&spent.token_hash, &record)
+            .await?
+        {
+            RefreshClaim::Claimed(_) => {}
+            lost => return Err(refresh_token::refused(state, lost).await?),
+        },
+    }
+    let left = u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0);
+    Ok(Some(NextRefresh {
+        token,
+        expires_in: left,
+        family_id,
+    }))
 }

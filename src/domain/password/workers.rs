@@ -146,7 +146,16 @@ fn work(queue: &Mutex<Receiver<Job>>, keep: usize) {
             Err(_) => return,
         };
         match job {
-            Ok(job) => job(&mut scratch),
+            Ok(job) => {
+                // A job that panics answers nobody (its reply is dropped,
+                // its caller gets `Cancelled`), but the worker goes on:
+                // ending the thread would leave the jobs queued behind it
+                // to the other workers, or to none.
+                let job = std::panic::AssertUnwindSafe(|| job(&mut scratch));
+                if std::panic::catch_unwind(job).is_err() {
+                    tracing::error!("a hashing job panicked; its worker goes on");
+                }
+            }
             Err(RecvTimeoutError::Timeout) => {
                 scratch.blocks = Vec::new();
                 // Outside the lock for a moment, so that the other workers
@@ -154,6 +163,23 @@ fn work(queue: &Mutex<Receiver<Job>>, keep: usize) {
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod jobs {
+    use super::*;
+
+    /// A panicking job costs its caller an error, not the worker: the jobs
+    /// after it still run (on one worker, where nothing else would).
+    #[tokio::test]
+    async fn a_job_that_panics_leaves_its_worker_running() {
+        let workers = Workers::start(1, 0).unwrap();
+        let panicked = workers.run(|_| -> u32 { panic!("a hashing job panicked") });
+        assert!(matches!(panicked.await, Err(HashError::Cancelled)));
+        for n in 0..3u32 {
+            assert_eq!(workers.run(move |_| n).await.unwrap(), n);
         }
     }
 }

@@ -73,11 +73,7 @@ impl Turns {
             start
         };
         if start {
-            let signer = Signer {
-                turns: Arc::clone(self),
-                placed: true,
-            };
-            runtime.spawn(signer.serve());
+            Signer::start(Arc::clone(self), &runtime);
         }
         answer.await.map_err(|_| Unanswered)
     }
@@ -104,6 +100,15 @@ struct Signer {
 }
 
 impl Signer {
+    /// A signer task in a place already counted in `signers`.
+    fn start(turns: Arc<Turns>, runtime: &Handle) {
+        let signer = Signer {
+            turns,
+            placed: true,
+        };
+        runtime.spawn(signer.serve());
+    }
+
     async fn serve(mut self) {
         while let Some(job) = self.turns.next() {
             job();
@@ -143,12 +148,8 @@ impl Drop for Signer {
         let heir = std::thread::panicking() && !queue.jobs.is_empty();
         match Handle::try_current() {
             Ok(runtime) if heir => {
-                let signer = Signer {
-                    turns: Arc::clone(&self.turns),
-                    placed: true,
-                };
                 drop(queue);
-                runtime.spawn(signer.serve());
+                Signer::start(Arc::clone(&self.turns), &runtime);
             }
             _ => queue.signers = queue.signers.saturating_sub(1),
         }

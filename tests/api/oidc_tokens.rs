@@ -196,6 +196,31 @@ async fn revoking_a_refresh_token_ends_its_family() {
     expect_oauth_error(resp, 400, "invalid_grant").await;
 }
 
+/// Sixty presentations of one refresh token at once: the rotation runs
+/// beside the signatures, and still exactly one is answered with tokens;
+/// the rest are replays, which end the family (the winner's token too).
+#[tokio::test]
+async fn one_refresh_token_sent_sixty_times_at_once_is_rotated_once() {
+    let app = spawn_app().await;
+    app.add_doc_and_play().await;
+    let body = app.password_grant("openid").await;
+    let rt = body["refresh_token"].as_str().unwrap();
+    let answers = futures_util::future::join_all((0..60).map(|_| app.refresh_grant(rt))).await;
+    let mut winners = Vec::new();
+    for resp in answers {
+        match resp.status().as_u16() {
+            200 => winners.push(resp.json::<Value>().await.unwrap()),
+            _ => {
+                expect_oauth_error(resp, 400, "invalid_grant").await;
+            }
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert!(winners[0]["id_token"].is_string(), "{}", winners[0]);
+    let successor = winners[0]["refresh_token"].as_str().unwrap();
+    expect_oauth_error(app.refresh_grant(successor).await, 400, "invalid_grant").await;
+}
+
 #[tokio::test]
 async fn logout_with_id_token_hint_ends_the_session_and_redirects() {
     let app = spawn_app().await;

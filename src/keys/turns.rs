@@ -23,6 +23,10 @@ use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Jobs' room the queue keeps once it has run dry (16 bytes each): a storm
+/// of requests that waited together leaves no more than this behind.
+const KEPT_ROOM: usize = 256;
+
 #[derive(Default)]
 struct Queue {
     jobs: VecDeque<Job>,
@@ -79,12 +83,14 @@ impl Turns {
     }
 
     /// The oldest job; none ends the signer that asked (under the lock, so
-    /// that a job queued meanwhile starts a signer of its own).
+    /// that a job queued meanwhile starts a signer of its own) and gives
+    /// back the room a storm left beyond `KEPT_ROOM`.
     fn next(&self) -> Option<Job> {
         let mut queue = self.lock();
         let job = queue.jobs.pop_front();
         if job.is_none() {
             queue.signers -= 1;
+            queue.jobs.shrink_to(KEPT_ROOM);
         }
         job
     }
@@ -279,6 +285,33 @@ mod tests {
                 .unwrap();
             assert_eq!(*ran.lock().unwrap(), [2]);
             assert_eq!(turns.run(|| 7).await.unwrap(), 7);
+        });
+    }
+
+    /// The room 10,000 jobs waiting together took is given back once the
+    /// queue has run dry.
+    #[test]
+    fn a_storm_leaves_no_room_behind() {
+        runtime(1).block_on(async {
+            let turns = Arc::new(Turns::default());
+            let (release, blocker) = held();
+            let blocker = tokio::spawn(queue(&turns, blocker));
+            let calls: Vec<_> = (0..10_000).map(|n| queue(&turns, move || n)).collect();
+            assert!(turns.lock().jobs.capacity() >= 10_000);
+            release.send(()).unwrap();
+            blocker.await.unwrap().unwrap();
+            for (call, n) in calls.into_iter().zip(0..) {
+                assert_eq!(call.await.unwrap(), n);
+            }
+            // The last signer gives the room back as it finds the queue empty.
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while turns.lock().signers > 0 {
+                    tokio::task::yield_now().await;
+                }
+            })
+            .await
+            .expect("the signer ends once the queue is empty");
+            assert!(turns.lock().jobs.capacity() <= KEPT_ROOM);
         });
     }
 

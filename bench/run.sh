@@ -11,6 +11,11 @@
 #   BENCH_DATABASE=postgres bench/run.sh
 #                                   # the same figures on a throwaway PostgreSQL (fsync on,
 #                                   # on the same cores), written to <date>-postgres.md
+#   BENCH_WRK_SCHED=batch bench/run.sh
+#                                   # wrk under SCHED_BATCH (chrt -b 0): its wake-ups no longer
+#                                   # preempt the process measured (docs/performance.md,
+#                                   # "The load generator's wake-ups"); the paced client of (f)
+#                                   # keeps the normal policy. Not the default, so runs compare.
 #
 # Installs what is missing: wrk (Debian package) and, when npm is there,
 # oauth2-mock-server@9 into bench/.cache. See README.md, "Performance".
@@ -37,6 +42,16 @@ USER_NAME=bench
 USER_PASSWORD='bench-passw0rd-1'
 CLIENT_ID=bench-client
 CLIENT_SECRET='bench-client-secret-0123456789'
+
+WRK_SCHED=${BENCH_WRK_SCHED:-other}
+[[ $WRK_SCHED == other || $WRK_SCHED == batch ]] \
+    || { echo "BENCH_WRK_SCHED must be other or batch (got ${BENCH_WRK_SCHED})" >&2; exit 2; }
+WRK_PREFIX=()
+if [[ $WRK_SCHED == batch ]]; then
+    chrt -b 0 true 2>/dev/null \
+        || { echo "BENCH_WRK_SCHED=batch needs chrt (util-linux) and SCHED_BATCH" >&2; exit 2; }
+    WRK_PREFIX=(chrt -b 0)
+fi
 
 DATABASE=${BENCH_DATABASE:-sqlite}
 [[ $DATABASE == sqlite || $DATABASE == postgres ]] \
@@ -303,7 +318,11 @@ wrk_start() {
     local envs=()
     while [[ $1 != -- ]]; do envs+=("$1"); shift; done
     shift
-    local cmd=(env "${envs[@]}" wrk "$@" -s "$BENCH/wrk.lua" "$url")
+    # A paced client (BENCH_DELAY_MS) measures latency: its own wake-ups
+    # keep the normal policy, or its waits for a core would count.
+    local prefix=("${WRK_PREFIX[@]}")
+    [[ " ${envs[*]} " == *" BENCH_DELAY_MS="* ]] && prefix=()
+    local cmd=("${prefix[@]}" env "${envs[@]}" wrk "$@" -s "$BENCH/wrk.lua" "$url")
     record "${cmd[@]}"
     cpu_snapshot > "$WORK/$name.cpu0"
     times > "$WORK/$name.times0"
@@ -564,6 +583,7 @@ if [[ -n $(git status --porcelain --untracked-files=no 2>/dev/null) ]]; then B_G
 if [[ -n ${IDP_BIN:-} ]]; then B_GIT="$BIN (IDP_BIN; the tree is at $B_GIT)"; fi
 B_RUSTC=$(rustc --version)
 B_DUR="${DUR} s, wrk -t$THREADS -c$CONNS unless noted"
+[[ $WRK_SCHED == batch ]] && B_DUR="$B_DUR; wrk under SCHED_BATCH (\`chrt -b 0\`) but the paced client of (f)"
 B_MOCK_VERSION=$MOCK_VERSION
 B_MOCK_SKIPPED=$MOCK_SKIPPED
 B_STARTUP_HOW="bench/helper.py forks \`domino-idp serve\` on the data dir of this run (database and signing key already there) and polls GET /health/ready over a raw TCP socket every 1 ms; a sample is the time from just before the fork to the first 200, then the server is stopped with SIGTERM and started again."

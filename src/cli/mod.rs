@@ -198,8 +198,10 @@ pub fn run(cli: Cli, logs: &Logs) -> ExitCode {
 /// worker's queue after each one and so keeps the worker from ever running
 /// dry, the other moment it looks. At 61, a request that arrived waited
 /// behind up to 61 polls, a few dozen signatures, before it joined the
-/// signatures' queue; at 8 it waits behind a few.
-pub const EVENT_INTERVAL: u32 = 8;
+/// signatures' queue; at 16 it waits behind a few. 8 served the signatures
+/// no better and cost the cheap paths' p99 (the JWKS's) about 0.4 ms
+/// (docs/performance.md, "Signatures in turns").
+pub const EVENT_INTERVAL: u32 = 16;
 
 async fn dispatch(command: Command, config: Config) -> Outcome {
     match command {

@@ -138,7 +138,6 @@ pub struct KeyHolder {
     pub user: User,
     pub key_id: String,
     key_hash: String,
-    session_id: Option<String>,
     session: Option<SessionRecord>,
 }
 
@@ -199,7 +198,6 @@ pub async fn authenticate(
                     user: found.user,
                     key_id: found.key.id,
                     key_hash: hash,
-                    session_id: found.session_id,
                     session: found.session,
                 });
             }
@@ -255,8 +253,23 @@ pub async fn shared_session(
     let ttl = i64::try_from(state.config.session_ttl)
         .unwrap_or(i64::MAX)
         .max(needed.saturating_mul(2));
-    let mut linked = holder.session_id.clone();
-    let mut session = holder.session.clone();
+    let now = state.clock.now();
+    if let Some(live) = holder
+        .session
+        .clone()
+        .filter(|s| s.is_live(now) && s.expires_at >= now.saturating_add(needed))
+    {
+        return Ok(live);
+    }
+    // A write is needed. One exchange of a key at a time writes from this
+    // process; those that queued behind it read what it wrote. A first burst
+    // of 50 exchanges of a new key made 50 write transactions, queued on the
+    // writer while the signatures held the cores (p99 93-113 ms where the
+    // next burst had 35, docs/performance.md); now it makes one.
+    let _gate = state.key_sessions.enter(&holder.key_id, 1).await;
+    let found = reread(store, holder, state.clock.now()).await?;
+    let mut linked = found.session_id;
+    let mut session = found.session;
     for _ in 0..SESSION_ATTEMPTS {
         let now = state.clock.now();
         if let Some(live) = session.filter(|s| s.is_live(now)) {
@@ -285,17 +298,27 @@ pub async fn shared_session(
         {
             return Ok(fresh);
         }
-        // Another exchange replaced the session first, or the key was
-        // revoked or its user disabled meanwhile: read it again.
-        let found = store
-            .find_api_key_holder(&holder.key_hash)
-            .await?
-            .filter(|f| f.user.enabled && f.key.expires_at.is_none_or(|at| at > now))
-            .ok_or(KeyRefusal::Refused)?;
+        // Another instance's exchange replaced the session first, or the
+        // key was revoked or its user disabled meanwhile: read it again.
+        let found = reread(store, holder, now).await?;
         linked = found.session_id;
         session = found.session;
     }
     Err(KeyRefusal::Store(StoreError::Unavailable(
         "the API key's session kept changing under concurrent exchanges".into(),
     )))
+}
+
+/// The key as it stands now: refused when it was revoked, expired or its
+/// user disabled since it was checked.
+async fn reread(
+    store: &dyn Store,
+    holder: &KeyHolder,
+    now: i64,
+) -> Result<crate::store::ApiKeyHolder, KeyRefusal> {
+    store
+        .find_api_key_holder(&holder.key_hash)
+        .await?
+        .filter(|f| f.user.enabled && f.key.expires_at.is_none_or(|at| at > now))
+        .ok_or(KeyRefusal::Refused)
 }

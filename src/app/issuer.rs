@@ -36,6 +36,9 @@ pub struct IssuerParts {
     pub clock: Arc<dyn Clock>,
     /// Per-account queues in front of the brute-force reservations.
     pub login_gates: Arc<LoginGates>,
+    /// Per-API-key queues in front of the writes of a key's shared session
+    /// (`app::apikeys::shared_session`): one at a time.
+    pub key_sessions: Arc<LoginGates>,
     /// The refresh tokens' HMAC key, read from the store on first use.
     pub refresh_key: Arc<tokio::sync::OnceCell<RefreshKey>>,
     /// Clients, mappers and roles as the store holds them, checked against
@@ -73,6 +76,7 @@ impl Issuer {
             metrics: Arc::new(Metrics::new()),
             clock,
             login_gates: Arc::new(LoginGates::default()),
+            key_sessions: Arc::new(LoginGates::default()),
             refresh_key: Arc::new(tokio::sync::OnceCell::new()),
             config_cache,
         }))

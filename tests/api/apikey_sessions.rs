@@ -5,11 +5,14 @@
 //! Tokens stop at once), ending the session makes the next exchange start
 //! another, a disabled user's tokens are refused.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::helpers::*;
+use crate::store_double::Flaky;
 
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const API_KEY: &str = "urn:domino:params:oauth:token-type:api-key";
@@ -164,6 +167,56 @@ async fn a_hot_key_writes_nothing_within_the_minute() {
     assert_eq!(self_with_key(&app, &key).await, 200);
     let later = last_used(&app).await.unwrap();
     assert!(later >= first_use + 61, "{later} vs {first_use}");
+}
+
+/// A burst of first exchanges of a new key starts its session with one
+/// write: one exchange at a time writes it, the others read what it wrote
+/// (before, each of them tried, and the writes queued on the writer while
+/// the signatures held the cores).
+#[tokio::test]
+async fn a_burst_of_first_exchanges_writes_the_session_once() {
+    let app = spawn_app().await;
+    app.add_doc().await;
+    let key = key_for(&app, "doc").await;
+    let store = Arc::new(Flaky::new(app.state.store.clone()));
+    let state = app.state.with_store(store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, domino_idp::build_router(state)).await });
+    let token_url = app.oidc("token").replacen(&app.url(""), &base, 1);
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let request = app
+            .client
+            .post(&token_url)
+            .form(&[
+                ("grant_type", EXCHANGE),
+                ("subject_token", key.as_str()),
+                ("subject_token_type", API_KEY),
+                ("client_id", "domino-play"),
+            ])
+            .timeout(PROMPT);
+        racing.spawn(async move {
+            let resp = request.send().await.expect("answered promptly");
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+    }
+    let tokens = racing.join_all().await;
+    let jwks = app.jwks().await;
+    let sids: HashSet<String> = tokens
+        .iter()
+        .map(|t| verify_with_jwks(t, &jwks, &app.issuer())["sid"].to_string())
+        .collect();
+    assert_eq!(sids.len(), 1, "one session per key: {sids:?}");
+    assert_eq!(
+        store.calls("start_api_key_session"),
+        1,
+        "the session was written once"
+    );
 }
 
 #[tokio::test]

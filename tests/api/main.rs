@@ -9,7 +9,8 @@
 //! `clients` (the client specs tests register), `resource` (userinfo,
 //! introspection, realm roles), `keys` (JWKS verification, kids, the realm
 //! key), `errors` (the error bodies), `piped` (a command fed on stdin),
-//! `python` (the Python scripts and Chromium); for the scripts,
+//! `python` (the Python scripts and Chromium), `store_double` (the store
+//! behind a switch, counting calls); for the scripts,
 //! `console_common.py` (browser steps and reporting) and `client_checks.py`.
 
 mod apikey_sessions;
@@ -78,5 +79,6 @@ mod seeded;
 mod server_limits;
 mod session_end;
 mod shutdown;
+mod store_double;
 mod token_verify;
 mod web_origins;

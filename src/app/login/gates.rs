@@ -25,7 +25,7 @@ pub struct Gate<'a> {
 }
 
 impl LoginGates {
-    pub(super) async fn enter(&self, key: &str, places: usize) -> Gate<'_> {
+    pub(crate) async fn enter(&self, key: &str, places: usize) -> Gate<'_> {
         let semaphore = {
             let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
             gates

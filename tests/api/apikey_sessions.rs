@@ -53,8 +53,13 @@ async fn prompt_status(req: reqwest::RequestBuilder) -> u16 {
 
 /// The agent's exchange of `key` at the built-in `domino-play`.
 fn exchange_request(app: &TestApp, key: &str) -> reqwest::RequestBuilder {
+    exchange_request_at(app, &app.oidc("token"), key)
+}
+
+/// The same at another server's token endpoint.
+fn exchange_request_at(app: &TestApp, token_url: &str, key: &str) -> reqwest::RequestBuilder {
     app.client
-        .post(app.oidc("token"))
+        .post(token_url)
         .form(&[
             ("grant_type", EXCHANGE),
             ("subject_token", key),
@@ -75,6 +80,22 @@ async fn exchange(app: &TestApp, key: &str) -> (String, String) {
     let token = body["access_token"].as_str().unwrap().to_owned();
     let claims = verify_with_jwks(&token, &app.jwks().await, &app.issuer());
     (token, claims["sid"].as_str().expect("a sid").to_owned())
+}
+
+/// `requests` sent at once: their access tokens (each must get a 200).
+async fn racing_tokens(requests: impl IntoIterator<Item = reqwest::RequestBuilder>) -> Vec<String> {
+    let mut racing = tokio::task::JoinSet::new();
+    for request in requests {
+        racing.spawn(async move {
+            let resp = request.send().await.expect("answered promptly");
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+    }
+    racing.join_all().await
 }
 
 async fn exchange_status(app: &TestApp, key: &str) -> u16 {
@@ -184,28 +205,7 @@ async fn a_burst_of_first_exchanges_writes_the_session_once() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, domino_idp::build_router(state)).await });
     let token_url = app.oidc("token").replacen(&app.url(""), &base, 1);
-    let mut racing = tokio::task::JoinSet::new();
-    for _ in 0..20 {
-        let request = app
-            .client
-            .post(&token_url)
-            .form(&[
-                ("grant_type", EXCHANGE),
-                ("subject_token", key.as_str()),
-                ("subject_token_type", API_KEY),
-                ("client_id", "domino-play"),
-            ])
-            .timeout(PROMPT);
-        racing.spawn(async move {
-            let resp = request.send().await.expect("answered promptly");
-            assert_eq!(resp.status(), 200);
-            resp.json::<Value>().await.unwrap()["access_token"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        });
-    }
-    let tokens = racing.join_all().await;
+    let tokens = racing_tokens((0..20).map(|_| exchange_request_at(&app, &token_url, &key))).await;
     let jwks = app.jwks().await;
     let sids: HashSet<String> = tokens
         .iter()
@@ -226,22 +226,9 @@ async fn a_keys_exchanges_share_a_session_that_revoking_the_key_ends() {
     let key = key_for(&app, "doc").await;
     let other = key_for(&app, "doc").await;
     // Exchanges racing for a key without a session end up in one session.
-    let mut racing = tokio::task::JoinSet::new();
-    for _ in 0..12 {
-        let request = exchange_request(&app, &key);
-        racing.spawn(async move {
-            let resp = request.send().await.expect("answered promptly");
-            assert_eq!(resp.status(), 200);
-            resp.json::<Value>().await.unwrap()["access_token"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        });
-    }
+    let tokens = racing_tokens((0..12).map(|_| exchange_request(&app, &key))).await;
     let jwks = app.jwks().await;
-    let sids: Vec<Value> = racing
-        .join_all()
-        .await
+    let sids: Vec<Value> = tokens
         .iter()
         .map(|t| verify_with_jwks(t, &jwks, &app.issuer())["sid"].clone())
         .collect();

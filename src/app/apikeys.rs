@@ -15,7 +15,7 @@ use crate::app::Issuer;
 use crate::app::login::{ClientIp, retry_after};
 use crate::domain::user::{User, name_key};
 use crate::domain::{apikey, opaque};
-use crate::store::{ApiKeyRecord, FailureKind, SessionRecord, Store, StoreError};
+use crate::store::{ApiKeyHolder, ApiKeyRecord, FailureKind, SessionRecord, Store, StoreError};
 
 pub use crate::app::ChangeError as ApiKeyError;
 
@@ -253,19 +253,20 @@ pub async fn shared_session(
     let ttl = i64::try_from(state.config.session_ttl)
         .unwrap_or(i64::MAX)
         .max(needed.saturating_mul(2));
+    // Lives at least as long as a token of it: reused as it is.
+    let lasts = |s: &SessionRecord, now: i64| s.expires_at >= now.saturating_add(needed);
     let now = state.clock.now();
     if let Some(live) = holder
         .session
-        .clone()
-        .filter(|s| s.is_live(now) && s.expires_at >= now.saturating_add(needed))
+        .as_ref()
+        .filter(|s| s.is_live(now) && lasts(s, now))
     {
-        return Ok(live);
+        return Ok(live.clone());
     }
     // A write is needed. One exchange of a key at a time writes from this
-    // process; those that queued behind it read what it wrote. A first burst
-    // of 50 exchanges of a new key made 50 write transactions, queued on the
-    // writer while the signatures held the cores (p99 93-113 ms where the
-    // next burst had 35, docs/performance.md); now it makes one.
+    // process; those that queued behind it read what it wrote, so a burst
+    // of first exchanges of a new key makes one write, not one each
+    // (docs/performance.md, "A new key's first burst").
     let _gate = state.key_sessions.enter(&holder.key_id, 1).await;
     let found = reread(store, holder, state.clock.now()).await?;
     let mut linked = found.session_id;
@@ -273,7 +274,7 @@ pub async fn shared_session(
     for _ in 0..SESSION_ATTEMPTS {
         let now = state.clock.now();
         if let Some(live) = session.filter(|s| s.is_live(now)) {
-            if live.expires_at >= now.saturating_add(needed) {
+            if lasts(&live, now) {
                 return Ok(live);
             }
             let expires_at = now.saturating_add(ttl);
@@ -315,7 +316,7 @@ async fn reread(
     store: &dyn Store,
     holder: &KeyHolder,
     now: i64,
-) -> Result<crate::store::ApiKeyHolder, KeyRefusal> {
+) -> Result<ApiKeyHolder, KeyRefusal> {
     store
         .find_api_key_holder(&holder.key_hash)
         .await?

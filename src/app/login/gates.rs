@@ -10,7 +10,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// process, the others wait here in order. A burst on one account (50
 /// parallel logins of one user, or an attacker's) then waits on a semaphore
 /// instead of polling the database, and the argon2 workers stay busy. The
-/// store's reservation still bounds the budget across instances.
+/// store's reservation still bounds the budget across instances. The same
+/// gates, one place each, stand per API key in front of the write of its
+/// shared session (`Issuer::key_sessions`).
 #[derive(Default)]
 pub struct LoginGates {
     gates: std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,

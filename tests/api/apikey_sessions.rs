@@ -57,7 +57,7 @@ fn exchange_request(app: &TestApp, key: &str) -> reqwest::RequestBuilder {
 }
 
 /// The same at another server's token endpoint.
-fn exchange_request_at(app: &TestApp, token_url: &str, key: &str) -> reqwest::RequestBuilder {
+pub fn exchange_request_at(app: &TestApp, token_url: &str, key: &str) -> reqwest::RequestBuilder {
     app.client
         .post(token_url)
         .form(&[
@@ -83,7 +83,9 @@ async fn exchange(app: &TestApp, key: &str) -> (String, String) {
 }
 
 /// `requests` sent at once: their access tokens (each must get a 200).
-async fn racing_tokens(requests: impl IntoIterator<Item = reqwest::RequestBuilder>) -> Vec<String> {
+pub async fn racing_tokens(
+    requests: impl IntoIterator<Item = reqwest::RequestBuilder>,
+) -> Vec<String> {
     let mut racing = tokio::task::JoinSet::new();
     for request in requests {
         racing.spawn(async move {

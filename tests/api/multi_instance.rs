@@ -10,6 +10,7 @@ use domino_idp::config::{Config, KeyStoreKind, Secret};
 use domino_idp::keys::KeyHome;
 use serde_json::Value;
 
+use crate::apikey_sessions::{exchange_request_at, racing_tokens};
 use crate::helpers::*;
 use crate::keys::kids;
 use crate::oidc_flow::{exchange, login_through_form, query};
@@ -173,6 +174,33 @@ async fn a_refresh_token_raced_at_two_instances_has_exactly_one_winner() {
         let successor = wins[0]["refresh_token"].as_str().unwrap();
         expect_oauth_error(a.refresh_grant(successor).await, 400, "invalid_grant").await;
     }
+}
+
+/// A new API key exchanged 30 times at once at each of two instances: every
+/// exchange gets a token, and all of them share the one session that won
+/// (each instance lets one exchange at a time write it; between instances
+/// the key's row decides).
+#[tokio::test]
+async fn a_new_keys_exchanges_raced_at_two_instances_share_one_session() {
+    let (a, b, c, _dirs) = cluster().await;
+    let key = domino_idp::app::apikeys::create(a.state.store.as_ref(), "doc", None, None, 0)
+        .await
+        .expect("key created")
+        .key;
+    // The cluster's `domino-play` is the confidential one of the helpers.
+    let at = |app: &TestApp| {
+        exchange_request_at(app, &app.oidc("token"), &key)
+            .basic_auth("domino-play", Some(CLIENT_SECRET))
+    };
+    let requests = (0..30).flat_map(|_| [at(&b), at(&c)]);
+    let tokens = racing_tokens(requests).await;
+    assert_eq!(tokens.len(), 60);
+    let jwks = a.jwks().await;
+    let sids: std::collections::HashSet<String> = tokens
+        .iter()
+        .map(|t| verify_with_jwks(t, &jwks, &a.issuer())["sid"].to_string())
+        .collect();
+    assert_eq!(sids.len(), 1, "one session per key: {sids:?}");
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@
 //! user's token for anyone who can connect, so it listens on loopback
 //! unless told otherwise. `upstream` is the client side (hyper's, pooled).
 
+mod lanes;
 mod upstream;
 
 use std::sync::Arc;
@@ -22,7 +23,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt as _;
 use url::Url;
 
 use self::upstream::Upstream;
@@ -45,6 +45,15 @@ impl Proxy {
             upstream: Arc::new(Upstream::new(api_host)?),
             tokens,
         })
+    }
+
+    /// The same proxy with a pool of upstream connections of its own, for
+    /// one lane (`lanes`); the token is shared.
+    fn for_lane(&self) -> Proxy {
+        Proxy {
+            upstream: Arc::new(self.upstream.with_own_pool()),
+            tokens: Arc::clone(&self.tokens),
+        }
     }
 
     /// The upstream API's base URL, without user info.
@@ -82,26 +91,20 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// Serves the proxy on `listener` until `shutdown`. Each connection is set
-/// `TCP_NODELAY` (`axum::serve` does not): a response is never held back
-/// waiting for the caller's ACK. It runs on the process's multi-threaded
-/// runtime: on a thread of its own (a current-thread runtime) it took
-/// 47-50 us of CPU per request against 60-74 us before this round's changes,
-/// but on a machine shared with busy processes one thread gets one thread's
-/// share of the cores and capped the throughput (docs/performance.md, (k)).
+/// Serves the proxy on `listener` until `shutdown`, in one lane per core
+/// (`lanes`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     proxy: Proxy,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router(proxy))
-        .with_graceful_shutdown(shutdown)
-        .await
+    lanes::serve(
+        listener,
+        lanes::lane_count(),
+        || router(proxy.for_lane()),
+        shutdown,
+    )
+    .await
 }
 
 pub fn router(proxy: Proxy) -> Router {

@@ -28,6 +28,7 @@ pub struct Upstream {
     /// without the user info the configured URL may carry): a caller's path
     /// and query are appended to it, and it is what messages show.
     prefix: String,
+    connector: HttpsConnector<HttpConnector>,
     client: Client<HttpsConnector<HttpConnector>, Body>,
 }
 
@@ -46,11 +47,22 @@ impl Upstream {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(https);
-        Ok(Upstream { prefix, client })
+        Ok(Upstream {
+            prefix,
+            client: pool(https.clone()),
+            connector: https,
+        })
+    }
+
+    /// The same upstream with a pool of connections of its own (the same
+    /// TLS set-up): each of the proxy's lanes has one, so that a
+    /// connection is only ever used on the thread that opened it.
+    pub fn with_own_pool(&self) -> Upstream {
+        Upstream {
+            prefix: self.prefix.clone(),
+            client: pool(self.connector.clone()),
+            connector: self.connector.clone(),
+        }
     }
 
     /// The upstream's base URL without user info, for messages and logs.
@@ -81,6 +93,14 @@ impl Upstream {
             Err(_) => Err(format!("no answer within {} s", ANSWER_TIMEOUT.as_secs())),
         }
     }
+}
+
+/// A pool of keep-alive connections made by `connector`.
+fn pool(connector: HttpsConnector<HttpConnector>) -> Client<HttpsConnector<HttpConnector>, Body> {
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .build(connector)
 }
 
 /// `scheme://host[:port]/path` of `base`, without a trailing `/`. Its

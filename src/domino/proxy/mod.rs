@@ -10,7 +10,8 @@
 //! upstream is a 502 that says so. A redirect is passed on, not followed:
 //! the caller decides whether to follow it (and with what). It holds the
 //! user's token for anyone who can connect, so it listens on loopback
-//! unless told otherwise. `upstream` is the client side (hyper's, pooled).
+//! unless told otherwise. `lanes` serves it, a thread per core;
+//! `upstream` is the client side (hyper's, a pool per lane).
 
 mod lanes;
 mod upstream;

@@ -28,9 +28,20 @@ struct Lane {
     thread: JoinHandle<()>,
 }
 
-/// How many lanes: one per core the process may use.
+/// The most lanes a proxy runs, on however many cores: two lanes carry
+/// 11,000-14,000 requests a second on a 2-core VM shared with the upstream
+/// and the load (docs/performance.md, "The proxy in lanes"), more than the
+/// code in one Domino run sends; a large node without a CPU quota would
+/// otherwise get a thread and a connection pool per core.
+const MOST_LANES: usize = 8;
+
+/// How many lanes: one per core the process may use
+/// (`available_parallelism` follows a container's CPU quota), at most
+/// `MOST_LANES`.
 pub fn lane_count() -> usize {
-    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+    std::thread::available_parallelism()
+        .map_or(1, NonZeroUsize::get)
+        .min(MOST_LANES)
 }
 
 /// Serves `listener` in `lanes` lanes, each with the router `router_for`

@@ -93,19 +93,16 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// Serves the proxy on `listener` until `shutdown`, in one lane per core
-/// (`lanes`).
+/// (`lanes`): the first lane takes `proxy` with its pool, each other lane
+/// a pool of its own.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     proxy: Proxy,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    lanes::serve(
-        listener,
-        lanes::lane_count(),
-        || router(proxy.for_lane()),
-        shutdown,
-    )
-    .await
+    let mut first = Some(proxy.clone());
+    let router_for = || router(first.take().unwrap_or_else(|| proxy.for_lane()));
+    lanes::serve(listener, lanes::lane_count(), router_for, shutdown).await
 }
 
 pub fn router(proxy: Proxy) -> Router {

@@ -141,7 +141,8 @@ pub async fn run_proxy(args: ProxyArgs, config: &Config) -> Outcome {
         tracing::warn!(%addr, "the proxy hands the user's token to anyone who can connect: listen on loopback");
     }
     tracing::info!(upstream = %proxy.upstream(), "proxy listening on {addr}");
-    proxy::serve(listener, proxy, shutdown_signal())
+    let http = crate::server::http1(&config.server);
+    proxy::serve(listener, proxy, http, shutdown_signal())
         .await
         .map_err(|e| Failure::new(format!("proxy error: {e}")))
 }

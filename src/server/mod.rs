@@ -44,15 +44,10 @@ pub async fn serve(
     settings: &ServerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(settings.header_read_timeout())
-        .max_buf_size(settings.max_header_bytes)
-        .max_headers(settings.max_headers);
     let server = Server {
         router,
         limit: settings.request_timeout(),
-        http,
+        http: http1(settings),
         stopping: watch::channel(false).0,
     };
     let slots = Arc::new(Semaphore::new(settings.max_connections));
@@ -93,6 +88,19 @@ pub async fn serve(
     server.stopping.send_replace(true);
     drain(connections, settings.shutdown_grace()).await;
     Ok(())
+}
+
+/// HTTP/1.1 with the limits of `[server]` on what a caller sends before
+/// its request is served: the time its headers may take (and an idle
+/// kept-alive connection may wait), their size and their count. The API
+/// proxy serves with the same.
+pub fn http1(settings: &ServerSettings) -> http1::Builder {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout())
+        .max_buf_size(settings.max_header_bytes)
+        .max_headers(settings.max_headers);
+    http
 }
 
 async fn drain(mut connections: JoinSet<()>, grace: Duration) {

@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 
 use axum::Router;
 use axum::serve::Listener;
+use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
@@ -45,14 +46,15 @@ pub fn lane_count() -> usize {
 }
 
 /// Serves `listener` in `lanes` lanes, each with the router `router_for`
-/// makes for it, until `shutdown`; then stops accepting, lets each
-/// connection finish the request it is on (hyper's graceful shutdown) and
-/// returns when every lane has stopped. Each connection is set
-/// `TCP_NODELAY`: an answer is never held back waiting for the caller's
-/// ACK.
+/// makes for it and HTTP/1.1 as `http` is set up (its limits and timer),
+/// until `shutdown`; then stops accepting, lets each connection finish the
+/// request it is on (hyper's graceful shutdown) and returns when every lane
+/// has stopped. Each connection is set `TCP_NODELAY`: an answer is never
+/// held back waiting for the caller's ACK.
 pub async fn serve(
     mut listener: TcpListener,
     lanes: usize,
+    http: http1::Builder,
     mut router_for: impl FnMut() -> Router,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -61,13 +63,14 @@ pub async fn serve(
     for n in 0..lanes.max(1) {
         let (connections, incoming) = mpsc::unbounded_channel();
         let router = router_for();
+        let http = http.clone();
         let stopped = stopped.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let thread = std::thread::Builder::new()
             .name(format!("proxy-lane-{n}"))
-            .spawn(move || runtime.block_on(lane(incoming, router, stopped)))?;
+            .spawn(move || runtime.block_on(lane(incoming, router, http, stopped)))?;
         started.push(Lane {
             connections,
             thread,
@@ -119,6 +122,7 @@ pub async fn serve(
 async fn lane(
     mut incoming: mpsc::UnboundedReceiver<std::net::TcpStream>,
     router: Router,
+    http: http1::Builder,
     stopped: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -127,7 +131,9 @@ async fn lane(
             handed = incoming.recv() => match handed {
                 Some(stream) => match TcpStream::from_std(stream) {
                     Ok(stream) => {
-                        connections.spawn(connection(stream, router.clone(), stopped.clone()));
+                        let service = TowerToHyperService::new(router.clone());
+                        let conn = http.serve_connection(TokioIo::new(stream), service);
+                        connections.spawn(connection(conn, stopped.clone()));
                     }
                     Err(e) => tracing::debug!(error = %e, "cannot take over a connection"),
                 },
@@ -141,13 +147,13 @@ async fn lane(
     while connections.join_next().await.is_some() {}
 }
 
-/// One HTTP/1.1 connection, until the caller closes it or the proxy stops
-/// (then after the request in progress, if any).
-async fn connection(stream: TcpStream, router: Router, mut stopped: watch::Receiver<bool>) {
-    let service = TowerToHyperService::new(router);
-    let mut conn = pin!(
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service)
-    );
+/// A caller's connection as hyper serves it.
+type Connection = http1::Connection<TokioIo<TcpStream>, TowerToHyperService<Router>>;
+
+/// One HTTP/1.1 connection, until the caller closes it, its limits close it
+/// or the proxy stops (then after the request in progress, if any).
+async fn connection(conn: Connection, mut stopped: watch::Receiver<bool>) {
+    let mut conn = pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {
             if let Err(e) = result {
@@ -192,7 +198,8 @@ mod tests {
     async fn connections_are_dealt_to_the_lanes_in_turn_and_stay_on_theirs() {
         let (listener, url) = listener().await;
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, 3, thread_named, async {
+        let http = http1::Builder::new();
+        let server = tokio::spawn(serve(listener, 3, http, thread_named, async {
             let _ = stopped.await;
         }));
         let mut lanes = Vec::new();
@@ -231,7 +238,8 @@ mod tests {
             }
         };
         let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, 2, router, async {
+        let http = http1::Builder::new();
+        let server = tokio::spawn(serve(listener, 2, http, router, async {
             let _ = stopped.await;
         }));
         let slow = tokio::spawn(async move {

@@ -24,6 +24,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper::server::conn::http1;
 use url::Url;
 
 use self::upstream::Upstream;
@@ -93,16 +94,18 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 /// Serves the proxy on `listener` until `shutdown`, in one lane per core
-/// (`lanes`): the first lane takes `proxy` with its pool, each other lane
-/// a pool of its own.
+/// (`lanes`), HTTP/1.1 as `http` is set up (the server's `[server]`
+/// limits): the first lane takes `proxy` with its pool, each other lane a
+/// pool of its own.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     proxy: Proxy,
+    http: http1::Builder,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut first = Some(proxy.clone());
     let router_for = || router(first.take().unwrap_or_else(|| proxy.for_lane()));
-    lanes::serve(listener, lanes::lane_count(), router_for, shutdown).await
+    lanes::serve(listener, lanes::lane_count(), http, router_for, shutdown).await
 }
 
 pub fn router(proxy: Proxy) -> Router {

@@ -1,8 +1,10 @@
 //! `domino-idp proxy` (the Domino API proxy) as a process, between a client
 //! and an upstream that echoes what it received, with the token from a
 //! token file (the key exchange is tested with the issuer in `domino_run`);
-//! `streaming`: large bodies both ways; `tls`: an `https://` upstream.
+//! `streaming`: large bodies both ways; `tls`: an `https://` upstream;
+//! `limits`: the `[server]` limits on its callers' headers.
 
+mod limits;
 mod streaming;
 mod tls;
 

@@ -7,7 +7,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::app::config_cache::{ConfigCache, Snapshot};
-use crate::app::login::LoginGates;
+use crate::app::gates::Gates;
 use crate::app::oidc::refresh_token::RefreshKey;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -35,10 +35,10 @@ pub struct IssuerParts {
     /// Where every operation reads the time.
     pub clock: Arc<dyn Clock>,
     /// Per-account queues in front of the brute-force reservations.
-    pub login_gates: Arc<LoginGates>,
+    pub login_gates: Arc<Gates>,
     /// Per-API-key queues in front of the writes of a key's shared session
     /// (`app::apikeys::shared_session`): one at a time.
-    pub key_sessions: Arc<LoginGates>,
+    pub key_sessions: Arc<Gates>,
     /// The refresh tokens' HMAC key, read from the store on first use.
     pub refresh_key: Arc<tokio::sync::OnceCell<RefreshKey>>,
     /// Clients, mappers and roles as the store holds them, checked against
@@ -75,8 +75,8 @@ impl Issuer {
             realm: Arc::new(realm),
             metrics: Arc::new(Metrics::new()),
             clock,
-            login_gates: Arc::new(LoginGates::default()),
-            key_sessions: Arc::new(LoginGates::default()),
+            login_gates: Arc::new(Gates::default()),
+            key_sessions: Arc::new(Gates::default()),
             refresh_key: Arc::new(tokio::sync::OnceCell::new()),
             config_cache,
         }))

@@ -12,6 +12,7 @@ pub mod clients;
 pub mod config_cache;
 pub mod console;
 pub mod domino_api;
+pub mod gates;
 pub mod housekeeping;
 pub mod issuer;
 pub mod keep;

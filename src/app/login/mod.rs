@@ -17,12 +17,9 @@
 //! Every outcome is an `audit` event: `login.success`, `login.failure`,
 //! `login.locked`, and `lockout.cleared` from the CLI. Never a password.
 
-mod gates;
 mod reserved;
 
 use std::net::{IpAddr, Ipv6Addr};
-
-pub use gates::LoginGates;
 
 use crate::app::Issuer;
 use crate::app::users::{self, LoginError};

@@ -1,15 +1,11 @@
 //! Where a Domino Token comes from: an API key exchanged at the token
-//! endpoint (RFC 8693), or a token file another process keeps fresh; and a
-//! cache that fetches on first use and again shortly before expiry.
+//! endpoint (RFC 8693), or a token file another process keeps fresh
+//! (`super::cache` keeps one for the proxy).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwapOption;
-use http::HeaderValue;
 use serde::Deserialize;
-use tokio::sync::Mutex;
 use url::Url;
 
 use super::{API_KEY_TOKEN_TYPE, DOMINO_PLAY, TOKEN_EXCHANGE};
@@ -31,7 +27,7 @@ impl Token {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SourceError {
     /// The issuer could not be reached (or answered 5xx): try again later.
     #[error("the token endpoint {0} cannot be reached: {1}")]
@@ -41,6 +37,10 @@ pub enum SourceError {
     Refused(String),
     #[error("cannot read the token file {0}: {1}")]
     File(PathBuf, String),
+    /// The upstream refused a token exchanged moments ago: another would
+    /// fare no better (`cache::TokenCache::refresh`).
+    #[error("the upstream refused a token exchanged {0:?} ago; another would fare no better yet")]
+    TooSoon(Duration),
 }
 
 impl SourceError {
@@ -174,91 +174,5 @@ impl TokenSource {
                 })
             }
         }
-    }
-}
-
-/// A token fetched on first use and reused until shortly before it expires
-/// (the last fifth of its life, at least 10 s). Readers take the current
-/// token without a lock (the API proxy reads it for every request); one
-/// fetch at a time.
-pub struct TokenCache {
-    source: TokenSource,
-    current: ArcSwapOption<CachedToken>,
-    fetching: Mutex<()>,
-}
-
-/// A token as the proxy sends it: its `Authorization` value is built once
-/// per token, not per request.
-#[derive(Debug)]
-pub struct CachedToken {
-    pub token: Token,
-    /// `Bearer <token>`; `None` when the token cannot be a header value.
-    pub authorization: Option<HeaderValue>,
-}
-
-impl CachedToken {
-    fn new(token: Token) -> CachedToken {
-        let authorization = HeaderValue::from_str(&format!("Bearer {}", token.value)).ok();
-        CachedToken {
-            token,
-            authorization,
-        }
-    }
-
-    pub fn value(&self) -> &str {
-        &self.token.value
-    }
-}
-
-impl TokenCache {
-    pub fn new(source: TokenSource) -> TokenCache {
-        TokenCache {
-            source,
-            current: ArcSwapOption::empty(),
-            fetching: Mutex::new(()),
-        }
-    }
-
-    fn fresh(token: &Token) -> bool {
-        let margin = (token.lifetime / 5).max(Duration::from_secs(10));
-        token.remaining() > margin
-    }
-
-    /// The current token if it is fresh.
-    fn current_fresh(&self) -> Option<Arc<CachedToken>> {
-        self.current.load_full().filter(|t| Self::fresh(&t.token))
-    }
-
-    /// The cached token, or a new one when it is close to expiry.
-    pub async fn get(&self) -> Result<Arc<CachedToken>, SourceError> {
-        if let Some(token) = self.current_fresh() {
-            return Ok(token);
-        }
-        let _one = self.fetching.lock().await;
-        // Someone else may have fetched while this one waited.
-        if let Some(token) = self.current_fresh() {
-            return Ok(token);
-        }
-        self.fetch().await
-    }
-
-    /// A new token, unless someone else replaced `stale` meanwhile.
-    pub async fn refresh(&self, stale: &CachedToken) -> Result<Arc<CachedToken>, SourceError> {
-        let _one = self.fetching.lock().await;
-        if let Some(token) = self
-            .current
-            .load_full()
-            .filter(|t| t.token.value != stale.token.value)
-        {
-            return Ok(token);
-        }
-        self.fetch().await
-    }
-
-    /// Fetches and keeps a token; the caller holds `fetching`.
-    async fn fetch(&self) -> Result<Arc<CachedToken>, SourceError> {
-        let token = Arc::new(CachedToken::new(self.source.fetch().await?));
-        self.current.store(Some(token.clone()));
-        Ok(token)
     }
 }

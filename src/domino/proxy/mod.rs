@@ -28,7 +28,7 @@ use hyper::server::conn::http1;
 use url::Url;
 
 use self::upstream::Upstream;
-use super::source::{CachedToken, TokenCache};
+use super::cache::{CachedToken, TokenCache};
 use crate::http::error::AppError;
 
 /// What the proxy forwards to and with (cloned per request: two `Arc`s).

@@ -2,9 +2,11 @@
 //! and an upstream that echoes what it received, with the token from a
 //! token file (the key exchange is tested with the issuer in `domino_run`);
 //! `streaming`: large bodies both ways; `tls`: an `https://` upstream;
-//! `limits`: the `[server]` limits on its callers' headers.
+//! `limits`: the `[server]` limits on its callers' headers; `refusals`:
+//! its token fetches when the upstream refuses or the issuer is away.
 
 mod limits;
+mod refusals;
 mod streaming;
 mod tls;
 

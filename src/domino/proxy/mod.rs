@@ -5,7 +5,10 @@
 //! and streamed, hop-by-hop headers removed and the caller's credentials
 //! replaced by `Authorization: Bearer <token>`. The token is fetched on the
 //! first call and reused until shortly before it expires; an upstream 401
-//! refreshes it once and retries a request that can be repeated. The
+//! refreshes it once and repeats a request that can be repeated (`cache`
+//! says when a refused token is not replaced), and such a request is also
+//! sent once more when the upstream drops its connection before answering.
+//! The
 //! upstream's status, headers and body come back unchanged; an unreachable
 //! upstream is a 502 that says so. A redirect is passed on, not followed:
 //! the caller decides whether to follow it (and with what). It holds the
@@ -129,8 +132,8 @@ async fn access_token(State(proxy): State<Proxy>) -> Response {
     }
 }
 
-/// Whether a request can be sent again after an upstream 401 (with no
-/// body, see `bodiless`).
+/// Whether a request can be sent again after an upstream 401 or a dropped
+/// connection (with no body, see `bodiless`).
 fn idempotent(method: &Method) -> bool {
     matches!(
         *method,
@@ -199,22 +202,37 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     // method, URI and headers.
     let again = repeat.then(|| (parts.method.clone(), uri.clone(), headers.clone()));
     let body = if empty { Body::empty() } else { body };
-    let first = proxy
+    let mut upstream = proxy
         .upstream
         .send(upstream_request(parts.method, uri, headers, &token, body))
         .await;
-    let upstream = match (first, again) {
-        (Ok(resp), Some((method, uri, headers))) if resp.status() == StatusCode::UNAUTHORIZED => {
-            match proxy.tokens.refresh(&token).await {
-                Ok(fresh) => {
-                    let request = upstream_request(method, uri, headers, &fresh, Body::empty());
-                    proxy.upstream.send(request).await
-                }
-                Err(_) => Ok(resp),
-            }
+    if let Some((method, uri, headers)) = again {
+        let resend = |token: &CachedToken| {
+            let request = upstream_request(
+                method.clone(),
+                uri.clone(),
+                headers.clone(),
+                token,
+                Body::empty(),
+            );
+            proxy.upstream.send(request)
+        };
+        // The upstream dropped the connection before answering, most often
+        // a kept-alive one it closed as the request arrived: once more, on
+        // a new connection, as nginx does for a request that can be
+        // repeated.
+        if upstream.as_ref().is_err_and(|e| e.dropped) {
+            upstream = resend(&token).await;
         }
-        (other, _) => other,
-    };
+        // A refused token: once more with a new one, if there is one.
+        if upstream
+            .as_ref()
+            .is_ok_and(|r| r.status() == StatusCode::UNAUTHORIZED)
+            && let Ok(fresh) = proxy.tokens.refresh(&token).await
+        {
+            upstream = resend(&fresh).await;
+        }
+    }
     match upstream {
         Ok(resp) => {
             // The upstream's body as it comes, not copied; its status and
@@ -227,8 +245,9 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
             out
         }
         Err(e) => AppError::BadGateway(format!(
-            "the upstream API {} cannot be reached: {e}",
-            proxy.upstream.shown()
+            "the upstream API {} cannot be reached: {}",
+            proxy.upstream.shown(),
+            e.why
         ))
         .into_response(),
     }

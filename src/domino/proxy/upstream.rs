@@ -3,7 +3,9 @@
 //! verifier, as reqwest uses them), with each request's URI made by
 //! appending the caller's path and query to the upstream's base once, as
 //! text. Nothing follows redirects or retries here: the caller sees what
-//! the upstream answered.
+//! the upstream answered, and an error says whether the connection was
+//! dropped before any answer (`Unanswered::dropped`), for the caller to
+//! decide whether to send again.
 
 use std::time::Duration;
 
@@ -80,19 +82,56 @@ impl Upstream {
     }
 
     /// Sends `request` and waits for the upstream's status and headers;
-    /// the error says why it could not be had, in words.
+    /// the error says why they could not be had.
     pub async fn send(
         &self,
         request: http::Request<Body>,
-    ) -> Result<http::Response<Incoming>, String> {
+    ) -> Result<http::Response<Incoming>, Unanswered> {
         match tokio::time::timeout(ANSWER_TIMEOUT, self.client.request(request)).await {
             Ok(Ok(response)) => Ok(response),
-            // `{:#}` writes the causes too: hyper's own message is only
-            // "client error (Connect)"; a cause says "Connection refused".
-            Ok(Err(e)) => Err(format!("{:#}", anyhow::Error::new(e))),
-            Err(_) => Err(format!("no answer within {} s", ANSWER_TIMEOUT.as_secs())),
+            Ok(Err(e)) => Err(Unanswered {
+                dropped: !e.is_connect() && dropped(&e),
+                // `{:#}` writes the causes too: hyper's own message is only
+                // "client error (Connect)"; a cause says "Connection refused".
+                why: format!("{:#}", anyhow::Error::new(e)),
+            }),
+            Err(_) => Err(Unanswered {
+                why: format!("no answer within {} s", ANSWER_TIMEOUT.as_secs()),
+                dropped: false,
+            }),
         }
     }
+}
+
+/// Why the upstream's status and headers could not be had.
+#[derive(Debug)]
+pub struct Unanswered {
+    /// In words, with the causes.
+    pub why: String,
+    /// The connection ended, closed or reset, after it was open and before
+    /// any answer came: most often a kept-alive connection whose idle
+    /// timeout the upstream reached as the request arrived on it. The
+    /// request may or may not have been acted on.
+    pub dropped: bool,
+}
+
+/// Whether `error` (or one of its causes) is a connection that ended
+/// before the answer began.
+fn dropped(error: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+            || e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
+            })
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// A pool of keep-alive connections made by `connector`.

@@ -3,8 +3,10 @@
 //! token file (the key exchange is tested with the issuer in `domino_run`);
 //! `streaming`: large bodies both ways; `tls`: an `https://` upstream;
 //! `limits`: the `[server]` limits on its callers' headers; `refusals`:
-//! its token fetches when the upstream refuses or the issuer is away.
+//! its token fetches when the upstream refuses or the issuer is away;
+//! `dropped`: an upstream connection closed as a request arrives on it.
 
+mod dropped;
 mod limits;
 mod refusals;
 mod streaming;

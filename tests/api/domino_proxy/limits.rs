@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use super::{echo_upstream, run_proxy};
-use crate::helpers::idp_command;
+use super::{echo_upstream, proxy_command, run_proxy};
 
 /// Sends `request` on a new connection to `base` and reads until the proxy
 /// closes it or `limit` passes.
@@ -31,11 +30,8 @@ async fn the_proxy_holds_its_callers_to_the_servers_header_limits() {
     std::fs::write(&token_file, "header.payload.sig").unwrap();
     let config = dir.path().join("idp.toml");
     std::fs::write(&config, "[server]\nheader_read_timeout = 1\n").unwrap();
-    let mut cmd = idp_command(dir.path());
-    cmd.env("DOMINO_IDP_CONFIG", &config)
-        .env("DOMINO_API_HOST", &upstream)
-        .env("DOMINO_TOKEN_FILE", &token_file)
-        .env_remove("DOMINO_USER_API_KEY");
+    let mut cmd = proxy_command(dir.path(), &upstream, &token_file);
+    cmd.env("DOMINO_IDP_CONFIG", &config);
     let proxy = run_proxy(cmd);
 
     // Headers that never end: cut off after the configured second.

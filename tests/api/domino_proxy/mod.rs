@@ -98,12 +98,18 @@ pub fn run_proxy(mut cmd: Command) -> ProxyProcess {
     }
 }
 
-pub(super) fn start_proxy(dir: &Path, api_host: &str, token_file: &Path) -> ProxyProcess {
+/// `domino-idp` in `dir`, set up to proxy to `api_host` with the token in
+/// `token_file`.
+pub(super) fn proxy_command(dir: &Path, api_host: &str, token_file: &Path) -> Command {
     let mut cmd = idp_command(dir);
     cmd.env("DOMINO_API_HOST", api_host)
         .env("DOMINO_TOKEN_FILE", token_file)
         .env_remove("DOMINO_USER_API_KEY");
-    run_proxy(cmd)
+    cmd
+}
+
+pub(super) fn start_proxy(dir: &Path, api_host: &str, token_file: &Path) -> ProxyProcess {
+    run_proxy(proxy_command(dir, api_host, token_file))
 }
 
 #[tokio::test]

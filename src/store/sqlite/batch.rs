@@ -23,7 +23,7 @@
 //! scheduler tick; the batches grow meanwhile, and a refresh grant costs
 //! about 5 % less CPU, with half the involuntary context switches and a
 //! third less of the writer's own time. At 50 connections that is 5-12 %
-//! more refreshes a second, and 1-4 ms more on their p99
+//! more refreshes a second, and 1-5 ms more on their p99
 //! (docs/performance.md, "The writer yields its core").
 //!
 //! A job is acknowledged only after its batch committed, so nothing

@@ -267,21 +267,19 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn the_writer_thread_does_not_preempt_the_request_threads() {
+        // SAFETY: sched_getscheduler(0) only reads the calling thread's
+        // policy.
+        let policy = || unsafe { libc::sched_getscheduler(0) };
+        let before = policy();
         let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
         let batch = &store
             .file
             .as_ref()
             .expect("a file has a group commit")
             .batch;
-        // SAFETY: sched_getscheduler(0) only reads the calling thread's
-        // policy; the job runs on the writer's thread.
-        let policy = batch
-            .run(|_| Ok(unsafe { libc::sched_getscheduler(0) }))
-            .await
-            .unwrap();
-        assert_eq!(policy, libc::SCHED_BATCH);
-        // SAFETY: as above, for the test's own thread.
-        let here = unsafe { libc::sched_getscheduler(0) };
-        assert_eq!(here, libc::SCHED_OTHER, "only the writer changes");
+        // The job runs on the writer's thread.
+        let writer = batch.run(move |_| Ok(policy())).await.unwrap();
+        assert_eq!(writer, libc::SCHED_BATCH);
+        assert_eq!(policy(), before, "only the writer's thread changes");
     }
 }

@@ -234,18 +234,25 @@ fn fail(batch: Vec<Pending>, e: &StoreError) {
 
 #[cfg(test)]
 mod tests {
+    use super::GroupCommit;
     use crate::store::StoreError;
+    use crate::store::sqlite::SqliteStore;
+
+    /// The group commit of a store on a file.
+    fn group_commit(store: &SqliteStore) -> &GroupCommit {
+        &store
+            .file
+            .as_ref()
+            .expect("a file has a group commit")
+            .batch
+    }
 
     /// A job that panics gets an error and the writer goes on: the jobs
     /// after it commit.
     #[tokio::test]
     async fn a_job_that_panics_fails_alone_and_the_writer_goes_on() {
         let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
-        let batch = &store
-            .file
-            .as_ref()
-            .expect("a file has a group commit")
-            .batch;
+        let batch = group_commit(&store);
         let panicked = batch
             .run(|_| -> Result<(), StoreError> { panic!("a bug in a job") })
             .await;
@@ -272,11 +279,7 @@ mod tests {
         let policy = || unsafe { libc::sched_getscheduler(0) };
         let before = policy();
         let (store, _dir) = crate::store::sqlite::testdb::fresh().await.unwrap();
-        let batch = &store
-            .file
-            .as_ref()
-            .expect("a file has a group commit")
-            .batch;
+        let batch = group_commit(&store);
         // The job runs on the writer's thread.
         let writer = batch.run(move |_| Ok(policy())).await.unwrap();
         assert_eq!(writer, libc::SCHED_BATCH);

@@ -1,8 +1,9 @@
 //! The Domino-run side (SPEC §9, seeds 000 and 001): how code in a Domino
 //! workspace, job or app gets its Domino Token. `TokenSource` exchanges an
 //! API key for a token at the realm's token endpoint (or reads a token
-//! file), and `TokenCache` keeps one for the proxy; `agent` keeps `DOMINO_TOKEN_FILE` fresh; `proxy` is the local API
-//! proxy that adds the token to every request it forwards. These are
+//! file), and `TokenCache` keeps one for the proxy; `agent` keeps
+//! `DOMINO_TOKEN_FILE` fresh; `proxy` is the local API proxy that adds the
+//! token to every request it forwards. These are
 //! clients of an issuer: nothing here touches the store or the keys.
 
 pub mod agent;

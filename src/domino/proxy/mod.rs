@@ -8,12 +8,11 @@
 //! refreshes it once and repeats a request that can be repeated (`cache`
 //! says when a refused token is not replaced), and such a request is also
 //! sent once more when the upstream drops its connection before answering.
-//! The
-//! upstream's status, headers and body come back unchanged; an unreachable
-//! upstream is a 502 that says so. A redirect is passed on, not followed:
-//! the caller decides whether to follow it (and with what). It holds the
-//! user's token for anyone who can connect, so it listens on loopback
-//! unless told otherwise. `lanes` serves it, a thread per core;
+//! The upstream's status, headers and body come back unchanged; an
+//! unreachable upstream is a 502 that says so. A redirect is passed on,
+//! not followed: the caller decides whether to follow it (and with what).
+//! It holds the user's token for anyone who can connect, so it listens on
+//! loopback unless told otherwise. `lanes` serves it, a thread per core;
 //! `upstream` is the client side (hyper's, a pool per lane).
 
 mod lanes;

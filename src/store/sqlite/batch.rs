@@ -117,8 +117,9 @@ impl GroupCommit {
 /// Makes the calling thread `SCHED_BATCH`: the scheduler no longer lets
 /// its wake-ups preempt a running thread, so a commit waits for a core to
 /// come free (up to a scheduler tick when all are busy, not at all when
-/// one idles) and the request threads keep theirs. Its share of the CPU is unchanged.
-/// Where the policy cannot be set, the writer runs as before.
+/// one idles) and the request threads keep theirs. Its share of the CPU
+/// is unchanged. Where the policy cannot be set, the writer runs as
+/// before.
 #[cfg(target_os = "linux")]
 fn yield_to_requests() {
     let param = libc::sched_param { sched_priority: 0 };

@@ -8,13 +8,12 @@
 //! instead of hanging. Two query parameters of the `database_url` size the
 //! pool and are not passed on to the server: `max_connections` (default 10)
 //! and `acquire_timeout` (seconds), e.g.
-//! `postgres://idp@db/idp?max_connections=20&acquire_timeout=5`.
+//! `postgres://idp@db/idp?max_connections=20&acquire_timeout=5`
+//! (`options`, which also reads libpq's `sslrootcert=system`).
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::Connection as _;
-use sqlx::postgres::PgConnectOptions;
 
 use super::StoreError;
 use super::conns::{Conns, Settings};
@@ -28,12 +27,13 @@ mod grants;
 mod keys;
 mod lockouts;
 mod mappers;
+mod options;
 mod roles;
 mod secrets;
 mod users;
 
-const DEFAULT_MAX_CONNECTIONS: u32 = 10;
-const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+use options::UrlSettings;
+
 /// How long a connection is kept before it is replaced (sqlx's default).
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// How long a connection may stay idle before it is closed (sqlx's
@@ -49,75 +49,14 @@ pub struct PgStore {
 
 pub(super) use super::shared::unavailable;
 
-/// The pool settings a `database_url` carries, and the URL without them.
-struct PoolSettings {
-    url: String,
-    max_connections: u32,
-    acquire_timeout: Duration,
-}
-
-impl PoolSettings {
-    fn parse(database_url: &str) -> Result<PoolSettings, StoreError> {
-        let bad = |why: String| StoreError::Open(format!("database_url: {why}"));
-        let mut url = url::Url::parse(database_url).map_err(|e| bad(e.to_string()))?;
-        let mut settings = PoolSettings {
-            url: String::new(),
-            max_connections: DEFAULT_MAX_CONNECTIONS,
-            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
-        };
-        let mut kept = Vec::new();
-        let mut taken = false;
-        for (key, value) in url.query_pairs() {
-            taken |= matches!(key.as_ref(), "max_connections" | "acquire_timeout");
-            match key.as_ref() {
-                "max_connections" => {
-                    settings.max_connections = value
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=1000).contains(n))
-                        .ok_or_else(|| {
-                            bad(format!(
-                                "max_connections={value}: use a number from 1 to 1000"
-                            ))
-                        })?;
-                }
-                "acquire_timeout" => {
-                    let secs: u64 = value
-                        .parse()
-                        .ok()
-                        .filter(|s| (1..=300).contains(s))
-                        .ok_or_else(|| {
-                            bad(format!(
-                                "acquire_timeout={value}: use seconds from 1 to 300"
-                            ))
-                        })?;
-                    settings.acquire_timeout = Duration::from_secs(secs);
-                }
-                _ => kept.push((key.into_owned(), value.into_owned())),
-            }
-        }
-        // A URL without pool settings reaches sqlx exactly as written.
-        settings.url = if !taken {
-            database_url.to_owned()
-        } else if kept.is_empty() {
-            url.set_query(None);
-            url.into()
-        } else {
-            url.query_pairs_mut().clear().extend_pairs(kept);
-            url.into()
-        };
-        Ok(settings)
-    }
-}
-
 impl PgStore {
     /// Connects once, to fail fast with the server's own words (refused, no
     /// such database, bad password) rather than the pool's "timed out"; the
     /// pool then opens connections as requests need them.
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
-        let settings = PoolSettings::parse(database_url)?;
-        let options = PgConnectOptions::from_str(&settings.url)
-            .map_err(|e| StoreError::Open(format!("database_url: {e}")))?
+        let settings = UrlSettings::parse(database_url)?;
+        let options = settings
+            .options()?
             .application_name("domino-idp")
             // NOTICEs ("relation _sqlx_migrations already exists, skipping"
             // at every start) would reach the log at INFO; warnings still do.
@@ -157,40 +96,11 @@ crate::store::shared::database!(PgStore, pool, pool, "./migrations/postgres");
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::str::FromStr;
 
-    #[test]
-    fn pool_settings_are_taken_out_of_the_url() {
-        let s = PoolSettings::parse(
-            "postgres://idp@db:5432/idp?max_connections=20&sslmode=disable&acquire_timeout=5",
-        )
-        .unwrap();
-        assert_eq!(s.url, "postgres://idp@db:5432/idp?sslmode=disable");
-        assert_eq!(s.max_connections, 20);
-        assert_eq!(s.acquire_timeout, Duration::from_secs(5));
-        let s = PoolSettings::parse("postgresql://idp@db/idp?max_connections=3").unwrap();
-        assert_eq!(s.url, "postgresql://idp@db/idp");
-        let plain = "postgres://idp:p%40ss@db/idp?options=-c%20search_path%3Didp";
-        let s = PoolSettings::parse(plain).unwrap();
-        assert_eq!(s.url, plain);
-        assert_eq!(
-            (s.max_connections, s.acquire_timeout),
-            (DEFAULT_MAX_CONNECTIONS, DEFAULT_ACQUIRE_TIMEOUT)
-        );
-        for bad in [
-            "max_connections=0",
-            "max_connections=x",
-            "acquire_timeout=0",
-        ] {
-            let err = PoolSettings::parse(&format!("postgres://db/idp?{bad}"))
-                .err()
-                .unwrap();
-            assert!(
-                err.to_string().contains(bad.split('=').next().unwrap()),
-                "{err}"
-            );
-        }
-    }
+    use sqlx::postgres::PgConnectOptions;
+
+    use super::*;
 
     /// A database that a newer release migrated is refused with a reason an
     /// operator can act on (an instance of the old release restarting in

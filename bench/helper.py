@@ -250,7 +250,7 @@ def report(args):
     res = {k: load(w, k) for k in ("jwks", "discovery", "cc", "refresh", "login",
                                    "f_login", "f_jwks", "rss", "startup",
                                    "self_key", "self_bearer", "self_proxy",
-                                   "kc_page", "preflight", "start_page", "exchange",
+                                   "kc_page", "kc_iframe", "preflight", "start_page", "exchange",
                                    "jwks_before_static", "jwks_after_static")}
 
     # Per-core rates: the bench commands use `threads` threads; their totals
@@ -420,6 +420,7 @@ def report(args):
         jwks_rps = res["jwks"]["rps"] if res.get("jwks") else None
         jwks_label = f"JWKS (a) {fmt(jwks_rps)}"
     for key, label, target in (("kc_page", "(l) keycloak-js 3p-cookies page", True),
+                               ("kc_iframe", "(l) keycloak-js session iframe", True),
                                ("preflight", "(m) CORS preflight (token endpoint)", True),
                                ("start_page", "(n) start page GET /", False)):
         r = res.get(key)
@@ -481,7 +482,8 @@ def report(args):
               ("self_key", "(i) users/self, API key"), ("self_bearer", "(j) users/self, bearer"),
               ("self_proxy", "(k) users/self, proxy"),
               ("jwks_before_static", "JWKS before (l)"),
-              ("kc_page", "(l) keycloak-js page"), ("preflight", "(m) CORS preflight"),
+              ("kc_page", "(l) keycloak-js page"), ("kc_iframe", "(l) keycloak-js iframe"),
+              ("preflight", "(m) CORS preflight"),
               ("start_page", "(n) start page"), ("jwks_after_static", "JWKS after (n)"),
               ("exchange", "(o) token exchange"),
               ("mock_jwks_before", "mock JWKS, before"), ("mock_token_before", "mock token, before"),

@@ -537,6 +537,8 @@ log "(l)-(n) bracket: the JWKS, before the static pages"
 bench_wrk jwks_before_static "$BASE$OIDC/certs" -- "${WRK_OPTS[@]}"
 log "(l) keycloak-js's third-party-cookie page"
 bench_wrk kc_page "$BASE$OIDC/3p-cookies/step1.html" -- "${WRK_OPTS[@]}"
+log "(l) keycloak-js's session iframe"
+bench_wrk kc_iframe "$BASE$OIDC/login-status-iframe.html" -- "${WRK_OPTS[@]}"
 log "(m) a CORS preflight of the token endpoint from a registered web origin"
 bench_wrk preflight "$BASE$OIDC/token" BENCH_METHOD=OPTIONS "BENCH_HEADER=Origin: http://localhost:5173" \
     "BENCH_HEADER2=Access-Control-Request-Method: POST" -- "${WRK_OPTS[@]}"

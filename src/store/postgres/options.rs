@@ -44,10 +44,9 @@ impl UrlSettings {
         let mut sslmode = None;
         let mut taken = false;
         for (key, value) in url.query_pairs() {
-            taken |= matches!(key.as_ref(), "max_connections" | "acquire_timeout")
-                || (key == "sslrootcert" && value == "system");
             match key.as_ref() {
                 "max_connections" => {
+                    taken = true;
                     settings.max_connections = value
                         .parse()
                         .ok()
@@ -59,6 +58,7 @@ impl UrlSettings {
                         })?;
                 }
                 "acquire_timeout" => {
+                    taken = true;
                     let secs: u64 = value
                         .parse()
                         .ok()
@@ -70,7 +70,10 @@ impl UrlSettings {
                         })?;
                     settings.acquire_timeout = Duration::from_secs(secs);
                 }
-                "sslrootcert" if value == "system" => settings.system_roots = true,
+                "sslrootcert" if value == "system" => {
+                    taken = true;
+                    settings.system_roots = true;
+                }
                 _ => {
                     if key == "sslmode" {
                         sslmode = Some(value.to_string());

@@ -15,8 +15,8 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::store::StoreError;
 
-pub(super) const DEFAULT_MAX_CONNECTIONS: u32 = 10;
-pub(super) const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The settings a `database_url` carries, and the URL sqlx gets.
 pub(super) struct UrlSettings {
